@@ -1,0 +1,168 @@
+"""Typed objects that carry a paper forward through the stages.
+
+identify -> PaperRef -> fetch -> FetchedPaper -> extract -> ExtractedPaper
+-> chunk -> list[Chunk] -> draft -> Draft -> write entry -> WrittenEntry
+-> propose lessons -> list[QueuedLesson]
+
+Every stage takes the previous stage's object and returns its own; none reaches
+back into another stage's module.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Literal
+
+SectionKind = Literal["front", "abstract", "body", "references", "appendix"]
+
+
+@dataclass(frozen=True)
+class PaperRef:
+    """What the user pasted, resolved to an arXiv ID (plus version) or a local PDF."""
+
+    raw: str
+    arxiv_id: str | None = None  # canonical, no version: "2506.01939", "hep-th/9901001"
+    version: int | None = None
+    local_pdf: Path | None = None
+
+    @property
+    def versioned_id(self) -> str | None:
+        if self.arxiv_id is None:
+            return None
+        return f"{self.arxiv_id}v{self.version}" if self.version else self.arxiv_id
+
+    @property
+    def label(self) -> str:
+        return self.versioned_id or str(self.local_pdf)
+
+
+@dataclass
+class PaperMeta:
+    """Bibliographic facts: from the arXiv API, or read off a local PDF."""
+
+    title: str
+    authors: list[str] = field(default_factory=list)
+    abstract: str = ""
+    arxiv_id: str | None = None
+    version: int | None = None
+    published: datetime | None = None
+    updated: datetime | None = None
+    categories: list[str] = field(default_factory=list)
+    primary_category: str | None = None
+    comment: str | None = None
+    doi: str | None = None
+    journal_ref: str | None = None
+    pdf_url: str | None = None
+
+    @property
+    def abs_url(self) -> str | None:
+        return f"https://arxiv.org/abs/{self.arxiv_id}" if self.arxiv_id else None
+
+
+@dataclass
+class FetchedPaper:
+    """Metadata plus a PDF on disk (in the state cache, or the user's own file)."""
+
+    meta: PaperMeta
+    pdf_path: Path
+    sha256: str
+    downloaded: bool = False  # False when served from the cache or a local file
+
+
+@dataclass
+class Section:
+    title: str
+    text: str
+    kind: SectionKind = "body"
+    level: int = 1
+    page: int = 0  # 0-based page where the section starts
+
+
+@dataclass
+class ExtractedPaper:
+    """Clean text of a PDF, split into sections."""
+
+    sha256: str
+    pages: int
+    sections: list[Section]
+    title: str | None = None  # read off the PDF (metadata or first page)
+    authors: list[str] = field(default_factory=list)
+    invisible_chars_dropped: int = 0
+    arxiv_stamp_id: str | None = None  # "1706.03762v5" read off the arXiv side stamp, if any
+
+    @property
+    def body_sections(self) -> list[Section]:
+        """What a reader reads: everything but references and appendices."""
+        return [s for s in self.sections if s.kind not in ("references", "appendix")]
+
+    @property
+    def body_text(self) -> str:
+        return "\n\n".join(s.text for s in self.body_sections)
+
+    @property
+    def full_text(self) -> str:
+        return "\n\n".join(s.text for s in self.sections)
+
+    @property
+    def chars(self) -> int:
+        return sum(len(s.text) for s in self.sections)
+
+
+@dataclass
+class Chunk:
+    index: int
+    section_titles: list[str]
+    text: str
+    tokens: int
+
+
+@dataclass
+class Lesson:
+    """A candidate one-sentence lesson for the README."""
+
+    text: str  # one sentence, key phrase in **bold**
+    theme: str | None = None
+    why: str | None = None
+    quote: str | None = None
+    verified: bool = True
+
+
+@dataclass
+class Claim:
+    """A bullet of the entry, with the verbatim quote that supports it when known."""
+
+    text: str
+    quote: str | None = None
+    verified: bool = True
+
+
+@dataclass
+class Draft:
+    """What a drafter produces; rendered into an entry by the entry template."""
+
+    short_name: str  # CamelCase, used in the file name
+    description: str  # one line, for the diary's chronological index
+    key_points: list[Claim]
+    key_methods: list[Claim]
+    results: list[Claim]
+    limitations: list[Claim]
+    lessons: list[Lesson]
+    drafter: str  # "offline" or "llm:<model>"
+    notes: dict[str, str] = field(default_factory=dict)  # e.g. path taken, coverage
+
+
+@dataclass
+class WrittenEntry:
+    path: Path
+    relpath: str  # relative to the diary root, forward slashes
+    created: bool  # False when an entry already existed and was left alone
+
+
+@dataclass
+class QueuedLesson:
+    id: str
+    lesson: Lesson
+    source_entry: str  # relpath of the entry, relative to the diary root
+    arxiv_id: str | None = None
