@@ -1,0 +1,137 @@
+"""The ``paperdiary`` command: a thin click layer over the library.
+
+Heavy modules (rich, pypdf, openai, arxiv) are imported inside commands so that
+``paperdiary --help`` starts fast.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from datetime import date, datetime
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .errors import PaperDiaryError
+
+
+class _Context:
+    def __init__(self, diary: str | None, debug: bool):
+        self.diary = diary
+        self.debug = debug
+
+    def settings(self, **overrides: object):
+        from .settings import load_settings
+
+        return load_settings(self.diary, overrides=overrides)
+
+
+def _setup_logging(debug: bool) -> None:
+    root = logging.getLogger()
+    # Without a handler Python's last-resort handler would print library warnings (pypdf's) to stderr.
+    root.handlers[:] = [logging.StreamHandler(sys.stderr) if debug else logging.NullHandler()]
+    root.setLevel(logging.DEBUG if debug else logging.WARNING)
+
+
+def _stderr():
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--diary", type=click.Path(file_okay=False), envvar="PAPERDIARY_HOME",
+              help="The diary folder (holding README.md and entries/). Default: the current folder.")
+@click.option("--debug", is_flag=True, help="Show debug logs and full tracebacks.")
+@click.version_option(__version__, prog_name="paperdiary")
+@click.pass_context
+def cli(ctx: click.Context, diary: str | None, debug: bool) -> None:
+    """PaperDiary: turn a paper-a-day habit into a living diary."""
+    _setup_logging(debug)
+    ctx.obj = _Context(diary, debug)
+
+
+@cli.command()
+@click.argument("directory", type=click.Path(file_okay=False), default=".")
+def init(directory: str) -> None:
+    """Create a new, empty diary in DIRECTORY (existing files are kept)."""
+    from .diary import init_diary
+
+    created, kept = init_diary(Path(directory))
+    for path in created:
+        click.echo(f"created {path}")
+    for path in kept:
+        click.echo(f"kept    {path} (already there, left untouched)")
+
+
+@cli.command()
+@click.argument("paper")
+@click.option("--date", "date_read", metavar="YYYY-MM-DD", help="The day you read it (default: today).")
+@click.option("--force", is_flag=True, help="Draft again even if the diary has an entry (written beside it).")
+@click.option("--verbose", "-v", is_flag=True, help="Show sections, pages, characters and time per stage.")
+@click.option("--json", "as_json", is_flag=True, help="Print the outcome as one JSON object.")
+@click.pass_obj
+def draft(obj: _Context, paper: str, date_read: str | None, force: bool, verbose: bool, as_json: bool) -> None:
+    """Draft a diary entry for PAPER (an arXiv ID or link, or a local PDF)."""
+    from .ui import ConsoleReporter
+    from .workflow import draft_paper
+
+    day = _parse_date(date_read)
+    settings = obj.settings()
+    console = _stderr()
+    outcome = draft_paper(
+        settings, paper, date_read=day, force=force,
+        reporter=ConsoleReporter(console, verbose=verbose) if not as_json else None,
+    )
+    if as_json:
+        click.echo(json.dumps(outcome.as_json(), ensure_ascii=False))
+        return
+    if not outcome.created:
+        click.echo(f"Already in the diary: {outcome.entry_path} (left untouched; --force drafts a new one beside it)")
+        return
+    n = len(outcome.lessons_queued)
+    click.echo(
+        f"Drafted {outcome.entry_path} · {n} lesson{'s' if n != 1 else ''} queued for review in "
+        f"{settings.queue_file} · drafted offline (no LLM configured)"
+    )
+
+
+def _parse_date(value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return datetime.strptime(value, "%Y-%m-%d").date()
+    except ValueError:
+        from .errors import UsageError
+
+        raise UsageError(f"--date {value!r} is not a date.", hint="Use YYYY-MM-DD, e.g. --date 2025-06-11.") from None
+
+
+def main() -> None:
+    debug = "--debug" in sys.argv[1:]
+    try:
+        code = cli.main(standalone_mode=False)
+        if isinstance(code, int) and code:
+            sys.exit(code)
+    except PaperDiaryError as exc:
+        if debug:
+            raise
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        click.echo("Interrupted.", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        click.echo("Interrupted.", err=True)
+        sys.exit(130)
+    except Exception as exc:  # a bug: one line by default, the traceback with --debug
+        if debug:
+            raise
+        click.echo(f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)", err=True)
+        sys.exit(1)

@@ -1,0 +1,158 @@
+"""Write-entry stage: a Draft -> a markdown file in the diary, never over a human's file."""
+
+from __future__ import annotations
+
+import os
+import re
+import unicodedata
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+from .errors import DiaryError, SettingsError
+from .fsutil import atomic_create_text
+from .models import Draft, PaperMeta, WrittenEntry
+from .settings import Settings
+from .templates import render
+
+ENTRY_TEMPLATE = "entry.md.j2"
+_SKIP_DIRS = {".git", "node_modules", ".venv", "venv", "__pycache__", ".pytest_cache", ".hypothesis"}
+_MAX_COMPONENT = 80  # characters per path component; file systems allow 255 bytes
+_FORCE_SUFFIX_LIMIT = 100
+
+
+def ordinal(day: int) -> str:
+    """1 -> 1st, 2 -> 2nd, 11 -> 11th, 23 -> 23rd."""
+    suffix = "th" if 10 <= day % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(day % 10, "th")
+    return f"{day}{suffix}"
+
+
+def long_date(day: date) -> str:
+    """The user's way of writing a date: ``11th June 2025``."""
+    return f"{ordinal(day.day)} {day:%B %Y}"
+
+
+def safe_component(text: str, fallback: str = "Untitled") -> str:
+    """One path component that cannot escape its folder or upset a file system."""
+    text = unicodedata.normalize("NFKC", text)
+    text = "".join(ch for ch in text if unicodedata.category(ch)[0] not in ("C",) and ch not in '/\\:*?"<>|')
+    text = text.strip().strip(".").strip()
+    while len(text.encode("utf-8")) > _MAX_COMPONENT:
+        text = text[:-1]
+    return text or fallback
+
+
+def entry_relpath(settings: Settings, draft: Draft, meta: PaperMeta, date_read: date, theme: str = "") -> Path:
+    """The entry's path below the entries folder, from the ``entry_path`` pattern."""
+    fields = {
+        "month_year": f"{date_read:%B %Y}",
+        "month": f"{date_read:%B}",
+        "year": f"{date_read:%Y}",
+        "day": f"{date_read.day:02d}",
+        "ordinal_day": ordinal(date_read.day),
+        "short_name": draft.short_name,
+        "arxiv_id": (meta.arxiv_id or "local").replace("/", "_"),
+        "theme": theme or "Unsorted",
+    }
+    try:
+        # Values are sanitised one component at a time, so a title cannot add folders.
+        parts = [
+            safe_component(part.format(**{k: v.replace("/", "_") for k, v in fields.items()}))
+            for part in settings.entry_path.split("/")
+            if part
+        ]
+    except (KeyError, IndexError, ValueError) as exc:
+        raise SettingsError(
+            f"entry_path setting {settings.entry_path!r} is not a valid pattern ({exc}).",
+            hint="Use fields like {month_year}/{ordinal_day}{month}{short_name}.md.",
+        ) from None
+    if not parts[-1].lower().endswith(".md"):
+        parts[-1] += ".md"
+    return Path(*parts)
+
+
+def _id_pattern(arxiv_id: str) -> re.Pattern[str]:
+    # The ID inside a link or our hidden comment; not a prefix of a longer ID.
+    escaped = re.escape(arxiv_id)
+    prefixes = r"(?:arxiv\.org/(?:abs|pdf|html)/|huggingface\.co/papers/|alphaxiv\.org/(?:abs|overview)/|arxiv:\s*|\"arxiv_id\":\s*\")"
+    return re.compile(rf"{prefixes}{escaped}(?![\d])", re.IGNORECASE)
+
+
+def iter_markdown(root: Path, skip: set[Path]) -> list[Path]:
+    found = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        here = Path(dirpath)
+        dirnames[:] = [d for d in dirnames if d not in _SKIP_DIRS and here / d not in skip]
+        found.extend(here / f for f in filenames if f.lower().endswith(".md") and here / f not in skip)
+    return sorted(found)
+
+
+def find_existing_entry(settings: Settings, arxiv_id: str) -> Path | None:
+    """An entry anywhere in the diary that links to this paper, hand-written ones included."""
+    skip = {settings.state_path, settings.diary / "README.md", settings.queue_path}
+    pattern = _id_pattern(arxiv_id)
+    for path in iter_markdown(settings.diary, skip):
+        try:
+            if pattern.search(path.read_text(encoding="utf-8", errors="replace")):
+                return path
+        except OSError:
+            continue
+    return None
+
+
+def render_entry(settings: Settings, draft: Draft, meta: PaperMeta, date_read: date, source_name: str) -> str:
+    return render(
+        ENTRY_TEMPLATE,
+        settings.diary / settings.prompts_dir,
+        title=meta.title,
+        date_read_long=long_date(date_read),
+        abs_url=meta.abs_url,
+        source_name=source_name,
+        arxiv_id=meta.arxiv_id,
+        version=meta.version,
+        offline=draft.drafter == "offline",
+        draft=draft,
+        drafted_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    )
+
+
+def write_entry(
+    settings: Settings,
+    draft: Draft,
+    meta: PaperMeta,
+    date_read: date,
+    *,
+    source_name: str = "",
+) -> WrittenEntry:
+    """Write the entry atomically, never over any existing file.
+
+    The caller checks ``find_existing_entry`` first; when a file of the same name
+    exists anyway (``--force``, or two papers with one short name on one day) the
+    draft lands beside it as ``-2``, ``-3``...
+    """
+    entries_root = settings.entries_path.resolve()
+    target = (entries_root / entry_relpath(settings, draft, meta, date_read)).resolve()
+    if not target.is_relative_to(entries_root):  # belt and braces: sanitising should make this impossible
+        raise DiaryError(f"refusing to write outside {entries_root}: {target}.")
+    text = render_entry(settings, draft, meta, date_read, source_name)
+
+    for attempt in range(1, _FORCE_SUFFIX_LIMIT + 1):
+        candidate = target if attempt == 1 else target.with_name(f"{target.stem}-{attempt}{target.suffix}")
+        if atomic_create_text(candidate, text):
+            return WrittenEntry(candidate, _rel(settings, candidate), created=True)
+    raise DiaryError(f"too many drafts named {target.name} already.", hint="Tidy the folder and try again.")
+
+
+def entry_title(path: Path) -> str:
+    """The first ``# `` heading of an entry (hand-written ones included)."""
+    try:
+        with path.open(encoding="utf-8", errors="replace") as handle:
+            for line in handle:
+                if line.startswith("# "):
+                    return line[2:].strip()
+    except OSError:
+        pass
+    return path.stem
+
+
+def _rel(settings: Settings, path: Path) -> str:
+    return path.resolve().relative_to(settings.diary.resolve()).as_posix()

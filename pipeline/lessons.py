@@ -1,0 +1,96 @@
+"""Propose-lessons stage: a draft's candidate lessons -> the diary's review queue.
+
+The queue is a markdown file the user can read and tick on a phone, and that
+diffs well in git. Each item has a stable ID (the same lesson from the same
+paper always gets the same one), so appending twice adds nothing.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import re
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+from urllib.parse import quote
+
+from .fsutil import atomic_write_text
+from .models import Lesson, QueuedLesson
+from .settings import Settings
+from .templates import md_inline
+
+QUEUE_HEADER = """# Lessons queue
+
+Candidate lessons from drafted entries, waiting for review. Tick a box (`- [x]`) to accept a
+lesson, even from your phone; `paperdiary review` places accepted lessons under the README's themes.
+
+"""
+_ID_LINE = re.compile(r"^\s+- id: `(?P<id>[0-9a-f]{8,})`", re.MULTILINE)
+
+
+def lesson_id(lesson: Lesson, source: str) -> str:
+    normalised = " ".join(lesson.text.lower().split())
+    return hashlib.sha256(f"{source}\n{normalised}".encode()).hexdigest()[:8]
+
+
+def entry_link(relpath: str) -> str:
+    """A markdown link target for a diary-relative path, URL-encoded the way GitHub wants it."""
+    return quote(relpath, safe="/")
+
+
+def format_item(item: QueuedLesson) -> str:
+    lesson = item.lesson
+    name = Path(item.source_entry).stem
+    source = f"[{md_inline(name)}]({entry_link(item.source_entry)})"
+    if item.arxiv_id:
+        source += f" (arXiv {item.arxiv_id})"
+    lines = [
+        f"- [ ] {md_inline(lesson.text)}",
+        f"  - id: `{item.id}`",
+        f"  - theme: {md_inline(lesson.theme) if lesson.theme else '(none suggested)'}",
+        f"  - source: {source}",
+    ]
+    if lesson.why:
+        lines.append(f"  - why: {md_inline(lesson.why)}")
+    if not lesson.verified:
+        lines.append("  - ⚠ unverified: its supporting quote was not found in the paper")
+    return "\n".join(lines) + "\n"
+
+
+def queued_ids(text: str) -> set[str]:
+    return {m["id"] for m in _ID_LINE.finditer(text)}
+
+
+@contextmanager
+def _queue_lock(settings: Settings) -> Iterator[None]:
+    # Several drafts may append at once (catch-up runs in parallel): one writer at a time.
+    settings.state_path.mkdir(parents=True, exist_ok=True)
+    with open(settings.state_path / "queue.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+def queue_lessons(
+    settings: Settings, lessons: list[Lesson], source_entry: str, arxiv_id: str | None
+) -> list[QueuedLesson]:
+    """Append lessons to the queue file; returns the ones newly queued."""
+    if not lessons:
+        return []
+    with _queue_lock(settings):
+        path = settings.queue_path
+        text = path.read_text(encoding="utf-8") if path.exists() else QUEUE_HEADER
+        present = queued_ids(text)
+        added: list[QueuedLesson] = []
+        for lesson in lessons:
+            item = QueuedLesson(lesson_id(lesson, arxiv_id or source_entry), lesson, source_entry, arxiv_id)
+            if item.id in present:
+                continue
+            present.add(item.id)
+            added.append(item)
+        if added:
+            if not text.endswith("\n"):
+                text += "\n"
+            text += "".join("\n" + format_item(item) for item in added)
+            atomic_write_text(path, text)
+        return added
