@@ -52,6 +52,9 @@ class Settings:
     api_key: str = field(default="", repr=False)
     llm_timeout: float = 120.0
     llm_concurrency: int = 4
+    # Extra or corrected prices, USD per million tokens: {"my-model": {"input": 0.5, "output": 1.5}}.
+    # Only from paperdiary.toml's [prices] table.
+    prices: dict[str, dict[str, float]] = field(default_factory=dict)
 
     @property
     def state_path(self) -> Path:
@@ -98,7 +101,20 @@ def _coerce(name: str, value: Any, kind: type, source: str) -> Any:
 
 def _field_types() -> dict[str, type]:
     hints = {"Path": Path, "str": str, "float": float, "int": int, "bool": bool}
-    return {f.name: hints[str(f.type)] for f in fields(Settings)}
+    return {f.name: hints[str(f.type)] for f in fields(Settings) if str(f.type) in hints}
+
+
+def _prices(table: Any, source: Path) -> dict[str, dict[str, float]]:
+    try:
+        return {
+            str(model): {kind: float(price[kind]) for kind in ("input", "output") if kind in price}
+            for model, price in table.items()
+        }
+    except (AttributeError, TypeError, ValueError):
+        raise SettingsError(
+            f"{source}: [prices] must map model names to {{input = USD, output = USD}} per million tokens.",
+            hint="e.g. [prices.\"my-model\"] input = 0.5 output = 1.5",
+        ) from None
 
 
 def load_settings(
@@ -118,7 +134,9 @@ def load_settings(
             data = tomllib.loads(toml_path.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise SettingsError(f"{toml_path} is not valid TOML: {exc}.", hint="Fix or remove it.") from None
-        table = data.get("paperdiary", data)  # accept a [paperdiary] table or top-level keys
+        table = dict(data.get("paperdiary", data))  # accept a [paperdiary] table or top-level keys
+        prices = table.pop("prices", data.get("prices", {}))
+        values["prices"] = _prices(prices, toml_path)
         for key, value in table.items():
             if key not in types or key in _SECRET_FIELDS or key == "diary":
                 raise SettingsError(

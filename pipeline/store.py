@@ -23,9 +23,20 @@ def migration(func: Migration) -> Migration:
     return func
 
 
+def execute_script(db: sqlite3.Connection, script: str) -> None:
+    """Run ;-separated statements inside the current transaction.
+
+    (``executescript`` would COMMIT first, so a failing migration could leave half a schema.)
+    """
+    for statement in script.split(";"):
+        if statement.strip():
+            db.execute(statement)
+
+
 @migration
 def m001_papers_and_entries(db: sqlite3.Connection) -> None:
-    db.executescript(
+    execute_script(
+        db,
         """
         CREATE TABLE papers (
             arxiv_id TEXT PRIMARY KEY,
@@ -54,7 +65,8 @@ def m001_papers_and_entries(db: sqlite3.Connection) -> None:
 @migration
 def m002_stage_runs(db: sqlite3.Connection) -> None:
     # One row per stage of each draft: what it took, for --verbose and benchmarks.
-    db.executescript(
+    execute_script(
+        db,
         """
         CREATE TABLE stage_runs (
             id INTEGER PRIMARY KEY,

@@ -1,0 +1,73 @@
+"""Settings precedence: defaults < paperdiary.toml < env < flags; secrets stay out of files and output."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pipeline.errors import SettingsError
+from pipeline.settings import DEFAULT_ARXIV_API, load_settings, redacted
+
+
+def write_toml(diary: Path, text: str) -> None:
+    (diary / "paperdiary.toml").write_text(text, encoding="utf-8")
+
+
+def test_defaults(tmp_path: Path) -> None:
+    s = load_settings(tmp_path, env={})
+    assert s.diary == tmp_path.resolve()
+    assert s.arxiv_api == DEFAULT_ARXIV_API and s.arxiv_delay == 3.0
+    assert s.state_path == tmp_path.resolve() / ".paperdiary"
+    assert not s.llm_configured
+
+
+def test_precedence(tmp_path: Path) -> None:
+    write_toml(tmp_path, 'arxiv_delay = 5\nmodel = "from-toml"\nchunk_tokens = 100\n')
+    env = {"PAPERDIARY_MODEL": "from-env", "PAPERDIARY_CHUNK_TOKENS": "200"}
+    s = load_settings(tmp_path, overrides={"chunk_tokens": 300, "model": None}, env=env)
+    assert (s.arxiv_delay, s.model, s.chunk_tokens) == (5.0, "from-env", 300)
+
+
+def test_diary_from_env(tmp_path: Path) -> None:
+    assert load_settings(None, env={"PAPERDIARY_HOME": str(tmp_path)}).diary == tmp_path.resolve()
+
+
+def test_arxiv_api_env_and_plain_url(tmp_path: Path) -> None:
+    s = load_settings(tmp_path, env={"PAPERDIARY_ARXIV_API": "http://127.0.0.1:9/api/query"})
+    assert s.arxiv_api == "http://127.0.0.1:9/api/query?{}"
+
+
+def test_openai_env_conventions(tmp_path: Path) -> None:
+    s = load_settings(tmp_path, env={"OPENAI_BASE_URL": "http://h/v1", "OPENAI_API_KEY": "sk-abc"})
+    assert s.base_url == "http://h/v1" and s.api_key == "sk-abc"
+    assert "sk-abc" not in repr(s) and "sk-abc" not in str(redacted(s))
+
+
+def test_api_key_refused_in_toml(tmp_path: Path) -> None:
+    write_toml(tmp_path, 'api_key = "sk-in-git"\n')
+    with pytest.raises(SettingsError) as info:
+        load_settings(tmp_path, env={})
+    assert "sk-in-git" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [("arxiv_delay = 'soon'\n", "arxiv_delay"), ("nonsense = 1\n", "nonsense"), ("[[broken\n", "not valid TOML"),
+     ("[prices]\nx = 3\n", "[prices]")],
+)
+def test_bad_toml_names_the_problem(tmp_path: Path, text: str, needle: str) -> None:
+    write_toml(tmp_path, text)
+    with pytest.raises(SettingsError) as info:
+        load_settings(tmp_path, env={})
+    assert needle in str(info.value) and info.value.exit_code == 2
+
+
+def test_bad_env_value(tmp_path: Path) -> None:
+    with pytest.raises(SettingsError, match="PAPERDIARY_HTTP_TIMEOUT"):
+        load_settings(tmp_path, env={"PAPERDIARY_HTTP_TIMEOUT": "fast"})
+
+
+def test_prices_table(tmp_path: Path) -> None:
+    write_toml(tmp_path, '[prices."my-model"]\ninput = 0.5\noutput = 1.5\n')
+    assert load_settings(tmp_path, env={}).prices == {"my-model": {"input": 0.5, "output": 1.5}}
