@@ -72,11 +72,18 @@ def _id_from_url(text: str) -> str | None:
     return None
 
 
+def _expand(text: str) -> Path:
+    try:
+        return Path(text).expanduser()
+    except RuntimeError:  # "~someone" with no such user
+        return Path(text)
+
+
 def _looks_like_pdf_path(text: str) -> bool:
     """A ``.pdf`` name (existing or not, to say it is missing), or any file that starts with ``%PDF-``."""
     if text.lower().endswith(".pdf"):
         return True
-    path = Path(text).expanduser()
+    path = _expand(text)
     try:
         with path.open("rb") as handle:
             return handle.read(5) == b"%PDF-"
@@ -105,7 +112,7 @@ def identify(text: str) -> PaperRef:
         return PaperRef(raw=raw, arxiv_id=parsed[0], version=parsed[1])
 
     if not is_url and _looks_like_pdf_path(text):
-        path = Path(text).expanduser()
+        path = _expand(text)
         if not path.is_file():
             raise IdentifierError(f"no such PDF file: {text}.", hint="Check the path.")
         return PaperRef(raw=raw, local_pdf=path.resolve())
