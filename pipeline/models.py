@@ -139,6 +139,26 @@ class Claim:
 
 
 @dataclass
+class LLMUsage:
+    """What drafting cost: summed over the calls it made (cache hits cost nothing)."""
+
+    calls: int = 0
+    cached_calls: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float | None = 0.0  # None when a model's price is unknown
+    estimated: bool = False  # some token counts were estimated, not reported by the server
+
+    def add(self, prompt: int, completion: int, cost: float | None, *, cached: bool, estimated: bool) -> None:
+        self.calls += 1
+        self.cached_calls += cached
+        self.prompt_tokens += prompt
+        self.completion_tokens += completion
+        self.estimated |= estimated
+        self.cost_usd = None if cost is None or self.cost_usd is None else self.cost_usd + cost
+
+
+@dataclass
 class Draft:
     """What a drafter produces; rendered into an entry by the entry template."""
 
@@ -151,6 +171,7 @@ class Draft:
     lessons: list[Lesson]
     drafter: str  # "offline" or "llm:<model>"
     notes: dict[str, str] = field(default_factory=dict)  # e.g. path taken, coverage
+    usage: LLMUsage = field(default_factory=LLMUsage)
 
 
 @dataclass
