@@ -18,7 +18,19 @@ PaperDiaryError
 │   ├── EmptyPdfError
 │   ├── ImageOnlyPdfError         no text layer: needs OCR
 │   └── ExtractionTimeoutError
-└── LLMError                      (LLM stage)
+└── LLMError                      the LLM stage (pipeline/llm.py)
+    ├── LLMUnavailableError       unreachable, timing out or failing (5xx) after retries
+    │   └── LLMRateLimitError     still rate-limited (429) after retries
+    ├── LLMRejectedError          the server refused the request: retrying cannot help
+    │   ├── LLMAuthError          401/403: API key missing, wrong or not allowed
+    │   ├── LLMModelNotFoundError 404: the endpoint does not serve the model
+    │   ├── LLMQuotaError         429 insufficient_quota: no credit left
+    │   └── LLMContextLengthError the prompt does not fit the model's context
+    └── LLMOutputError            no valid answer, even after one repair
+        └── LLMRefusalError       the model refused (``message.refusal``, content filter)
+
+LLM errors name the endpoint and model, never the API key: messages are built
+by ``pipeline.llm`` and pass through its ``redact``.
 """
 
 from __future__ import annotations
@@ -94,3 +106,46 @@ class ExtractionTimeoutError(ExtractionError):
 
 class LLMError(PaperDiaryError):
     pass
+
+
+class LLMUnavailableError(LLMError):
+    """The endpoint could not be reached, timed out or kept failing (5xx) until the retry budget ran out."""
+
+
+class LLMRateLimitError(LLMUnavailableError):
+    """Still rate-limited (HTTP 429) when the retry budget ran out."""
+
+
+class LLMRejectedError(LLMError):
+    """The server refused the request itself (HTTP 4xx): the same request would fail again."""
+
+
+class LLMAuthError(LLMRejectedError):
+    """HTTP 401/403: the API key is missing, wrong or not allowed to use the model."""
+
+
+class LLMModelNotFoundError(LLMRejectedError):
+    """HTTP 404 for the model: the endpoint does not serve it."""
+
+
+class LLMQuotaError(LLMRejectedError):
+    """HTTP 429 with code ``insufficient_quota``: the account has no credit left. Never retried."""
+
+
+class LLMContextLengthError(LLMRejectedError):
+    """The prompt does not fit the model's context window; callers fall back to map-reduce.
+
+    ``max_tokens`` is the context window (in tokens) the server reported, when it said.
+    """
+
+    def __init__(self, message: str, *, hint: str | None = None, max_tokens: int | None = None):
+        super().__init__(message, hint=hint)
+        self.max_tokens = max_tokens
+
+
+class LLMOutputError(LLMError):
+    """The model's answer was not valid JSON for the schema (or was cut off), even after one repair."""
+
+
+class LLMRefusalError(LLMOutputError):
+    """The model refused to answer (``message.refusal`` or the content filter)."""

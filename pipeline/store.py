@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -80,6 +82,61 @@ def m002_stage_runs(db: sqlite3.Connection) -> None:
     )
 
 
+@migration
+def m003_llm_modes_cache_and_ledger(db: sqlite3.Connection) -> None:
+    # llm_modes: the structured-output mode each endpoint+model accepts, so later
+    #   calls (and later processes) skip the modes it rejects.
+    # llm_cache: validated answers keyed by sha256(endpoint, model, messages, schema);
+    #   the same request is answered from here without any HTTP request.
+    # llm_calls: the ledger, one row per structured() call (cache hits too, at cost 0),
+    #   for `paperdiary costs`. cost_usd is NULL when the model's price is unknown.
+    # Endpoints are stored without credentials (no userinfo, no query string); the
+    # API key is never stored.
+    execute_script(
+        db,
+        """
+        CREATE TABLE llm_modes (
+            endpoint TEXT NOT NULL,
+            model TEXT NOT NULL,
+            mode TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (endpoint, model)
+        );
+        CREATE TABLE llm_cache (
+            key TEXT PRIMARY KEY,
+            endpoint TEXT NOT NULL,
+            model TEXT NOT NULL,
+            schema_name TEXT NOT NULL,
+            mode TEXT NOT NULL,
+            request_json TEXT NOT NULL,
+            raw_content TEXT NOT NULL,
+            parsed_json TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        CREATE TABLE llm_calls (
+            id INTEGER PRIMARY KEY,
+            created_at TEXT NOT NULL,
+            paper TEXT,
+            purpose TEXT NOT NULL,
+            model TEXT NOT NULL,
+            endpoint TEXT NOT NULL,
+            mode TEXT,
+            status TEXT NOT NULL,
+            cached INTEGER NOT NULL DEFAULT 0,
+            batch INTEGER NOT NULL DEFAULT 0,
+            prompt_tokens INTEGER NOT NULL DEFAULT 0,
+            completion_tokens INTEGER NOT NULL DEFAULT 0,
+            tokens_estimated INTEGER NOT NULL DEFAULT 0,
+            latency_s REAL NOT NULL DEFAULT 0,
+            cost_usd REAL,
+            cache_key TEXT
+        );
+        CREATE INDEX llm_calls_created_at ON llm_calls(created_at);
+        CREATE INDEX llm_calls_paper ON llm_calls(paper);
+        """
+    )
+
+
 def utcnow() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
@@ -97,12 +154,18 @@ class EntryRecord:
 
 
 class Store:
-    """Thin typed access to the SQLite file. One instance per process."""
+    """Thin typed access to the SQLite file.
+
+    One connection, shared by the threads of a process (catch-up calls the LLM
+    client from several workers) behind a lock; other processes are kept apart
+    by SQLite itself (WAL mode, busy timeout).
+    """
 
     def __init__(self, path: Path):
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(path, timeout=30, isolation_level=None)
+        self._lock = threading.RLock()
+        self.db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
         self.db.row_factory = sqlite3.Row
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
@@ -127,50 +190,133 @@ class Store:
                 apply(self.db)
                 self.db.execute("INSERT INTO _migrations VALUES (?, ?)", (name, utcnow()))
 
-    def transaction(self) -> "_Transaction":
-        return _Transaction(self.db)
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.db
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+            self.db.execute("COMMIT")
+
+    @contextmanager
+    def _locked(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            yield self.db
 
     # papers -----------------------------------------------------------------
     def save_paper(self, arxiv_id: str, version: int | None, title: str, meta: dict[str, Any]) -> None:
-        self.db.execute(
-            "INSERT OR REPLACE INTO papers VALUES (?, ?, ?, ?, ?)",
-            (arxiv_id, version, title, json.dumps(meta, default=str), utcnow()),
-        )
+        with self._locked() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO papers VALUES (?, ?, ?, ?, ?)",
+                (arxiv_id, version, title, json.dumps(meta, default=str), utcnow()),
+            )
 
     # entries ----------------------------------------------------------------
     def record_entry(self, record: EntryRecord) -> None:
-        self.db.execute(
-            "INSERT OR REPLACE INTO entries (path, arxiv_id, version, title, description, drafter,"
-            " date_read, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (record.path, record.arxiv_id, record.version, record.title, record.description,
-             record.drafter, record.date_read, record.created_at),
-        )
+        with self._locked() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO entries (path, arxiv_id, version, title, description, drafter,"
+                " date_read, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (record.path, record.arxiv_id, record.version, record.title, record.description,
+                 record.drafter, record.date_read, record.created_at),
+            )
 
-    def entries(self) -> Iterator[EntryRecord]:
-        for row in self.db.execute(
-            "SELECT path, arxiv_id, version, title, description, drafter, date_read, created_at"
-            " FROM entries ORDER BY date_read, path"
-        ):
-            yield EntryRecord(**dict(row))
+    def entries(self) -> list[EntryRecord]:
+        with self._locked() as db:
+            rows = db.execute(
+                "SELECT path, arxiv_id, version, title, description, drafter, date_read, created_at"
+                " FROM entries ORDER BY date_read, path"
+            ).fetchall()
+        return [EntryRecord(**dict(row)) for row in rows]
 
     def entries_for(self, arxiv_id: str) -> list[EntryRecord]:
         return [e for e in self.entries() if e.arxiv_id == arxiv_id]
 
     # stage runs -------------------------------------------------------------
     def record_stage(self, paper: str, stage: str, seconds: float, detail: dict[str, Any]) -> None:
-        self.db.execute(
-            "INSERT INTO stage_runs (paper, stage, seconds, detail_json, created_at) VALUES (?, ?, ?, ?, ?)",
-            (paper, stage, seconds, json.dumps(detail, default=str), utcnow()),
-        )
+        with self._locked() as db:
+            db.execute(
+                "INSERT INTO stage_runs (paper, stage, seconds, detail_json, created_at) VALUES (?, ?, ?, ?, ?)",
+                (paper, stage, seconds, json.dumps(detail, default=str), utcnow()),
+            )
 
+    # LLM: structured-output modes, response cache, call ledger (pipeline/llm.py) ---------
+    def llm_mode(self, endpoint: str, model: str) -> str | None:
+        """The structured-output mode last seen working for this endpoint and model."""
+        with self._locked() as db:
+            row = db.execute(
+                "SELECT mode FROM llm_modes WHERE endpoint = ? AND model = ?", (endpoint, model)
+            ).fetchone()
+        return row["mode"] if row else None
 
-class _Transaction:
-    def __init__(self, db: sqlite3.Connection):
-        self.db = db
+    def save_llm_mode(self, endpoint: str, model: str, mode: str) -> None:
+        with self._locked() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO llm_modes (endpoint, model, mode, updated_at) VALUES (?, ?, ?, ?)",
+                (endpoint, model, mode, utcnow()),
+            )
 
-    def __enter__(self) -> sqlite3.Connection:
-        self.db.execute("BEGIN IMMEDIATE")
-        return self.db
+    def llm_cached(self, key: str) -> dict[str, Any] | None:
+        """The cached answer for a request key: ``mode``, ``raw_content``, ``parsed_json``; or None."""
+        with self._locked() as db:
+            row = db.execute(
+                "SELECT mode, raw_content, parsed_json FROM llm_cache WHERE key = ?", (key,)
+            ).fetchone()
+        return dict(row) if row else None
 
-    def __exit__(self, exc_type: object, *rest: object) -> None:
-        self.db.execute("ROLLBACK" if exc_type else "COMMIT")
+    def save_llm_cache(
+        self,
+        key: str,
+        *,
+        endpoint: str,
+        model: str,
+        schema_name: str,
+        mode: str,
+        request: dict[str, Any],
+        raw_content: str,
+        parsed: Any,
+    ) -> None:
+        with self._locked() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO llm_cache (key, endpoint, model, schema_name, mode, request_json,"
+                " raw_content, parsed_json, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (key, endpoint, model, schema_name, mode, json.dumps(request, ensure_ascii=False),
+                 raw_content, json.dumps(parsed, ensure_ascii=False), utcnow()),
+            )
+
+    def record_llm_call(
+        self,
+        *,
+        paper: str | None,
+        purpose: str,
+        model: str,
+        endpoint: str,
+        mode: str | None,
+        status: str,
+        cached: bool = False,
+        batch: bool = False,
+        prompt_tokens: int = 0,
+        completion_tokens: int = 0,
+        tokens_estimated: bool = False,
+        latency_s: float = 0.0,
+        cost_usd: float | None = None,
+        cache_key: str | None = None,
+    ) -> int:
+        """Append a ledger row; returns its id (``LLMResult.call_id``)."""
+        with self._locked() as db:
+            cursor = db.execute(
+                "INSERT INTO llm_calls (created_at, paper, purpose, model, endpoint, mode, status, cached,"
+                " batch, prompt_tokens, completion_tokens, tokens_estimated, latency_s, cost_usd, cache_key)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (utcnow(), paper, purpose, model, endpoint, mode, status, int(cached), int(batch),
+                 prompt_tokens, completion_tokens, int(tokens_estimated), latency_s, cost_usd, cache_key),
+            )
+            return int(cursor.lastrowid or 0)
+
+    def llm_calls(self) -> list[dict[str, Any]]:
+        """Every ledger row, oldest first, as dicts keyed by column name."""
+        with self._locked() as db:
+            return [dict(row) for row in db.execute("SELECT * FROM llm_calls ORDER BY id")]

@@ -1,0 +1,650 @@
+"""An OpenAI-compatible server on 127.0.0.1, for tests, benchmarks and demos.
+
+It speaks real HTTP with OpenAI's JSON shapes (answers, usage, errors), so the
+real ``openai`` client runs unchanged against it::
+
+    with FakeLLM() as fake:
+        fake.script(lambda request: {"title": "A paper"})  # answer every completion
+        fake.queue_reply(content='{"title": "first"}')      # ...but this one first
+        fake.inject("rate_limit", retry_after=1)            # the next completion gets a 429
+        settings = load_settings(tmp_path, overrides={"base_url": fake.base_url, "model": "fake-model"})
+
+Routes: ``POST /v1/chat/completions``, ``GET /v1/models``, and the Batch API
+(``POST /v1/files``, ``GET /v1/files/{id}``, ``GET /v1/files/{id}/content``,
+``POST /v1/batches``, ``GET /v1/batches/{id}``).
+
+**Answers.** A completion takes the next queued reply (``queue_reply``), else
+the script's handler, a callable ``(request_json) -> Reply | str | dict`` (a
+dict is sent as JSON content). The default handler answers with an example
+object matching the requested schema (from ``response_format``, or the JSON
+Schema quoted in the prompt). Usage is reported unless a Reply says
+``usage=None``; tokens are estimated at four characters each.
+
+**Server behaviour** (plain attributes, change them any time):
+
+- ``accepts``: the ``response_format`` types served, default all three. A
+  refused ``json_schema`` gets HTTP 400 "not supported", or with
+  ``json_schema_rejection = "llama-cpp-python"`` that server's HTTP 500 with a
+  request-validation message; a refused ``json_object`` gets LM Studio's 400.
+- ``models`` (default ``["fake-model"]``): another model gets 404 ``model_not_found``.
+- ``api_key``: when set, requests without ``Authorization: Bearer <key>`` get 401.
+- ``simulated_latency``: seconds added to every completion.
+- ``max_context_tokens``: longer prompts get the context-length error.
+- ``batch_statuses``: what successive retrieves of a batch report (default
+  validating, in_progress, completed; ``["completed"]`` completes at once).
+
+**Faults** queue FIFO, one per completion request (other routes take none):
+``status`` (``code``, ``message``, ``error_code``, ``error_type``, ``headers``),
+``rate_limit`` (429, ``retry_after`` seconds), ``insufficient_quota`` (429),
+``hang`` (sleep ``seconds``, default 30, then answer), ``reset`` (drop the
+connection), ``context_length`` (400, ``max_tokens``), ``truncate`` (200,
+finish_reason "length", the answer cut to ``keep`` characters, default half),
+``malformed`` (200 with ``content``, default broken JSON).
+
+Every request is recorded (``requests``, ``completion_requests``) with its
+arrival time, for counting calls and checking waits.
+
+Standalone, for manual runs and benchmarks::
+
+    python -m tests.fakes.llm_server --port 8766 --latency 0.5
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import socket
+import struct
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from email.message import Message
+from email.parser import BytesParser
+from email.policy import HTTP
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+FaultKind = Literal[
+    "status", "rate_limit", "insufficient_quota", "hang", "reset", "context_length", "truncate", "malformed"
+]
+FAULT_KINDS = set(FaultKind.__args__)  # type: ignore[attr-defined]
+FormatType = Literal["json_schema", "json_object", "text"]
+AUTO = "auto"  # Reply.usage default: estimate it
+
+
+@dataclass
+class Reply:
+    """One scripted answer to a chat completion."""
+
+    content: str | None = None
+    finish_reason: str = "stop"
+    usage: dict[str, int] | str | None = AUTO  # AUTO: estimated; None: no usage in the answer
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0  # seconds before answering
+    refusal: str | None = None
+    error: dict[str, Any] | str | None = None  # the body's "error" member when status != 200
+
+
+Handler = Callable[[dict[str, Any]], "Reply | str | dict[str, Any]"]
+
+
+@dataclass
+class RecordedRequest:
+    method: str
+    path: str
+    json: Any  # the decoded JSON body, or None
+    headers: Message  # case-insensitive
+    time: float  # time.monotonic() on arrival
+
+
+@dataclass
+class _Fault:
+    kind: str
+    options: dict[str, Any]
+
+
+@dataclass
+class _Answer:
+    status: int
+    body: Any  # JSON-able
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0
+
+
+# -- schema examples (the default handler) ---------------------------------------------------
+
+
+def example_for_schema(schema: dict[str, Any], defs: dict[str, Any] | None = None, name: str = "value") -> Any:
+    """A small instance of a JSON Schema: strings "example <name>", one item per array, first enum value."""
+    defs = defs if defs is not None else schema.get("$defs", {})
+    if "$ref" in schema:
+        return example_for_schema(defs.get(schema["$ref"].rsplit("/", 1)[-1], {}), defs, name)
+    if "const" in schema:
+        return schema["const"]
+    if schema.get("enum"):
+        return schema["enum"][0]
+    for key in ("anyOf", "oneOf", "allOf"):
+        if key in schema:
+            options = [o for o in schema[key] if o.get("type") != "null"] or schema[key]
+            return example_for_schema(options[0], defs, name)
+    kind = schema.get("type", "object" if "properties" in schema else "string")
+    if isinstance(kind, list):
+        kind = next((k for k in kind if k != "null"), "null")
+    if kind == "object":
+        return {key: example_for_schema(sub, defs, key) for key, sub in schema.get("properties", {}).items()}
+    if kind == "array":
+        return [example_for_schema(schema.get("items", {}), defs, name)]
+    return {"integer": 1, "number": 1.0, "boolean": True, "null": None}.get(kind, f"example {name}")
+
+
+def requested_schema(request: dict[str, Any]) -> dict[str, Any] | None:
+    """The JSON Schema a completion request asks for: in response_format, else quoted in a message."""
+    response_format = request.get("response_format") or {}
+    if response_format.get("type") == "json_schema":
+        return (response_format.get("json_schema") or {}).get("schema")
+    if isinstance(response_format.get("schema"), dict):
+        return response_format["schema"]
+    decoder = json.JSONDecoder()
+    for message in request.get("messages", []):
+        text = str(message.get("content") or "")
+        start = text.find("{")
+        while start != -1:
+            try:
+                value, _ = decoder.raw_decode(text, start)
+            except json.JSONDecodeError:
+                value = None
+            if isinstance(value, dict) and "properties" in value:
+                return value
+            start = text.find("{", start + 1)
+    return None
+
+
+def default_handler(request: dict[str, Any]) -> dict[str, Any]:
+    schema = requested_schema(request)
+    return example_for_schema(schema) if schema else {"answer": "example"}
+
+
+def estimate_tokens(text: str) -> int:
+    return max(1, len(text) // 4) if text else 0
+
+
+def prompt_tokens(request: dict[str, Any]) -> int:
+    return 3 + sum(4 + estimate_tokens(str(m.get("content") or "")) for m in request.get("messages", []))
+
+
+def _error(message: str, type_: str, code: str | None = None, param: str | None = None) -> dict[str, Any]:
+    return {"error": {"message": message, "type": type_, "param": param, "code": code}}
+
+
+def _mask(key: str) -> str:
+    """How OpenAI quotes a wrong key: its start and its last four characters."""
+    return key[:8] + "*" * max(0, len(key) - 12) + key[-4:] if len(key) > 12 else "*" * len(key)
+
+
+# -- the server --------------------------------------------------------------------------------
+
+
+class FakeLLM:
+    """An OpenAI-compatible chat-completions, models and batch server on 127.0.0.1, in a daemon thread."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, *, models: list[str] | None = None,
+                 api_key: str | None = None):
+        self._address = (host, port)
+        self.models: list[str] = list(models or ["fake-model"])
+        self.api_key = api_key
+        self.accepts: set[str] = {"json_schema", "json_object", "text"}
+        self.json_schema_rejection: Literal["400", "llama-cpp-python"] = "400"
+        self.simulated_latency = 0.0
+        self.max_context_tokens: int | None = None
+        self.batch_statuses: list[str] = ["validating", "in_progress", "completed"]
+        self._handler: Handler = default_handler
+        self._replies: deque[Reply] = deque()
+        self._faults: deque[_Fault] = deque()
+        self._requests: list[RecordedRequest] = []
+        self._files: dict[str, dict[str, Any]] = {}
+        self._batches: dict[str, dict[str, Any]] = {}
+        self._ids = itertools.count(1)
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()  # set on stop: a "hang" returns at once
+        self._server: ThreadingHTTPServer | None = None
+
+    # -- lifecycle ---------------------------------------------------------------
+
+    def start(self) -> FakeLLM:
+        server = ThreadingHTTPServer(self._address, _make_handler(self))
+        server.daemon_threads = True
+        self._server = server
+        threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-llm", daemon=True
+        ).start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is None:
+            return
+        self._stopping.set()
+        self._server.shutdown()
+        self._server.server_close()
+        self._server = None
+
+    def __enter__(self) -> FakeLLM:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    @property
+    def base_url(self) -> str:
+        if self._server is None:
+            raise RuntimeError("FakeLLM is not running: use it as a context manager")
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}/v1"
+
+    # -- scripting -----------------------------------------------------------------
+
+    def script(self, handler: Handler) -> None:
+        """Answer completions with ``handler(request_json)`` (after any queued replies)."""
+        self._handler = handler
+
+    def queue_reply(
+        self,
+        content: str | dict[str, Any] | None = None,
+        *,
+        finish_reason: str = "stop",
+        usage: dict[str, int] | str | None = AUTO,
+        status: int = 200,
+        headers: dict[str, str] | None = None,
+        delay: float = 0.0,
+        refusal: str | None = None,
+        error: dict[str, Any] | str | None = None,
+    ) -> None:
+        """Queue the answer to the next completion (FIFO); a dict ``content`` is sent as JSON."""
+        text = json.dumps(content) if isinstance(content, dict) else content
+        reply = Reply(text, finish_reason, usage, status, dict(headers or {}), delay, refusal, error)
+        with self._lock:
+            self._replies.append(reply)
+
+    def inject(self, kind: FaultKind, **options: Any) -> None:
+        """Queue a fault for the next completion request (FIFO, one per request)."""
+        if kind not in FAULT_KINDS:
+            raise ValueError(f"unknown fault {kind!r}: one of {', '.join(sorted(FAULT_KINDS))}")
+        with self._lock:
+            self._faults.append(_Fault(kind, options))
+
+    # -- records -----------------------------------------------------------------------
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        with self._lock:
+            return list(self._requests)
+
+    @property
+    def completion_requests(self) -> list[RecordedRequest]:
+        return [r for r in self.requests if r.path == "/v1/chat/completions"]
+
+    def clear_requests(self) -> None:
+        with self._lock:
+            self._requests.clear()
+
+    # -- used by the request handler ---------------------------------------------------
+
+    def _new_id(self, prefix: str) -> str:
+        return f"{prefix}{next(self._ids):06d}"
+
+    def _record(self, request: RecordedRequest) -> None:
+        with self._lock:
+            self._requests.append(request)
+
+    def _next_fault(self) -> _Fault | None:
+        with self._lock:
+            return self._faults.popleft() if self._faults else None
+
+    def _sleep(self, seconds: float) -> None:
+        self._stopping.wait(seconds)
+
+    def _authorised(self, headers: Message) -> _Answer | None:
+        """None when the request may proceed, else the 401 answer."""
+        if not self.api_key:
+            return None
+        sent = headers.get("Authorization", "")
+        if sent == f"Bearer {self.api_key}":
+            return None
+        key = sent.removeprefix("Bearer ").strip()
+        if not key:
+            message = ("You didn't provide an API key. You need to provide your API key in an Authorization "
+                       "header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).")
+            return _Answer(401, _error(message, "invalid_request_error"))
+        message = (f"Incorrect API key provided: {_mask(key)}. You can find your API key at "
+                   "https://platform.openai.com/account/api-keys.")
+        return _Answer(401, _error(message, "invalid_request_error", "invalid_api_key"))
+
+    def _chat(self, request: dict[str, Any], fault: _Fault | None = None) -> _Answer:
+        """Answer one chat completion body (an HTTP request, or a line of a batch)."""
+        model = request.get("model")
+        options = fault.options if fault else {}
+        if fault is not None:
+            answer = self._fault_answer(fault, request)
+            if answer is not None:
+                return answer
+        if model not in self.models:
+            return _Answer(404, _error(f"The model `{model}` does not exist or you do not have access to it.",
+                                       "invalid_request_error", "model_not_found"))
+        tokens = prompt_tokens(request)
+        if self.max_context_tokens is not None and tokens > self.max_context_tokens:
+            return self._context_error(self.max_context_tokens, tokens)
+        rejection = self._format_rejection(request)
+        if rejection is not None:
+            return rejection
+
+        if fault is not None and fault.kind == "malformed":
+            reply = Reply(options.get("content", '{"title": "unterminated, "items": [1, 2'))
+        else:
+            with self._lock:
+                queued = self._replies.popleft() if self._replies else None
+            reply = queued or _as_reply(self._handler(request))
+            if fault is not None and fault.kind == "truncate":
+                text = reply.content or ""
+                keep = int(options.get("keep", len(text) // 2))
+                reply = Reply(text[:keep], "length", reply.usage)
+        if reply.status != 200:
+            return _Answer(reply.status, {"error": reply.error or {"message": f"HTTP {reply.status}",
+                                                                   "type": "server_error", "code": None}},
+                           reply.headers, reply.delay)
+        return _Answer(200, self._completion(request, reply, tokens), reply.headers, reply.delay)
+
+    def _fault_answer(self, fault: _Fault, request: dict[str, Any]) -> _Answer | None:
+        """The answer a fault forces, or None when it only alters the normal answer."""
+        options, model = fault.options, request.get("model")
+        if fault.kind == "status":
+            code = int(options.get("code", 503))
+            error = {"message": options.get("message", f"The server had an error (HTTP {code})."),
+                     "type": options.get("error_type", "server_error" if code >= 500 else "invalid_request_error"),
+                     "param": None, "code": options.get("error_code")}
+            return _Answer(code, options.get("body", {"error": error}), dict(options.get("headers", {})))
+        if fault.kind == "rate_limit":
+            seconds = options.get("retry_after", 1)
+            message = (f"Rate limit reached for {model} on requests per min (RPM): Limit 3, Used 3, Requested 1. "
+                       f"Please try again in {seconds}s.")
+            headers = {"Retry-After": str(seconds), **options.get("headers", {})}
+            return _Answer(429, _error(message, "requests", "rate_limit_exceeded"), headers)
+        if fault.kind == "insufficient_quota":
+            message = ("You exceeded your current quota, please check your plan and billing details. For more "
+                       "information on this error, read the docs: "
+                       "https://platform.openai.com/docs/guides/error-codes/api-errors.")
+            return _Answer(429, _error(message, "insufficient_quota", "insufficient_quota"))
+        if fault.kind == "context_length":
+            limit = int(options.get("max_tokens", self.max_context_tokens or 8192))
+            return self._context_error(limit, max(prompt_tokens(request), limit + 1))
+        if fault.kind == "hang":
+            self._sleep(float(options.get("seconds", 30.0)))
+        return None  # hang (after the wait), truncate and malformed answer normally, altered
+
+    @staticmethod
+    def _context_error(limit: int, tokens: int) -> _Answer:
+        message = (f"This model's maximum context length is {limit} tokens. However, your messages resulted in "
+                   f"{tokens} tokens. Please reduce the length of the messages.")
+        return _Answer(400, _error(message, "invalid_request_error", "context_length_exceeded", "messages"))
+
+    def _format_rejection(self, request: dict[str, Any]) -> _Answer | None:
+        kind = (request.get("response_format") or {}).get("type")
+        if kind is None or kind in self.accepts:
+            return None
+        if kind == "json_schema" and self.json_schema_rejection == "llama-cpp-python":
+            # llama-cpp-python's FastAPI route wraps its request-validation error as an HTTP 500.
+            detail = ("1 validation error:\n  {'type': 'literal_error', 'loc': ('body', 'response_format', "
+                      "'type'), 'msg': \"Input should be 'text' or 'json_object'\", 'input': 'json_schema', "
+                      "'ctx': {'expected': \"'text' or 'json_object'\"}}")
+            return _Answer(500, _error(detail, "internal_server_error"))
+        if kind == "json_object":
+            allowed = " or ".join(f"'{t}'" for t in ("json_schema", "text") if t in self.accepts) or "'text'"
+            return _Answer(400, {"error": f"'response_format.type' must be {allowed}"})  # LM Studio's shape
+        return _Answer(400, _error(f"response_format type '{kind}' is not supported by this server.",
+                                   "invalid_request_error", None, "response_format"))
+
+    def _completion(self, request: dict[str, Any], reply: Reply, tokens: int) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "id": self._new_id("chatcmpl-fake"),
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": request.get("model"),
+            "system_fingerprint": "fp_fake",
+            "choices": [{
+                "index": 0,
+                "message": {"role": "assistant", "content": reply.content, "refusal": reply.refusal},
+                "finish_reason": reply.finish_reason,
+                "logprobs": None,
+            }],
+        }
+        if reply.usage == AUTO:
+            completion = estimate_tokens(reply.content or reply.refusal or "")
+            body["usage"] = {"prompt_tokens": tokens, "completion_tokens": completion,
+                             "total_tokens": tokens + completion}
+        elif reply.usage is not None:
+            body["usage"] = reply.usage
+        return body
+
+    # -- batch API -------------------------------------------------------------------------
+
+    def _save_file(self, data: bytes, filename: str, purpose: str) -> dict[str, Any]:
+        record: dict[str, Any] = {"id": self._new_id("file-fake"), "object": "file", "bytes": len(data),
+                  "created_at": int(time.time()), "filename": filename, "purpose": purpose,
+                  "status": "processed"}
+        with self._lock:
+            self._files[record["id"]] = {"meta": record, "data": data}
+        return record
+
+    def _create_batch(self, body: dict[str, Any]) -> _Answer:
+        with self._lock:
+            source = self._files.get(body.get("input_file_id", ""))
+        if source is None:
+            return _Answer(400, _error("No such file: input_file_id.", "invalid_request_error", None,
+                                       "input_file_id"))
+        batch = {"id": self._new_id("batch_fake"), "object": "batch", "endpoint": body.get("endpoint"),
+                 "input_file_id": body["input_file_id"], "completion_window": body.get("completion_window", "24h"),
+                 "created_at": int(time.time()), "metadata": body.get("metadata"), "errors": None,
+                 "output_file_id": None, "error_file_id": None,
+                 "request_counts": {"total": 0, "completed": 0, "failed": 0}}
+        with self._lock:
+            self._batches[batch["id"]] = {"batch": batch, "step": 0}
+        return _Answer(200, self._batch_view(batch["id"], advance=False))
+
+    def _batch_view(self, batch_id: str, *, advance: bool) -> dict[str, Any] | None:
+        """The batch as a retrieve reports it; each retrieve moves it one status on."""
+        with self._lock:
+            entry = self._batches.get(batch_id)
+            if entry is None:
+                return None
+            if advance:
+                entry["step"] = min(entry["step"] + 1, len(self.batch_statuses) - 1)
+            status = self.batch_statuses[min(entry["step"], len(self.batch_statuses) - 1)]
+            batch = entry["batch"]
+            run = status == "completed" and batch["output_file_id"] is None and batch["error_file_id"] is None
+        if run:
+            self._run_batch(batch)
+        with self._lock:
+            view = dict(batch, status=status)
+            if status == "completed":
+                view["completed_at"] = int(time.time())
+            return view
+
+    def _run_batch(self, batch: dict[str, Any]) -> None:
+        """Answer every request line through the same logic as HTTP completions (no faults)."""
+        with self._lock:
+            lines = self._files[batch["input_file_id"]]["data"].decode("utf-8").splitlines()
+        done: list[str] = []
+        failed: list[str] = []
+        for line in filter(str.strip, lines):
+            item = json.loads(line)
+            answer = self._chat(item.get("body", {}))
+            out = {"id": self._new_id("batch_req_"), "custom_id": item.get("custom_id"),
+                   "response": {"status_code": answer.status, "request_id": self._new_id("req_"),
+                                "body": answer.body},
+                   "error": None}
+            (done if answer.status == 200 else failed).append(json.dumps(out))
+        output = self._save_file(("\n".join(done) + "\n").encode(), "batch_output.jsonl", "batch_output") \
+            if done else None
+        errors = self._save_file(("\n".join(failed) + "\n").encode(), "batch_errors.jsonl", "batch_output") \
+            if failed else None
+        with self._lock:
+            batch["output_file_id"] = output["id"] if output else None
+            batch["error_file_id"] = errors["id"] if errors else None
+            batch["request_counts"] = {"total": len(done) + len(failed), "completed": len(done),
+                                       "failed": len(failed)}
+
+
+def _as_reply(value: Reply | str | dict[str, Any]) -> Reply:
+    if isinstance(value, Reply):
+        return value
+    if isinstance(value, str):
+        return Reply(value)
+    return Reply(json.dumps(value))
+
+
+def _make_handler(fake: FakeLLM) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keep-alive, as the openai client expects
+
+        def log_message(self, format: str, *args: Any) -> None:
+            """Stay quiet: tests read ``fake.requests`` instead."""
+
+        def do_GET(self) -> None:
+            self._guarded(self._get)
+
+        def do_POST(self) -> None:
+            self._guarded(self._post)
+
+        def _guarded(self, serve: Callable[[bytes], None]) -> None:
+            try:
+                serve(self._read_body())
+            except (BrokenPipeError, ConnectionResetError):
+                self.close_connection = True  # the client gave up (a timeout on a "hang")
+
+        def _read_body(self) -> bytes:
+            if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+                data = bytearray()
+                while size := int(self.rfile.readline().split(b";")[0].strip() or b"0", 16):
+                    data += self.rfile.read(size)
+                    self.rfile.readline()
+                self.rfile.readline()
+                return bytes(data)
+            return self.rfile.read(int(self.headers.get("Content-Length") or 0))
+
+        def _record(self, body: bytes) -> tuple[str, Any]:
+            path = urlsplit(self.path).path
+            try:
+                data = json.loads(body) if body and "json" in self.headers.get("Content-Type", "") else None
+            except json.JSONDecodeError:
+                data = None
+            fake._record(RecordedRequest(self.command, path, data, self.headers, time.monotonic()))
+            return path, data
+
+        def _get(self, body: bytes) -> None:
+            path, _ = self._record(body)
+            if (denied := fake._authorised(self.headers)) is not None:
+                return self._answer(denied)
+            if path == "/v1/models":
+                data = [{"id": m, "object": "model", "created": 0, "owned_by": "fake"} for m in fake.models]
+                return self._answer(_Answer(200, {"object": "list", "data": data}))
+            parts = path.strip("/").split("/")
+            if parts[:2] == ["v1", "batches"] and len(parts) == 3:
+                view = fake._batch_view(parts[2], advance=True)
+                return self._answer(_Answer(200, view) if view else _not_found(f"No batch with id '{parts[2]}'."))
+            if parts[:2] == ["v1", "files"] and len(parts) in (3, 4):
+                with fake._lock:
+                    stored = fake._files.get(parts[2])
+                if stored is None:
+                    return self._answer(_not_found(f"No such File object: {parts[2]}"))
+                if len(parts) == 3:
+                    return self._answer(_Answer(200, stored["meta"]))
+                if parts[3] == "content":
+                    return self._send(200, stored["data"], "application/octet-stream")
+            self._answer(_not_found(f"Invalid URL (GET {path})"))
+
+        def _post(self, body: bytes) -> None:
+            path, data = self._record(body)
+            if (denied := fake._authorised(self.headers)) is not None:
+                return self._answer(denied)
+            if path == "/v1/chat/completions":
+                fault = fake._next_fault()
+                fake._sleep(fake.simulated_latency)
+                if fault is not None and fault.kind == "reset":
+                    return self._reset()
+                return self._answer(fake._chat(data or {}, fault))
+            if path == "/v1/files":
+                fields = _multipart(self.headers.get("Content-Type", ""), body)
+                upload = fields.get("file")
+                if upload is None:
+                    return self._answer(_Answer(400, _error("Missing file.", "invalid_request_error", None, "file")))
+                meta = fake._save_file(upload[1], upload[0] or "upload.jsonl",
+                                       fields.get("purpose", (None, b"batch"))[1].decode())
+                return self._answer(_Answer(200, meta))
+            if path == "/v1/batches":
+                return self._answer(fake._create_batch(data or {}))
+            self._answer(_not_found(f"Invalid URL (POST {path})"))
+
+        def _answer(self, answer: _Answer) -> None:
+            if answer.delay:
+                fake._sleep(answer.delay)
+            payload = answer.body if isinstance(answer.body, (bytes, str)) else json.dumps(answer.body)
+            data = payload.encode() if isinstance(payload, str) else payload
+            self._send(answer.status, data, "application/json", answer.headers)
+
+        def _send(self, code: int, body: bytes, content_type: str, headers: dict[str, str] | None = None) -> None:
+            self.send_response(code)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("x-request-id", f"req_{time.monotonic_ns()}")
+            for name, value in (headers or {}).items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(body)
+
+        def _reset(self) -> None:
+            # SO_LINGER 0 makes close() send a TCP RST, as a crashed server does.
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.close_connection = True
+            self.connection.close()
+
+    return Handler
+
+
+def _not_found(message: str) -> _Answer:
+    return _Answer(404, _error(message, "invalid_request_error"))
+
+
+def _multipart(content_type: str, body: bytes) -> dict[str, tuple[str | None, bytes]]:
+    """form-data fields -> (filename, bytes)."""
+    message = BytesParser(policy=HTTP).parsebytes(f"Content-Type: {content_type}\r\n\r\n".encode() + body)
+    fields: dict[str, tuple[str | None, bytes]] = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        if name:
+            payload = part.get_payload(decode=True)
+            fields[str(name)] = (part.get_filename(), payload if isinstance(payload, bytes) else b"")
+    return fields
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Serve a fake OpenAI-compatible LLM on 127.0.0.1.")
+    parser.add_argument("--port", type=int, default=8766)
+    parser.add_argument("--model", action="append", help="a model to serve (repeatable; default fake-model)")
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds added to every completion")
+    args = parser.parse_args(argv)
+    with FakeLLM(port=args.port, models=args.model) as fake:
+        fake.simulated_latency = args.latency
+        print(f"Serving {', '.join(fake.models)}. Use:")
+        print(f"  export OPENAI_BASE_URL='{fake.base_url}' PAPERDIARY_MODEL='{fake.models[0]}'")
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            print("bye")
+
+
+if __name__ == "__main__":
+    main()
