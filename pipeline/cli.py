@@ -42,6 +42,12 @@ def _stderr():
     return Console(stderr=True)
 
 
+def _stdout():
+    from rich.console import Console
+
+    return Console(highlight=False, soft_wrap=True)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--diary", type=click.Path(file_okay=False), envvar="PAPERDIARY_HOME",
               help="The diary folder (holding README.md and entries/). Default: the current folder.")
@@ -73,14 +79,16 @@ def init(directory: str) -> None:
 @click.option("--force", is_flag=True, help="Draft again even if the diary has an entry (written beside it).")
 @click.option("--verbose", "-v", is_flag=True, help="Show sections, pages, characters and time per stage.")
 @click.option("--json", "as_json", is_flag=True, help="Print the outcome as one JSON object.")
+@click.option("--model", help="LLM model (default: the diary's setting or PAPERDIARY_MODEL; none: offline drafter).")
 @click.pass_obj
-def draft(obj: _Context, paper: str, date_read: str | None, force: bool, verbose: bool, as_json: bool) -> None:
+def draft(obj: _Context, paper: str, date_read: str | None, force: bool, verbose: bool, as_json: bool,
+          model: str | None) -> None:
     """Draft a diary entry for PAPER (an arXiv ID or link, or a local PDF)."""
-    from .ui import ConsoleReporter
+    from .ui import ConsoleReporter, usage_summary
     from .workflow import draft_paper
 
     day = _parse_date(date_read)
-    settings = obj.settings()
+    settings = obj.settings(model=model)
     console = _stderr()
     outcome = draft_paper(
         settings, paper, date_read=day, force=force,
@@ -95,8 +103,40 @@ def draft(obj: _Context, paper: str, date_read: str | None, force: bool, verbose
     n = len(outcome.lessons_queued)
     click.echo(
         f"Drafted {outcome.entry_path} · {n} lesson{'s' if n != 1 else ''} queued for review in "
-        f"{settings.queue_file} · drafted offline (no LLM configured)"
+        f"{settings.queue_file} · {usage_summary(outcome.drafter, outcome.usage)}"
     )
+
+
+@cli.command()
+@click.argument("paper")
+@click.pass_obj
+def show(obj: _Context, paper: str) -> None:
+    """Show the stored draft behind PAPER's entry: each claim with its supporting quote."""
+    from .show import show_drafts
+
+    show_drafts(obj.settings(), paper, _stdout())
+
+
+@cli.command()
+@click.option("--by", type=click.Choice(["day", "model", "paper"]), default="day", show_default=True)
+@click.pass_obj
+def costs(obj: _Context, by: str) -> None:
+    """Sum LLM tokens and estimated cost by day, model or paper."""
+    from .show import show_costs
+
+    show_costs(obj.settings(), by, _stdout())
+
+
+@cli.command()
+@click.option("--model", help="Check this model instead of the configured one.")
+@click.pass_obj
+def doctor(obj: _Context, model: str | None) -> None:
+    """Check the diary, the arXiv API, the LLM endpoint and model, and the cache."""
+    from .doctor import run_checks
+
+    ok = run_checks(obj.settings(model=model), _stdout())
+    if not ok:
+        sys.exit(1)
 
 
 def _parse_date(value: str | None) -> date | None:

@@ -23,7 +23,7 @@ import math
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from .chunk import split_paragraphs, split_sentences
@@ -192,7 +192,7 @@ def _theme_keywords(theme: str) -> list[re.Pattern[str]]:
     return [re.compile(p) for p in patterns]
 
 
-def conform_draft(draft: Draft) -> Draft:
+def conform_draft(draft: Draft, limits: Mapping[str, tuple[int, int]] = LIST_LIMITS) -> Draft:
     """``draft`` held to the contract: clean one-line texts, list limits, a valid short name.
 
     Every drafter runs its output through this; it trims but never fills, so lists
@@ -200,7 +200,7 @@ def conform_draft(draft: Draft) -> Draft:
     """
     def claims(field: str) -> list[Claim]:
         items = [replace(c, text=clean_text(c.text), quote=_clean_optional(c.quote)) for c in getattr(draft, field)]
-        return [c for c in items if c.text][: LIST_LIMITS[field][1]]
+        return [c for c in items if c.text][: limits[field][1]]
 
     lessons = [
         replace(x, text=clean_text(x.text), why=_clean_optional(x.why), quote=_clean_optional(x.quote))
@@ -215,7 +215,7 @@ def conform_draft(draft: Draft) -> Draft:
         key_methods=claims("key_methods"),
         results=claims("results"),
         limitations=claims("limitations"),
-        lessons=[x for x in lessons if x.text][: LIST_LIMITS["lessons"][1]],
+        lessons=[x for x in lessons if x.text][: limits["lessons"][1]],
         notes={str(k): clean_text(str(v)) for k, v in draft.notes.items()},
     )
 
@@ -534,22 +534,23 @@ class _Document:
         )
 
     def rewrite_as_lesson(self, sentence: _Sentence, name: str) -> tuple[str, str]:
-        """One standalone sentence, key phrase in bold, attributed "([Name])"; and its kind.
+        """One standalone sentence, key phrase in bold; and its kind.
 
-        "We show that X improves Y." -> "**X** improves Y ([Name])."
-        "We propose X, which ..."    -> "[Name] proposes **X**, which ..."
+        "We show that X improves Y." -> "**X** improves Y."
+        "We propose X, which ..."    -> "Name proposes **X**, which ..."
+        The link to the entry is not part of the text: the merger adds it in the README's style.
         """
         text = sentence.display.rstrip(".!? ")
         finding = _FINDING.search(text)
         if finding:
             clause = _capitalize(finding.group("clause"))
-            return f"{_bold(clause, self.key_phrase(clause))} ([{name}]).", "Finding"
+            return f"{_bold(clause, self.key_phrase(clause))}.", "Finding"
         proposal = _PROPOSAL.search(text)
         if proposal:
             obj = proposal.group("obj")
             verb = proposal.group("verb").lower()
-            return f"[{name}] {verb}s {_bold(obj, self.key_phrase(obj, proposal=True))}.", "Contribution"
-        return f"{_bold(text, self.key_phrase(text))} ([{name}]).", "Key point"
+            return f"{name} {verb}s {_bold(obj, self.key_phrase(obj, proposal=True))}.", "Contribution"
+        return f"{_bold(text, self.key_phrase(text))}.", "Key point"
 
     def key_phrase(self, text: str, *, proposal: bool = False) -> str:
         """The phrase to bold in ``text``: what is proposed, what a finding is about, a

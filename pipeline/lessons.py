@@ -24,7 +24,6 @@ QUEUE_HEADER = """# Lessons queue
 
 Candidate lessons from drafted entries, waiting for review. Tick a box (`- [x]`) to accept a
 lesson, even from your phone; `paperdiary review` places accepted lessons under the README's themes.
-
 """
 _ID_LINE = re.compile(r"^\s+- id: `(?P<id>[0-9a-f]{8,})`", re.MULTILINE)
 

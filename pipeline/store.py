@@ -137,6 +137,23 @@ def m003_llm_modes_cache_and_ledger(db: sqlite3.Connection) -> None:
     )
 
 
+@migration
+def m004_drafts(db: sqlite3.Connection) -> None:
+    # The full draft behind each entry, quotes and grounding included: `paperdiary show` reads it.
+    execute_script(
+        db,
+        """
+        CREATE TABLE drafts (
+            entry_path TEXT PRIMARY KEY,
+            arxiv_id TEXT,
+            draft_json TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX drafts_arxiv_id ON drafts(arxiv_id);
+        """,
+    )
+
+
 def utcnow() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
@@ -234,6 +251,24 @@ class Store:
 
     def entries_for(self, arxiv_id: str) -> list[EntryRecord]:
         return [e for e in self.entries() if e.arxiv_id == arxiv_id]
+
+    # drafts -----------------------------------------------------------------
+    def save_draft(self, entry_path: str, arxiv_id: str | None, draft: dict[str, Any]) -> None:
+        with self._locked() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO drafts VALUES (?, ?, ?, ?)",
+                (entry_path, arxiv_id, json.dumps(draft, ensure_ascii=False, default=str), utcnow()),
+            )
+
+    def drafts_for(self, key: str) -> list[dict[str, Any]]:
+        """Drafts whose arXiv ID or entry path is ``key``, newest first."""
+        with self._locked() as db:
+            rows = db.execute(
+                "SELECT entry_path, arxiv_id, draft_json, created_at FROM drafts"
+                " WHERE arxiv_id = ? OR entry_path = ? ORDER BY created_at DESC",
+                (key, key),
+            ).fetchall()
+        return [dict(row) | {"draft": json.loads(row["draft_json"])} for row in rows]
 
     # stage runs -------------------------------------------------------------
     def record_stage(self, paper: str, stage: str, seconds: float, detail: dict[str, Any]) -> None:

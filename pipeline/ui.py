@@ -9,6 +9,8 @@ from typing import Any
 
 from rich.console import Console
 
+from .models import LLMUsage
+
 
 class ConsoleReporter:
     """Shows each stage as it runs; ``verbose`` adds what the stage found and how long it took."""
@@ -42,4 +44,19 @@ def _describe(detail: dict[str, Any]) -> str:
             parts.append(f"{key}: {detail[key]}")
     if detail.get("sections"):
         parts.append(f"sections: {len(detail['sections'])} ({', '.join(detail['sections'][:12])})")
+    parts.extend(f"{key}: {value}" for key, value in detail.get("notes", {}).items())
     return "; " + "; ".join(parts) if parts else ""
+
+
+def usage_summary(drafter: str, usage: LLMUsage) -> str:
+    """The closing line's account of the drafting: offline, or LLM calls, tokens and cost."""
+    if drafter == "offline":
+        return "drafted offline (no LLM configured)"
+    calls = f"{usage.calls} LLM call{'s' if usage.calls != 1 else ''}"
+    if usage.cached_calls:
+        calls += f" ({usage.cached_calls} from cache)"
+    tokens = f"{usage.prompt_tokens:,} prompt + {usage.completion_tokens:,} completion tokens"
+    if usage.estimated:
+        tokens += " (some estimated)"
+    cost = "cost unknown (no price for this model)" if usage.cost_usd is None else f"${usage.cost_usd:.4f}"
+    return f"{calls}, {tokens}, {cost}"

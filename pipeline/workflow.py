@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any, Iterator, Protocol
 
-from .models import FetchedPaper, PaperMeta, PaperRef
+from .errors import CorruptPdfError, EmptyPdfError, ExtractionError
+from .models import FetchedPaper, LLMUsage, PaperMeta, PaperRef
 from .settings import Settings
 
 
@@ -45,6 +46,7 @@ class DraftOutcome:
     drafter: str = ""
     lessons_queued: list[dict[str, str]] = field(default_factory=list)
     stages: dict[str, dict[str, Any]] = field(default_factory=dict)
+    usage: LLMUsage = field(default_factory=LLMUsage)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -56,6 +58,14 @@ class DraftOutcome:
             "description": self.description,
             "drafter": self.drafter,
             "lessons_queued": self.lessons_queued,
+            "llm": {
+                "calls": self.usage.calls,
+                "cached_calls": self.usage.cached_calls,
+                "prompt_tokens": self.usage.prompt_tokens,
+                "completion_tokens": self.usage.completion_tokens,
+                "tokens_estimated": self.usage.estimated,
+                "cost_usd": self.usage.cost_usd,
+            },
             "stages": self.stages,
         }
 
@@ -86,6 +96,17 @@ def _meta_for_local(fetched: FetchedPaper, extracted_title: str | None, stamp_id
         meta.arxiv_id = arxiv_id
         meta.version = int(version) if version.isdigit() else None
     return meta
+
+
+def _downloaded_pdf_error(exc: ExtractionError, fetched: FetchedPaper) -> ExtractionError:
+    """Name the paper rather than our cache file; drop a broken download so the next run fetches it again."""
+    meta = fetched.meta
+    label = f"the PDF of arXiv {meta.arxiv_id}" + (f"v{meta.version}" if meta.version else "")
+    hint = exc.hint
+    if isinstance(exc, (CorruptPdfError, EmptyPdfError)):
+        fetched.pdf_path.unlink(missing_ok=True)
+        hint = "The broken download was removed from the cache: run the command again to fetch it afresh."
+    return type(exc)(exc.message.replace(str(fetched.pdf_path), label), hint=hint)
 
 
 def draft_paper(
@@ -126,11 +147,15 @@ def draft_paper(
         if ref.local_pdf:
             fetched = local_paper(ref)
         else:
-            fetched = ArxivFetcher(settings).fetch(ref)
+            with ArxivFetcher(settings) as fetcher:
+                fetched = fetcher.fetch(ref)
         detail.update(downloaded=fetched.downloaded, pdf=str(fetched.pdf_path))
 
     with timer.stage("extract", "Extracting text") as detail:
-        paper = extract_pdf(fetched.pdf_path, timeout=settings.extract_timeout, cache_dir=settings.cache_path)
+        try:
+            paper = extract_pdf(fetched.pdf_path, timeout=settings.extract_timeout, cache_dir=settings.cache_path)
+        except ExtractionError as exc:
+            raise _downloaded_pdf_error(exc, fetched) if not ref.local_pdf else exc
         detail.update(pages=paper.pages, chars=paper.chars, sections=[s.title for s in paper.sections])
 
     meta = fetched.meta
@@ -139,29 +164,43 @@ def draft_paper(
         if meta.arxiv_id and (outcome := existing_outcome(meta.arxiv_id)):
             return outcome
 
-    with timer.stage("chunk", "Chunking") as detail:
-        chunks = chunk_paper(paper, settings.chunk_tokens)
-        detail.update(chunks=len(chunks), tokens=sum(c.tokens for c in chunks))
-
-    with timer.stage("draft", "Drafting (offline, no LLM configured)") as detail:
-        themes = readme_themes(settings.diary / "README.md", settings.lessons_heading)
-        draft = draft_offline(meta, paper, themes=themes)
-        detail.update(drafter=draft.drafter, lessons=len(draft.lessons))
-
-    with timer.stage("write", "Writing entry") as detail:
-        written = write_entry(settings, draft, meta, date_read, source_name=fetched.pdf_path.name)
-        detail["path"] = written.relpath
-        queued = queue_lessons(settings, draft.lessons, written.relpath, meta.arxiv_id) if written.created else []
-        detail["lessons_queued"] = len(queued)
-
     with Store(settings.db_path) as store:
+        with timer.stage("chunk", "Chunking") as detail:
+            chunks = chunk_paper(paper, settings.chunk_tokens)
+            detail.update(chunks=len(chunks), tokens=sum(c.tokens for c in chunks))
+
+        themes = readme_themes(settings.diary / "README.md", settings.lessons_heading)
+        if settings.llm_configured:
+            from .draft_llm import LLMDrafter
+            from .llm import LLMClient
+
+            label = f"Drafting with {settings.model}"
+            drafter = LLMDrafter(settings, LLMClient(settings, store), themes=themes)
+            draft_fn = lambda: drafter.draft(meta, paper, chunks)  # noqa: E731
+        else:
+            label = "Drafting (offline, no LLM configured)"
+            draft_fn = lambda: draft_offline(meta, paper, themes=themes)  # noqa: E731
+        with timer.stage("draft", label) as detail:
+            draft = draft_fn()
+            detail.update(drafter=draft.drafter, lessons=len(draft.lessons), notes=draft.notes)
+            if draft.usage.calls:
+                detail.update(llm_calls=draft.usage.calls, cached_calls=draft.usage.cached_calls,
+                              prompt_tokens=draft.usage.prompt_tokens,
+                              completion_tokens=draft.usage.completion_tokens, cost_usd=draft.usage.cost_usd)
+
+        with timer.stage("write", "Writing entry") as detail:
+            written = write_entry(settings, draft, meta, date_read, source_name=fetched.pdf_path.name)
+            detail["path"] = written.relpath
+            queued = queue_lessons(settings, draft.lessons, written.relpath, meta.arxiv_id)
+            detail["lessons_queued"] = len(queued)
+
         if meta.arxiv_id:
-            store.save_paper(meta.arxiv_id, meta.version, meta.title, _meta_dict(meta))
-        if written.created:
-            store.record_entry(
-                EntryRecord(written.relpath, meta.arxiv_id, meta.version, meta.title, draft.description,
-                            draft.drafter, date_read.isoformat(), utcnow())
-            )
+            store.save_paper(meta.arxiv_id, meta.version, meta.title, asdict(meta))
+        store.record_entry(
+            EntryRecord(written.relpath, meta.arxiv_id, meta.version, meta.title, draft.description,
+                        draft.drafter, date_read.isoformat(), utcnow())
+        )
+        store.save_draft(written.relpath, meta.arxiv_id, asdict(draft))
         for stage, info in timer.stages.items():
             store.record_stage(ref.label, stage, info.get("seconds", 0.0), info)
 
@@ -175,10 +214,5 @@ def draft_paper(
         drafter=draft.drafter,
         lessons_queued=[{"id": q.id, "lesson": q.lesson.text, "theme": q.lesson.theme or ""} for q in queued],
         stages=timer.stages,
+        usage=draft.usage,
     )
-
-
-def _meta_dict(meta: PaperMeta) -> dict[str, Any]:
-    from dataclasses import asdict
-
-    return asdict(meta)

@@ -1,0 +1,241 @@
+"""`paperdiary draft` end to end: the real CLI, the real arxiv client and downloader, the
+arXiv look-alike on 127.0.0.1, generated PDFs, and an offline drafter."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import SHARED_PAPERS, clean_env, run_cli
+from tests.fakes import pdfs
+
+ARXIV_ID = "2506.01939"
+
+
+@pytest.fixture(scope="session")
+def paper_pdf(tmp_path_factory) -> bytes:
+    path = tmp_path_factory.mktemp("pdf") / "paper.pdf"
+    pdfs.make_paper_pdf(path, **pdfs.generate_paper(5, seed=3))
+    return path.read_bytes()
+
+
+@pytest.fixture
+def served(fake_arxiv, paper_pdf):
+    fake_arxiv.add_paper(ARXIV_ID, version=2, title="Sparse Routing Improves Reasoning", pdf_bytes=paper_pdf,
+                         authors=["Ada Lovelace", "Alan Turing"], abstract="We propose sparse routing.")
+    return fake_arxiv
+
+
+def env_for(fake, **extra: str) -> dict[str, str]:
+    settings = {"PAPERDIARY_ARXIV_API": fake.api_url, "PAPERDIARY_ARXIV_DELAY": "0",
+                "PAPERDIARY_HTTP_TIMEOUT": "2", "PAPERDIARY_RETRY_MAX_TIME": "15"}
+    return clean_env(**(settings | extra))
+
+
+def entries_in(diary: Path) -> list[Path]:
+    return sorted((diary / "entries").rglob("*.md"))
+
+
+def assert_clean_failure(result, code: int = 1) -> str:
+    """Exit code, no traceback, and one error line (after the stage lines) naming the problem."""
+    assert result.returncode == code, result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1 and result.stderr.rstrip().endswith(errors[0]), result.stderr
+    assert "Traceback" not in result.stderr
+    return errors[0]
+
+
+def test_draft_writes_entry_and_queues_lessons(diary, served) -> None:
+    result = run_cli("draft", f"https://arxiv.org/abs/{ARXIV_ID}", "--date", "2025-06-11", env=env_for(served),
+                     cwd=diary)
+    assert result.returncode == 0, result.stderr
+    [entry] = entries_in(diary)
+    assert entry.parent.name == "June 2025" and entry.name.startswith("11thJune")
+    text = entry.read_text(encoding="utf-8")
+    assert text.startswith("# Sparse Routing Improves Reasoning\n")
+    assert "Date read: 11th June 2025" in text
+    assert f"[arXiv link](https://arxiv.org/abs/{ARXIV_ID})" in text
+    key_points = text.split("## Key Points", 1)[1].split("## Key Methods", 1)[0]
+    assert len(re.findall(r"^- .*\*\*.+\*\*", key_points, re.M)) >= 3
+    assert '"version": 2' in text and '"drafter": "offline"' in text
+    assert "Drafted without an LLM" in text
+    queue = (diary / "LESSONS-QUEUE.md").read_text(encoding="utf-8")
+    assert queue.count("- [ ] ") >= 1 and "June%202025/11thJune" in queue
+    assert "Drafted entries/June 2025/11thJune" in result.stdout and "drafted offline" in result.stdout
+    # Feedback: a line per stage on stderr.
+    for stage in ("Fetching", "Extracting", "Drafting", "Writing"):
+        assert stage in result.stderr
+    # The arXiv look-alike saw our User-Agent and exactly one API and one PDF request.
+    assert len(served.api_requests) == 1 and len(served.pdf_requests) == 1
+    assert "paperdiary" in served.api_requests[0].user_agent
+
+
+def test_second_draft_leaves_entry_untouched_and_force_writes_beside(diary, served) -> None:
+    env = env_for(served)
+    assert run_cli("draft", ARXIV_ID, "--date", "2025-06-11", env=env, cwd=diary).returncode == 0
+    [entry] = entries_in(diary)
+    entry.write_text(entry.read_text(encoding="utf-8") + "\nMy own thoughts.\n", encoding="utf-8")
+    before = entry.read_bytes()
+    requests_before = len(served.requests)
+
+    again = run_cli("draft", f"arXiv:{ARXIV_ID}v2", env=env, cwd=diary)
+    assert again.returncode == 0 and "Already in the diary" in again.stdout and entry.name in again.stdout
+    assert entry.read_bytes() == before
+    assert len(served.requests) == requests_before  # no network: the diary already had it
+
+    forced = run_cli("draft", ARXIV_ID, "--date", "2025-06-11", "--force", env=env, cwd=diary)
+    assert forced.returncode == 0, forced.stderr
+    assert entry.read_bytes() == before
+    assert {p.name for p in entries_in(diary)} == {entry.name, entry.stem + "-2.md"}
+    assert len(served.pdf_requests) == 1  # the cached PDF was reused
+
+
+def test_hand_written_entry_anywhere_is_recognised(diary, served) -> None:
+    hand = diary / "June 2025" / "4thJuneSparseRouting.md"
+    hand.parent.mkdir()
+    hand.write_text(f"# Sparse routing\n[paper](https://arxiv.org/pdf/{ARXIV_ID}v1.pdf)\n", encoding="utf-8")
+    result = run_cli("draft", ARXIV_ID, env=env_for(served), cwd=diary)
+    assert result.returncode == 0
+    assert "June 2025/4thJuneSparseRouting.md" in result.stdout
+    assert entries_in(diary) == [] and served.requests == []
+
+
+def test_json_outcome(diary, served) -> None:
+    result = run_cli("--diary", str(diary), "draft", ARXIV_ID, "--json", env=env_for(served))
+    assert result.returncode == 0, result.stderr
+    outcome = json.loads(result.stdout)
+    assert outcome["arxiv_id"] == ARXIV_ID and outcome["version"] == 2
+    assert outcome["title"] == "Sparse Routing Improves Reasoning"
+    assert outcome["entry_path"].startswith("entries/") and (diary / outcome["entry_path"]).is_file()
+    assert outcome["description"] and "\n" not in outcome["description"]
+    assert outcome["lessons_queued"] and {"id", "lesson", "theme"} <= set(outcome["lessons_queued"][0])
+    assert outcome["llm"]["calls"] == 0
+
+
+def test_verbose_reports_sections_pages_and_times(diary, served) -> None:
+    result = run_cli("draft", ARXIV_ID, "--verbose", env=env_for(served), cwd=diary)
+    assert result.returncode == 0
+    assert re.search(r"pages: \d+", result.stderr) and re.search(r"sections: \d+", result.stderr)
+    assert re.search(r"chars: \d+", result.stderr) and re.search(r"\d+\.\d\d s", result.stderr)
+
+
+def test_diary_from_env(diary, served) -> None:
+    result = run_cli("draft", ARXIV_ID, env=env_for(served, PAPERDIARY_HOME=str(diary)), cwd=diary.parent)
+    assert result.returncode == 0 and len(entries_in(diary)) == 1
+
+
+def test_rate_limited_then_success(diary, served) -> None:
+    served.inject("api", "status", code=429, headers={"Retry-After": "1"})
+    served.inject("pdf", "status", code=503)
+    result = run_cli("draft", ARXIV_ID, env=env_for(served), cwd=diary)
+    assert result.returncode == 0, result.stderr
+    assert len(served.api_requests) == 2 and len(served.pdf_requests) == 2
+    gap = served.api_requests[1].time - served.api_requests[0].time
+    assert gap >= 0.9  # Retry-After honoured
+
+
+def test_hung_server_times_out_then_retries(diary, served) -> None:
+    served.inject("api", "hang", seconds=5)
+    result = run_cli("draft", ARXIV_ID, env=env_for(served, PAPERDIARY_HTTP_TIMEOUT="0.5"), cwd=diary)
+    assert result.returncode == 0, result.stderr
+    assert len(served.api_requests) == 2
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [("not-a-paper", 2), ("https://example.com/x.pdf", 2), ("2513.99999", 2)],
+)
+def test_bad_identifier_is_a_usage_error(diary, text: str, code: int) -> None:
+    result = run_cli("draft", text, cwd=diary)
+    line = assert_clean_failure(result, code)
+    assert "Accepted forms" in line and text in line
+
+
+def test_debug_shows_traceback(diary) -> None:
+    result = run_cli("--debug", "draft", "not-a-paper", cwd=diary)
+    assert result.returncode != 0 and "Traceback" in result.stderr
+
+
+def test_unknown_id_is_clear_and_writes_nothing(diary, served) -> None:
+    line = assert_clean_failure(run_cli("draft", "2507.00001", env=env_for(served), cwd=diary))
+    assert "2507.00001" in line
+    assert entries_in(diary) == [] and not (diary / "LESSONS-QUEUE.md").exists()
+
+
+@pytest.mark.parametrize(
+    ("maker", "needle"),
+    [
+        ("html", "HTML"),
+        (pdfs.make_truncated_pdf, "truncated"),
+        (pdfs.make_encrypted_pdf, "encrypted"),
+        (pdfs.make_image_only_pdf, "OCR"),
+        (pdfs.make_empty_file, "empty"),
+    ],
+)
+def test_bad_pdfs_get_clear_errors_and_no_entry(diary, fake_arxiv, paper_pdf, tmp_path, maker, needle) -> None:
+    if maker == "html":
+        fake_arxiv.add_paper(ARXIV_ID, pdf_bytes=paper_pdf)
+        fake_arxiv.inject("pdf", "html")
+    else:
+        bad = tmp_path / "bad.pdf"
+        if maker is pdfs.make_truncated_pdf:
+            bad.write_bytes(paper_pdf)
+            maker(bad)
+        else:
+            maker(bad)
+        fake_arxiv.add_paper(ARXIV_ID, pdf_bytes=bad.read_bytes())
+    line = assert_clean_failure(run_cli("draft", ARXIV_ID, env=env_for(fake_arxiv), cwd=diary))
+    assert needle.lower() in line.lower() and ARXIV_ID in line and ".paperdiary" not in line
+    assert entries_in(diary) == [] and not (diary / "LESSONS-QUEUE.md").exists()
+    if maker in (pdfs.make_truncated_pdf, pdfs.make_empty_file):
+        assert not list((diary / ".paperdiary" / "cache" / "pdf").glob("*.pdf"))  # fetched afresh next time
+
+
+def test_hostile_title_stays_inside_entries(diary, fake_arxiv, paper_pdf) -> None:
+    fake_arxiv.add_paper(ARXIV_ID, pdf_bytes=paper_pdf,
+                         title="../../../etc/passwd <script>alert(1)</script> [x](javascript:alert(1)) 🚀" * 3)
+    result = run_cli("draft", ARXIV_ID, env=env_for(fake_arxiv), cwd=diary)
+    assert result.returncode == 0, result.stderr
+    [entry] = entries_in(diary)
+    assert entry.resolve().is_relative_to((diary / "entries").resolve())
+    text = entry.read_text(encoding="utf-8")
+    assert "<script" not in text and "javascript:" not in text
+    assert not (diary.parent / "etc").exists()
+
+
+def test_init_creates_an_empty_diary(tmp_path) -> None:
+    result = run_cli("init", str(tmp_path / "new"))
+    assert result.returncode == 0
+    readme = (tmp_path / "new" / "README.md").read_text(encoding="utf-8")
+    assert "## Interesting Methods and Lesson Learned" in readme and "### Robotics" in readme
+    assert ".paperdiary/" in (tmp_path / "new" / ".gitignore").read_text(encoding="utf-8")
+    assert (tmp_path / "new" / "entries").is_dir()
+
+
+# The words of each title as printed on page 1 (STaR's PDF adds "Self-Taught Reasoner").
+REAL_TITLES = {
+    "1706.03762": ["Attention Is All You Need"],
+    "2203.14465": ["STaR:", "Bootstrapping Reasoning With Reasoning"],
+    "2205.14135": ["FlashAttention: Fast and Memory-Efficient Exact Attention with IO-Awareness"],
+}
+
+
+@pytest.mark.skipif(not SHARED_PAPERS.is_dir(), reason="shared papers not present")
+@pytest.mark.parametrize("stem", sorted(REAL_TITLES))
+def test_real_papers_from_local_pdf(diary, stem: str) -> None:
+    pdf = SHARED_PAPERS / f"{stem}.pdf"
+    if not pdf.is_file():
+        pytest.skip(f"{pdf} missing")
+    result = run_cli("draft", str(pdf), "--json", cwd=diary)
+    assert result.returncode == 0, result.stderr
+    outcome = json.loads(result.stdout)
+    text = (diary / outcome["entry_path"]).read_text(encoding="utf-8")
+    title = text.splitlines()[0]
+    assert title.startswith(f"# {REAL_TITLES[stem][0]}") and all(part in title for part in REAL_TITLES[stem])
+    assert len(title) < 100
+    key_points = text.split("## Key Points", 1)[1].split("## Key Methods", 1)[0]
+    assert len(re.findall(r"^- ", key_points, re.M)) >= 3
+    assert outcome["arxiv_id"] == stem  # read off the arXiv stamp
