@@ -56,6 +56,7 @@ def environment(diary_prompts: Path | None) -> jinja2.Environment:
     )
     env.filters["md"] = md_inline
     env.filters["comment_safe"] = comment_safe
+    env.filters["combine"] = lambda base, extra: {**dict(extra), **base}  # base wins on a clash
     return env
 
 
