@@ -16,6 +16,7 @@ import click
 
 from . import __version__
 from .errors import PaperDiaryError
+from .redact import RedactingFilter, env_secrets, redact
 
 
 class _Context:
@@ -32,7 +33,9 @@ class _Context:
 def _setup_logging(debug: bool) -> None:
     root = logging.getLogger()
     # Without a handler Python's last-resort handler would print library warnings (pypdf's) to stderr.
-    root.handlers[:] = [logging.StreamHandler(sys.stderr) if debug else logging.NullHandler()]
+    handler = logging.StreamHandler(sys.stderr) if debug else logging.NullHandler()
+    handler.addFilter(RedactingFilter(env_secrets()))  # libraries' debug logs may quote headers
+    root.handlers[:] = [handler]
     root.setLevel(logging.DEBUG if debug else logging.WARNING)
 
 
@@ -150,6 +153,15 @@ def _parse_date(value: str | None) -> date | None:
         raise UsageError(f"--date {value!r} is not a date.", hint="Use YYYY-MM-DD, e.g. --date 2025-06-11.") from None
 
 
+def _fail(message: str, code: int) -> None:
+    """One line on stderr (and a JSON object on stdout under --json), secrets taken out; then exit."""
+    message = redact(message, env_secrets())
+    click.echo(message, err=True)
+    if "--json" in sys.argv[1:]:
+        click.echo(json.dumps({"error": message.removeprefix("error: "), "exit_code": code}))
+    sys.exit(code)
+
+
 def main() -> None:
     debug = "--debug" in sys.argv[1:]
     try:
@@ -159,8 +171,7 @@ def main() -> None:
     except PaperDiaryError as exc:
         if debug:
             raise
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(exc.exit_code)
+        _fail(f"error: {exc}", exc.exit_code)
     except click.exceptions.Abort:
         click.echo("Interrupted.", err=True)
         sys.exit(130)
@@ -173,5 +184,4 @@ def main() -> None:
     except Exception as exc:  # a bug: one line by default, the traceback with --debug
         if debug:
             raise
-        click.echo(f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)", err=True)
-        sys.exit(1)
+        _fail(f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)", 1)

@@ -59,6 +59,7 @@ from tenacity import (
 
 from .chunk import count_tokens
 from .costs import estimate_cost
+from .redact import redact
 from .retry_after import parse_retry_after
 from .errors import (
     LLMAuthError,
@@ -85,13 +86,10 @@ MODES: tuple[Mode, ...] = ("json_schema", "json_object", "text")  # best first: 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 MAX_ATTEMPTS = 6
 MAX_BACKOFF_S = 30.0
-REDACTED = "[REDACTED]"
-
 M = TypeVar("M", bound=BaseModel)
 T = TypeVar("T")
 
 # Anything that looks like a bearer token or an OpenAI-style key, masked or not.
-_TOKEN_RE = re.compile(r"(?i)\bbearer\s+[^\s'\",}]+|\b(?:sk|rk|pk)-[A-Za-z0-9_*\-]{8,}")
 # A server's complaint about the response_format it was sent (mode not supported).
 _FORMAT_RE = re.compile(r"response_format|json_schema|json_object|json schema|guided_json", re.IGNORECASE)
 # ...about this particular schema, not the mode: fall back for this call, but do not remember it.
@@ -136,18 +134,6 @@ class LLMResult(Generic[M]):
     mode: Mode  # the structured-output mode that produced it
     latency_s: float
     call_id: int  # the ledger row (llm_calls.id)
-
-
-def redact(text: str, secrets: Iterable[str]) -> str:
-    """``text`` with every secret, its recognisable tail and anything key-shaped replaced by [REDACTED].
-
-    Servers echo masked keys ("sk-abc***...T123"), hence the tail and the pattern.
-    """
-    for secret in sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True):
-        text = text.replace(secret, REDACTED)
-        if len(secret) >= 16:
-            text = text.replace(secret[-8:], REDACTED)
-    return _TOKEN_RE.sub(REDACTED, text)
 
 
 def public_endpoint(url: str) -> str:

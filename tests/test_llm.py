@@ -27,14 +27,9 @@ from pipeline.errors import (
     LLMRefusalError,
     LLMUnavailableError,
 )
-from pipeline.llm import (
-    LLMClient,
-    close_truncated_json,
-    count_tokens,
-    extract_json,
-    redact,
-    strict_json_schema,
-)
+from pipeline.chunk import count_tokens
+from pipeline.llm import LLMClient, close_truncated_json, extract_json, strict_json_schema
+from pipeline.redact import redact
 from pipeline.settings import Settings, load_settings
 from pipeline.store import Store
 from tests.fakes.llm_server import FakeLLM, Reply
