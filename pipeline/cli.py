@@ -142,6 +142,80 @@ def doctor(obj: _Context, model: str | None) -> None:
         sys.exit(1)
 
 
+@cli.command()
+@click.argument("ids", nargs=-1, metavar="[ID]...")
+@click.option("--list", "list_", is_flag=True, help="List the queued lessons with their proposals.")
+@click.option("--json", "as_json", is_flag=True, help="List as JSON (id, lesson, proposal kind and theme, ...).")
+@click.option("--accept", is_flag=True, help="Accept the lessons ID... where proposed (ticks their boxes).")
+@click.option("--reject", is_flag=True, help="Reject the lessons ID... (they leave the queue).")
+@click.option("--theme", "themes", nargs=2, multiple=True, metavar="ID NAME",
+              help="Place lesson ID under theme NAME (a new theme if the README has none of that name).")
+@click.option("--kind", "kinds", nargs=2, multiple=True, metavar="ID KIND",
+              help="Place lesson ID as KIND: add, extend or new_theme.")
+@click.option("--diff", is_flag=True, help="Show the README diff of the accepted lessons not yet applied.")
+@click.option("--apply", "apply_", is_flag=True, help="Write the accepted lessons into README.md.")
+@click.option("--add", "add_text", metavar="TEXT", help="Queue a lesson of your own, placed like the others.")
+@click.option("--source", metavar="ENTRY", help="With --add: its entry (a path, or a drafted paper's arXiv ID).")
+@click.pass_obj
+def review(obj: _Context, ids: tuple[str, ...], list_: bool, as_json: bool, accept: bool, reject: bool,
+           themes: tuple[tuple[str, str], ...], kinds: tuple[tuple[str, str], ...], diff: bool, apply_: bool,
+           add_text: str | None, source: str | None) -> None:
+    """Review the queued lessons and merge them into the README's themes.
+
+    Without options, walks the undecided lessons one key at a time.
+    """
+    from .review_ui import ReviewRequest, run_review
+
+    request = ReviewRequest(ids, accept, reject, themes, kinds, list_, as_json, diff, apply_, add_text, source)
+    run_review(obj.settings(), request, _stdout())
+
+
+@cli.command()
+@click.option("--write", is_flag=True, help="Write the section into README.md (default: show the diff).")
+@click.option("--heading", default="## Full Diary", show_default=True, help="The README section to keep.")
+@click.pass_obj
+def index(obj: _Context, write: bool, heading: str) -> None:
+    """Show (or --write) the README's chronological Full Diary section, one line per entry."""
+    from .index import run_index
+
+    run_index(obj.settings(), heading, write=write, console=_stdout())
+
+
+@cli.command()
+@click.argument("inputs", nargs=-1, metavar="[BACKLOG | - | PAPER]...")
+@click.option("--dry-run", is_flag=True,
+              help="Print what would be drafted and skipped, and the estimated tokens and cost; change nothing.")
+@click.option("--jobs", "-j", type=click.IntRange(min=1, max=64), default=4, show_default=True,
+              help="Papers drafted at once (and LLM requests in flight).")
+@click.option("--max-cost", type=click.FloatRange(min=0), metavar="USD",
+              help="Stop starting new LLM work before the estimated cost would pass USD.")
+@click.option("--retry-failed", is_flag=True, help="Also retry the papers that failed in earlier runs.")
+@click.option("--batch-api", is_flag=True,
+              help="Send drafting requests through the OpenAI Batch API (half price; answers within 24 h).")
+@click.option("--status", "show_status", is_flag=True,
+              help="Show the journal and the Batch API batches in flight, then exit.")
+@click.option("--date", "date_read", metavar="YYYY-MM-DD", help="Date read for papers listed without one (default: today).")
+@click.option("--json", "as_json", is_flag=True, help="Print the outcome (or the plan) as one JSON object.")
+@click.option("--model", help="LLM model (default: the diary's setting or PAPERDIARY_MODEL; none: offline drafter).")
+@click.pass_obj
+def catchup(obj: _Context, inputs: tuple[str, ...], dry_run: bool, jobs: int, max_cost: float | None,
+            retry_failed: bool, batch_api: bool, show_status: bool, date_read: str | None, as_json: bool,
+            model: str | None) -> int:
+    """Draft every paper of a backlog in one pipelined run that can be stopped and resumed.
+
+    BACKLOG is a text file with one paper per line (IDENTIFIER [YYYY-MM-DD] [# comment]) or a BibTeX
+    file; - reads standard input; anything else is one paper. With none, catchup continues the papers
+    an earlier run left. Exit codes: 0 all drafted or skipped, 1 some paper failed, 2 usage error.
+    """
+    from .catchup import CatchupOptions
+    from .catchup_ui import run_command
+
+    options = CatchupOptions(inputs=list(inputs), date_read=_parse_date(date_read), jobs=jobs, max_cost=max_cost,
+                             retry_failed=retry_failed, batch_api=batch_api, dry_run=dry_run)
+    return run_command(obj.settings(model=model), options, show_status=show_status, as_json=as_json,
+                       stdout=_stdout(), stderr=_stderr())
+
+
 def _parse_date(value: str | None) -> date | None:
     if value is None:
         return None

@@ -7,6 +7,7 @@ import re
 import unicodedata
 from datetime import date, datetime, timezone
 from pathlib import Path
+from typing import Callable
 
 from .errors import DiaryError, SettingsError
 from .fsutil import atomic_create_text
@@ -70,11 +71,20 @@ def entry_relpath(settings: Settings, draft: Draft, meta: PaperMeta, date_read: 
     return Path(*parts)
 
 
+# Where an entry names a paper: a link to arXiv or a mirror, "arXiv:", or our hidden comment.
+_ID_PREFIXES = r"(?:arxiv\.org/(?:abs|pdf|html)/|huggingface\.co/papers/|alphaxiv\.org/(?:abs|overview)/|arxiv:\s*|\"arxiv_id\":\s*\")"
+# Any arXiv ID after such a prefix: new style, or old style with an optional subject class.
+_ANY_ID = re.compile(
+    rf"{_ID_PREFIXES}(?:(?P<new>\d{{4}}\.\d{{4,5}})(?!\d)|(?P<archive>[a-z]+(?:-[a-z]+)*)(?:\.[a-z]{{2}})?/(?P<old>\d{{7}}))",
+    re.IGNORECASE,
+)
+_DRAFTED_FIELD = re.compile(r'"drafted": "[^"]*"')
+
+
 def _id_pattern(arxiv_id: str) -> re.Pattern[str]:
     # The ID inside a link or our hidden comment; not a prefix of a longer ID.
     escaped = re.escape(arxiv_id)
-    prefixes = r"(?:arxiv\.org/(?:abs|pdf|html)/|huggingface\.co/papers/|alphaxiv\.org/(?:abs|overview)/|arxiv:\s*|\"arxiv_id\":\s*\")"
-    return re.compile(rf"{prefixes}{escaped}(?![\d])", re.IGNORECASE)
+    return re.compile(rf"{_ID_PREFIXES}{escaped}(?![\d])", re.IGNORECASE)
 
 
 def iter_markdown(root: Path, skip: set[Path]) -> list[Path]:
@@ -97,6 +107,32 @@ def find_existing_entry(settings: Settings, arxiv_id: str) -> Path | None:
         except OSError:
             continue
     return None
+
+
+def diary_arxiv_index(settings: Settings) -> dict[str, Path]:
+    """Every arXiv ID the diary's markdown links to -> the first file naming it, in one scan.
+
+    The many-paper form of ``find_existing_entry`` (hand-written entries count):
+    catch-up asks it once for a whole backlog instead of scanning once per paper.
+    IDs come back without version; old-style ones without subject class
+    (``math.GT/0309136`` -> ``math/0309136``), as ``identify`` gives them.
+    """
+    skip = {settings.state_path, settings.diary / "README.md", settings.queue_path}
+    index: dict[str, Path] = {}
+    for path in iter_markdown(settings.diary, skip):
+        try:
+            text = path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        for match in _ANY_ID.finditer(text):
+            arxiv_id = match["new"] or f"{match['archive'].lower()}/{match['old']}"
+            index.setdefault(arxiv_id, path)
+    return index
+
+
+def same_entry(text: str, other: str) -> bool:
+    """True when two renderings of an entry differ at most in their ``drafted`` timestamp."""
+    return _DRAFTED_FIELD.sub("", text) == _DRAFTED_FIELD.sub("", other)
 
 
 def render_entry(settings: Settings, draft: Draft, meta: PaperMeta, date_read: date, source_name: str) -> str:
@@ -122,12 +158,17 @@ def write_entry(
     date_read: date,
     *,
     source_name: str = "",
+    before_create: Callable[[Path], None] | None = None,
 ) -> WrittenEntry:
     """Write the entry atomically, never over any existing file.
 
     The caller checks ``find_existing_entry`` first; when a file of the same name
     exists anyway (``--force``, or two papers with one short name on one day) the
     draft lands beside it as ``-2``, ``-3``...
+
+    ``before_create(path)`` is called with each free name just before the file is
+    created there: the journal records it, so a run killed right after the create
+    knows the file is its own.
     """
     entries_root = settings.entries_path.resolve()
     target = (entries_root / entry_relpath(settings, draft, meta, date_read)).resolve()
@@ -137,6 +178,10 @@ def write_entry(
 
     for attempt in range(1, _FORCE_SUFFIX_LIMIT + 1):
         candidate = target if attempt == 1 else target.with_name(f"{target.stem}-{attempt}{target.suffix}")
+        if candidate.exists():  # cheap pre-check; the create below is what guarantees no clobber
+            continue
+        if before_create is not None:
+            before_create(candidate)
         if atomic_create_text(candidate, text):
             return WrittenEntry(candidate, _rel(settings, candidate), created=True)
     raise DiaryError(f"too many drafts named {target.name} already.", hint="Tidy the folder and try again.")

@@ -172,7 +172,14 @@ class ArxivFetcher:
         """
         if ref.arxiv_id is None:
             return local_paper(ref)
-        meta = self.fetch_metadata([ref]).get(ref.arxiv_id)
+        return self.fetch_with_meta(ref, self.fetch_metadata([ref]).get(ref.arxiv_id))
+
+    def fetch_with_meta(self, ref: PaperRef, meta: PaperMeta | None) -> FetchedPaper:
+        """The PDF for an arXiv ``ref`` whose metadata came from ``fetch_metadata`` (None: arXiv does not know it).
+
+        Lets a caller query metadata for many refs at once, then download one by
+        one. Raises PaperNotFoundError for an unknown or withdrawn ID.
+        """
         if meta is None:
             raise PaperNotFoundError(
                 f"arXiv has no paper {ref.label}.",

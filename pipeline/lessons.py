@@ -38,14 +38,23 @@ def entry_link(relpath: str) -> str:
     return quote(relpath, safe="/")
 
 
-def format_item(item: QueuedLesson) -> str:
+def format_item(item: QueuedLesson, *, own: bool = False) -> str:
+    """One queue item. ``own``: the user's own words (``review --add``), kept as written on one line.
+
+    Drafted lessons are untrusted text and go through ``md_inline``; an item
+    without a source entry says so.
+    """
     lesson = item.lesson
-    name = Path(item.source_entry).stem
-    source = f"[{md_inline(name)}]({entry_link(item.source_entry)})"
+    if item.source_entry:
+        name = Path(item.source_entry).stem
+        source = f"[{md_inline(name)}]({entry_link(item.source_entry)})"
+    else:
+        source = "none"
     if item.arxiv_id:
         source += f" (arXiv {item.arxiv_id})"
+    text = " ".join(lesson.text.split()) if own else md_inline(lesson.text)
     lines = [
-        f"- [ ] {md_inline(lesson.text)}",
+        f"- [ ] {text}",
         f"  - id: `{item.id}`",
         f"  - theme: {md_inline(lesson.theme) if lesson.theme else '(none suggested)'}",
         f"  - source: {source}",
@@ -62,8 +71,9 @@ def queued_ids(text: str) -> set[str]:
 
 
 @contextmanager
-def _queue_lock(settings: Settings) -> Iterator[None]:
-    # Several drafts may append at once (catch-up runs in parallel): one writer at a time.
+def queue_lock(settings: Settings) -> Iterator[None]:
+    """Hold the queue file's lock: one writer at a time (drafts append, review rewrites)."""
+    # Several drafts may append at once (catch-up runs in parallel), and review rewrites the file.
     settings.state_path.mkdir(parents=True, exist_ok=True)
     with open(settings.state_path / "queue.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
@@ -71,14 +81,15 @@ def _queue_lock(settings: Settings) -> Iterator[None]:
 
 
 def queue_lessons(
-    settings: Settings, lessons: list[Lesson], source_entry: str, arxiv_id: str | None
+    settings: Settings, lessons: list[Lesson], source_entry: str, arxiv_id: str | None, *, own: bool = False
 ) -> list[QueuedLesson]:
-    """Append lessons to the queue file; returns the ones newly queued."""
+    """Append lessons to the queue file; returns the ones newly queued (``own``: see :func:`format_item`)."""
     if not lessons:
         return []
-    with _queue_lock(settings):
+    with queue_lock(settings):
         path = settings.queue_path
-        text = path.read_text(encoding="utf-8") if path.exists() else QUEUE_HEADER
+        # Bytes, not universal newlines: a queue edited on a phone keeps its CRLF lines.
+        text = path.read_bytes().decode("utf-8") if path.exists() else QUEUE_HEADER
         present = queued_ids(text)
         added: list[QueuedLesson] = []
         for lesson in lessons:
@@ -90,6 +101,6 @@ def queue_lessons(
         if added:
             if not text.endswith("\n"):
                 text += "\n"
-            text += "".join("\n" + format_item(item) for item in added)
+            text += "".join("\n" + format_item(item, own=own) for item in added)
             atomic_write_text(path, text)
         return added

@@ -29,7 +29,15 @@ model, whatever the server supports:
   message or a repr: every message built from a server's answer or an
   exception goes through ``redact``.
 
-Thread-safe: one ``LLMClient`` may serve several worker threads.
+- **Deferred mode (Batch API).** With a ``defer`` hook set, a request that
+  misses the cache is offered to the hook first; when the hook takes it
+  (``pipeline/batch.py`` queues it for the Batch API) ``structured`` raises
+  ``LLMDeferred`` instead of calling the server. The drafter's code path is the
+  same either way; once the batch's answers are stored in the cache
+  (``accept_deferred``), drafting again is served from there.
+
+Thread-safe: one ``LLMClient`` may serve several worker threads; ``max_in_flight``
+bounds how many requests it has open at once, whatever the threads.
 """
 
 from __future__ import annotations
@@ -108,6 +116,30 @@ _FENCE_RE = re.compile(r"```(?:json|JSON)?\s*\n?(.*?)```", re.DOTALL)
 
 
 # -- public types ------------------------------------------------------------------
+
+
+class LLMDeferred(Exception):
+    """The request went to the ``defer`` hook (the Batch API) instead of the server: no answer yet.
+
+    Not an ``LLMError``: nothing failed, and retry or fallback logic must not catch it.
+    """
+
+    def __init__(self, key: str):
+        super().__init__(f"LLM request {key[:12]}… deferred to the Batch API")
+        self.key = key
+
+
+@dataclass(frozen=True)
+class DeferredRequest:
+    """A cache miss offered to the ``defer`` hook: the body ``structured`` would send first, and its cache key."""
+
+    key: str  # the response-cache key: a batch line's custom_id
+    body: dict[str, Any]  # the chat-completions request body, exactly as the first rung of the ladder sends it
+    messages: list[dict[str, str]]  # as the caller built them (what the cache key covers)
+    schema_name: str
+    mode: Mode
+    paper: str | None
+    purpose: str
 
 
 @dataclass(frozen=True)
@@ -524,7 +556,7 @@ class LLMClient:
 
     backoff_base: float = 1.0
 
-    def __init__(self, settings: Settings, store: Store):
+    def __init__(self, settings: Settings, store: Store, *, max_in_flight: int | None = None):
         if not settings.model:
             raise LLMError("no LLM model configured.", hint="Set PAPERDIARY_MODEL (or `model` in paperdiary.toml).")
         self.settings = settings
@@ -547,6 +579,10 @@ class LLMClient:
         self._mode_lock = threading.Lock()
         self._mode: Mode | None = None
         self._mode_loaded = False
+        # Requests open at once, over all threads (catch-up's --jobs); None: no limit of our own.
+        self._slots = threading.BoundedSemaphore(max_in_flight) if max_in_flight else None
+        # Deferred mode: called with each cache miss; True means "taken, raise LLMDeferred".
+        self.defer: Callable[[DeferredRequest], bool] | None = None
 
     def __repr__(self) -> str:
         return f"LLMClient(endpoint={self.endpoint!r}, model={self.model!r})"
@@ -583,6 +619,9 @@ class LLMClient:
             return LLMResult(value=value, usage=Usage(0, 0), cost_usd=0.0, cached=True, mode=mode,
                              latency_s=latency, call_id=call_id)
 
+        if self.defer is not None and self.defer(self._deferred(messages, spec, key, max_tokens, paper, purpose)):
+            raise LLMDeferred(key)
+
         tally = _Tally()
         try:
             value, data, raw, mode = self._generate(messages, spec, schema, max_tokens, tally)
@@ -599,6 +638,59 @@ class LLMClient:
         )
         return LLMResult(value=value, usage=tally.usage, cost_usd=cost, cached=False, mode=mode,
                          latency_s=latency, call_id=call_id)
+
+    def accept_deferred(
+        self,
+        messages: list[dict[str, str]],
+        schema: type[M],
+        mode: Mode,
+        completion: dict[str, Any],
+        *,
+        paper: str | None = None,
+        purpose: str = "draft",
+    ) -> LLMResult[M]:
+        """Store an answer that came back through the Batch API, as if ``structured`` had received it.
+
+        ``completion`` is the chat-completion body of a batch output line. The answer is
+        validated like any other (a cut-off one closed locally; no repair round: a batch
+        cannot hold a conversation), cached under the request's key and entered in the
+        ledger at the Batch API's price. Raises ``LLMOutputError`` (or ``LLMRefusalError``)
+        for an unusable answer, after recording its tokens as a failed call.
+        """
+        from openai.types.chat import ChatCompletion
+
+        spec = _spec(schema)
+        key = self._cache_key(messages, spec)
+        parsed_completion = ChatCompletion.model_validate(completion)
+        tally = _Tally(mode=mode)
+        tally.add(_messages_for(mode, messages, spec), parsed_completion)
+        try:
+            content, truncated = self._content(parsed_completion)
+        except LLMError:
+            self._record(paper, purpose, "failed", tally, 0.0, None, batch=True)
+            raise
+        parsed = _parse(content, schema, truncated=truncated)
+        if parsed.value is None:
+            self._record(paper, purpose, "failed", tally, 0.0, None, batch=True)
+            raise LLMOutputError(self._redact(
+                f"model {self.model!r} at {self.endpoint} gave no valid {spec.name} JSON through the Batch API: "
+                f"{_one_line(parsed.problem)}."
+            ), hint="Run catchup --retry-failed without --batch-api to draft it directly (with one repair round).")
+        cost, call_id = self._record(paper, purpose, "ok", tally, 0.0, key, batch=True)
+        self.store.save_llm_cache(
+            key, endpoint=self.endpoint, model=self.model, schema_name=spec.name, mode=mode,
+            request={"model": self.model, "messages": messages, "schema": spec.name, "mode": mode, "batch": True},
+            raw_content=content, parsed=parsed.data,
+        )
+        return LLMResult(value=parsed.value, usage=tally.usage, cost_usd=cost, cached=False, mode=mode,
+                         latency_s=0.0, call_id=call_id)
+
+    def call_api(self, call: Callable[[openai.OpenAI], T]) -> T:
+        """Run ``call(openai_client)`` through the retry layer (the Batch API's files and batches routes).
+
+        Errors come out as ``LLMError``s naming the endpoint and model, like a completion's.
+        """
+        return self._with_retries(lambda: call(self._client), mode=None)
 
     def list_models(self) -> list[str]:
         """The model IDs the endpoint serves (``GET /models``), sorted."""
@@ -617,6 +709,20 @@ class LLMClient:
         return mode
 
     # -- one structured call ----------------------------------------------------------
+
+    def _deferred(
+        self,
+        messages: list[dict[str, str]],
+        spec: _SchemaSpec,
+        key: str,
+        max_tokens: int | None,
+        paper: str | None,
+        purpose: str,
+    ) -> DeferredRequest:
+        """The request ``_ask`` would send first (remembered mode, else the top of the ladder)."""
+        mode = self._remembered_mode() or MODES[0]
+        body = self._request(mode, _messages_for(mode, messages, spec), spec, max_tokens)
+        return DeferredRequest(key, body, [dict(m) for m in messages], spec.name, mode, paper, purpose)
 
     def _generate(
         self,
@@ -747,7 +853,10 @@ class LLMClient:
 
         def attempt() -> T:
             self._gate.wait()
-            return call()
+            if self._slots is None:
+                return call()
+            with self._slots:
+                return call()
 
         try:
             return retrying(attempt)
@@ -894,11 +1003,13 @@ class LLMClient:
             return None  # the schema's validators changed since: ask again
 
     def _record(
-        self, paper: str | None, purpose: str, status: str, tally: _Tally, latency: float, key: str | None
+        self, paper: str | None, purpose: str, status: str, tally: _Tally, latency: float, key: str | None,
+        *, batch: bool = False,
     ) -> tuple[float | None, int]:
-        cost = estimate_cost(self.model, tally.prompt_tokens, tally.completion_tokens, self.settings)
+        cost = estimate_cost(self.model, tally.prompt_tokens, tally.completion_tokens, self.settings, batch=batch)
         call_id = self.store.record_llm_call(
             paper=paper, purpose=purpose, model=self.model, endpoint=self.endpoint, mode=tally.mode, status=status,
+            batch=batch,
             prompt_tokens=tally.prompt_tokens, completion_tokens=tally.completion_tokens,
             tokens_estimated=tally.estimated, latency_s=latency, cost_usd=cost, cache_key=key,
         )

@@ -360,14 +360,9 @@ class MergeIndex:
 
     def propose(self, item: MergeItem, *, readme_dir: str = "") -> Proposal:
         """One proposal for ``item`` against this index's README (see the module docs)."""
+        new_text, citation = placement_texts(item, readme_dir)
         query = self._query(item)
         source = _clean_path(item.source_entry)
-        link = entry_link(item.source_entry, readme_dir)
-        citation = f"[{md_inline(self._label(item))}]({link})"
-        lesson_text = " ".join(item.text.split())
-        if not lesson_text:
-            raise ReadmeError("a lesson to merge needs some text.")
-        new_text = lesson_text if link in lesson_text else f"{lesson_text} ({citation})"
 
         similar = self._neighbours(query)
         scored = self._theme_scores(query)
@@ -398,7 +393,7 @@ class MergeIndex:
             sim, number = similar[0]
             theme, index, reason = self._on_lesson(number, sim, "says nearly the same thing", query)
             return make("duplicate", theme, index, None, "", reason, sim)
-        if similar and similar[0][0] >= EXTEND_SIMILARITY:
+        if citation and similar and similar[0][0] >= EXTEND_SIMILARITY:  # a lesson without a source cites nothing
             sim, number = similar[0]
             theme, index, reason = self._on_lesson(number, sim, "states the same idea: cite the paper beside it", query)
             confidence = 0.5 + 0.5 * (sim - EXTEND_SIMILARITY) / (DUPLICATE_SIMILARITY - EXTEND_SIMILARITY)
@@ -477,16 +472,33 @@ class MergeIndex:
         surfaces = {term: surface for surface, term in reversed(words)}
         return " ".join(_title_word(surfaces[t]) for t in sorted(rarest, key=order.__getitem__))
 
-    def _label(self, item: MergeItem) -> str:
-        """Link text in the user's way: a short name ("ProRL"), the paper's name before a colon, or the file's."""
-        if item.short_name and item.short_name.strip():
-            return item.short_name.strip()
-        title = item.title or ""
-        head, colon, _ = title.partition(":")
-        if colon and 0 < len(head.split()) <= 4:
-            return head.strip()
-        stem_name = PurePosixPath(item.source_entry).stem
-        return _DATED_STEM.sub("", stem_name, count=1) or stem_name
+
+def citation_label(item: MergeItem) -> str:
+    """Link text in the user's way: a short name ("ProRL"), the paper's name before a colon, or the file's."""
+    if item.short_name and item.short_name.strip():
+        return item.short_name.strip()
+    title = item.title or ""
+    head, colon, _ = title.partition(":")
+    if colon and 0 < len(head.split()) <= 4:
+        return head.strip()
+    stem_name = PurePosixPath(item.source_entry).stem
+    return _DATED_STEM.sub("", stem_name, count=1) or stem_name
+
+
+def placement_texts(item: MergeItem, readme_dir: str = "") -> tuple[str, str]:
+    """What placing ``item`` writes: (the lesson as a new item, citing its entry; the citation alone).
+
+    Links are relative to the README's folder. A lesson without a source entry
+    (one the user wrote) cites nothing: its citation is "".
+    """
+    lesson_text = " ".join(item.text.split())
+    if not lesson_text:
+        raise ReadmeError("a lesson to merge needs some text.")
+    if not item.source_entry.strip():
+        return lesson_text, ""
+    link = entry_link(item.source_entry, readme_dir)
+    citation = f"[{md_inline(citation_label(item))}]({link})"
+    return (lesson_text if link in lesson_text else f"{lesson_text} ({citation})"), citation
 
 
 def _unit(vector: dict[str, float]) -> dict[str, float]:

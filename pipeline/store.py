@@ -154,8 +154,117 @@ def m004_drafts(db: sqlite3.Connection) -> None:
     )
 
 
+@migration
+def m101_review_decisions(db: sqlite3.Connection) -> None:
+    # One row per queued lesson the user decided something about in `paperdiary review`
+    # (pipeline/review.py): written before the queue file or README changes, so a killed
+    # process loses no decision. `synced` = the queue file already shows it (tick, removal).
+    execute_script(
+        db,
+        """
+        CREATE TABLE review_decisions (
+            id TEXT PRIMARY KEY,
+            status TEXT NOT NULL,
+            lesson TEXT,
+            kind TEXT,
+            theme TEXT,
+            placement_json TEXT,
+            readme_digest TEXT,
+            block TEXT,
+            position INTEGER,
+            synced INTEGER NOT NULL DEFAULT 0,
+            decided_at TEXT NOT NULL
+        );
+        """,
+    )
+
+
+@migration
+def m005_journal(db: sqlite3.Connection) -> None:
+    # One row per paper being drafted (catch-up's backlog, or a single `draft` once its draft
+    # exists): the stage it reached, so a run stopped anywhere (Ctrl-C, kill -9) resumes there.
+    # ``paper`` is the arXiv ID without version, or "pdf:<absolute path>" for a local PDF.
+    # meta_json and draft_json hold what resuming needs without asking arXiv or the LLM again;
+    # entry_path is recorded *before* the entry file is created, so a resumed run can tell
+    # its own half-finished write from a free name.
+    execute_script(
+        db,
+        """
+        CREATE TABLE journal (
+            paper TEXT PRIMARY KEY,
+            raw TEXT NOT NULL,
+            arxiv_id TEXT,
+            version INTEGER,
+            local_pdf TEXT,
+            date_read TEXT NOT NULL,
+            stage TEXT NOT NULL,
+            error TEXT,
+            entry_path TEXT,
+            meta_json TEXT,
+            draft_json TEXT,
+            drafter TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE INDEX journal_stage ON journal(stage);
+        """,
+    )
+
+
+@migration
+def m006_llm_batches(db: sqlite3.Connection) -> None:
+    # Batch API (pipeline/batch.py): batches submitted and not yet collected, and the
+    # requests in each. custom_id is the LLM cache key, so a collected answer lands in
+    # llm_cache exactly where LLMClient.structured() looks for it.
+    execute_script(
+        db,
+        """
+        CREATE TABLE llm_batches (
+            id TEXT PRIMARY KEY,
+            endpoint TEXT NOT NULL,
+            model TEXT NOT NULL,
+            input_file_id TEXT NOT NULL,
+            status TEXT NOT NULL,
+            requests INTEGER NOT NULL,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE TABLE llm_batch_requests (
+            batch_id TEXT NOT NULL,
+            custom_id TEXT NOT NULL,
+            paper TEXT,
+            purpose TEXT NOT NULL,
+            schema_name TEXT NOT NULL,
+            mode TEXT NOT NULL,
+            messages_json TEXT NOT NULL,
+            status TEXT NOT NULL,
+            error TEXT,
+            PRIMARY KEY (batch_id, custom_id)
+        );
+        CREATE INDEX llm_batch_requests_custom_id ON llm_batch_requests(custom_id);
+        """,
+    )
+
+
 def utcnow() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+@dataclass
+class ReviewRecord:
+    """What the user decided about one queued lesson (``paperdiary review``)."""
+
+    id: str
+    status: str  # "pending" (overrides only), "accepted", "rejected" or "applied"
+    lesson: str | None = None  # the text as edited in review; None: as queued
+    kind: str | None = None  # the kind the user chose; None: the merger's
+    theme: str | None = None  # the theme the user chose; None: the merger's
+    placement_json: str | None = None  # accepted: where it goes and its anchor (pipeline.review.Placement)
+    readme_digest: str | None = None  # SHA-256 of README.md when decided
+    block: str | None = None  # rejected: the item's lines in the queue file, to put back on undo
+    position: int | None = None  # rejected: its index among the queue's items then
+    synced: bool = False  # the queue file already shows the decision
+    decided_at: str = ""
 
 
 @dataclass
@@ -355,3 +464,131 @@ class Store:
         """Every ledger row, oldest first, as dicts keyed by column name."""
         with self._locked() as db:
             return [dict(row) for row in db.execute("SELECT * FROM llm_calls ORDER BY id")]
+
+
+    # review decisions (pipeline/review.py) ----------------------------------
+    def review_records(self) -> dict[str, ReviewRecord]:
+        with self._locked() as db:
+            rows = db.execute("SELECT * FROM review_decisions").fetchall()
+        return {row["id"]: ReviewRecord(**(dict(row) | {"synced": bool(row["synced"])})) for row in rows}
+
+    def save_review(self, record: ReviewRecord) -> None:
+        """Insert or replace one decision; committed when this returns (autocommit)."""
+        with self._locked() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO review_decisions (id, status, lesson, kind, theme, placement_json,"
+                " readme_digest, block, position, synced, decided_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (record.id, record.status, record.lesson, record.kind, record.theme, record.placement_json,
+                 record.readme_digest, record.block, record.position, int(record.synced),
+                 record.decided_at or utcnow()),
+            )
+
+    def save_reviews(self, records: list[ReviewRecord]) -> None:
+        """Several decisions in one transaction: all or none."""
+        with self.transaction():
+            for record in records:
+                self.save_review(record)
+
+    def delete_review(self, item_id: str) -> None:
+        with self._locked() as db:
+            db.execute("DELETE FROM review_decisions WHERE id = ?", (item_id,))
+
+    def mark_reviews_synced(self, ids: list[str]) -> None:
+        with self._locked() as db:
+            db.executemany("UPDATE review_decisions SET synced = 1 WHERE id = ?", [(i,) for i in ids])
+
+
+    # journal (pipeline/workflow.py, pipeline/catchup.py) ---------------------------------
+    JOURNAL_FIELDS = ("raw", "arxiv_id", "version", "local_pdf", "date_read", "stage", "error", "entry_path",
+                      "meta_json", "draft_json", "drafter")
+
+    def journal_rows(self) -> dict[str, dict[str, Any]]:
+        """Every journal row by paper key, in the order the papers were first journaled."""
+        with self._locked() as db:
+            rows = db.execute("SELECT * FROM journal ORDER BY rowid").fetchall()
+        return {row["paper"]: dict(row) for row in rows}
+
+    def journal_row(self, paper: str) -> dict[str, Any] | None:
+        with self._locked() as db:
+            row = db.execute("SELECT * FROM journal WHERE paper = ?", (paper,)).fetchone()
+        return dict(row) if row else None
+
+    def journal_put(self, paper: str, **fields: Any) -> None:
+        """Create the paper's row or update the given fields (an upsert that keeps the row's place)."""
+        unknown = set(fields) - set(self.JOURNAL_FIELDS)
+        if unknown:
+            raise ValueError(f"not journal fields: {sorted(unknown)}")
+        now = utcnow()
+        names = list(fields)
+        with self._locked() as db:
+            updated = db.execute(
+                f"UPDATE journal SET {', '.join(f'{n} = ?' for n in names + ['updated_at'])} WHERE paper = ?",
+                [*(fields[n] for n in names), now, paper],
+            ).rowcount
+            if not updated:
+                columns = ["paper", *names, "created_at", "updated_at"]
+                db.execute(
+                    f"INSERT INTO journal ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+                    [paper, *(fields[n] for n in names), now, now],
+                )
+
+    # Batch API (pipeline/batch.py) ------------------------------------------------------------
+    def save_batch(self, batch_id: str, *, endpoint: str, model: str, input_file_id: str, status: str,
+                   requests: list[dict[str, Any]]) -> None:
+        """Record a submitted batch and its requests (custom_id, paper, purpose, schema_name, mode, messages)."""
+        now = utcnow()
+        with self.transaction() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO llm_batches (id, endpoint, model, input_file_id, status, requests,"
+                " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (batch_id, endpoint, model, input_file_id, status, len(requests), now, now),
+            )
+            db.executemany(
+                "INSERT OR REPLACE INTO llm_batch_requests (batch_id, custom_id, paper, purpose, schema_name,"
+                " mode, messages_json, status) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending')",
+                [(batch_id, r["custom_id"], r["paper"], r["purpose"], r["schema_name"], r["mode"],
+                  json.dumps(r["messages"], ensure_ascii=False)) for r in requests],
+            )
+
+    def batches(self, *, open_only: bool = True) -> list[dict[str, Any]]:
+        """Submitted batches, oldest first; ``open_only``: those whose answers are not collected yet."""
+        query = "SELECT * FROM llm_batches"
+        if open_only:
+            query += " WHERE status NOT IN ('collected', 'failed', 'expired', 'cancelled')"
+        with self._locked() as db:
+            return [dict(row) for row in db.execute(query + " ORDER BY created_at, id")]
+
+    def set_batch_status(self, batch_id: str, status: str) -> None:
+        with self._locked() as db:
+            db.execute("UPDATE llm_batches SET status = ?, updated_at = ? WHERE id = ?", (status, utcnow(), batch_id))
+
+    def batch_requests(self, batch_id: str) -> list[dict[str, Any]]:
+        with self._locked() as db:
+            rows = db.execute(
+                "SELECT * FROM llm_batch_requests WHERE batch_id = ? ORDER BY rowid", (batch_id,)
+            ).fetchall()
+        return [dict(row) | {"messages": json.loads(row["messages_json"])} for row in rows]
+
+    def set_batch_request(self, batch_id: str, custom_id: str, status: str, error: str | None = None) -> None:
+        with self._locked() as db:
+            db.execute(
+                "UPDATE llm_batch_requests SET status = ?, error = ? WHERE batch_id = ? AND custom_id = ?",
+                (status, error, batch_id, custom_id),
+            )
+
+    def batch_request_keys(self) -> tuple[set[str], dict[str, str]]:
+        """(custom_ids waiting in an open batch, {custom_id: error} of answers that came back unusable)."""
+        with self._locked() as db:
+            pending = db.execute(
+                "SELECT r.custom_id FROM llm_batch_requests r JOIN llm_batches b ON b.id = r.batch_id"
+                " WHERE r.status = 'pending' AND b.status NOT IN ('collected', 'failed', 'expired', 'cancelled')"
+            ).fetchall()
+            failed = db.execute(
+                "SELECT custom_id, error FROM llm_batch_requests WHERE status = 'failed'"
+            ).fetchall()
+        return {row[0] for row in pending}, {row[0]: row[1] or "no valid answer" for row in failed}
+
+    def forget_failed_batch_requests(self) -> int:
+        """Drop failed batch answers so the requests may be sent again (--retry-failed)."""
+        with self._locked() as db:
+            return db.execute("DELETE FROM llm_batch_requests WHERE status = 'failed'").rowcount

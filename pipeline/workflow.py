@@ -1,20 +1,57 @@
 """The draft job, stage by stage: identify -> fetch -> extract -> chunk -> draft -> write -> queue.
 
-This is the library entry point the CLI (and catch-up) call; it owns no stage
-logic, only the order, the timing and the feedback.
+``draft_paper`` is the library entry point the CLI calls for one paper. It owns no
+stage logic, only the order, the timing and the feedback; its steps are functions
+of their own (``fetch_paper``, ``extract_paper``, ``Drafting``, ``finish_paper``)
+so that catch-up (``pipeline/catchup.py``) runs the very same steps, many papers
+at a time.
+
+Finishing a paper is ordered so that stopping anywhere (Ctrl-C, kill -9) costs
+nothing twice and leaves nothing half-written:
+
+1. the draft and the metadata are saved in the store's journal: from here on the
+   paper needs no LLM call (``resumable_draft`` gives them back);
+2. the entry's path is journaled, then the file is created atomically and never
+   over another file; a rerun that finds that file with this draft's content
+   adopts it instead of writing a second one;
+3. entry record, stored draft (for ``show``) and queued lessons, all idempotent
+   (lesson IDs are stable); then the journal says ``done``.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from datetime import date
-from typing import Any, Iterator, Protocol
+from datetime import date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterator, Protocol
 
 from .errors import CorruptPdfError, EmptyPdfError, ExtractionError
-from .models import FetchedPaper, LLMUsage, PaperMeta, PaperRef
+from .models import (
+    Chunk,
+    Claim,
+    Draft,
+    ExtractedPaper,
+    FetchedPaper,
+    Lesson,
+    LLMUsage,
+    PaperMeta,
+    PaperRef,
+    QueuedLesson,
+    WrittenEntry,
+)
 from .settings import Settings
+
+if TYPE_CHECKING:
+    from .fetch import ArxivFetcher
+    from .llm import LLMClient
+    from .store import Store
+
+# Journal stages, in order; "failed" is catch-up's (a single draft just raises).
+STAGES = ("queued", "metadata", "downloaded", "extracted", "drafted", "writing", "written", "done")
+RESUMABLE_STAGES = ("drafted", "writing", "written")  # the draft is saved: no LLM call needed
 
 
 class Reporter(Protocol):
@@ -87,6 +124,49 @@ class _Timer:
         self.reporter.stage_finished(name, seconds, detail)
 
 
+# -- serialising what the journal keeps -------------------------------------------------
+
+
+def paper_key(ref: PaperRef) -> str:
+    """The journal's key for a paper: its arXiv ID without version, or ``pdf:<absolute path>``."""
+    return ref.arxiv_id if ref.arxiv_id else f"pdf:{ref.local_pdf}"
+
+
+def meta_to_json(meta: PaperMeta) -> str:
+    return json.dumps(asdict(meta), ensure_ascii=False, default=lambda value: value.isoformat())
+
+
+def meta_from_json(text: str) -> PaperMeta:
+    data = json.loads(text)
+    for name in ("published", "updated"):
+        if data.get(name):
+            data[name] = datetime.fromisoformat(data[name])
+    return PaperMeta(**data)
+
+
+def draft_to_json(draft: Draft) -> str:
+    return json.dumps(asdict(draft), ensure_ascii=False)
+
+
+def draft_from_json(text: str) -> Draft:
+    data = json.loads(text)
+    claims = {name: [Claim(**item) for item in data[name]]
+              for name in ("key_points", "key_methods", "results", "limitations")}
+    return Draft(
+        short_name=data["short_name"], description=data["description"], **claims,
+        lessons=[Lesson(**item) for item in data["lessons"]], drafter=data["drafter"],
+        notes=dict(data.get("notes") or {}), usage=LLMUsage(**(data.get("usage") or {})),
+    )
+
+
+def diary_relpath(settings: Settings, path: Path) -> str:
+    """``path`` relative to the diary root, with forward slashes (as entries are recorded)."""
+    return path.resolve().relative_to(settings.diary.resolve()).as_posix()
+
+
+# -- the stage steps --------------------------------------------------------------------
+
+
 def _meta_for_local(fetched: FetchedPaper, extracted_title: str | None, stamp_id: str | None) -> PaperMeta:
     """A local PDF has no API metadata: take what the PDF itself says."""
     meta = fetched.meta
@@ -109,6 +189,212 @@ def _downloaded_pdf_error(exc: ExtractionError, fetched: FetchedPaper) -> Extrac
     return type(exc)(exc.message.replace(str(fetched.pdf_path), label), hint=hint)
 
 
+def fetch_paper(settings: Settings, ref: PaperRef, fetcher: ArxivFetcher | None = None) -> FetchedPaper:
+    """Metadata and PDF of one paper (a local PDF is only hashed). ``fetcher``: a shared one, else a new one."""
+    from .fetch import ArxivFetcher, local_paper
+
+    if ref.local_pdf:
+        return local_paper(ref)
+    if fetcher is not None:
+        return fetcher.fetch(ref)
+    with ArxivFetcher(settings) as own:
+        return own.fetch(ref)
+
+
+def extract_paper(settings: Settings, ref: PaperRef, fetched: FetchedPaper) -> tuple[ExtractedPaper, PaperMeta]:
+    """The PDF's text and sections (time-limited worker process, cached), and the paper's metadata.
+
+    For a local PDF the metadata is what the PDF says (title, arXiv stamp). A broken
+    download is named by its arXiv ID and removed from the cache.
+    """
+    from .extract import extract_pdf
+
+    try:
+        paper = extract_pdf(fetched.pdf_path, timeout=settings.extract_timeout, cache_dir=settings.cache_path)
+    except ExtractionError as exc:
+        raise _downloaded_pdf_error(exc, fetched) if not ref.local_pdf else exc
+    meta = _meta_for_local(fetched, paper.title, paper.arxiv_stamp_id) if ref.local_pdf else fetched.meta
+    return paper, meta
+
+
+def drafter_name(settings: Settings) -> str:
+    """What ``Draft.drafter`` will say: ``offline``, or ``llm:<model>``."""
+    from .draft import OFFLINE_DRAFTER
+
+    return f"llm:{settings.model}" if settings.llm_configured else OFFLINE_DRAFTER
+
+
+class Drafting:
+    """The drafter of a run: the LLM one when a model is configured, else the offline one.
+
+    Build it once per run: it reads the README's themes once, and its LLM client
+    (thread-safe) may serve several workers at a time.
+    """
+
+    def __init__(self, settings: Settings, store: Store, *, client: LLMClient | None = None,
+                 themes: list[str] | None = None):
+        from .readme import readme_themes
+
+        self.settings = settings
+        self.themes = readme_themes(settings.diary / "README.md", settings.lessons_heading) if themes is None \
+            else list(themes)
+        self.name = drafter_name(settings)
+        self.client: LLMClient | None = None
+        if settings.llm_configured:
+            from .draft_llm import LLMDrafter
+            from .llm import LLMClient
+
+            self.client = client or LLMClient(settings, store)
+            self._llm: LLMDrafter | None = LLMDrafter(settings, self.client, themes=self.themes)
+            self.label = f"Drafting with {settings.model}"
+        else:
+            self._llm = None
+            self.label = "Drafting (offline, no LLM configured)"
+
+    def draft(self, meta: PaperMeta, paper: ExtractedPaper, chunks: list[Chunk]) -> Draft:
+        if self._llm is not None:
+            return self._llm.draft(meta, paper, chunks)
+        from .draft import draft_offline
+
+        return draft_offline(meta, paper, themes=self.themes)
+
+
+# -- finishing: journal, entry, records, lessons ------------------------------------------------
+
+
+@dataclass
+class Resumable:
+    """A journaled paper whose draft is saved: it can be finished without fetching or drafting again."""
+
+    key: str
+    meta: PaperMeta
+    draft: Draft
+    date_read: date
+    stage: str
+    entry_path: str | None
+    source_name: str
+
+
+def resumable_draft(store: Store, key: str, drafter: str) -> Resumable | None:
+    """The saved draft of a paper whose entry was not finished.
+
+    A draft not yet being written is reused only when ``drafter`` made it (the model
+    may have changed since); once its entry may exist, the draft is finished whoever made it.
+    """
+    row = store.journal_row(key)
+    if row is None or row["stage"] not in RESUMABLE_STAGES or not row["draft_json"] or not row["meta_json"]:
+        return None
+    if row["stage"] == "drafted" and row["drafter"] != drafter:
+        return None
+    return Resumable(
+        key=key, meta=meta_from_json(row["meta_json"]), draft=draft_from_json(row["draft_json"]),
+        date_read=date.fromisoformat(row["date_read"]), stage=row["stage"], entry_path=row["entry_path"],
+        source_name=Path(row["local_pdf"]).name if row["local_pdf"] else "",
+    )
+
+
+def save_draft(store: Store, key: str, ref: PaperRef, meta: PaperMeta, draft: Draft, date_read: date) -> None:
+    """Step 1 of finishing: journal the draft, so that no LLM call is ever needed for it again."""
+    store.journal_put(
+        key, raw=ref.raw, arxiv_id=meta.arxiv_id or ref.arxiv_id, version=meta.version,
+        local_pdf=str(ref.local_pdf) if ref.local_pdf else None, date_read=date_read.isoformat(),
+        stage="drafted", error=None, entry_path=None, meta_json=meta_to_json(meta),
+        draft_json=draft_to_json(draft), drafter=draft.drafter,
+    )
+
+
+def finish_paper(
+    settings: Settings,
+    store: Store,
+    key: str,
+    meta: PaperMeta,
+    draft: Draft,
+    date_read: date,
+    *,
+    source_name: str = "",
+) -> tuple[WrittenEntry, list[QueuedLesson]]:
+    """Steps 2 and 3 of finishing a journaled draft: the entry file, the records, the lessons.
+
+    Safe to run again after a stop at any point: an entry this draft already
+    created is adopted, records are replaced, lessons are queued once.
+    """
+    from .entry import write_entry
+    from .lessons import queue_lessons
+    from .store import EntryRecord, utcnow
+
+    written = _adopt_entry(settings, store.journal_row(key), draft, meta, date_read, source_name)
+    if written is None:
+        written = write_entry(
+            settings, draft, meta, date_read, source_name=source_name,
+            before_create=lambda path: store.journal_put(key, stage="writing",
+                                                         entry_path=diary_relpath(settings, path)),
+        )
+    store.journal_put(key, stage="written", entry_path=written.relpath)
+    if meta.arxiv_id:
+        store.save_paper(meta.arxiv_id, meta.version, meta.title, asdict(meta))
+    store.record_entry(EntryRecord(written.relpath, meta.arxiv_id, meta.version, meta.title, draft.description,
+                                   draft.drafter, date_read.isoformat(), utcnow()))
+    store.save_draft(written.relpath, meta.arxiv_id, asdict(draft))
+    queued = queue_lessons(settings, draft.lessons, written.relpath, meta.arxiv_id)
+    store.journal_put(key, stage="done")
+    return written, queued
+
+
+def _adopt_entry(settings: Settings, row: dict[str, Any] | None, draft: Draft, meta: PaperMeta,
+                 date_read: date, source_name: str) -> WrittenEntry | None:
+    """The entry an interrupted finish already created, or None when there is none to adopt.
+
+    "written": the journal saw the file created, so it is ours whatever the user did
+    to it since. "writing": the path was chosen but the create may not have
+    happened; the file there is ours only if it holds this very draft.
+    """
+    from .entry import render_entry, same_entry
+
+    if row is None or row["stage"] not in ("writing", "written") or not row["entry_path"]:
+        return None
+    path = settings.diary / row["entry_path"]
+    if not path.is_file():
+        return None
+    if row["stage"] == "writing":
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            return None
+        if not same_entry(text, render_entry(settings, draft, meta, date_read, source_name)):
+            return None
+    return WrittenEntry(path, row["entry_path"], created=True)
+
+
+# -- one paper, start to end ---------------------------------------------------------------
+
+
+def _outcome(written: WrittenEntry, meta: PaperMeta, draft: Draft, queued: list[QueuedLesson],
+             stages: dict[str, dict[str, Any]]) -> DraftOutcome:
+    return DraftOutcome(
+        entry_path=written.relpath,
+        title=meta.title,
+        arxiv_id=meta.arxiv_id,
+        version=meta.version,
+        description=draft.description,
+        created=written.created,
+        drafter=draft.drafter,
+        lessons_queued=[{"id": q.id, "lesson": q.lesson.text, "theme": q.lesson.theme or ""} for q in queued],
+        stages=stages,
+        usage=draft.usage,
+    )
+
+
+def _existing_outcome(settings: Settings, ref: PaperRef, arxiv_id: str, timer: _Timer) -> DraftOutcome | None:
+    """The outcome "already in the diary" when an entry anywhere names this paper, else None."""
+    from .entry import entry_title, find_existing_entry
+
+    found = find_existing_entry(settings, arxiv_id)
+    if found is None:
+        return None
+    return DraftOutcome(diary_relpath(settings, found), entry_title(found), arxiv_id, ref.version, "",
+                        created=False, stages=timer.stages)
+
+
 def draft_paper(
     settings: Settings,
     identifier: str | PaperRef,
@@ -120,48 +406,36 @@ def draft_paper(
     """Turn one paper into a diary entry plus queued lessons. Raises PaperDiaryError."""
     # Stage modules import lazily: `paperdiary --help` must stay fast.
     from .chunk import chunk_paper
-    from .draft import draft_offline
-    from .entry import entry_title, find_existing_entry, write_entry
-    from .extract import extract_pdf
-    from .fetch import ArxivFetcher, local_paper
     from .identify import identify
-    from .lessons import queue_lessons
-    from .readme import readme_themes
-    from .store import EntryRecord, Store, utcnow
+    from .store import Store
 
     timer = _Timer(reporter or SilentReporter())
-    date_read = date_read or date.today()
+    day = date_read or date.today()
     ref = identifier if isinstance(identifier, PaperRef) else identify(identifier)
+    key = paper_key(ref)
 
-    def existing_outcome(arxiv_id: str) -> DraftOutcome | None:
-        found = None if force else find_existing_entry(settings, arxiv_id)
-        if found is None:
-            return None
-        rel = found.resolve().relative_to(settings.diary.resolve()).as_posix()
-        return DraftOutcome(rel, entry_title(found), arxiv_id, ref.version, "", created=False, stages=timer.stages)
+    with Store(settings.db_path) as store:
+        resumed = resumable_draft(store, key, drafter_name(settings))
+        if resumed is not None:  # an earlier run was stopped after drafting: finish it, no LLM call
+            with timer.stage("write", "Writing the entry from the saved draft") as detail:
+                written, queued = finish_paper(settings, store, key, resumed.meta, resumed.draft, day,
+                                               source_name=resumed.source_name)
+                detail.update(path=written.relpath, lessons_queued=len(queued), resumed=True)
+            return _outcome(written, resumed.meta, resumed.draft, queued, timer.stages)
 
-    if ref.arxiv_id and (outcome := existing_outcome(ref.arxiv_id)):
+    if ref.arxiv_id and not force and (outcome := _existing_outcome(settings, ref, ref.arxiv_id, timer)):
         return outcome  # before any network: the diary already has it
 
     with timer.stage("fetch", f"Fetching {ref.label}") as detail:
-        if ref.local_pdf:
-            fetched = local_paper(ref)
-        else:
-            with ArxivFetcher(settings) as fetcher:
-                fetched = fetcher.fetch(ref)
+        fetched = fetch_paper(settings, ref)
         detail.update(downloaded=fetched.downloaded, pdf=str(fetched.pdf_path))
 
     with timer.stage("extract", "Extracting text") as detail:
-        try:
-            paper = extract_pdf(fetched.pdf_path, timeout=settings.extract_timeout, cache_dir=settings.cache_path)
-        except ExtractionError as exc:
-            raise _downloaded_pdf_error(exc, fetched) if not ref.local_pdf else exc
+        paper, meta = extract_paper(settings, ref, fetched)
         detail.update(pages=paper.pages, chars=paper.chars, sections=[s.title for s in paper.sections])
 
-    meta = fetched.meta
-    if ref.local_pdf:
-        meta = _meta_for_local(fetched, paper.title, paper.arxiv_stamp_id)
-        if meta.arxiv_id and (outcome := existing_outcome(meta.arxiv_id)):
+    if ref.local_pdf and meta.arxiv_id and not force:
+        if outcome := _existing_outcome(settings, ref, meta.arxiv_id, timer):
             return outcome
 
     with Store(settings.db_path) as store:
@@ -169,50 +443,23 @@ def draft_paper(
             chunks = chunk_paper(paper, settings.chunk_tokens)
             detail.update(chunks=len(chunks), tokens=sum(c.tokens for c in chunks))
 
-        themes = readme_themes(settings.diary / "README.md", settings.lessons_heading)
-        if settings.llm_configured:
-            from .draft_llm import LLMDrafter
-            from .llm import LLMClient
-
-            label = f"Drafting with {settings.model}"
-            drafter = LLMDrafter(settings, LLMClient(settings, store), themes=themes)
-            draft_fn = lambda: drafter.draft(meta, paper, chunks)  # noqa: E731
-        else:
-            label = "Drafting (offline, no LLM configured)"
-            draft_fn = lambda: draft_offline(meta, paper, themes=themes)  # noqa: E731
-        with timer.stage("draft", label) as detail:
-            draft = draft_fn()
+        drafting = Drafting(settings, store)
+        with timer.stage("draft", drafting.label) as detail:
+            draft = drafting.draft(meta, paper, chunks)
             detail.update(drafter=draft.drafter, lessons=len(draft.lessons), notes=draft.notes)
             if draft.usage.calls:
                 detail.update(llm_calls=draft.usage.calls, cached_calls=draft.usage.cached_calls,
                               prompt_tokens=draft.usage.prompt_tokens,
                               completion_tokens=draft.usage.completion_tokens, cost_usd=draft.usage.cost_usd)
+        save_draft(store, key, ref, meta, draft, day)
 
         with timer.stage("write", "Writing entry") as detail:
-            written = write_entry(settings, draft, meta, date_read, source_name=fetched.pdf_path.name)
+            written, queued = finish_paper(settings, store, key, meta, draft, day,
+                                           source_name=fetched.pdf_path.name)
             detail["path"] = written.relpath
-            queued = queue_lessons(settings, draft.lessons, written.relpath, meta.arxiv_id)
             detail["lessons_queued"] = len(queued)
 
-        if meta.arxiv_id:
-            store.save_paper(meta.arxiv_id, meta.version, meta.title, asdict(meta))
-        store.record_entry(
-            EntryRecord(written.relpath, meta.arxiv_id, meta.version, meta.title, draft.description,
-                        draft.drafter, date_read.isoformat(), utcnow())
-        )
-        store.save_draft(written.relpath, meta.arxiv_id, asdict(draft))
         for stage, info in timer.stages.items():
             store.record_stage(ref.label, stage, info.get("seconds", 0.0), info)
 
-    return DraftOutcome(
-        entry_path=written.relpath,
-        title=meta.title,
-        arxiv_id=meta.arxiv_id,
-        version=meta.version,
-        description=draft.description,
-        created=written.created,
-        drafter=draft.drafter,
-        lessons_queued=[{"id": q.id, "lesson": q.lesson.text, "theme": q.lesson.theme or ""} for q in queued],
-        stages=timer.stages,
-        usage=draft.usage,
-    )
+    return _outcome(written, meta, draft, queued, timer.stages)
