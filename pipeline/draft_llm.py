@@ -12,6 +12,7 @@ or numbers are not in the paper.
 from __future__ import annotations
 
 import hashlib
+import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Sequence
@@ -188,7 +189,7 @@ class LLMDrafter:
             lessons.append(Lesson(item.lesson, theme, item.why, item.quote, check.verified))
 
         return conform_draft(Draft(
-            short_name=answer.short_name or meta.title,
+            short_name=_plausible_short_name(answer.short_name, meta),
             description=answer.description,
             key_points=claims(answer.key_points),
             key_methods=claims(answer.key_methods),
@@ -197,6 +198,19 @@ class LLMDrafter:
             lessons=lessons,
             drafter=f"llm:{self.settings.model}",
         ), LLM_LIST_LIMITS)
+
+
+def _plausible_short_name(proposed: str, meta: PaperMeta) -> str:
+    """The model's file name when it names this paper, else one made from the title.
+
+    A weak model may answer "CoderCom101285697": a name none of whose words occur in
+    the title or abstract is not trusted with the file name the user will browse by.
+    """
+    words = [w.lower() for w in re.findall(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+", proposed) if len(w) >= 3]
+    source = f"{meta.title} {meta.abstract}".lower()
+    if words and sum(w in source for w in words) * 2 >= len(words):
+        return proposed
+    return meta.title
 
 
 def _format_notes(notes: PartNotes) -> str:

@@ -225,3 +225,11 @@ def test_doctor_reports_each_check(diary, fake_arxiv, llm) -> None:
     env["PAPERDIARY_MODEL"] = "missing-model"
     bad = run_cli("doctor", env=env, cwd=diary)
     assert bad.returncode == 1 and re.search(r"^✗ model: missing-model .*PAPERDIARY_MODEL", bad.stdout, re.M)
+
+
+def test_implausible_file_name_from_model_is_replaced_by_the_title(diary, fake_arxiv, short_pdf) -> None:
+    fake_arxiv.add_paper(ARXIV_ID, pdf_bytes=short_pdf, title="Attention Is All You Need")
+    with FakeLLM() as llm:
+        llm.script(DraftingModel())  # answers short_name "SparseRouting", which is not this paper
+        outcome = draft_paper(settings_for(diary, fake_arxiv, llm), ARXIV_ID)
+    assert outcome.entry_path.endswith("AttentionIsAllYouNeed.md")
