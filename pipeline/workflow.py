@@ -167,12 +167,13 @@ def diary_relpath(settings: Settings, path: Path) -> str:
 # -- the stage steps --------------------------------------------------------------------
 
 
-def _meta_for_local(fetched: FetchedPaper, extracted_title: str | None, stamp_id: str | None) -> PaperMeta:
+def _meta_for_local(fetched: FetchedPaper, paper: ExtractedPaper) -> PaperMeta:
     """A local PDF has no API metadata: take what the PDF itself says."""
     meta = fetched.meta
-    meta.title = meta.title or extracted_title or fetched.pdf_path.stem
-    if stamp_id and not meta.arxiv_id:
-        arxiv_id, _, version = stamp_id.partition("v")
+    meta.title = meta.title or paper.title or fetched.pdf_path.stem
+    meta.authors = meta.authors or list(paper.authors)
+    if paper.arxiv_stamp_id and not meta.arxiv_id:
+        arxiv_id, _, version = paper.arxiv_stamp_id.partition("v")
         meta.arxiv_id = arxiv_id
         meta.version = int(version) if version.isdigit() else None
     return meta
@@ -213,7 +214,7 @@ def extract_paper(settings: Settings, ref: PaperRef, fetched: FetchedPaper) -> t
         paper = extract_pdf(fetched.pdf_path, timeout=settings.extract_timeout, cache_dir=settings.cache_path)
     except ExtractionError as exc:
         raise _downloaded_pdf_error(exc, fetched) if not ref.local_pdf else exc
-    meta = _meta_for_local(fetched, paper.title, paper.arxiv_stamp_id) if ref.local_pdf else fetched.meta
+    meta = _meta_for_local(fetched, paper) if ref.local_pdf else fetched.meta
     return paper, meta
 
 
