@@ -419,8 +419,8 @@ def draft_paper(
         resumed = resumable_draft(store, key, drafter_name(settings))
         if resumed is not None:  # an earlier run was stopped after drafting: finish it, no LLM call
             with timer.stage("write", "Writing the entry from the saved draft") as detail:
-                written, queued = finish_paper(settings, store, key, resumed.meta, resumed.draft, day,
-                                               source_name=resumed.source_name)
+                written, queued = finish_paper(settings, store, key, resumed.meta, resumed.draft,
+                                               date_read or resumed.date_read, source_name=resumed.source_name)
                 detail.update(path=written.relpath, lessons_queued=len(queued), resumed=True)
             return _outcome(written, resumed.meta, resumed.draft, queued, timer.stages)
 

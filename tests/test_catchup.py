@@ -14,6 +14,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -440,7 +441,7 @@ def test_saved_draft_is_finished_without_any_llm_call(diary, fake_arxiv, llm, pd
 def test_single_draft_resumes_from_its_saved_draft(diary, fake_arxiv, llm, pdf_set) -> None:
     [paper] = serve(fake_arxiv, pdf_set, 1)
     settings = settings_for(diary, fake_arxiv, llm)
-    outcome = draft_paper(settings, paper)
+    outcome = draft_paper(settings, paper, date_read=date(2025, 6, 11))
     with Store(settings.db_path) as store:
         assert store.journal_row(paper)["stage"] == "done"
         store.journal_put(paper, stage="writing")  # killed between choosing the path and linking the file
@@ -449,6 +450,7 @@ def test_single_draft_resumes_from_its_saved_draft(diary, fake_arxiv, llm, pdf_s
     again = draft_paper(settings, paper)
     assert len(llm.completion_requests) == requests and again.entry_path == outcome.entry_path
     assert again.stages["write"]["resumed"] is True
+    assert "Date read: 11th June 2025" in (diary / again.entry_path).read_text(encoding="utf-8")  # the saved day
 
 
 # -- Batch API -----------------------------------------------------------------------------------------------
