@@ -48,7 +48,8 @@ def _stderr():
 def _stdout():
     from rich.console import Console
 
-    return Console(highlight=False, soft_wrap=True)
+    # Piped output keeps whole lines (for grep and scripts); a terminal wraps at its width.
+    return Console(highlight=False, soft_wrap=not sys.stdout.isatty())
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
