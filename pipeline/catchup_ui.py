@@ -28,8 +28,8 @@ from .catchup import (
     run_catchup,
     sum_estimates,
 )
-from .models import LLMUsage
 from .settings import Settings
+from .ui import format_cost, usage_line
 
 _MARKS = {"drafted": "[green]✓[/]", "skipped": "[dim]–[/]", "failed": "[red]✗[/]", "left": "[yellow]…[/]",
           "waiting": "[cyan]⧗[/]"}
@@ -135,7 +135,7 @@ def print_plan(console: Console, plan: Plan, settings: Settings) -> None:
         bases = _bases(plan.estimates.values())
         console.print(
             f"Estimate: ~{total.prompt_tokens:,} prompt + ~{total.completion_tokens:,} completion tokens, "
-            f"{_cost(total.cost_usd, approx=True)} with {escape(settings.model)} ({bases}).", highlight=False)
+            f"{format_cost(total.cost_usd, approx=True)} with {escape(settings.model)} ({bases}).", highlight=False)
     else:
         console.print("No LLM configured: the offline drafter costs nothing.", highlight=False)
     console.print("Dry run: nothing was fetched, drafted or written.", style="dim", highlight=False)
@@ -144,7 +144,7 @@ def print_plan(console: Console, plan: Plan, settings: Settings) -> None:
 def _estimate_cell(estimate: Estimate) -> str:
     if estimate.basis in ("offline", "saved draft"):
         return estimate.basis
-    return f"~{estimate.prompt_tokens + estimate.completion_tokens:,} tokens, {_cost(estimate.cost_usd, approx=True)}" \
+    return f"~{estimate.prompt_tokens + estimate.completion_tokens:,} tokens, {format_cost(estimate.cost_usd, approx=True)}" \
            f" ({estimate.basis})"
 
 
@@ -181,7 +181,7 @@ def print_report(console: Console, report: CatchupReport) -> None:
             table.add_row(escape(problem.text), escape(problem.source), escape(problem.reason))
         console.print(table)
 
-    console.print(f"LLM: {usage_line(report.usage)} · wall time {report.wall_s:.1f} s", highlight=False)
+    console.print(f"{usage_line(report.usage)} · wall time {report.wall_s:.1f} s", highlight=False)
     if report.batch is not None and (report.batch.answers or report.batch.failed):
         console.print(f"Batch API: collected {report.batch.answers} answer(s) "
                       f"({usage_line(report.batch.usage)})", highlight=False)
@@ -195,22 +195,6 @@ def print_report(console: Console, report: CatchupReport) -> None:
         console.print(f"[yellow]Stopped early:[/] {escape(report.stopped)}.", highlight=False)
     if left:
         console.print(f"{left} paper(s) left: run `paperdiary catchup` again to continue.", highlight=False)
-
-
-def usage_line(usage: LLMUsage) -> str:
-    calls = f"{usage.calls} call{'s' if usage.calls != 1 else ''}"
-    if usage.cached_calls:
-        calls += f" ({usage.cached_calls} from cache)"
-    tokens = f"{usage.prompt_tokens:,} prompt + {usage.completion_tokens:,} completion tokens"
-    if usage.estimated:
-        tokens += " (some estimated)"
-    return f"{calls}, {tokens}, {_cost(usage.cost_usd)}"
-
-
-def _cost(cost: float | None, *, approx: bool = False) -> str:
-    if cost is None:
-        return "cost unknown (no price for this model)"
-    return f"{'~' if approx else ''}${cost:.4f}"
 
 
 # -- --status --------------------------------------------------------------------------------------------

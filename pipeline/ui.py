@@ -52,11 +52,21 @@ def usage_summary(drafter: str, usage: LLMUsage) -> str:
     """The closing line's account of the drafting: offline, or LLM calls, tokens and cost."""
     if drafter == "offline":
         return "drafted offline (no LLM configured)"
+    return usage_line(usage)
+
+
+def usage_line(usage: LLMUsage) -> str:
+    """"3 LLM calls (1 from cache), 12,345 prompt + 678 completion tokens, $0.0123"."""
     calls = f"{usage.calls} LLM call{'s' if usage.calls != 1 else ''}"
     if usage.cached_calls:
         calls += f" ({usage.cached_calls} from cache)"
     tokens = f"{usage.prompt_tokens:,} prompt + {usage.completion_tokens:,} completion tokens"
     if usage.estimated:
         tokens += " (some estimated)"
-    cost = "cost unknown (no price for this model)" if usage.cost_usd is None else f"${usage.cost_usd:.4f}"
-    return f"{calls}, {tokens}, {cost}"
+    return f"{calls}, {tokens}, {format_cost(usage.cost_usd)}"
+
+
+def format_cost(cost: float | None, *, approx: bool = False) -> str:
+    if cost is None:
+        return "cost unknown (no price for this model)"
+    return f"{'~' if approx else ''}${cost:.4f}"
