@@ -396,7 +396,7 @@ def _settled(settings: Settings, item: BacklogItem, row: dict[str, Any] | None, 
         return result("skipped", f"already in the diary: {relpath}", entry_path=relpath)
     entry = row["entry_path"] if row else None
     if stage == "done" and ref.local_pdf and entry and (settings.diary / entry).is_file():
-        return result("skipped", "drafted by an earlier run", entry_path=row["entry_path"], earlier=True)
+        return result("skipped", "drafted by an earlier run", entry_path=entry, earlier=True)
     if stage == "failed" and not options.retry_failed:
         return result("failed", f"{row['error'] if row else ''} (failed in an earlier run; --retry-failed tries again)",
                       earlier=True)

@@ -15,7 +15,7 @@ import hashlib
 import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Sequence, TypeVar
 
 from pydantic import BaseModel, Field
 
@@ -36,6 +36,7 @@ LLM_LIST_LIMITS = {
     "limitations": (0, 4),
     "lessons": (1, 5),
 }
+M = TypeVar("M", bound=BaseModel)
 _MIN_BUDGET = 1500  # tokens: below this a chunk holds too little to take notes on
 _PROMPT_RESERVE = 2500  # tokens for instructions, metadata and the answer
 
@@ -154,11 +155,10 @@ class LLMDrafter:
             return [note for notes in pool.map(one, chunks) for note in notes]
 
     # helpers ---------------------------------------------------------------------------------------
-    def _call(self, nonce: str, user: str, schema: type[BaseModel], label: str, purpose: str,
-              usage: LLMUsage) -> BaseModel:
+    def _call(self, nonce: str, user: str, schema: type[M], label: str, purpose: str, usage: LLMUsage) -> M:
         system = render("draft_system.j2", self.prompts, themes=self.themes, nonce=nonce)
         messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
-        result: LLMResult = self.client.structured(messages, schema, paper=label, purpose=purpose)
+        result: LLMResult[M] = self.client.structured(messages, schema, paper=label, purpose=purpose)
         usage.add(result.usage.prompt_tokens, result.usage.completion_tokens, result.cost_usd,
                   cached=result.cached, estimated=result.usage.estimated)
         return result.value

@@ -88,7 +88,8 @@ def _id_pattern(arxiv_id: str) -> re.Pattern[str]:
 
 
 def iter_markdown(root: Path, skip: set[Path]) -> list[Path]:
-    found = []
+    """Every markdown file below ``root`` but those in ``skip`` and in tool or VCS folders, sorted."""
+    found: list[Path] = []
     for dirpath, dirnames, filenames in os.walk(root):
         here = Path(dirpath)
         dirnames[:] = [d for d in dirnames if d not in _SKIP_DIRS and here / d not in skip]

@@ -663,7 +663,7 @@ def _outline_entries(reader: PdfReader) -> list[tuple[str, int, int]]:
 def _metadata(reader: PdfReader) -> tuple[str | None, list[str]]:
     """Title and authors from the document information, when they look like real ones."""
     try:
-        info = reader.metadata or {}
+        info: Any = reader.metadata or {}
         title = _meaningful_title(info.get("/Title"))
         authors = _meaningful_authors(info.get("/Author"))
     except Exception as exc:  # (broken /Info dictionaries are common and harmless)

@@ -48,7 +48,7 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, cast
@@ -67,8 +67,6 @@ from tenacity import (
 
 from .chunk import count_tokens
 from .costs import estimate_cost
-from .redact import redact
-from .retry_after import parse_retry_after
 from .errors import (
     LLMAuthError,
     LLMContextLengthError,
@@ -81,6 +79,8 @@ from .errors import (
     LLMRejectedError,
     LLMUnavailableError,
 )
+from .redact import redact
+from .retry_after import parse_retry_after
 from .settings import Settings
 from .store import Store
 

@@ -39,7 +39,7 @@ from urllib.parse import unquote
 from .entry import entry_title
 from .errors import DiaryError, PaperDiaryError, UsageError
 from .fsutil import atomic_write_text
-from .lessons import lesson_id, queue_lock, queue_lessons
+from .lessons import lesson_id, queue_lessons, queue_lock
 from .merge import MergeItem, Proposal, ProposalKind, apply_proposal, disk_entries, placement_texts, propose, terms
 from .models import Lesson
 from .readme import Readme, ReadmeError, Theme, plain_text, split_lines

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from rich.console import Console
+from rich.status import Status
 
 from .models import LLMUsage
 
@@ -18,7 +19,7 @@ class ConsoleReporter:
     def __init__(self, console: Console, *, verbose: bool = False):
         self.console = console
         self.verbose = verbose
-        self._status = None
+        self._status: Status | None = None
         self._label = ""
 
     def stage_started(self, stage: str, label: str) -> None:

@@ -7,7 +7,8 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings as hsettings
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from pipeline.entry import entry_relpath, find_existing_entry, long_date, ordinal, write_entry

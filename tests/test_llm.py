@@ -7,8 +7,8 @@ import json
 import logging
 import socket
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import openai
@@ -16,6 +16,7 @@ import pytest
 from pydantic import BaseModel, Field
 
 from pipeline import llm as llm_module
+from pipeline.chunk import count_tokens
 from pipeline.costs import estimate_cost, is_local_endpoint, summarise
 from pipeline.errors import (
     LLMAuthError,
@@ -27,7 +28,6 @@ from pipeline.errors import (
     LLMRefusalError,
     LLMUnavailableError,
 )
-from pipeline.chunk import count_tokens
 from pipeline.llm import LLMClient, close_truncated_json, extract_json, strict_json_schema
 from pipeline.redact import redact
 from pipeline.settings import Settings, load_settings
