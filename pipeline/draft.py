@@ -3,9 +3,9 @@
 Two parts:
 
 * **The Draft contract**, shared by every drafter (this offline one and the LLM
-  drafter): :func:`short_name`, :func:`clean_text`, :func:`one_line`,
-  :func:`match_theme` and :func:`conform_draft`, which enforces the limits below on
-  whatever a drafter produced.
+  drafter): :func:`short_name`, :func:`clean_text`, :func:`one_line` and
+  :func:`conform_draft`, which enforces the limits below on whatever a drafter
+  produced. (Theme matching, shared with the merger, is in :mod:`pipeline.themes`.)
 * **The offline extractive drafter**, :func:`draft_offline`, the default when no
   LLM is configured. It invents nothing: every claim and lesson is a sentence of
   the paper (citations dropped, key phrase in bold) with that sentence as its
@@ -21,13 +21,13 @@ from __future__ import annotations
 import enum
 import math
 import re
-import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from .chunk import split_paragraphs, split_sentences
 from .models import Claim, Draft, ExtractedPaper, Lesson, PaperMeta, Section
+from .themes import match_theme, to_ascii
 
 OFFLINE_DRAFTER = "offline"
 
@@ -48,11 +48,6 @@ LIST_LIMITS = {
 
 _SHORT_NAME_OK = re.compile(rf"[A-Za-z0-9]{{1,{SHORT_NAME_MAX_CHARS}}}")
 
-# Letters NFKD does not decompose into ASCII.
-_TRANSLITERATE = str.maketrans(
-    {"ß": "ss", "æ": "ae", "Æ": "AE", "ø": "o", "Ø": "O", "œ": "oe", "Œ": "OE", "ł": "l", "Ł": "L",
-     "đ": "d", "Đ": "D", "ð": "d", "Ð": "D", "þ": "th", "Þ": "Th", "ı": "i"}
-)
 # Small words dropped first when a name is too long ("Learning to Learn by ...").
 _NAME_FILLERS = frozenset("a an and as at by for from in into of on or the to via vs with".split())
 
@@ -64,7 +59,7 @@ def short_name(title: str) -> str:
     colon wins ("FlashAttention: Fast and ..." -> "FlashAttention"). Accents are
     transliterated, everything else non-alphanumeric dropped; never empty.
     """
-    ascii_title = _to_ascii(title)
+    ascii_title = to_ascii(title)
     shouting = not any(c.islower() for c in ascii_title)  # "ATTENTION IS ALL YOU NEED"
     head, colon, tail = ascii_title.partition(":")
     if colon and _is_name(head) and _words(tail):
@@ -72,11 +67,6 @@ def short_name(title: str) -> str:
     words = _words(ascii_title)
     words = [w.capitalize() if shouting else w[0].upper() + w[1:] for w in words]
     return _fit_words(words, SHORT_NAME_MAX_CHARS) or SHORT_NAME_FALLBACK
-
-
-def _to_ascii(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text.translate(_TRANSLITERATE))
-    return decomposed.encode("ascii", "ignore").decode("ascii")
 
 
 def _words(text: str) -> list[str]:
@@ -122,74 +112,6 @@ def one_line(text: str, limit: int = DESCRIPTION_MAX_CHARS) -> str:
     clause = max(room.rfind(", "), room.rfind("; "), room.rfind(" ("), room.rfind(" - "))
     cut = clause if clause >= limit * 0.6 else room.rfind(" ")
     return (room[:cut] if cut > 0 else room).rstrip(" ,;:-(") + "…"
-
-
-# Keywords of the user's usual themes, as word prefixes ("polic" matches "policies").
-# The words of any theme's own name are added, except words too common to tell
-# themes apart.
-_THEME_KEYWORDS = {
-    "reinforcement learning": (
-        "reinforcement", "reward", "polic", "agent", "rl", "ppo", "grpo", "q-learning", "actor-critic",
-        "markov decision", "value function", "exploration", "rollout", "marl", "multi-agent",
-        "trajector",
-    ),
-    "self improvement": (
-        "self-improv", "self-play", "self-taught", "self-train", "self-generat", "self-refin",
-        "self-edit", "self-evol", "self-correct", "self-reflect", "self-instruct", "bootstrap",
-        "itself", "its own", "their own", "iteratively improv",
-    ),
-    # Not "optimization" or "gradient": RL papers are full of "policy gradient optimization".
-    "training in general": (
-        "training", "pre-train", "pretrain", "fine-tun", "finetun", "optimizer", "learning rate",
-        "batch size", "scaling", "gpu", "memory", "throughput", "speedup", "efficien", "hardware",
-        "distill", "regulari", "weight decay", "mixed precision", "parallelism", "convergence",
-    ),
-    "robotics": (
-        "robot", "manipulat", "grasp", "dexter", "embodi", "locomot", "vla", "vision-language-action",
-        "sim-to-real", "gripper", "actuat", "teleoperat", "humanoid",
-    ),
-    "open endedness and auto curriculums": (
-        "open-ended", "curricul", "auto-curricul", "autocurricul", "unsupervised environment design",
-        "ued", "level", "novelty", "learnab", "procedural", "quality-diversity", "environment generat",
-        "task generat",
-    ),
-}
-_GENERIC_THEME_WORDS = frozenset(
-    "a an and or the of in on for to with via by general learning improvement improvements model models "
-    "method methods approach approaches paper papers misc other others interesting notes".split()
-)
-
-
-def match_theme(text: str, themes: Sequence[str], *, context: str = "") -> str | None:
-    """The theme among ``themes`` whose keywords ``text`` shares most, else None.
-
-    Each distinct keyword found counts 1 in ``text`` and 1/2 in ``context`` (say,
-    the paper's title and abstract); a theme needs a score of at least 1. Ties go
-    to the theme listed first.
-    """
-    words, context_words = _theme_text(text), _theme_text(context)
-    best, best_score = None, 0.0
-    for theme in themes:
-        keywords = _theme_keywords(theme)
-        score = sum(1.0 for k in keywords if k.search(words))
-        score += 0.5 * sum(1.0 for k in keywords if k.search(context_words))
-        if score >= 1 and score > best_score:
-            best, best_score = theme, score
-    return best
-
-
-def _theme_text(text: str) -> str:
-    return " ".join(re.findall(r"[a-z0-9]+(?:-[a-z0-9]+)*", _to_ascii(text).lower()))
-
-
-def _theme_keywords(theme: str) -> list[re.Pattern[str]]:
-    key = " ".join(re.findall(r"[a-z0-9]+", _to_ascii(theme).lower()))
-    known = _THEME_KEYWORDS.get(key, ())
-    # The theme's own words, unless generic or already a known keyword's extension.
-    own = [w for w in dict.fromkeys(key.split()) if w not in _GENERIC_THEME_WORDS and not w.startswith(known)]
-    patterns = [rf"(?<![\w-]){re.escape(k)}" for k in known]
-    patterns += [rf"(?<![\w-]){re.escape(w)}(?:s|es)?(?![\w-])" for w in own]
-    return [re.compile(p) for p in patterns]
 
 
 def conform_draft(draft: Draft, limits: Mapping[str, tuple[int, int]] = LIST_LIMITS) -> Draft:

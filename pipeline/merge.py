@@ -39,6 +39,7 @@ from typing import Literal, Protocol
 from .models import QueuedLesson
 from .readme import Readme, ReadmeError, ReadmeLesson, Theme, entry_link, iter_lessons, plain_text
 from .templates import md_inline
+from .themes import keyword_score
 
 ProposalKind = Literal["add", "extend", "new_theme", "duplicate"]
 EntrySummary = Callable[[str], str | None]
@@ -57,6 +58,10 @@ BM25_B = 0.75
 # fixture lessons score 0.02-0.2 in their own theme.
 # The suggested theme's bonus on that scale: a theme must match this much better to beat it.
 PRIOR_BONUS = 0.05
+# Each keyword of a theme (pipeline.themes: hand-picked for the usual themes, else the words of
+# its name) that the lesson uses adds this much, up to two: lexical overlap with a theme's few
+# lessons misses words like "reward" or "robot" that say which theme a lesson belongs to.
+KEYWORD_BONUS = 0.04
 # Coverage = share of the lesson's idf-weighted words that a theme's document contains.
 # Without a suggestion, a new theme only when even the best theme shares next to nothing with
 # the lesson: coverage does not separate off-topic lessons from novel in-theme ones well (on
@@ -371,7 +376,7 @@ class MergeIndex:
         # The suggestion is a prior when it names one theme; naming none, it proposes a new one.
         prior = next(i for i, t in enumerate(self.themes) if t.key == named[0].key) if len(named) == 1 else None
         suggested_is_new = bool(suggested) and not named
-        ranked = self._rank(query, scored, prior)
+        ranked = self._rank(query, scored, prior, item.text)
 
         def make(kind: ProposalKind, theme: Theme | None, lesson_index: int | None, new_theme_name: str | None,
                  text: str, reason: str, confidence: float) -> Proposal:
@@ -435,11 +440,14 @@ class MergeIndex:
         confidence = 0.2 + 0.4 * min(1.0, scored[index][1] / 0.4) + 0.4 * margin
         return make("add", theme, None, None, new_text, "; ".join(why) + ".", confidence)
 
-    def _rank(self, query: _Query, scored: list[tuple[float, float]], prior: int | None) -> list[tuple[float, int]]:
-        """(match + prior bonus, theme number), best first; ties keep document order."""
+    def _rank(self, query: _Query, scored: list[tuple[float, float]], prior: int | None,
+              text: str) -> list[tuple[float, int]]:
+        """(match + prior and keyword bonuses, theme number), best first; ties keep document order."""
         ideal = sum(w * self._theme_idf.get(t, self._unseen_theme_idf) for t, w in query.weights.items())
         ideal *= BM25_K1 + 1
+        plain = plain_text(text, link_labels=False)
         matches = [(score / ideal if ideal else 0.0) + (PRIOR_BONUS if i == prior else 0.0)
+                   + KEYWORD_BONUS * min(2.0, keyword_score(plain, self.themes[i].name))
                    for i, (score, _) in enumerate(scored)]
         return sorted(((m, i) for i, m in enumerate(matches)), key=lambda x: (-x[0], x[1]))
 

@@ -20,11 +20,11 @@ from pipeline.draft import (
     OFFLINE_DRAFTER,
     conform_draft,
     draft_offline,
-    match_theme,
     one_line,
     short_name,
 )
 from pipeline.models import Claim, Draft, ExtractedPaper, Lesson, PaperMeta, Section
+from pipeline.themes import match_theme
 
 THEMES = [
     "Reinforcement Learning",
