@@ -78,6 +78,12 @@ def _is_name(text: str) -> bool:
     return 1 <= len(text.split()) <= 3 and any(c.isalpha() for c in text)
 
 
+def paper_name(title: str) -> str:
+    """What a sentence calls the paper: its own name ("FlashAttention: ..." -> "FlashAttention"), else "The paper"."""
+    head, colon, tail = title.partition(":")
+    return head.strip() if colon and _is_name(head) and tail.strip() else "The paper"
+
+
 def _fit_words(words: list[str], limit: int) -> str:
     """Join words, dropping small words and then trailing words until it fits."""
     if len("".join(words)) > limit:
@@ -177,7 +183,7 @@ def draft_offline(meta: PaperMeta, paper: ExtractedPaper, *, themes: Sequence[st
         key_methods=[doc.claim(s) for s in methods],
         results=[doc.claim(s, bold=False) for s in results],
         limitations=[doc.claim(s, bold=False) for s in limitations],
-        lessons=[doc.lesson(s, name, themes, context) for s in lessons],
+        lessons=[doc.lesson(s, paper_name(title), themes, context) for s in lessons],
         drafter=OFFLINE_DRAFTER,
         notes=doc.notes(),
     )
@@ -459,7 +465,7 @@ class _Document:
         """One standalone sentence, key phrase in bold; and its kind.
 
         "We show that X improves Y." -> "**X** improves Y."
-        "We propose X, which ..."    -> "Name proposes **X**, which ..."
+        "We propose X, which ..."    -> "Name proposes **X**, which ..." (see ``paper_name``)
         The link to the entry is not part of the text: the merger adds it in the README's style.
         """
         text = sentence.display.rstrip(".!? ")
@@ -471,6 +477,8 @@ class _Document:
         if proposal:
             obj = proposal.group("obj")
             verb = proposal.group("verb").lower()
+            if obj.startswith(f"{name}, "):  # "We propose FlashAttention, an ..." -> "**FlashAttention**: an ..."
+                return f"**{name}**: {obj[len(name) + 2:]}.", "Contribution"
             return f"{name} {verb}s {_bold(obj, self.key_phrase(obj, proposal=True))}.", "Contribution"
         return f"{_bold(text, self.key_phrase(text))}.", "Key point"
 

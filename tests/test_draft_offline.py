@@ -407,3 +407,21 @@ def test_conform_draft_enforces_the_contract():
     assert d.key_points[0].text == "claim 0"
     assert d.lessons[0].text == "**L0**" and d.notes == {"k": "v"}
     assert conform_draft(d) == d
+
+
+def test_paper_name_in_lessons():
+    from pipeline.draft import paper_name
+
+    assert paper_name("FlashAttention: Fast and Memory-Efficient Exact Attention") == "FlashAttention"
+    assert paper_name("STaR: Self-Taught Reasoner") == "STaR"
+    assert paper_name("Attention Is All You Need") == "The paper"
+    assert paper_name("A Very Long Head Before: the colon") == "The paper"
+
+
+def test_a_proposal_naming_the_paper_reads_like_the_diary():
+    meta = PaperMeta(title="FlashAttention: Fast Exact Attention", abstract=(
+        "We propose FlashAttention, an IO-aware exact attention algorithm that uses tiling to reduce memory "
+        "reads and writes. We show that FlashAttention trains Transformers faster than existing baselines."))
+    paper = ExtractedPaper("sha", 1, [Section("Abstract", meta.abstract, kind="abstract")])
+    texts = [x.text for x in draft_offline(meta, paper).lessons]
+    assert any(t.startswith("**FlashAttention**: an IO-aware exact attention algorithm") for t in texts), texts
