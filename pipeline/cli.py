@@ -24,10 +24,15 @@ class _Context:
         self.diary = diary
         self.debug = debug
 
-    def settings(self, **overrides: object):
+    def settings(self, *, need_diary: bool = True, **overrides: object):
+        """The diary's settings; unless told otherwise, refuse a folder that is not a diary."""
+        from .diary import require_diary
         from .settings import load_settings
 
-        return load_settings(self.diary, overrides=overrides)
+        settings = load_settings(self.diary, overrides=overrides)
+        if need_diary:
+            require_diary(settings)
+        return settings
 
 
 def _setup_logging(debug: bool) -> None:
@@ -138,7 +143,7 @@ def doctor(obj: _Context, model: str | None) -> None:
     """Check the diary, the arXiv API, the LLM endpoint and model, and the cache."""
     from .doctor import run_checks
 
-    ok = run_checks(obj.settings(model=model), _stdout())
+    ok = run_checks(obj.settings(need_diary=False, model=model), _stdout())
     if not ok:
         sys.exit(1)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .errors import DiaryError
 from .fsutil import atomic_create_text
 from .readme import DEFAULT_THEMES
 from .settings import Settings
@@ -40,3 +41,18 @@ def init_diary(directory: Path) -> tuple[list[Path], list[Path]]:
         created.append(gitignore) if not current else kept.append(gitignore)
     settings.state_path.mkdir(exist_ok=True)
     return created, kept
+
+
+def require_diary(settings: Settings) -> None:
+    """A diary is a folder with README.md or the entries folder: refuse anything else.
+
+    Drafting into a mistyped --diary path would otherwise scatter a new tree there.
+    """
+    root = settings.diary
+    if (root / "README.md").is_file() or settings.entries_path.is_dir():
+        return
+    where = "does not exist" if not root.exists() else f"has no README.md or {settings.entries_dir}/"
+    raise DiaryError(
+        f"{root} is not a diary: it {where}.",
+        hint=f"Create one with `paperdiary init {root}`, or point --diary (PAPERDIARY_HOME) at yours.",
+    )

@@ -239,3 +239,14 @@ def test_real_papers_from_local_pdf(diary, stem: str) -> None:
     key_points = text.split("## Key Points", 1)[1].split("## Key Methods", 1)[0]
     assert len(re.findall(r"^- ", key_points, re.M)) >= 3
     assert outcome["arxiv_id"] == stem  # read off the arXiv stamp
+
+
+def test_a_folder_that_is_not_a_diary_is_refused(tmp_path) -> None:
+    empty = tmp_path / "not-a-diary"
+    empty.mkdir()
+    line = assert_clean_failure(run_cli("draft", "2506.01939", cwd=empty))
+    assert "is not a diary" in line and "paperdiary init" in line
+    assert list(empty.iterdir()) == []  # nothing scattered there
+    missing = tmp_path / "typo"
+    assert_clean_failure(run_cli("--diary", str(missing), "draft", "2506.01939"))
+    assert not missing.exists()
