@@ -172,7 +172,9 @@ def write_entry(
     knows the file is its own.
     """
     entries_root = settings.entries_path.resolve()
-    target = (entries_root / entry_relpath(settings, draft, meta, date_read)).resolve()
+    # A diary filed by topic ({theme} in entry_path) files the paper under its first lesson's theme.
+    theme = next((lesson.theme for lesson in draft.lessons if lesson.theme), "")
+    target = (entries_root / entry_relpath(settings, draft, meta, date_read, theme)).resolve()
     if not target.is_relative_to(entries_root):  # belt and braces: sanitising should make this impossible
         raise DiaryError(f"refusing to write outside {entries_root}: {target}.")
     text = render_entry(settings, draft, meta, date_read, source_name)

@@ -150,3 +150,11 @@ def test_local_pdf_entry_names_its_source(settings) -> None:
     meta = PaperMeta(title="Local Paper")
     text = write_entry(settings, make_draft(), meta, date(2025, 6, 11), source_name="paper.pdf").path.read_text()
     assert "Source: `paper.pdf`" in text and "arxiv.org" not in text
+
+
+def test_topic_folders_use_the_first_lesson_theme(tmp_path: Path) -> None:
+    settings = load_settings(tmp_path, overrides={"entry_path": "{theme}/{short_name}.md"}, env={})
+    written = write_entry(settings, make_draft(), META, date(2025, 6, 11))
+    assert written.relpath == "entries/Reinforcement Learning/TokenEntropyRLVR.md"
+    no_theme = make_draft(short_name="Other", lessons=[Lesson("A lesson.")])
+    assert write_entry(settings, no_theme, META, date(2025, 6, 11)).relpath == "entries/Unsorted/Other.md"
