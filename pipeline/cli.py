@@ -162,17 +162,20 @@ def doctor(obj: _Context, model: str | None) -> None:
 @click.option("--apply", "apply_", is_flag=True, help="Write the accepted lessons into README.md.")
 @click.option("--add", "add_text", metavar="TEXT", help="Queue a lesson of your own, placed like the others.")
 @click.option("--source", metavar="ENTRY", help="With --add: its entry (a path, or a drafted paper's arXiv ID).")
+@click.option("--llm", "use_llm", is_flag=True,
+              help="Let the configured LLM rerank each proposal's theme and polish its wording (cached).")
 @click.pass_obj
 def review(obj: _Context, ids: tuple[str, ...], list_: bool, as_json: bool, accept: bool, reject: bool,
            themes: tuple[tuple[str, str], ...], kinds: tuple[tuple[str, str], ...], diff: bool, apply_: bool,
-           add_text: str | None, source: str | None) -> None:
+           add_text: str | None, source: str | None, use_llm: bool) -> None:
     """Review the queued lessons and merge them into the README's themes.
 
     Without options, walks the undecided lessons one key at a time.
     """
     from .review_ui import ReviewRequest, run_review
 
-    request = ReviewRequest(ids, accept, reject, themes, kinds, list_, as_json, diff, apply_, add_text, source)
+    request = ReviewRequest(ids, accept, reject, themes, kinds, list_, as_json, diff, apply_, add_text, source,
+                            use_llm)
     run_review(obj.settings(), request, _stdout())
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Sequence, TypeVar
 
@@ -151,8 +151,13 @@ class LLMDrafter:
                 return self._map(meta, _split_chunk(chunk, chunk.tokens // 2), label, usage, depth + 1)
             return [_Note(", ".join(chunk.section_titles), _format_notes(notes))]
 
+        # Every part runs even when one fails: pool.map would cancel the parts not yet started, and a
+        # deferred (Batch API) part must not keep the others from queueing their requests. Their answers
+        # are cached either way, so a retry pays for none of them twice.
         with ThreadPoolExecutor(max_workers=max(1, self.settings.llm_concurrency)) as pool:
-            return [note for notes in pool.map(one, chunks) for note in notes]
+            futures = [pool.submit(one, chunk) for chunk in chunks]
+            wait(futures)
+        return [note for future in futures for note in future.result()]
 
     # helpers ---------------------------------------------------------------------------------------
     def _call(self, nonce: str, user: str, schema: type[M], label: str, purpose: str, usage: LLMUsage) -> M:

@@ -40,7 +40,17 @@ from .entry import entry_title
 from .errors import DiaryError, PaperDiaryError, UsageError
 from .fsutil import atomic_write_text
 from .lessons import lesson_id, queue_lessons, queue_lock
-from .merge import MergeItem, Proposal, ProposalKind, apply_proposal, disk_entries, placement_texts, propose, terms
+from .merge import (
+    MergeItem,
+    Proposal,
+    ProposalKind,
+    Reranker,
+    apply_proposal,
+    disk_entries,
+    placement_texts,
+    propose,
+    terms,
+)
 from .models import Lesson
 from .readme import Readme, ReadmeError, Theme, plain_text, split_lines
 from .settings import Settings
@@ -528,6 +538,7 @@ class Review:
         self._entries = cache(disk_entries(settings.diary))  # entry summaries, read once per run
         self._stored = {record.path: record for record in store.entries()}
         self._titles: dict[str, str | None] = {}
+        self.reranker: Reranker | None = None  # an LLM's second opinion (review --llm)
 
     @classmethod
     def open(cls, settings: Settings) -> Review:
@@ -805,7 +816,7 @@ class Review:
 
     def _propose(self, readme: Readme, item: ReviewItem, merge_item: MergeItem) -> Proposal:
         proposal = propose(readme, merge_item, diary_root=self.settings.diary, readme_path=self.readme_path,
-                           entries=self._entries)
+                           entries=self._entries, reranker=self.reranker)
         return chosen_proposal(readme, merge_item, proposal, kind=item.kind, theme=item.theme)
 
     def _already_there(self, readme: Readme, item: ReviewItem, merge_item: MergeItem) -> Proposal | None:

@@ -21,6 +21,7 @@ from rich.panel import Panel
 from rich.text import Text
 
 from .errors import PaperDiaryError, UsageError
+from .merge import Reranker
 from .review import (
     README_NAME,
     ApplyResult,
@@ -51,6 +52,7 @@ class ReviewRequest:
     apply: bool = False
     add: str | None = None
     source: str | None = None
+    llm: bool = False  # ask the configured LLM to rerank and polish each proposal
 
     @property
     def interactive(self) -> bool:
@@ -69,10 +71,21 @@ class ReviewRequest:
             raise UsageError("--source goes with --add.", hint='paperdiary review --add "lesson" --source ENTRY')
 
 
+def _llm_reranker(settings: Settings, review: Review) -> Reranker:
+    from .llm import LLMClient
+    from .rerank import LLMReranker
+
+    if not settings.llm_configured:
+        raise UsageError("--llm needs a model.", hint="Set PAPERDIARY_MODEL (and OPENAI_BASE_URL), or drop --llm.")
+    return LLMReranker(settings, LLMClient(settings, review.store))
+
+
 def run_review(settings: Settings, request: ReviewRequest, console: Console) -> None:
     """Carry out a review request: the options in a fixed order (add, choose, decide, list, diff, apply)."""
     request.check()
     with Review.open(settings) as review:
+        if request.llm:
+            review.reranker = _llm_reranker(settings, review)
         if request.interactive:
             ReviewSession(review, console, KeyReader(console)).run()
             return

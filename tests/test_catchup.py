@@ -501,7 +501,7 @@ def test_batch_api_long_paper_takes_two_rounds(diary, fake_arxiv, llm, tmp_path)
     reduce = catchup(settings, backlog, batch_api=True)
     done = catchup(settings, backlog)
     assert [r.status for r in (maps.results + reduce.results + done.results)] == ["waiting", "waiting", "drafted"]
-    assert llm.completion_requests == []
+    assert llm.completion_requests == [], [r.json["messages"][-1]["content"][:300] for r in llm.completion_requests]
     with Store(settings.db_path) as store:
         purposes = [c["purpose"] for c in store.llm_calls() if c["batch"]]
     assert purposes.count("reduce") == 1 and purposes.count("map") > 1

@@ -9,8 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.errors import LLMAuthError, LLMUnavailableError
+from pipeline.chunk import chunk_paper
+from pipeline.errors import LLMAuthError, LLMUnavailableError, PaperDiaryError
+from pipeline.extract import extract_pdf
 from pipeline.settings import load_settings
+from pipeline.store import Store
 from pipeline.workflow import draft_paper
 from tests.conftest import clean_env, run_cli
 from tests.fakes import pdfs
@@ -233,3 +236,16 @@ def test_implausible_file_name_from_model_is_replaced_by_the_title(diary, fake_a
         llm.script(DraftingModel())  # answers short_name "SparseRouting", which is not this paper
         outcome = draft_paper(settings_for(diary, fake_arxiv, llm), ARXIV_ID)
     assert outcome.entry_path.endswith("AttentionIsAllYouNeed.md")
+
+
+def test_every_part_is_asked_even_when_one_fails(diary, fake_arxiv, llm, long_pdf) -> None:
+    # A failing (or Batch-API-deferred) part must not cancel the parts not yet started.
+    fake_arxiv.add_paper(ARXIV_ID, pdf_bytes=long_pdf)
+    llm.inject("status", code=400, message="bad part")
+    settings = settings_for(diary, fake_arxiv, llm, chunk_tokens=4000, llm_concurrency=1)
+    with pytest.raises(PaperDiaryError):
+        draft_paper(settings, ARXIV_ID)
+    with Store(settings.db_path) as store:
+        chunks = len(chunk_paper(extract_pdf(store.path.parent / "cache" / "pdf" / f"{ARXIV_ID}v1.pdf",
+                                             cache_dir=settings.cache_path), 4000))
+    assert chunks > 2 and len(llm.completion_requests) == chunks  # every map asked; no reduce

@@ -7,7 +7,6 @@ import os
 import re
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -279,26 +278,6 @@ def test_untrusted_text_is_reduced_to_plain_text():
     for item in d.key_points + d.lessons:
         assert "`" not in item.text
         assert item.text.count("**") == 2  # only the bold the drafter adds
-
-
-def test_fast_on_a_thirty_page_paper():
-    paper = rl_paper()
-    body = [s for s in paper.sections if s.kind == "body"]
-    paper.sections += [  # ~30 pages of text
-        dataclasses.replace(s, title=f"{s.title} ({i})", text=s.text.replace("EGPO", f"EGPO-{i}"))
-        for i in range(50)
-        for s in body
-    ]
-    assert paper.chars > 90_000
-    draft_offline(RL_META, paper, themes=THEMES)  # warm caches
-    best = min(_timed(lambda: draft_offline(RL_META, paper, themes=THEMES)) for _ in range(3))
-    assert best < 0.2
-
-
-def _timed(fn) -> float:
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
 
 
 PAPERS = Path("/work/shared/papers")
