@@ -80,6 +80,16 @@ def queue_lock(settings: Settings) -> Iterator[None]:
         yield
 
 
+def _settled_ids(settings: Settings) -> set[str]:
+    """IDs of lessons review has applied or rejected (they left the queue file)."""
+    if not settings.db_path.exists():
+        return set()
+    from .store import Store
+
+    with Store(settings.db_path) as store:
+        return {id_ for id_, record in store.review_records().items() if record.status in ("applied", "rejected")}
+
+
 def queue_lessons(
     settings: Settings, lessons: list[Lesson], source_entry: str, arxiv_id: str | None, *, own: bool = False
 ) -> list[QueuedLesson]:
@@ -90,7 +100,9 @@ def queue_lessons(
         path = settings.queue_path
         # Bytes, not universal newlines: a queue edited on a phone keeps its CRLF lines.
         text = path.read_bytes().decode("utf-8") if path.exists() else QUEUE_HEADER
-        present = queued_ids(text)
+        # A drafted lesson the user already applied or rejected does not come back with a re-draft;
+        # one they add by hand again is their call.
+        present = queued_ids(text) | (set() if own else _settled_ids(settings))
         added: list[QueuedLesson] = []
         for lesson in lessons:
             item = QueuedLesson(lesson_id(lesson, arxiv_id or source_entry), lesson, source_entry, arxiv_id)

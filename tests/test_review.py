@@ -418,3 +418,16 @@ def test_drafts_appending_to_a_phone_edited_queue_keep_its_lines(diary: Path) ->
     queue_lessons(settings, [Lesson("**One more** lesson.")], "entries/c.md", "2506.00005")
     assert settings.queue_path.read_bytes().startswith(crlf)
     assert len(QueueFile.parse(settings.queue_path.read_bytes().decode("utf-8")).items) == 4
+
+
+def test_a_redraft_does_not_bring_back_settled_lessons(diary: Path) -> None:
+    settings = make_diary(diary)
+    known = ids(settings)
+    assert run_cli("review", "--reject", known[PROTEIN], cwd=diary).returncode == 0
+    assert run_cli("review", "--accept", known[TACTILE], cwd=diary).returncode == 0
+    assert run_cli("review", "--apply", cwd=diary).returncode == 0
+    # The same paper drafted again (draft --force) proposes the same lessons.
+    again = queue_lessons(settings, [Lesson(TACTILE, theme="Robotics"), Lesson(CURRICULUM),
+                                     Lesson(PROTEIN, theme="Biology")], SOURCE, "2506.00003")
+    assert again == []  # applied and rejected stay settled; the undecided one is still queued
+    assert set(ids(settings).values()) == {known[CURRICULUM]}
