@@ -38,9 +38,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pipeline.catchup import CatchupOptions, CatchupReport, run_catchup  # noqa: E402
-from pipeline.diary import init_diary  # noqa: E402
-from pipeline.settings import load_settings  # noqa: E402
+from paperdiary.runs.catchup import CatchupOptions, CatchupReport, run_catchup  # noqa: E402
+from paperdiary.diary.home import init_diary  # noqa: E402
+from paperdiary.settings import load_settings  # noqa: E402
 from tests.fakes import pdfs  # noqa: E402
 from tests.fakes.arxiv_server import FakeArxiv  # noqa: E402
 from tests.fakes.llm_answers import DraftingModel  # noqa: E402
@@ -65,10 +65,10 @@ def serve(conn: Any, ids: list[str], papers: list[bytes], latency: float) -> Non
 def start_up() -> float:
     """Seconds to import the modules a run needs and load the tokenizer (a one-off per process)."""
     start = time.perf_counter()
-    import pipeline.draft_llm  # noqa: F401 - openai, pydantic models, templates
-    import pipeline.extract  # noqa: F401 - pypdf
-    import pipeline.fetch  # noqa: F401 - arxiv, requests
-    from pipeline.chunk import count_tokens
+    import paperdiary.stages.drafting.llm  # noqa: F401 - openai, pydantic models, templates
+    import paperdiary.stages.extract  # noqa: F401 - pypdf
+    import paperdiary.stages.fetch  # noqa: F401 - arxiv, requests
+    from paperdiary.stages.chunk import count_tokens
 
     count_tokens("start-up")
     return time.perf_counter() - start

@@ -13,7 +13,7 @@ import time
 
 def main() -> None:
     runs = int(sys.argv[1]) if len(sys.argv) > 1 else 15
-    command = [sys.executable, "-m", "pipeline", "--help"]
+    command = [sys.executable, "-m", "paperdiary", "--help"]
     subprocess.run(command, check=True, capture_output=True)  # warm the file cache
     times = []
     for _ in range(runs):

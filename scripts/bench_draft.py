@@ -19,9 +19,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pipeline.diary import init_diary  # noqa: E402
-from pipeline.settings import load_settings  # noqa: E402
-from pipeline.workflow import draft_paper  # noqa: E402
+from paperdiary.diary.home import init_diary  # noqa: E402
+from paperdiary.settings import load_settings  # noqa: E402
+from paperdiary.runs.workflow import draft_paper  # noqa: E402
 from tests.fakes import pdfs  # noqa: E402
 from tests.fakes.arxiv_server import FakeArxiv  # noqa: E402
 from tests.fakes.llm_answers import DraftingModel  # noqa: E402

@@ -12,8 +12,8 @@ import argparse
 import time
 from pathlib import Path
 
-from pipeline.errors import ExtractionError
-from pipeline.extract import extract_pdf
+from paperdiary.errors import ExtractionError
+from paperdiary.stages.extract import extract_pdf
 
 
 def main() -> None:

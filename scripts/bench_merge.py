@@ -23,8 +23,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from pipeline.merge import MergeItem, index_for, propose
-from pipeline.readme import Readme, entry_link, iter_lessons, plain_text
+from paperdiary.diary.merge import MergeItem, index_for, propose
+from paperdiary.diary.readme import Readme, entry_link, iter_lessons, plain_text
 
 FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "readmes"
 THEMES, LESSONS, ENTRIES, QUERIES = 20, 500, 300, 50

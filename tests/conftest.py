@@ -20,7 +20,7 @@ SHARED_PAPERS = Path(os.environ.get("PAPERDIARY_SHARED_PAPERS", REPO.parent / "s
 
 @pytest.fixture
 def diary(tmp_path: Path) -> Path:
-    from pipeline.diary import init_diary
+    from paperdiary.diary.home import init_diary
 
     root = tmp_path / "diary"
     init_diary(root)
@@ -45,7 +45,7 @@ def clean_env(**extra: str) -> dict[str, str]:
 def run_cli(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None,
             timeout: float = 120) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "pipeline", *args],
+        [sys.executable, "-m", "paperdiary", *args],
         env=env if env is not None else clean_env(), cwd=cwd, capture_output=True, text=True,
         timeout=timeout,
     )

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.backlog import parse_backlog, read_backlog
-from pipeline.entry import diary_arxiv_index, find_existing_entry
-from pipeline.settings import Settings
+from paperdiary.runs.backlog import parse_backlog, read_backlog
+from paperdiary.stages.entry import diary_arxiv_index, find_existing_entry
+from paperdiary.settings import Settings
 
 
 def test_lines_comments_dates_and_list_markers() -> None:

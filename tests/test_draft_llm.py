@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.chunk import chunk_paper
-from pipeline.errors import LLMAuthError, LLMUnavailableError, PaperDiaryError
-from pipeline.extract import extract_pdf
-from pipeline.settings import load_settings
-from pipeline.store import Store
-from pipeline.workflow import draft_paper
+from paperdiary.stages.chunk import chunk_paper
+from paperdiary.errors import LLMAuthError, LLMUnavailableError, PaperDiaryError
+from paperdiary.stages.extract import extract_pdf
+from paperdiary.settings import load_settings
+from paperdiary.state.store import Store
+from paperdiary.runs.workflow import draft_paper
 from tests.conftest import clean_env, run_cli
 from tests.fakes import pdfs
 from tests.fakes.llm_answers import DraftingModel

@@ -1,4 +1,4 @@
-"""The offline extractive drafter and the shared Draft contract (pipeline/draft.py)."""
+"""The offline extractive drafter and the shared Draft contract (pipeline/paperdiary/stages/drafting/offline.py)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.draft import (
+from paperdiary.stages.drafting.offline import (
     DESCRIPTION_MAX_CHARS,
     LIST_LIMITS,
     OFFLINE_DRAFTER,
@@ -22,8 +22,8 @@ from pipeline.draft import (
     one_line,
     short_name,
 )
-from pipeline.models import Claim, Draft, ExtractedPaper, Lesson, PaperMeta, Section
-from pipeline.themes import match_theme
+from paperdiary.models import Claim, Draft, ExtractedPaper, Lesson, PaperMeta, Section
+from paperdiary.themes import match_theme
 
 THEMES = [
     "Reinforcement Learning",
@@ -214,7 +214,7 @@ def test_deterministic_within_and_across_processes(draft):
     assert draft_offline(RL_META, rl_paper(), themes=THEMES) == draft
     code = (
         "import sys; sys.path.insert(0, 'tests'); import test_draft_offline as t; "
-        "from pipeline.draft import draft_offline; "
+        "from paperdiary.stages.drafting.offline import draft_offline; "
         "print(repr(draft_offline(t.RL_META, t.rl_paper(), themes=t.THEMES)))"
     )
     outputs = {
@@ -389,7 +389,7 @@ def test_conform_draft_enforces_the_contract():
 
 
 def test_paper_name_in_lessons():
-    from pipeline.draft import paper_name
+    from paperdiary.stages.drafting.offline import paper_name
 
     assert paper_name("FlashAttention: Fast and Memory-Efficient Exact Attention") == "FlashAttention"
     assert paper_name("STaR: Self-Taught Reasoner") == "STaR"

@@ -11,9 +11,9 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from pipeline.entry import entry_relpath, find_existing_entry, long_date, ordinal, write_entry
-from pipeline.models import Claim, Draft, Lesson, PaperMeta
-from pipeline.settings import load_settings
+from paperdiary.stages.entry import entry_relpath, find_existing_entry, long_date, ordinal, write_entry
+from paperdiary.models import Claim, Draft, Lesson, PaperMeta
+from paperdiary.settings import load_settings
 
 
 def make_draft(short_name: str = "TokenEntropyRLVR", **overrides) -> Draft:

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.errors import DownloadTooLargeError, FetchError, NotAPdfError, PaperNotFoundError
-from pipeline.fetch import ArxivFetcher, is_withdrawn, local_paper, sha256_file
-from pipeline.models import PaperMeta, PaperRef
-from pipeline.settings import load_settings
+from paperdiary.errors import DownloadTooLargeError, FetchError, NotAPdfError, PaperNotFoundError
+from paperdiary.stages.fetch import ArxivFetcher, is_withdrawn, local_paper, sha256_file
+from paperdiary.models import PaperMeta, PaperRef
+from paperdiary.settings import load_settings
 from tests.fakes.arxiv_server import FakeArxiv
 
 PUBLISHED = datetime(2025, 6, 2, 17, 59, 46, tzinfo=UTC)

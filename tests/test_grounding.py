@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline.grounding import PaperText, normalise, numbers_in
+from paperdiary.stages.drafting.grounding import PaperText, normalise, numbers_in
 
 PAPER = PaperText(
     "The Transformer achieves 28.4 BLEU on the WMT 2014 English-to-German translation task, "

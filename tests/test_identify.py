@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline.errors import IdentifierError
-from pipeline.identify import ACCEPTED_FORMS, identify
+from paperdiary.errors import IdentifierError
+from paperdiary.stages.identify import ACCEPTED_FORMS, identify
 
 
 @pytest.mark.parametrize(

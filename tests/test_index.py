@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pipeline.index import build_index, find_entries, key_points_sentence, parse_date
-from pipeline.settings import load_settings
-from pipeline.store import EntryRecord, Store
+from paperdiary.diary.index import build_index, find_entries, key_points_sentence, parse_date
+from paperdiary.settings import load_settings
+from paperdiary.state.store import EntryRecord, Store
 from tests.conftest import run_cli
 
 README = """\

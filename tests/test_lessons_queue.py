@@ -5,9 +5,9 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from pipeline.lessons import lesson_id, queue_lessons, queued_ids
-from pipeline.models import Lesson
-from pipeline.settings import load_settings
+from paperdiary.diary.lessons import lesson_id, queue_lessons, queued_ids
+from paperdiary.models import Lesson
+from paperdiary.settings import load_settings
 
 
 def test_append_and_stable_ids(tmp_path: Path) -> None:

@@ -15,10 +15,10 @@ import openai
 import pytest
 from pydantic import BaseModel, Field
 
-from pipeline import llm as llm_module
-from pipeline.chunk import count_tokens
-from pipeline.costs import estimate_cost, is_local_endpoint, summarise
-from pipeline.errors import (
+from paperdiary.llm import client as llm_module
+from paperdiary.stages.chunk import count_tokens
+from paperdiary.llm.costs import estimate_cost, is_local_endpoint, summarise
+from paperdiary.errors import (
     LLMAuthError,
     LLMContextLengthError,
     LLMModelNotFoundError,
@@ -28,10 +28,10 @@ from pipeline.errors import (
     LLMRefusalError,
     LLMUnavailableError,
 )
-from pipeline.llm import LLMClient, close_truncated_json, extract_json, strict_json_schema
-from pipeline.redact import redact
-from pipeline.settings import Settings, load_settings
-from pipeline.store import Store
+from paperdiary.llm.client import LLMClient, close_truncated_json, extract_json, strict_json_schema
+from paperdiary.redact import redact
+from paperdiary.settings import Settings, load_settings
+from paperdiary.state.store import Store
 from tests.fakes.llm_server import FakeLLM, Reply
 
 KEY = "sk-test-SECRET123"
@@ -249,7 +249,7 @@ def test_rate_limit_slows_every_worker_of_the_endpoint(fake: FakeLLM, make_clien
                 backing_off.set()
 
     flag = Flag()
-    logging.getLogger("pipeline.llm").addHandler(flag)
+    logging.getLogger("paperdiary.llm.client").addHandler(flag)
     try:
         thread = threading.Thread(target=worker_a.structured, args=(MESSAGES, Note))
         thread.start()
@@ -257,7 +257,7 @@ def test_rate_limit_slows_every_worker_of_the_endpoint(fake: FakeLLM, make_clien
         worker_b.structured([{"role": "user", "content": "paper B"}], Note)  # never saw a 429 itself
         thread.join(5)
     finally:
-        logging.getLogger("pipeline.llm").removeHandler(flag)
+        logging.getLogger("paperdiary.llm.client").removeHandler(flag)
 
     a_first = fake.completion_requests[0]
     b_request = next(r for r in fake.completion_requests if r.json["messages"][-1]["content"] == "paper B")

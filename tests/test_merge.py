@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.merge import (
+from paperdiary.diary.merge import (
     MergeIndex,
     MergeItem,
     Proposal,
@@ -21,8 +21,8 @@ from pipeline.merge import (
     propose,
     stem,
 )
-from pipeline.models import Lesson, QueuedLesson
-from pipeline.readme import Readme, ReadmeError, split_lines
+from paperdiary.models import Lesson, QueuedLesson
+from paperdiary.diary.readme import Readme, ReadmeError, split_lines
 
 FIXTURES = Path(__file__).parent / "fixtures" / "readmes"
 DIARY = Path("/diary")  # never read: every test passes its own entry provider

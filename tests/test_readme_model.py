@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline.readme import (
+from paperdiary.diary.readme import (
     Readme,
     ReadmeError,
     entry_link,

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.lessons import queue_lessons
-from pipeline.models import Lesson
-from pipeline.settings import load_settings
+from paperdiary.diary.lessons import queue_lessons
+from paperdiary.models import Lesson
+from paperdiary.settings import load_settings
 from tests.conftest import clean_env, run_cli
 from tests.fakes.llm_server import FakeLLM
 

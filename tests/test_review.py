@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.lessons import queue_lessons
-from pipeline.models import Lesson
-from pipeline.readme import Readme
-from pipeline.review import QueueFile, Review, ReviewConflictError, ReviewError
-from pipeline.settings import Settings, load_settings
-from pipeline.store import EntryRecord, Store
+from paperdiary.diary.lessons import queue_lessons
+from paperdiary.models import Lesson
+from paperdiary.diary.readme import Readme
+from paperdiary.diary.review import QueueFile, Review, ReviewConflictError, ReviewError
+from paperdiary.settings import Settings, load_settings
+from paperdiary.state.store import EntryRecord, Store
 from tests.conftest import clean_env, run_cli
 
 README = """\
@@ -347,8 +347,8 @@ def test_two_lessons_for_one_new_theme_share_it(diary: Path) -> None:
 
 KILLER = """
 import os, signal, sys
-import pipeline.review as review
-from pipeline.cli import main
+import paperdiary.diary.review as review
+from paperdiary.cli.main import main
 
 name, moment, args = sys.argv[1], sys.argv[2], sys.argv[3:]
 write = review.atomic_write_text

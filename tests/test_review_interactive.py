@@ -27,7 +27,7 @@ path.write_text("**Edited lesson**: agents learn most\\nfrom tasks of medium dif
 def spawn(diary: Path, editor: str) -> pexpect.spawn:
     env = clean_env(EDITOR=editor, NO_COLOR="1", TERM="xterm")
     env.pop("VISUAL", None)
-    child = pexpect.spawn(sys.executable, ["-m", "pipeline", "review"], cwd=str(diary), env=env,
+    child = pexpect.spawn(sys.executable, ["-m", "paperdiary", "review"], cwd=str(diary), env=env,
                           encoding="utf-8", timeout=20, dimensions=(60, 220))
     child.delaybeforesend = 0.05
     return child
@@ -142,7 +142,7 @@ def test_without_a_terminal_keys_are_read_a_line_each(diary: Path) -> None:
 
     settings = make_diary(diary)
     known = ids(settings)
-    result = subprocess.run([sys.executable, "-m", "pipeline", "review"], cwd=diary, env=clean_env(),
+    result = subprocess.run([sys.executable, "-m", "paperdiary", "review"], cwd=diary, env=clean_env(),
                             input="a\nq\nn\n", capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert "Lesson 1/3" in result.stdout and "Lesson 2/3" in result.stdout and "Apply now?" in result.stdout

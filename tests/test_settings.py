@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.errors import SettingsError
-from pipeline.settings import DEFAULT_ARXIV_API, load_settings, redacted
+from paperdiary.errors import SettingsError
+from paperdiary.settings import DEFAULT_ARXIV_API, load_settings, redacted
 
 
 def write_toml(diary: Path, text: str) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from pipeline.store import MIGRATIONS, EntryRecord, Store
+from paperdiary.state.store import MIGRATIONS, EntryRecord, Store
 
 
 def test_migrations_apply_once(tmp_path: Path) -> None:

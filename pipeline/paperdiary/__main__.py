@@ -1,0 +1,3 @@
+from paperdiary.cli.main import main
+
+main()

@@ -1,0 +1,1098 @@
+"""`paperdiary catchup`: a whole backlog drafted in one pipelined, resumable run.
+
+**Plan.** The backlog (``pipeline/paperdiary/runs/backlog.py``) is checked against the diary in
+one scan (``entry.diary_arxiv_index``) and against the journal (the store's
+``journal`` table, one row per paper and the stage it reached): papers already
+in the diary are skipped, papers that failed earlier are reported (and retried
+only with ``--retry-failed``), the rest become jobs. ``--dry-run`` stops here and
+prints the plan with a token and cost estimate.
+
+**Pipeline.** Each job goes through the same steps as ``draft``
+(``pipeline/paperdiary/runs/workflow.py``), but the stages run at once, joined by bounded queues,
+so the run takes about as long as its slowest stage::
+
+    fetcher (1 thread) -> extraction (os.cpu_count() threads) -> drafting (--jobs threads) -> writer (1 thread)
+
+- The *fetcher* owns the one ``ArxivFetcher`` (arXiv asks for one connection at a
+  time; the fetcher is not thread-safe): metadata in queries of up to 100 IDs,
+  then the PDFs one by one at the polite pace.
+- *Extraction* threads each run ``extract_pdf``, which forks a time-limited worker
+  process per PDF: a process pool with timeouts. Chunking follows in the same thread.
+- *Drafting* threads share one LLM client, capped at ``--jobs`` requests in flight;
+  its back-off gate is per endpoint, so a 429 slows every worker down at once.
+  Before starting a paper, a worker reserves its estimated cost against
+  ``--max-cost``; the first paper that does not fit stops new LLM work.
+- The *writer* finishes papers strictly in backlog order (a reorder buffer), so
+  entry names (``-2`` suffixes) and the lessons queue come out the same however
+  the drafting threads interleave, and the same as after a stop and a resume.
+
+**Resumable.** The journal is updated as each paper moves on, and finishing is
+ordered as ``workflow`` explains (draft saved before the entry, path journaled
+before the no-clobber create, idempotent records and lessons). After Ctrl-C or
+``kill -9``, running ``catchup`` again continues: saved drafts are written
+without any LLM call, answers already received come from the response cache,
+stored metadata spares the arXiv API.
+
+**Failures** are per paper: reported, journaled, and the others go on. Errors
+that would fail every paper alike (bad key, unknown model, no credit, an endpoint
+that stays down) stop new work instead; the papers left stay pending.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import math
+import os
+import queue
+import re
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TextIO
+
+from paperdiary.llm.costs import estimate_cost, price_for
+from paperdiary.errors import (
+    DiaryError,
+    LLMAuthError,
+    LLMModelNotFoundError,
+    LLMQuotaError,
+    LLMUnavailableError,
+    PaperDiaryError,
+    UsageError,
+)
+from paperdiary.models import Chunk, Draft, ExtractedPaper, FetchedPaper, LLMUsage, PaperMeta
+from paperdiary.settings import Settings
+from paperdiary.runs.workflow import (
+    RESUMABLE_STAGES,
+    Drafting,
+    Resumable,
+    drafter_name,
+    extract_paper,
+    finish_paper,
+    meta_from_json,
+    meta_to_json,
+    resumable_draft,
+    save_draft,
+)
+
+if TYPE_CHECKING:
+    from paperdiary.runs.backlog import Backlog, BacklogItem, BacklogProblem
+    from paperdiary.llm.batch import BatchQueue, CollectSummary
+    from paperdiary.stages.fetch import ArxivFetcher
+    from paperdiary.llm.client import LLMClient
+    from paperdiary.state.store import Store
+
+log = logging.getLogger(__name__)
+
+Status = Literal["drafted", "skipped", "failed", "left", "waiting"]
+
+# -- estimates --------------------------------------------------------------------------------
+# Token counts of what is not the paper itself, from the prompts in prompts/ and the
+# answers the drafter asks for; rough on purpose (a model's tokenizer differs anyway).
+PROMPT_OVERHEAD_TOKENS = 1500  # system prompt, instructions, title and abstract, schema: per call
+ANSWER_TOKENS = 1200  # one entry (key points, methods, results, limitations, lessons, with quotes)
+NOTE_TOKENS = 600  # one map step's notes on a part of a long paper
+# Without the paper's text: body tokens per PDF page and per paper, measured over arXiv ML papers
+# (references and appendices are not drafted from, hence well below a full page of text).
+TOKENS_PER_PAGE = 450
+AVERAGE_PAPER_TOKENS = 9000
+
+# Errors that would fail every paper alike: stop starting new ones rather than fail them all.
+FATAL_LLM_ERRORS = (LLMAuthError, LLMModelNotFoundError, LLMQuotaError, LLMUnavailableError)
+
+STAGE_BARS = ("metadata", "download", "extract", "draft", "write")
+_SENTINEL: Any = object()
+# fsutil's temp files ("." + name + "." + mkstemp's 8 characters + ".tmp"), left behind by a killed write.
+_TEMP_SUFFIX = r"\.[a-z0-9_]{8}\.tmp$"
+_STALE_TEMP_AGE_S = 2.0  # older than any write in progress (a write takes milliseconds)
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """Tokens and cost a paper's drafting is expected to take, and what the figure rests on."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float | None = 0.0  # None: the model's price is unknown
+    basis: str = "offline"  # "chunks", "pages", "average", "saved draft", "offline"
+
+
+def estimate_drafting(settings: Settings, body_tokens: int, parts: int, *, batch: bool, basis: str) -> Estimate:
+    """The LLM work of drafting a body of ``body_tokens`` in ``parts`` chunks (1: one call; more: map-reduce)."""
+    if not settings.llm_configured:
+        return Estimate()
+    if parts <= 1:
+        prompt, completion = body_tokens + PROMPT_OVERHEAD_TOKENS, ANSWER_TOKENS
+    else:  # a call per part, then one reduce over their notes
+        prompt = body_tokens + parts * PROMPT_OVERHEAD_TOKENS + parts * NOTE_TOKENS + PROMPT_OVERHEAD_TOKENS
+        completion = parts * NOTE_TOKENS + ANSWER_TOKENS
+    cost = estimate_cost(settings.model, prompt, completion, settings, batch=batch)
+    return Estimate(prompt, completion, cost, basis)
+
+
+def estimate_for_chunks(settings: Settings, chunks: list[Chunk], *, batch: bool) -> Estimate:
+    return estimate_drafting(settings, sum(c.tokens for c in chunks), len(chunks), batch=batch, basis="chunks")
+
+
+def estimate_without_text(settings: Settings, pages: int | None, *, batch: bool) -> Estimate:
+    """From a page count (a cached PDF), else an average paper."""
+    tokens = pages * TOKENS_PER_PAGE if pages else AVERAGE_PAPER_TOKENS
+    parts = max(1, math.ceil(tokens / max(1, settings.chunk_tokens)))
+    return estimate_drafting(settings, tokens, parts, batch=batch, basis="pages" if pages else "average")
+
+
+# -- options, results, plan ---------------------------------------------------------------------
+
+
+@dataclass
+class CatchupOptions:
+    inputs: list[str] = field(default_factory=list)  # backlog files, "-", identifiers; none: the journal's
+    date_read: date | None = None  # for lines without a date (default today)
+    jobs: int = 4  # drafting workers, and LLM requests in flight
+    max_cost: float | None = None  # USD for this run's LLM work
+    retry_failed: bool = False
+    batch_api: bool = False
+    dry_run: bool = False
+
+
+@dataclass
+class PaperResult:
+    """What became of one paper of the backlog."""
+
+    key: str
+    label: str  # the arXiv ID (with version when given) or the PDF's name
+    source: str  # where the backlog lists it
+    status: Status
+    reason: str = ""  # why skipped / failed / left / waiting
+    entry_path: str | None = None
+    title: str | None = None
+    usage: LLMUsage = field(default_factory=LLMUsage)  # this run's LLM use for it
+    earlier: bool = False  # the status is from an earlier run (drafted or failed then)
+
+    def as_json(self) -> dict[str, Any]:
+        return {"paper": self.label, "source": self.source, "status": self.status, "reason": self.reason,
+                "entry_path": self.entry_path, "title": self.title, "earlier": self.earlier,
+                "llm": _usage_json(self.usage)}
+
+
+@dataclass
+class _Job:
+    """One paper through the pipeline; the stages fill it in."""
+
+    index: int  # position in the run: the writer's order
+    item: BacklogItem
+    date_read: date
+    meta: PaperMeta | None = None  # known up front when the journal kept it
+    resumed: Resumable | None = None  # the draft is saved: only the writer has work
+    fetched: FetchedPaper | None = None
+    paper: ExtractedPaper | None = None
+    chunks: list[Chunk] | None = None
+    draft: Draft | None = None
+    estimate: Estimate = field(default_factory=Estimate)
+    result: PaperResult | None = None  # set when the job leaves the pipeline early
+
+    @property
+    def key(self) -> str:
+        return self.item.key
+
+    @property
+    def label(self) -> str:
+        ref = self.item.ref
+        return ref.versioned_id or (ref.local_pdf.name if ref.local_pdf else ref.raw)
+
+    def outcome(self, status: Status, reason: str = "", **extra: Any) -> PaperResult:
+        title = self.meta.title if self.meta else None
+        return PaperResult(self.key, self.label, self.item.source, status, reason, title=title, **extra)
+
+
+@dataclass
+class Plan:
+    jobs: list[_Job]
+    results: list[PaperResult]  # papers settled without running: skipped, failed earlier
+    problems: list[BacklogProblem]  # backlog lines naming no paper
+    estimates: dict[str, Estimate] = field(default_factory=dict)  # by job key (dry run)
+    index: dict[str, Path] = field(default_factory=dict)  # arXiv IDs in the diary -> their entry
+
+    def as_json(self) -> dict[str, Any]:
+        total = sum_estimates(self.estimates.values())
+        return {
+            "to_draft": [{"paper": j.label, "source": j.item.source, "date_read": j.date_read.isoformat(),
+                          "resume": bool(j.resumed), "estimate": vars(self.estimates[j.key])
+                          if j.key in self.estimates else None} for j in self.jobs],
+            "settled": [r.as_json() for r in self.results],
+            "problems": [vars(p) for p in self.problems],
+            "estimate": vars(total),
+        }
+
+
+@dataclass
+class CatchupReport:
+    """A run's outcome: one result per paper, and what the run took."""
+
+    results: list[PaperResult]
+    problems: list[BacklogProblem]
+    wall_s: float = 0.0
+    busy_s: dict[str, float] = field(default_factory=dict)  # per stage: the sum of per-paper work
+    workers: dict[str, int] = field(default_factory=dict)  # per stage: how many at once
+    stopped: str | None = None  # why new work stopped before the end (budget, Ctrl-C, a fatal error)
+    fatal: bool = False  # stopped by an error
+    interrupted: bool = False  # stopped by Ctrl-C
+    batch: CollectSummary | None = None
+    batches_submitted: list[str] = field(default_factory=list)
+
+    def with_status(self, status: Status) -> list[PaperResult]:
+        return [r for r in self.results if r.status == status]
+
+    @property
+    def usage(self) -> LLMUsage:
+        total = LLMUsage()
+        for result in self.results:
+            _add_usage(total, result.usage)
+        if self.batch is not None:
+            _add_usage(total, self.batch.usage)
+        return total
+
+    @property
+    def exit_code(self) -> int:
+        """0: nothing failed (papers left by the budget or waiting for the Batch API are not failures);
+        1: some paper failed, or an error stopped the run; 130: stopped by Ctrl-C."""
+        if self.interrupted:
+            return 130
+        return 1 if self.with_status("failed") or self.problems or self.fatal else 0
+
+    def as_json(self) -> dict[str, Any]:
+        counts = {status: len(self.with_status(status)) for status in ("drafted", "skipped", "failed", "left",
+                                                                       "waiting")}
+        counts["failed"] += len(self.problems)
+        return {
+            "counts": counts,
+            "papers": [r.as_json() for r in self.results],
+            "problems": [vars(p) for p in self.problems],
+            "llm": _usage_json(self.usage),
+            "wall_s": round(self.wall_s, 3),
+            "busy_s": {k: round(v, 3) for k, v in self.busy_s.items()},
+            "workers": self.workers,
+            "stopped": self.stopped,
+            "batches_submitted": self.batches_submitted,
+            "exit_code": self.exit_code,
+        }
+
+
+class Progress(Protocol):
+    """Receives the run's progress; ``pipeline/paperdiary/cli/catchup.py`` shows it."""
+
+    def start(self, totals: dict[str, int]) -> None: ...
+
+    def advance(self, stage: str, count: int = 1) -> None: ...
+
+    def paper_finished(self, result: PaperResult) -> None: ...
+
+    def note(self, message: str) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+class SilentProgress:
+    def start(self, totals: dict[str, int]) -> None:
+        pass
+
+    def advance(self, stage: str, count: int = 1) -> None:
+        pass
+
+    def paper_finished(self, result: PaperResult) -> None:
+        pass
+
+    def note(self, message: str) -> None:
+        pass
+
+    def stop(self) -> None:
+        pass
+
+
+# -- planning ------------------------------------------------------------------------------------------
+
+
+def read_inputs(settings: Settings, store: Store, options: CatchupOptions, stdin: TextIO | None) -> Backlog:
+    """The backlog to work on: the inputs given, else the journal's unfinished papers (and failed ones with
+    --retry-failed)."""
+    from paperdiary.runs.backlog import Backlog, BacklogItem, read_backlog
+    from paperdiary.stages.identify import identify
+    from paperdiary.runs.workflow import paper_key
+
+    if options.inputs:
+        return read_backlog(options.inputs, stdin=stdin)
+    backlog = Backlog()
+    wanted = {"failed"} if options.retry_failed else set()
+    for key, row in store.journal_rows().items():
+        if row["stage"] in ("done", "skipped") or (row["stage"] == "failed" and "failed" not in wanted):
+            continue
+        try:
+            ref = identify(row["local_pdf"] or row["raw"])
+        except PaperDiaryError:
+            continue  # a local PDF that is gone
+        if paper_key(ref) != key:
+            continue
+        backlog.add(BacklogItem(ref, date.fromisoformat(row["date_read"]), "journal"))
+    if not backlog.items:
+        raise UsageError(
+            "nothing to catch up on: the journal has no unfinished papers.",
+            hint="Give a backlog file, - for standard input, or paper identifiers.",
+        )
+    return backlog
+
+
+def make_plan(settings: Settings, store: Store, backlog: Backlog, options: CatchupOptions) -> Plan:
+    """Sort the backlog into jobs and settled papers, from one diary scan and one journal read.
+
+    Records the jobs in the journal unless it is a dry run.
+    """
+    from paperdiary.stages.entry import diary_arxiv_index
+
+    index = diary_arxiv_index(settings)
+    rows = store.journal_rows()
+    drafter = drafter_name(settings)
+    default_day = options.date_read or date.today()
+    plan = Plan(jobs=[], results=[], problems=list(backlog.problems), index=index)
+    for duplicate in backlog.duplicates:
+        ref = duplicate.item.ref
+        plan.results.append(PaperResult(duplicate.item.key, ref.versioned_id or ref.raw, duplicate.item.source,
+                                        "skipped", f"listed again ({duplicate.first.source} is kept)"))
+    with store.transaction():  # one commit for the whole backlog, not one per paper
+        for item in backlog.items:
+            row = rows.get(item.key)
+            settled = _settled(settings, item, row, index, options)
+            if settled is not None:
+                plan.results.append(settled)
+                continue
+            job = _job_for(store, item, row, drafter, len(plan.jobs), options, default_day)
+            plan.jobs.append(job)
+            if not options.dry_run:
+                _journal_job(store, job, row, options)
+    return plan
+
+
+def _settled(settings: Settings, item: BacklogItem, row: dict[str, Any] | None, index: dict[str, Path],
+             options: CatchupOptions) -> PaperResult | None:
+    """The result of a paper that needs no work, or None when it is a job."""
+    ref, stage = item.ref, (row or {}).get("stage")
+    label = ref.versioned_id or (ref.local_pdf.name if ref.local_pdf else ref.raw)
+
+    def result(status: Status, reason: str, **extra: Any) -> PaperResult:
+        return PaperResult(item.key, label, item.source, status, reason, **extra)
+
+    if stage in ("writing", "written"):
+        return None  # interrupted while finishing: the entry in the diary is (maybe) ours, finish it
+    found = index.get(ref.arxiv_id) if ref.arxiv_id else None
+    if found is not None:
+        relpath = found.resolve().relative_to(settings.diary.resolve()).as_posix()
+        if stage == "done":
+            return result("skipped", "drafted by an earlier run", entry_path=relpath, earlier=True)
+        return result("skipped", f"already in the diary: {relpath}", entry_path=relpath)
+    entry = row["entry_path"] if row else None
+    if stage == "done" and ref.local_pdf and entry and (settings.diary / entry).is_file():
+        return result("skipped", "drafted by an earlier run", entry_path=entry, earlier=True)
+    if stage == "failed" and not options.retry_failed:
+        return result("failed", f"{row['error'] if row else ''} (failed in an earlier run; --retry-failed tries again)",
+                      earlier=True)
+    return None
+
+
+def _job_for(store: Store, item: BacklogItem, row: dict[str, Any] | None, drafter: str, index: int,
+             options: CatchupOptions, default_day: date) -> _Job:
+    fresh = row is None or row["stage"] in ("failed", "done")  # failed: retried from the start; done: redrafted
+    journaled = None if fresh or row is None else date.fromisoformat(row["date_read"])
+    job = _Job(index, item, item.date_read or options.date_read or journaled or default_day)
+    if fresh or row is None:
+        return job
+    job.resumed = resumable_draft(store, item.key, drafter)
+    if job.resumed is not None:
+        job.meta = job.resumed.meta
+    elif row["meta_json"]:
+        job.meta = meta_from_json(row["meta_json"])
+    return job
+
+
+def _journal_job(store: Store, job: _Job, row: dict[str, Any] | None, options: CatchupOptions) -> None:
+    ref = job.item.ref
+    fields: dict[str, Any] = {"date_read": job.date_read.isoformat()}
+    if row is None or row["stage"] in ("failed", "done"):
+        fields.update(raw=ref.raw, arxiv_id=ref.arxiv_id, version=ref.version,
+                      local_pdf=str(ref.local_pdf) if ref.local_pdf else None, stage="queued", error=None,
+                      entry_path=None, meta_json=None, draft_json=None, drafter=None)
+    elif row["stage"] in RESUMABLE_STAGES and job.resumed is None:
+        fields.update(stage="extracted", draft_json=None, drafter=None)  # made by another drafter: draft again
+    store.journal_put(job.key, **fields)
+
+
+# -- dry run: the plan and its estimate ------------------------------------------------------------------
+
+
+def estimate_plan(settings: Settings, plan: Plan, *, batch: bool) -> None:
+    """Fill ``plan.estimates``: nothing for saved drafts, page counts for cached PDFs, else an average paper."""
+    for job in plan.jobs:
+        if job.resumed is not None:
+            plan.estimates[job.key] = Estimate(basis="saved draft")
+            continue
+        pdf = _cached_pdf(settings, job)
+        plan.estimates[job.key] = estimate_without_text(settings, _page_count(pdf) if pdf else None, batch=batch)
+
+
+def _cached_pdf(settings: Settings, job: _Job) -> Path | None:
+    ref = job.item.ref
+    if ref.local_pdf:
+        return ref.local_pdf
+    folder = settings.cache_path / "pdf"
+    safe = (ref.arxiv_id or "").replace("/", "_")
+    version = ref.version or (job.meta.version if job.meta else None)
+    if version:
+        path = folder / f"{safe}v{version}.pdf"
+        return path if path.is_file() else None
+    found = sorted(folder.glob(f"{safe}v*.pdf"), key=lambda p: p.stat().st_mtime)
+    return found[-1] if found else None
+
+
+def _page_count(path: Path) -> int | None:
+    try:
+        from pypdf import PdfReader
+
+        return len(PdfReader(path).pages)
+    except Exception:  # noqa: BLE001 - any unreadable PDF just falls back to the average paper
+        return None
+
+
+def sum_estimates(estimates: Any) -> Estimate:
+    """The total of several estimates (cost unknown if any is)."""
+    prompt = completion = 0
+    cost: float | None = 0.0
+    for estimate in estimates:
+        prompt += estimate.prompt_tokens
+        completion += estimate.completion_tokens
+        cost = None if cost is None or estimate.cost_usd is None else cost + estimate.cost_usd
+    return Estimate(prompt, completion, cost, "total")
+
+
+# -- the run -----------------------------------------------------------------------------------------------
+
+
+def run_catchup(
+    settings: Settings,
+    options: CatchupOptions,
+    *,
+    progress: Progress | None = None,
+    stdin: TextIO | None = None,
+) -> CatchupReport | Plan:
+    """Catch up on a backlog: a Plan for a dry run, else the run's report. Raises PaperDiaryError for usage errors."""
+    from paperdiary.state.store import Store
+
+    _check_options(settings, options)
+    progress = progress or SilentProgress()
+    started = time.perf_counter()
+    with _single_run(settings), Store(settings.db_path) as store:
+        backlog = read_inputs(settings, store, options, stdin)
+        if options.dry_run:
+            plan = make_plan(settings, store, backlog, options)
+            estimate_plan(settings, plan, batch=options.batch_api)
+            return plan
+        _warm_up()
+        _sweep_stale_temp_files(settings)
+        collected = None
+        if settings.llm_configured and store.batches(open_only=True):
+            collected = _collect_batches(_llm_client(settings, store, options), store, progress)
+        if options.retry_failed:
+            store.forget_failed_batch_requests()  # their papers are retried: let them ask again
+        hook = _batch_queue(store, settings, options)
+        drafting = _drafting(settings, store, options, hook)
+        plan = make_plan(settings, store, backlog, options)
+        report = _Pipeline(settings, store, plan, options, progress, drafting).run()
+        report.batch = collected
+        if hook is not None and options.batch_api and hook.queued:
+            _submit_batches(hook, drafting, store, report, progress)
+        _sweep_stale_temp_files(settings)
+    report.wall_s = time.perf_counter() - started
+    return report
+
+
+def _check_options(settings: Settings, options: CatchupOptions) -> None:
+    if options.jobs < 1:
+        raise UsageError(f"--jobs {options.jobs}: at least 1.")
+    if options.batch_api and not settings.llm_configured:
+        raise UsageError("--batch-api needs an LLM model.", hint="Set PAPERDIARY_MODEL or pass --model.")
+    if options.max_cost is not None and settings.llm_configured and price_for(settings.model, settings) is None:
+        raise UsageError(
+            f"--max-cost needs a price for model {settings.model!r}, and none is known.",
+            hint=f'Add it to paperdiary.toml: [prices."{settings.model}"] input = … output = … '
+                 "(USD per million tokens).",
+        )
+
+
+def _llm_client(settings: Settings, store: Store, options: CatchupOptions) -> LLMClient:
+    from paperdiary.llm.client import LLMClient
+
+    # One client for all workers: at most --jobs requests in flight, whatever the map steps of long papers
+    # ask for, and one back-off gate, so a 429 slows the whole run down rather than one worker.
+    return LLMClient(settings, store, max_in_flight=options.jobs)
+
+
+def _drafting(settings: Settings, store: Store, options: CatchupOptions, hook: BatchQueue | None) -> Drafting:
+    if not settings.llm_configured:
+        return Drafting(settings, store)
+    client = _llm_client(settings, store, options)
+    client.defer = hook
+    return Drafting(settings, store, client=client)
+
+
+
+
+def _collect_batches(client: Any, store: Store, progress: Progress) -> CollectSummary | None:
+    """Store the answers of Batch API batches that finished since the last run (any run collects them)."""
+    from paperdiary.llm.batch import collect_batches
+
+    try:
+        summary = collect_batches(client, store)
+    except PaperDiaryError as exc:  # their papers keep waiting; the rest of the run goes on
+        progress.note(f"Could not collect Batch API results ({exc}); the next run tries again.")
+        return None
+    if summary.answers or summary.failed:
+        progress.note(f"Collected {summary.answers} Batch API answer(s)"
+                      + (f", {summary.failed} unusable" if summary.failed else "") + ".")
+    return summary
+
+
+def _submit_batches(hook: BatchQueue, drafting: Drafting, store: Store, report: CatchupReport,
+                    progress: Progress) -> None:
+    try:
+        report.batches_submitted = hook.submit(drafting.client, store)  # type: ignore[arg-type]
+    except PaperDiaryError as exc:
+        report.stopped, report.fatal = f"could not submit to the Batch API: {exc}", True
+        return
+    progress.note(f"Submitted {len(hook.queued)} request(s) to the Batch API ({', '.join(report.batches_submitted)}).")
+
+
+def _batch_queue(store: Store, settings: Settings, options: CatchupOptions) -> BatchQueue | None:
+    """The client's defer hook: queue misses for the Batch API (--batch-api), and never pay again for a
+    request already waiting in a batch (any run)."""
+    if not settings.llm_configured:
+        return None
+    from paperdiary.llm.batch import BatchQueue
+
+    return BatchQueue(store, submit=options.batch_api)
+
+
+@contextmanager
+def _single_run(settings: Settings) -> Iterator[None]:
+    """One catch-up at a time per diary: two would draft the same papers twice."""
+    settings.state_path.mkdir(parents=True, exist_ok=True)
+    with open(settings.state_path / "catchup.lock", "w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise DiaryError(
+                f"another catchup is running in {settings.diary}.",
+                hint="Wait for it to finish (or stop it), then run catchup again: it continues where that one stops.",
+            ) from None
+        yield
+
+
+def _sweep_stale_temp_files(settings: Settings) -> None:
+    """Remove temp files a killed write left behind: entries and the queue are written via temp + link/rename.
+
+    Only names fsutil gives its temp files for entries (``*.md``) and for the queue match.
+    """
+    now = time.time()
+    entry_temp = re.compile(r"^\..+\.md" + _TEMP_SUFFIX)
+    folders = [(settings.queue_path.parent, re.compile(r"^\." + re.escape(settings.queue_path.name[:40]) + _TEMP_SUFFIX))]
+    if settings.entries_path.is_dir():
+        folders += [(Path(d), entry_temp) for d, _, _ in os.walk(settings.entries_path)]
+    for folder, pattern in folders:
+        try:
+            names = [name for name in os.listdir(folder) if pattern.match(name)]
+        except OSError:
+            continue
+        for name in names:
+            path = folder / name
+            try:
+                if now - path.stat().st_mtime > _STALE_TEMP_AGE_S:
+                    path.unlink()
+            except OSError:
+                continue
+
+
+class _Stop:
+    """Stop starting new work: Ctrl-C, the budget, or an error that would fail every paper."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+        self.reason: str | None = None
+        self.fatal = False
+        self.interrupted = False
+
+    def set(self, reason: str, *, fatal: bool = False, interrupted: bool = False) -> None:
+        self.interrupted |= interrupted
+        if not self._event.is_set():
+            self.reason, self.fatal = reason, fatal
+            self._event.set()
+
+    def __bool__(self) -> bool:
+        return self._event.is_set()
+
+
+class _Budget:
+    """--max-cost: the cost spent so far plus the estimates of drafts in flight must stay within it."""
+
+    def __init__(self, limit: float | None):
+        self.limit = limit
+        self._lock = threading.Lock()
+        self._spent = 0.0
+        self._reserved = 0.0
+
+    def reserve(self, estimate: Estimate) -> bool:
+        if self.limit is None:
+            return True
+        cost = estimate.cost_usd or 0.0
+        with self._lock:
+            if self._spent + self._reserved + cost > self.limit:
+                return False
+            self._reserved += cost
+            return True
+
+    def settle(self, estimate: Estimate, spent: float | None) -> None:
+        if self.limit is None:
+            return
+        with self._lock:
+            self._reserved -= estimate.cost_usd or 0.0
+            self._spent += spent if spent is not None else estimate.cost_usd or 0.0
+
+
+class _Busy:
+    """Per-stage busy time (the sum of each paper's work), for the report and the benchmark."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.seconds: dict[str, float] = {"fetch": 0.0, "extract": 0.0, "draft": 0.0, "write": 0.0}
+
+    @contextmanager
+    def timing(self, stage: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            with self._lock:
+                self.seconds[stage] += time.perf_counter() - start
+
+
+class _OrderedWriter:
+    """Finishes jobs strictly in run order, whatever order they arrive in."""
+
+    def __init__(self, total: int, handle: Any):
+        self._total = total
+        self._handle = handle
+        self._pending: dict[int, _Job] = {}
+        self._cond = threading.Condition()
+        self.done = threading.Event()
+
+    def submit(self, job: _Job) -> None:
+        with self._cond:
+            self._pending[job.index] = job
+            self._cond.notify()
+
+    def run(self) -> None:
+        for position in range(self._total):
+            with self._cond:
+                self._cond.wait_for(lambda: position in self._pending)
+                job = self._pending.pop(position)
+            self._handle(job)
+        self.done.set()
+
+
+class _Pipeline:
+    """The run's threads and queues; see the module docstring."""
+
+    def __init__(self, settings: Settings, store: Store, plan: Plan, options: CatchupOptions,
+                 progress: Progress, drafting: Drafting):
+        self.settings = settings
+        self.store = store
+        self.plan = plan
+        self.options = options
+        self.progress = progress
+        self.drafting = drafting
+        self.stop = _Stop()
+        self.budget = _Budget(options.max_cost)
+        self.busy = _Busy()
+        self.extract_workers = max(1, os.cpu_count() or 1)
+        # Bounded queues: the fetcher may run ahead of extraction, and extraction ahead of drafting,
+        # by a few papers only (extracted text is held in memory until drafted).
+        self.to_extract: queue.Queue[_Job] = queue.Queue(maxsize=2 * self.extract_workers)
+        self.to_draft: queue.Queue[_Job] = queue.Queue(maxsize=2 * options.jobs)
+        self.results: list[PaperResult | None] = [None] * len(plan.jobs)
+        self.writer = _OrderedWriter(len(plan.jobs), self._write)
+        self._extractors_left = self.extract_workers
+        self._lock = threading.Lock()
+        self._index = plan.index
+        self._arxiv_keys = {j.item.ref.arxiv_id for j in plan.jobs if j.item.ref.arxiv_id}
+
+    # -- orchestration -------------------------------------------------------------------
+
+    def run(self) -> CatchupReport:
+        jobs = self.plan.jobs
+        fresh = [j for j in jobs if j.resumed is None]
+        self.progress.start({
+            "metadata": sum(1 for j in fresh if j.meta is None and j.item.ref.arxiv_id),
+            "download": sum(1 for j in fresh if j.item.ref.arxiv_id),
+            "extract": len(fresh),
+            "draft": len(fresh),
+            "write": len(jobs),
+        })
+        for result in self.plan.results:
+            self.progress.paper_finished(result)
+        threads = [threading.Thread(target=self._guard(self.writer.run), name="catchup-writer", daemon=True),
+                   threading.Thread(target=self._guard(self._fetch_all), name="catchup-fetch", daemon=True)]
+        threads += [threading.Thread(target=self._guard(self._extract_worker), name=f"catchup-extract-{n}",
+                                     daemon=True) for n in range(self.extract_workers)]
+        threads += [threading.Thread(target=self._guard(self._draft_worker), name=f"catchup-draft-{n}",
+                                     daemon=True) for n in range(self.options.jobs)]
+        for thread in threads:
+            thread.start()
+        try:
+            self._wait()
+        finally:
+            self.progress.stop()
+        return CatchupReport(
+            results=self.plan.results + [r for r in self.results if r is not None],
+            problems=self.plan.problems,
+            busy_s=dict(self.busy.seconds),
+            workers={"fetch": 1, "extract": self.extract_workers, "draft": self.options.jobs, "write": 1},
+            stopped=self.stop.reason,
+            fatal=self.stop.fatal,
+            interrupted=self.stop.interrupted,
+        )
+
+    def _wait(self) -> None:
+        """Wait for the writer; the first Ctrl-C stops new work and lets calls in flight finish, a second quits.
+
+        The handler is installed for the run, so the extraction workers forked meanwhile
+        inherit it: a terminal's Ctrl-C reaches them too, and must not kill them
+        mid-paper (that would report a good paper as failed).
+        """
+        def on_interrupt(signum: int, frame: Any) -> None:
+            if self.stop.interrupted:
+                raise KeyboardInterrupt  # the second one: quit now (the journal keeps everything done so far)
+            self.stop.set("interrupted (Ctrl-C)", interrupted=True)
+            self.progress.note("Stopping: finishing the papers in flight (Ctrl-C again to quit at once; "
+                               "run catchup again to continue).")
+
+        in_main = threading.current_thread() is threading.main_thread()
+        previous = signal.signal(signal.SIGINT, on_interrupt) if in_main else None
+        try:
+            while not self.writer.done.wait(0.2):
+                pass
+        finally:
+            if in_main:
+                signal.signal(signal.SIGINT, previous)
+
+    def _guard(self, target: Any) -> Any:
+        """A thread body that cannot die silently: a bug stops the run instead of hanging it."""
+        def run() -> None:
+            try:
+                target()
+            except BaseException as exc:  # noqa: BLE001 - reported, and the run winds down
+                log.exception("catch-up thread %s failed", threading.current_thread().name)
+                self.stop.set(f"internal error: {type(exc).__name__}: {exc}", fatal=True)
+                self.writer.done.set()
+        return run
+
+    def _leave(self, job: _Job, result: PaperResult, *, at: str) -> None:
+        """Send a job straight to the writer from stage ``at``, counting it through that stage and the ones it skips.
+
+        (Metadata is counted per query, and writing by the writer.)
+        """
+        job.result = result
+        for stage in STAGE_BARS[STAGE_BARS.index(at) : -1]:
+            if stage != "metadata" and not (stage == "download" and job.item.ref.local_pdf):
+                self.progress.advance(stage)
+        self.writer.submit(job)
+
+    def _fail(self, job: _Job, exc: BaseException, *, at: str) -> None:
+        message = _error_message(exc)
+        if not isinstance(exc, PaperDiaryError):
+            log.error("%s failed", job.label, exc_info=exc)
+        self.store.journal_put(job.key, stage="failed", error=message)
+        self._leave(job, job.outcome("failed", message), at=at)
+
+    def _left(self, job: _Job, *, at: str) -> None:
+        self._leave(job, job.outcome("left", self.stop.reason or "stopped"), at=at)
+
+    # -- fetch: metadata in batches, then PDFs one at a time ---------------------------------------------
+
+    def _fetch_all(self) -> None:
+        from paperdiary.stages.fetch import ArxivFetcher
+
+        try:
+            with ArxivFetcher(self.settings) as fetcher:
+                metas = _MetadataBatches(self, fetcher)
+                for job in self.plan.jobs:
+                    if job.resumed is not None:
+                        self.writer.submit(job)  # saved draft: only the writer has work
+                    elif self.stop:
+                        self._left(job, at="download")
+                    else:
+                        self._fetch(fetcher, metas, job)
+        finally:
+            for _ in range(self.extract_workers):
+                self.to_extract.put(_SENTINEL)
+
+    def _fetch(self, fetcher: ArxivFetcher, metas: _MetadataBatches, job: _Job) -> None:
+        from paperdiary.stages.fetch import local_paper
+
+        ref = job.item.ref
+        try:
+            if ref.local_pdf:
+                job.fetched = local_paper(ref)
+            else:
+                meta = job.meta if job.meta is not None else metas.get(job)
+                with self.busy.timing("fetch"):
+                    job.fetched = fetcher.fetch_with_meta(ref, meta)
+                job.meta = job.fetched.meta
+                self.store.journal_put(job.key, stage="downloaded")
+                self.progress.advance("download")
+        except PaperDiaryError as exc:
+            self._fail(job, exc, at="download")
+            return
+        self.to_extract.put(job)
+
+    # -- extract and chunk ------------------------------------------------------------------------------------
+
+    def _extract_worker(self) -> None:
+        from paperdiary.stages.chunk import chunk_paper
+
+        while (job := self.to_extract.get()) is not _SENTINEL:
+            if self.stop:
+                self._left(job, at="extract")
+                continue
+            try:
+                with self.busy.timing("extract"):
+                    assert job.fetched is not None
+                    job.paper, job.meta = extract_paper(self.settings, job.item.ref, job.fetched)
+                    job.chunks = chunk_paper(job.paper, self.settings.chunk_tokens)
+            except Exception as exc:  # noqa: BLE001 - a bad paper must not stop the others
+                self._fail(job, exc, at="extract")
+                continue
+            self.progress.advance("extract")
+            if (duplicate := self._known_local_paper(job)) is not None:
+                self._leave(job, job.outcome("skipped", duplicate), at="draft")
+                continue
+            self.store.journal_put(job.key, stage="extracted", meta_json=meta_to_json(job.meta))
+            self.to_draft.put(job)
+        with self._lock:
+            self._extractors_left -= 1
+            last = self._extractors_left == 0
+        if last:
+            for _ in range(self.options.jobs):
+                self.to_draft.put(_SENTINEL)
+
+    def _known_local_paper(self, job: _Job) -> str | None:
+        """A local PDF whose arXiv stamp names a paper in the diary or in this run: why to skip it."""
+        arxiv_id = job.meta.arxiv_id if job.meta and job.item.ref.local_pdf else None
+        if not arxiv_id:
+            return None
+        if arxiv_id in self._index:
+            relpath = self._index[arxiv_id].resolve().relative_to(self.settings.diary.resolve()).as_posix()
+            return f"arXiv {arxiv_id}, already in the diary: {relpath}"
+        if arxiv_id in self._arxiv_keys:
+            return f"arXiv {arxiv_id}, also listed by its ID in this backlog"
+        return None
+
+    # -- draft --------------------------------------------------------------------------------------------------
+
+    def _draft_worker(self) -> None:
+        deferred = _deferred_error(self.settings)
+        while (job := self.to_draft.get()) is not _SENTINEL:
+            if self.stop:
+                self._left(job, at="draft")
+                continue
+            assert job.meta is not None and job.paper is not None and job.chunks is not None
+            job.estimate = estimate_for_chunks(self.settings, job.chunks, batch=self.options.batch_api)
+            if not self.budget.reserve(job.estimate):
+                self.stop.set(f"the next paper's estimated ${job.estimate.cost_usd or 0:.4f} would pass "
+                              f"--max-cost ${self.options.max_cost:g}")
+                self._left(job, at="draft")
+                continue
+            spent: float | None = None  # unknown until it succeeds: a failed paper may have paid for part
+            try:
+                with self.busy.timing("draft"):
+                    job.draft = self.drafting.draft(job.meta, job.paper, job.chunks)
+                spent = job.draft.usage.cost_usd
+                save_draft(self.store, job.key, job.item.ref, job.meta, job.draft, job.date_read)
+            except deferred:
+                self._leave(job, job.outcome("waiting", "waiting for Batch API answers: run catchup again later"),
+                            at="draft")
+                continue
+            except FATAL_LLM_ERRORS as exc:
+                self.stop.set(str(exc), fatal=True)
+                self._left(job, at="draft")
+                continue
+            except Exception as exc:  # noqa: BLE001 - a refusal, an invalid answer, a bug: this paper only
+                self._fail(job, exc, at="draft")
+                continue
+            finally:
+                self.budget.settle(job.estimate, spent)
+            self.progress.advance("draft")
+            self.writer.submit(job)
+
+    # -- write: in run order -----------------------------------------------------------------------------------
+
+    def _write(self, job: _Job) -> None:
+        result = job.result or self._finish(job)
+        self.results[job.index] = result
+        self.progress.advance("write")
+        self.progress.paper_finished(result)
+
+    def _finish(self, job: _Job) -> PaperResult:
+        resumed = job.resumed
+        draft = resumed.draft if resumed else job.draft
+        meta = resumed.meta if resumed else job.meta
+        assert draft is not None and meta is not None
+        source_name = resumed.source_name if resumed else (job.fetched.pdf_path.name if job.fetched else "")
+        try:
+            with self.busy.timing("write"):
+                written, _ = finish_paper(self.settings, self.store, job.key, meta, draft, job.date_read,
+                                          source_name=source_name)
+        except Exception as exc:  # noqa: BLE001 - a paper that cannot be written must not stop the others
+            message = _error_message(exc)
+            if not isinstance(exc, PaperDiaryError):
+                log.error("%s failed", job.label, exc_info=exc)
+            self.store.journal_put(job.key, stage="failed", error=message)
+            return job.outcome("failed", message)
+        reason = "finished from the draft saved by an earlier run" if resumed else ""
+        return job.outcome("drafted", reason, entry_path=written.relpath,
+                           usage=LLMUsage() if resumed else draft.usage)
+
+
+class _MetadataBatches:
+    """arXiv metadata for the fetcher, one API query per 100 papers, fetched as the fetcher reaches them.
+
+    Queries go in backlog order, so downloads of the first hundred start before the
+    second hundred is asked for.
+    """
+
+    def __init__(self, pipeline: _Pipeline, fetcher: ArxivFetcher):
+        from paperdiary.stages.fetch import BATCH_SIZE
+
+        self.pipeline = pipeline
+        self.fetcher = fetcher
+        need = [j for j in pipeline.plan.jobs if j.resumed is None and j.meta is None and j.item.ref.arxiv_id]
+        self._batch_of = {j.key: n // BATCH_SIZE for n, j in enumerate(need)}
+        self._batches = [need[i : i + BATCH_SIZE] for i in range(0, len(need), BATCH_SIZE)]
+        self._found: dict[str, PaperMeta | None] = {}
+        self._errors: dict[int, PaperDiaryError] = {}
+
+    def get(self, job: _Job) -> PaperMeta | None:
+        """The job's metadata (None: arXiv does not know it); raises the batch's FetchError if its query failed."""
+        number = self._batch_of[job.key]
+        if number not in self._errors and job.key not in self._found:
+            self._query(number)
+        if number in self._errors:
+            raise self._errors[number]
+        return self._found.get(job.key)
+
+    def _query(self, number: int) -> None:
+        batch = self._batches[number]
+        try:
+            with self.pipeline.busy.timing("fetch"):
+                found = self.fetcher.fetch_metadata([j.item.ref for j in batch])
+        except PaperDiaryError as exc:
+            self._errors[number] = exc
+            return
+        finally:
+            self.pipeline.progress.advance("metadata", len(batch))
+        for job in batch:
+            meta = found.get(job.key)
+            self._found[job.key] = meta
+            if meta is not None:
+                self.pipeline.store.journal_put(job.key, stage="metadata", version=meta.version,
+                                                meta_json=meta_to_json(meta))
+
+
+class _NeverRaised(Exception):
+    """Stands in for LLMDeferred when no LLM is configured (importing paperdiary.llm.client would load openai)."""
+
+
+def _deferred_error(settings: Settings) -> type[Exception]:
+    if not settings.llm_configured:
+        return _NeverRaised
+    from paperdiary.llm.client import LLMDeferred
+
+    return LLMDeferred
+
+
+def _warm_up() -> None:
+    """Load the tokenizer's vocabulary (~0.3 s) in the background while the LLM client is set up and the run plans."""
+    def warm() -> None:
+        from paperdiary.stages.chunk import count_tokens
+
+        count_tokens("warm up")
+
+    threading.Thread(target=warm, name="catchup-warm-up", daemon=True).start()
+
+
+# -- status ---------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class StatusReport:
+    stages: dict[str, int]  # journal rows per stage
+    failed: list[tuple[str, str]]  # (paper, error)
+    batches: list[dict[str, Any]]  # open batches, their status refreshed from the server when reachable
+    batch_error: str | None = None
+
+
+def catchup_status(settings: Settings) -> StatusReport:
+    """The journal by stage, failures, and the Batch API batches in flight (refreshed from the server)."""
+    from paperdiary.state.store import Store
+
+    with Store(settings.db_path) as store:
+        rows = store.journal_rows()
+        stages: dict[str, int] = {}
+        for row in rows.values():
+            stages[row["stage"]] = stages.get(row["stage"], 0) + 1
+        failed = [(row["raw"], row["error"] or "") for row in rows.values() if row["stage"] == "failed"]
+        report = StatusReport(stages, failed, store.batches(open_only=True))
+        if report.batches and settings.llm_configured:
+            from paperdiary.llm.batch import refresh_batches
+            from paperdiary.llm.client import LLMClient
+
+            try:
+                report.batches = refresh_batches(LLMClient(settings, store), store)
+            except PaperDiaryError as exc:
+                report.batch_error = str(exc)
+    return report
+
+
+# -- small helpers ----------------------------------------------------------------------------------------------
+
+
+def _error_message(exc: BaseException) -> str:
+    """One line for the report: our errors say what to do; anything else is a bug, named as such."""
+    if isinstance(exc, PaperDiaryError):
+        return str(exc)
+    return f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)"
+
+
+def _add_usage(total: LLMUsage, usage: LLMUsage) -> None:
+    total.calls += usage.calls
+    total.cached_calls += usage.cached_calls
+    total.prompt_tokens += usage.prompt_tokens
+    total.completion_tokens += usage.completion_tokens
+    total.estimated |= usage.estimated
+    total.cost_usd = None if total.cost_usd is None or usage.cost_usd is None else total.cost_usd + usage.cost_usd
+
+
+def _usage_json(usage: LLMUsage) -> dict[str, Any]:
+    return {"calls": usage.calls, "cached_calls": usage.cached_calls, "prompt_tokens": usage.prompt_tokens,
+            "completion_tokens": usage.completion_tokens, "tokens_estimated": usage.estimated,
+            "cost_usd": usage.cost_usd}

@@ -1,0 +1,466 @@
+"""The draft job, stage by stage: identify -> fetch -> extract -> chunk -> draft -> write -> queue.
+
+``draft_paper`` is the library entry point the CLI calls for one paper. It owns no
+stage logic, only the order, the timing and the feedback; its steps are functions
+of their own (``fetch_paper``, ``extract_paper``, ``Drafting``, ``finish_paper``)
+so that catch-up (``pipeline/paperdiary/runs/catchup.py``) runs the very same steps, many papers
+at a time.
+
+Finishing a paper is ordered so that stopping anywhere (Ctrl-C, kill -9) costs
+nothing twice and leaves nothing half-written:
+
+1. the draft and the metadata are saved in the store's journal: from here on the
+   paper needs no LLM call (``resumable_draft`` gives them back);
+2. the entry's path is journaled, then the file is created atomically and never
+   over another file; a rerun that finds that file with this draft's content
+   adopts it instead of writing a second one;
+3. entry record, stored draft (for ``show``) and queued lessons, all idempotent
+   (lesson IDs are stable); then the journal says ``done``.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterator, Protocol
+
+from paperdiary.errors import CorruptPdfError, EmptyPdfError, ExtractionError
+from paperdiary.models import (
+    Chunk,
+    Claim,
+    Draft,
+    ExtractedPaper,
+    FetchedPaper,
+    Lesson,
+    LLMUsage,
+    PaperMeta,
+    PaperRef,
+    QueuedLesson,
+    WrittenEntry,
+)
+from paperdiary.settings import Settings
+
+if TYPE_CHECKING:
+    from paperdiary.stages.fetch import ArxivFetcher
+    from paperdiary.llm.client import LLMClient
+    from paperdiary.state.store import Store
+
+# Journal stages, in order; "failed" is catch-up's (a single draft just raises).
+STAGES = ("queued", "metadata", "downloaded", "extracted", "drafted", "writing", "written", "done")
+RESUMABLE_STAGES = ("drafted", "writing", "written")  # the draft is saved: no LLM call needed
+
+
+class Reporter(Protocol):
+    """Receives stage feedback; the CLI shows it, a library caller may ignore it."""
+
+    def stage_started(self, stage: str, label: str) -> None: ...
+
+    def stage_finished(self, stage: str, seconds: float, detail: dict[str, Any]) -> None: ...
+
+
+class SilentReporter:
+    def stage_started(self, stage: str, label: str) -> None:
+        pass
+
+    def stage_finished(self, stage: str, seconds: float, detail: dict[str, Any]) -> None:
+        pass
+
+
+@dataclass
+class DraftOutcome:
+    """What ``draft`` did, for the closing line and ``--json``."""
+
+    entry_path: str
+    title: str
+    arxiv_id: str | None
+    version: int | None
+    description: str
+    created: bool  # False: an entry already existed and was left untouched
+    drafter: str = ""
+    lessons_queued: list[dict[str, str]] = field(default_factory=list)
+    stages: dict[str, dict[str, Any]] = field(default_factory=dict)
+    usage: LLMUsage = field(default_factory=LLMUsage)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "entry_path": self.entry_path,
+            "created": self.created,
+            "title": self.title,
+            "arxiv_id": self.arxiv_id,
+            "version": self.version,
+            "description": self.description,
+            "drafter": self.drafter,
+            "lessons_queued": self.lessons_queued,
+            "llm": {
+                "calls": self.usage.calls,
+                "cached_calls": self.usage.cached_calls,
+                "prompt_tokens": self.usage.prompt_tokens,
+                "completion_tokens": self.usage.completion_tokens,
+                "tokens_estimated": self.usage.estimated,
+                "cost_usd": self.usage.cost_usd,
+            },
+            "stages": self.stages,
+        }
+
+
+class _Timer:
+    def __init__(self, reporter: Reporter):
+        self.reporter = reporter
+        self.stages: dict[str, dict[str, Any]] = {}
+
+    @contextmanager
+    def stage(self, name: str, label: str) -> Iterator[dict[str, Any]]:
+        detail: dict[str, Any] = {}
+        self.reporter.stage_started(name, label)
+        start = time.perf_counter()
+        yield detail
+        seconds = time.perf_counter() - start
+        detail["seconds"] = round(seconds, 3)
+        self.stages[name] = detail
+        self.reporter.stage_finished(name, seconds, detail)
+
+
+# -- serialising what the journal keeps -------------------------------------------------
+
+
+def paper_key(ref: PaperRef) -> str:
+    """The journal's key for a paper: its arXiv ID without version, or ``pdf:<absolute path>``."""
+    return ref.arxiv_id if ref.arxiv_id else f"pdf:{ref.local_pdf}"
+
+
+def meta_to_json(meta: PaperMeta) -> str:
+    return json.dumps(asdict(meta), ensure_ascii=False, default=lambda value: value.isoformat())
+
+
+def meta_from_json(text: str) -> PaperMeta:
+    data = json.loads(text)
+    for name in ("published", "updated"):
+        if data.get(name):
+            data[name] = datetime.fromisoformat(data[name])
+    return PaperMeta(**data)
+
+
+def draft_to_json(draft: Draft) -> str:
+    return json.dumps(asdict(draft), ensure_ascii=False)
+
+
+def draft_from_json(text: str) -> Draft:
+    data = json.loads(text)
+    claims = {name: [Claim(**item) for item in data[name]]
+              for name in ("key_points", "key_methods", "results", "limitations")}
+    return Draft(
+        short_name=data["short_name"], description=data["description"], **claims,
+        lessons=[Lesson(**item) for item in data["lessons"]], drafter=data["drafter"],
+        notes=dict(data.get("notes") or {}), usage=LLMUsage(**(data.get("usage") or {})),
+    )
+
+
+def diary_relpath(settings: Settings, path: Path) -> str:
+    """``path`` relative to the diary root, with forward slashes (as entries are recorded)."""
+    return path.resolve().relative_to(settings.diary.resolve()).as_posix()
+
+
+# -- the stage steps --------------------------------------------------------------------
+
+
+def _meta_for_local(fetched: FetchedPaper, paper: ExtractedPaper) -> PaperMeta:
+    """A local PDF has no API metadata: take what the PDF itself says."""
+    meta = fetched.meta
+    meta.title = meta.title or paper.title or fetched.pdf_path.stem
+    meta.authors = meta.authors or list(paper.authors)
+    if paper.arxiv_stamp_id and not meta.arxiv_id:
+        arxiv_id, _, version = paper.arxiv_stamp_id.partition("v")
+        meta.arxiv_id = arxiv_id
+        meta.version = int(version) if version.isdigit() else None
+    return meta
+
+
+def _downloaded_pdf_error(exc: ExtractionError, fetched: FetchedPaper) -> ExtractionError:
+    """Name the paper rather than our cache file; drop a broken download so the next run fetches it again."""
+    meta = fetched.meta
+    label = f"the PDF of arXiv {meta.arxiv_id}" + (f"v{meta.version}" if meta.version else "")
+    hint = exc.hint
+    if isinstance(exc, (CorruptPdfError, EmptyPdfError)):
+        fetched.pdf_path.unlink(missing_ok=True)
+        hint = "The broken download was removed from the cache: run the command again to fetch it afresh."
+    return type(exc)(exc.message.replace(str(fetched.pdf_path), label), hint=hint)
+
+
+def fetch_paper(settings: Settings, ref: PaperRef, fetcher: ArxivFetcher | None = None) -> FetchedPaper:
+    """Metadata and PDF of one paper (a local PDF is only hashed). ``fetcher``: a shared one, else a new one."""
+    from paperdiary.stages.fetch import ArxivFetcher, local_paper
+
+    if ref.local_pdf:
+        return local_paper(ref)
+    if fetcher is not None:
+        return fetcher.fetch(ref)
+    with ArxivFetcher(settings) as own:
+        return own.fetch(ref)
+
+
+def extract_paper(settings: Settings, ref: PaperRef, fetched: FetchedPaper) -> tuple[ExtractedPaper, PaperMeta]:
+    """The PDF's text and sections (time-limited worker process, cached), and the paper's metadata.
+
+    For a local PDF the metadata is what the PDF says (title, arXiv stamp). A broken
+    download is named by its arXiv ID and removed from the cache.
+    """
+    from paperdiary.stages.extract import extract_pdf
+
+    try:
+        paper = extract_pdf(fetched.pdf_path, timeout=settings.extract_timeout, cache_dir=settings.cache_path)
+    except ExtractionError as exc:
+        raise _downloaded_pdf_error(exc, fetched) if not ref.local_pdf else exc
+    meta = _meta_for_local(fetched, paper) if ref.local_pdf else fetched.meta
+    return paper, meta
+
+
+def drafter_name(settings: Settings) -> str:
+    """What ``Draft.drafter`` will say: ``offline``, or ``llm:<model>``."""
+    from paperdiary.stages.drafting.offline import OFFLINE_DRAFTER
+
+    return f"llm:{settings.model}" if settings.llm_configured else OFFLINE_DRAFTER
+
+
+class Drafting:
+    """The drafter of a run: the LLM one when a model is configured, else the offline one.
+
+    Build it once per run: it reads the README's themes once, and its LLM client
+    (thread-safe) may serve several workers at a time.
+    """
+
+    def __init__(self, settings: Settings, store: Store, *, client: LLMClient | None = None,
+                 themes: list[str] | None = None):
+        from paperdiary.diary.readme import readme_themes
+
+        self.settings = settings
+        self.themes = readme_themes(settings.diary / "README.md", settings.lessons_heading) if themes is None \
+            else list(themes)
+        self.name = drafter_name(settings)
+        self.client: LLMClient | None = None
+        if settings.llm_configured:
+            from paperdiary.stages.drafting.llm import LLMDrafter
+            from paperdiary.llm.client import LLMClient
+
+            self.client = client or LLMClient(settings, store)
+            self._llm: LLMDrafter | None = LLMDrafter(settings, self.client, themes=self.themes)
+            self.label = f"Drafting with {settings.model}"
+        else:
+            self._llm = None
+            self.label = "Drafting (offline, no LLM configured)"
+
+    def draft(self, meta: PaperMeta, paper: ExtractedPaper, chunks: list[Chunk]) -> Draft:
+        if self._llm is not None:
+            return self._llm.draft(meta, paper, chunks)
+        from paperdiary.stages.drafting.offline import draft_offline
+
+        return draft_offline(meta, paper, themes=self.themes)
+
+
+# -- finishing: journal, entry, records, lessons ------------------------------------------------
+
+
+@dataclass
+class Resumable:
+    """A journaled paper whose draft is saved: it can be finished without fetching or drafting again."""
+
+    key: str
+    meta: PaperMeta
+    draft: Draft
+    date_read: date
+    stage: str
+    entry_path: str | None
+    source_name: str
+
+
+def resumable_draft(store: Store, key: str, drafter: str) -> Resumable | None:
+    """The saved draft of a paper whose entry was not finished.
+
+    A draft not yet being written is reused only when ``drafter`` made it (the model
+    may have changed since); once its entry may exist, the draft is finished whoever made it.
+    """
+    row = store.journal_row(key)
+    if row is None or row["stage"] not in RESUMABLE_STAGES or not row["draft_json"] or not row["meta_json"]:
+        return None
+    if row["stage"] == "drafted" and row["drafter"] != drafter:
+        return None
+    return Resumable(
+        key=key, meta=meta_from_json(row["meta_json"]), draft=draft_from_json(row["draft_json"]),
+        date_read=date.fromisoformat(row["date_read"]), stage=row["stage"], entry_path=row["entry_path"],
+        source_name=Path(row["local_pdf"]).name if row["local_pdf"] else "",
+    )
+
+
+def save_draft(store: Store, key: str, ref: PaperRef, meta: PaperMeta, draft: Draft, date_read: date) -> None:
+    """Step 1 of finishing: journal the draft, so that no LLM call is ever needed for it again."""
+    store.journal_put(
+        key, raw=ref.raw, arxiv_id=meta.arxiv_id or ref.arxiv_id, version=meta.version,
+        local_pdf=str(ref.local_pdf) if ref.local_pdf else None, date_read=date_read.isoformat(),
+        stage="drafted", error=None, entry_path=None, meta_json=meta_to_json(meta),
+        draft_json=draft_to_json(draft), drafter=draft.drafter,
+    )
+
+
+def finish_paper(
+    settings: Settings,
+    store: Store,
+    key: str,
+    meta: PaperMeta,
+    draft: Draft,
+    date_read: date,
+    *,
+    source_name: str = "",
+) -> tuple[WrittenEntry, list[QueuedLesson]]:
+    """Steps 2 and 3 of finishing a journaled draft: the entry file, the records, the lessons.
+
+    Safe to run again after a stop at any point: an entry this draft already
+    created is adopted, records are replaced, lessons are queued once.
+    """
+    from paperdiary.stages.entry import write_entry
+    from paperdiary.diary.lessons import queue_lessons
+    from paperdiary.state.store import EntryRecord, utcnow
+
+    written = _adopt_entry(settings, store.journal_row(key), draft, meta, date_read, source_name)
+    if written is None:
+        written = write_entry(
+            settings, draft, meta, date_read, source_name=source_name,
+            before_create=lambda path: store.journal_put(key, stage="writing",
+                                                         entry_path=diary_relpath(settings, path)),
+        )
+    store.journal_put(key, stage="written", entry_path=written.relpath)
+    if meta.arxiv_id:
+        store.save_paper(meta.arxiv_id, meta.version, meta.title, asdict(meta))
+    store.record_entry(EntryRecord(written.relpath, meta.arxiv_id, meta.version, meta.title, draft.description,
+                                   draft.drafter, date_read.isoformat(), utcnow()))
+    store.save_draft(written.relpath, meta.arxiv_id, asdict(draft))
+    queued = queue_lessons(settings, draft.lessons, written.relpath, meta.arxiv_id)
+    store.journal_put(key, stage="done")
+    return written, queued
+
+
+def _adopt_entry(settings: Settings, row: dict[str, Any] | None, draft: Draft, meta: PaperMeta,
+                 date_read: date, source_name: str) -> WrittenEntry | None:
+    """The entry an interrupted finish already created, or None when there is none to adopt.
+
+    "written": the journal saw the file created, so it is ours whatever the user did
+    to it since. "writing": the path was chosen but the create may not have
+    happened; the file there is ours only if it holds this very draft.
+    """
+    from paperdiary.stages.entry import render_entry, same_entry
+
+    if row is None or row["stage"] not in ("writing", "written") or not row["entry_path"]:
+        return None
+    path = settings.diary / row["entry_path"]
+    if not path.is_file():
+        return None
+    if row["stage"] == "writing":
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            return None
+        if not same_entry(text, render_entry(settings, draft, meta, date_read, source_name)):
+            return None
+    return WrittenEntry(path, row["entry_path"], created=True)
+
+
+# -- one paper, start to end ---------------------------------------------------------------
+
+
+def _outcome(written: WrittenEntry, meta: PaperMeta, draft: Draft, queued: list[QueuedLesson],
+             stages: dict[str, dict[str, Any]]) -> DraftOutcome:
+    return DraftOutcome(
+        entry_path=written.relpath,
+        title=meta.title,
+        arxiv_id=meta.arxiv_id,
+        version=meta.version,
+        description=draft.description,
+        created=written.created,
+        drafter=draft.drafter,
+        lessons_queued=[{"id": q.id, "lesson": q.lesson.text, "theme": q.lesson.theme or ""} for q in queued],
+        stages=stages,
+        usage=draft.usage,
+    )
+
+
+def _existing_outcome(settings: Settings, ref: PaperRef, arxiv_id: str, timer: _Timer) -> DraftOutcome | None:
+    """The outcome "already in the diary" when an entry anywhere names this paper, else None."""
+    from paperdiary.stages.entry import entry_title, find_existing_entry
+
+    found = find_existing_entry(settings, arxiv_id)
+    if found is None:
+        return None
+    return DraftOutcome(diary_relpath(settings, found), entry_title(found), arxiv_id, ref.version, "",
+                        created=False, stages=timer.stages)
+
+
+def draft_paper(
+    settings: Settings,
+    identifier: str | PaperRef,
+    *,
+    date_read: date | None = None,
+    force: bool = False,
+    reporter: Reporter | None = None,
+) -> DraftOutcome:
+    """Turn one paper into a diary entry plus queued lessons. Raises PaperDiaryError."""
+    # Stage modules import lazily: `paperdiary --help` must stay fast.
+    from paperdiary.stages.chunk import chunk_paper
+    from paperdiary.stages.identify import identify
+    from paperdiary.state.store import Store
+
+    timer = _Timer(reporter or SilentReporter())
+    day = date_read or date.today()
+    ref = identifier if isinstance(identifier, PaperRef) else identify(identifier)
+    key = paper_key(ref)
+
+    with Store(settings.db_path) as store:
+        resumed = resumable_draft(store, key, drafter_name(settings))
+        if resumed is not None:  # an earlier run was stopped after drafting: finish it, no LLM call
+            with timer.stage("write", "Writing the entry from the saved draft") as detail:
+                written, queued = finish_paper(settings, store, key, resumed.meta, resumed.draft,
+                                               date_read or resumed.date_read, source_name=resumed.source_name)
+                detail.update(path=written.relpath, lessons_queued=len(queued), resumed=True)
+            return _outcome(written, resumed.meta, resumed.draft, queued, timer.stages)
+
+    if ref.arxiv_id and not force and (outcome := _existing_outcome(settings, ref, ref.arxiv_id, timer)):
+        return outcome  # before any network: the diary already has it
+
+    with timer.stage("fetch", f"Fetching {ref.label}") as detail:
+        fetched = fetch_paper(settings, ref)
+        detail.update(downloaded=fetched.downloaded, pdf=str(fetched.pdf_path))
+
+    with timer.stage("extract", "Extracting text") as detail:
+        paper, meta = extract_paper(settings, ref, fetched)
+        detail.update(pages=paper.pages, chars=paper.chars, sections=[s.title for s in paper.sections])
+
+    if ref.local_pdf and meta.arxiv_id and not force:
+        if outcome := _existing_outcome(settings, ref, meta.arxiv_id, timer):
+            return outcome
+
+    with Store(settings.db_path) as store:
+        with timer.stage("chunk", "Chunking") as detail:
+            chunks = chunk_paper(paper, settings.chunk_tokens)
+            detail.update(chunks=len(chunks), tokens=sum(c.tokens for c in chunks))
+
+        drafting = Drafting(settings, store)
+        with timer.stage("draft", drafting.label) as detail:
+            draft = drafting.draft(meta, paper, chunks)
+            detail.update(drafter=draft.drafter, lessons=len(draft.lessons), notes=draft.notes)
+            if draft.usage.calls:
+                detail.update(llm_calls=draft.usage.calls, cached_calls=draft.usage.cached_calls,
+                              prompt_tokens=draft.usage.prompt_tokens,
+                              completion_tokens=draft.usage.completion_tokens, cost_usd=draft.usage.cost_usd)
+        save_draft(store, key, ref, meta, draft, day)
+
+        with timer.stage("write", "Writing entry") as detail:
+            written, queued = finish_paper(settings, store, key, meta, draft, day,
+                                           source_name=fetched.pdf_path.name)
+            detail["path"] = written.relpath
+            detail["lessons_queued"] = len(queued)
+
+        for stage, info in timer.stages.items():
+            store.record_stage(ref.label, stage, info.get("seconds", 0.0), info)
+
+    return _outcome(written, meta, draft, queued, timer.stages)

@@ -1,0 +1,234 @@
+"""The LLM drafter: a paper -> a grounded Draft, in one call or by map-reduce.
+
+A body that fits the token budget is drafted in one call. A longer one is
+summarised chunk by chunk, concurrently (map), and the entry is written from
+those notes (reduce). A context-length error from the server shrinks the
+budget and takes the map-reduce path instead of failing.
+
+Every claim arrives with a verbatim quote; grounding marks the ones whose quote
+or numbers are not in the paper.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from concurrent.futures import ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from typing import Sequence, TypeVar
+
+from pydantic import BaseModel, Field
+
+from paperdiary.stages.chunk import chunk_paper
+from paperdiary.stages.drafting.offline import conform_draft
+from paperdiary.errors import LLMContextLengthError
+from paperdiary.stages.drafting.grounding import PaperText
+from paperdiary.llm.client import LLMClient, LLMResult
+from paperdiary.models import Chunk, Claim, Draft, ExtractedPaper, Lesson, LLMUsage, PaperMeta, Section
+from paperdiary.settings import Settings
+from paperdiary.templates import render
+
+# The LLM reads the whole paper, so it may say a little more than the extractive drafter.
+LLM_LIST_LIMITS = {
+    "key_points": (3, 6),
+    "key_methods": (2, 5),
+    "results": (2, 6),
+    "limitations": (0, 4),
+    "lessons": (1, 5),
+}
+M = TypeVar("M", bound=BaseModel)
+_MIN_BUDGET = 1500  # tokens: below this a chunk holds too little to take notes on
+_PROMPT_RESERVE = 2500  # tokens for instructions, metadata and the answer
+
+
+# --- what the model answers (JSON schemas are generated from these) -------------------------
+class QuotedPoint(BaseModel):
+    text: str = Field(description="One or two sentences; the key phrase in **bold**.")
+    quote: str = Field(description="8 to 40 words copied verbatim from the paper that support the text.")
+
+
+class CandidateLesson(BaseModel):
+    lesson: str = Field(description="One sentence, a transferable insight; key phrase in **bold**.")
+    theme: str = Field(description="One of the diary's themes, or a short new theme name.")
+    why: str = Field(description="Why it is worth a line in the README, in a few words.")
+    quote: str = Field(description="8 to 40 words copied verbatim from the paper that support the lesson.")
+
+
+class EntryAnswer(BaseModel):
+    short_name: str = Field(description="CamelCase file name, letters and digits, at most 40 characters.")
+    description: str = Field(description="One line, at most 20 words, for the diary's index.")
+    key_points: list[QuotedPoint]
+    key_methods: list[QuotedPoint]
+    results: list[QuotedPoint]
+    limitations: list[QuotedPoint]
+    lessons: list[CandidateLesson] = Field(description="1 to 5 candidate lessons.")
+
+
+class PartNotes(BaseModel):
+    summary: str = Field(description="2 to 4 sentences on this part.")
+    key_points: list[QuotedPoint]
+    methods: list[QuotedPoint]
+    results: list[QuotedPoint]
+    limitations: list[QuotedPoint]
+
+
+@dataclass
+class _Note:
+    sections: str
+    text: str
+
+
+def _nonce(text: str) -> str:
+    # Deterministic (so the response cache works) yet unguessable by the text it encloses.
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+class LLMDrafter:
+    """Drafts entries with an OpenAI-compatible model, through LLMClient (cache, ledger, retries)."""
+
+    def __init__(self, settings: Settings, client: LLMClient, *, themes: Sequence[str] = ()):
+        self.settings = settings
+        self.client = client
+        self.themes = list(themes)  # the README's themes, which the prompt asks the model to prefer
+        self.prompts = settings.diary / settings.prompts_dir
+
+    # public -----------------------------------------------------------------------------------
+    def draft(self, meta: PaperMeta, paper: ExtractedPaper, chunks: list[Chunk]) -> Draft:
+        """``chunks`` come from the chunk stage, cut to ``settings.chunk_tokens``."""
+        usage = LLMUsage()
+        label = meta.arxiv_id or meta.title
+        total_tokens = sum(c.tokens for c in chunks)
+        if len(chunks) == 1:
+            try:
+                answer = self._single(meta, chunks[0], label, usage)
+                path = "single call"
+            except LLMContextLengthError as exc:
+                # The server's window is smaller than our budget: split and go the long way.
+                budget = self._budget(exc.max_tokens // 2 if exc.max_tokens else self.settings.chunk_tokens // 2)
+                chunks = chunk_paper(paper, budget)
+                answer = self._map_reduce(meta, chunks, label, usage)
+                path = f"map-reduce over {len(chunks)} chunks (context-length fallback)"
+        else:
+            answer = self._map_reduce(meta, chunks, label, usage)
+            path = f"map-reduce over {len(chunks)} chunks"
+
+        draft = self._to_draft(answer, meta, paper)
+        draft.usage = usage
+        draft.notes = {
+            "path": path,
+            "read": f"body {total_tokens} tokens in {len(chunks)} chunk(s) of {len(paper.body_sections)} sections; "
+                    "references and appendices skipped",
+            "model": self.settings.model,
+        }
+        return draft
+
+    # the two paths --------------------------------------------------------------------------------
+    def _single(self, meta: PaperMeta, chunk: Chunk, label: str, usage: LLMUsage) -> EntryAnswer:
+        nonce = _nonce(chunk.text)
+        user = render("draft_user.j2", self.prompts, nonce=nonce, paper_text=chunk.text, coverage="",
+                      **self._meta_context(meta))
+        return self._call(nonce, user, EntryAnswer, label, "draft", usage)
+
+    def _map_reduce(self, meta: PaperMeta, chunks: list[Chunk], label: str, usage: LLMUsage) -> EntryAnswer:
+        notes = self._map(meta, chunks, label, usage)
+        note_text = "\n".join(n.text for n in notes)
+        nonce = _nonce(note_text)
+        coverage = f"{len(chunks)} parts covering {sum(c.tokens for c in chunks)} tokens of the body"
+        user = render("reduce_user.j2", self.prompts, nonce=nonce, notes=notes, coverage=coverage,
+                      **self._meta_context(meta))
+        return self._call(nonce, user, EntryAnswer, label, "reduce", usage)
+
+    def _map(self, meta: PaperMeta, chunks: list[Chunk], label: str, usage: LLMUsage, depth: int = 0) -> list[_Note]:
+        def one(chunk: Chunk) -> list[_Note]:
+            nonce = _nonce(chunk.text)
+            user = render("map_user.j2", self.prompts, nonce=nonce, paper_text=chunk.text, part=chunk.index + 1,
+                          parts=len(chunks), title=meta.title, sections=", ".join(chunk.section_titles))
+            try:
+                notes = self._call(nonce, user, PartNotes, label, "map", usage)
+            except LLMContextLengthError:
+                if depth >= 3 or chunk.tokens // 2 < _MIN_BUDGET:
+                    raise
+                return self._map(meta, _split_chunk(chunk, chunk.tokens // 2), label, usage, depth + 1)
+            return [_Note(", ".join(chunk.section_titles), _format_notes(notes))]
+
+        # Every part runs even when one fails: pool.map would cancel the parts not yet started, and a
+        # deferred (Batch API) part must not keep the others from queueing their requests. Their answers
+        # are cached either way, so a retry pays for none of them twice.
+        with ThreadPoolExecutor(max_workers=max(1, self.settings.llm_concurrency)) as pool:
+            futures = [pool.submit(one, chunk) for chunk in chunks]
+            wait(futures)
+        return [note for future in futures for note in future.result()]
+
+    # helpers ---------------------------------------------------------------------------------------
+    def _call(self, nonce: str, user: str, schema: type[M], label: str, purpose: str, usage: LLMUsage) -> M:
+        system = render("draft_system.j2", self.prompts, themes=self.themes, nonce=nonce)
+        messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
+        result: LLMResult[M] = self.client.structured(messages, schema, paper=label, purpose=purpose)
+        usage.add(result.usage.prompt_tokens, result.usage.completion_tokens, result.cost_usd,
+                  cached=result.cached, estimated=result.usage.estimated)
+        return result.value
+
+    def _budget(self, tokens: int) -> int:
+        return max(_MIN_BUDGET, tokens - _PROMPT_RESERVE if tokens > 2 * _PROMPT_RESERVE else tokens)
+
+    @staticmethod
+    def _meta_context(meta: PaperMeta) -> dict[str, str]:
+        return {"title": meta.title, "authors": ", ".join(meta.authors[:12]) or "unknown",
+                "abstract": meta.abstract}
+
+    def _to_draft(self, answer: EntryAnswer, meta: PaperMeta, paper: ExtractedPaper) -> Draft:
+        source = PaperText(paper.full_text + "\n" + meta.abstract)
+
+        def claims(points: list[QuotedPoint]) -> list[Claim]:
+            out = []
+            for point in points:
+                check = source.check(point.text, point.quote)
+                out.append(Claim(point.text, point.quote, check.verified))
+            return out
+
+        known = {t.lower(): t for t in self.themes}
+        lessons = []
+        for item in answer.lessons:
+            check = source.check(item.lesson, item.quote)
+            theme = known.get(item.theme.strip().lower(), item.theme.strip()) or None
+            lessons.append(Lesson(item.lesson, theme, item.why, item.quote, check.verified))
+
+        return conform_draft(Draft(
+            short_name=_plausible_short_name(answer.short_name, meta),
+            description=answer.description,
+            key_points=claims(answer.key_points),
+            key_methods=claims(answer.key_methods),
+            results=claims(answer.results),
+            limitations=claims(answer.limitations),
+            lessons=lessons,
+            drafter=f"llm:{self.settings.model}",
+        ), LLM_LIST_LIMITS)
+
+
+def _plausible_short_name(proposed: str, meta: PaperMeta) -> str:
+    """The model's file name when it names this paper, else one made from the title.
+
+    A weak model may answer "CoderCom101285697": a name none of whose words occur in
+    the title or abstract is not trusted with the file name the user will browse by.
+    """
+    words = [w.lower() for w in re.findall(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+", proposed) if len(w) >= 3]
+    source = f"{meta.title} {meta.abstract}".lower()
+    if words and sum(w in source for w in words) * 2 >= len(words):
+        return proposed
+    return meta.title
+
+
+def _format_notes(notes: PartNotes) -> str:
+    lines = [notes.summary]
+    for heading, points in (("Key points", notes.key_points), ("Methods", notes.methods),
+                            ("Results", notes.results), ("Limitations", notes.limitations)):
+        if points:
+            lines.append(f"{heading}:")
+            lines.extend(f"- {p.text} (quote: \"{p.quote}\")" for p in points)
+    return "\n".join(lines)
+
+
+def _split_chunk(chunk: Chunk, budget: int) -> list[Chunk]:
+    """One chunk's text again, at paragraph boundaries, within a smaller budget."""
+    part = ExtractedPaper("", 0, [Section(", ".join(chunk.section_titles), chunk.text)])
+    return chunk_paper(part, budget)

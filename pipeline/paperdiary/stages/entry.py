@@ -1,0 +1,206 @@
+"""Write-entry stage: a Draft -> a markdown file in the diary, never over a human's file."""
+
+from __future__ import annotations
+
+import os
+import re
+import unicodedata
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+from paperdiary.errors import DiaryError, SettingsError
+from paperdiary.fsutil import atomic_create_text
+from paperdiary.models import Draft, PaperMeta, WrittenEntry
+from paperdiary.settings import Settings
+from paperdiary.templates import render
+
+ENTRY_TEMPLATE = "entry.md.j2"
+_SKIP_DIRS = {".git", "node_modules", ".venv", "venv", "__pycache__", ".pytest_cache", ".hypothesis"}
+_MAX_COMPONENT = 80  # characters per path component; file systems allow 255 bytes
+_FORCE_SUFFIX_LIMIT = 100
+
+
+def ordinal(day: int) -> str:
+    """1 -> 1st, 2 -> 2nd, 11 -> 11th, 23 -> 23rd."""
+    suffix = "th" if 10 <= day % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(day % 10, "th")
+    return f"{day}{suffix}"
+
+
+def long_date(day: date) -> str:
+    """The user's way of writing a date: ``11th June 2025``."""
+    return f"{ordinal(day.day)} {day:%B %Y}"
+
+
+def safe_component(text: str, fallback: str = "Untitled") -> str:
+    """One path component that cannot escape its folder or upset a file system."""
+    text = unicodedata.normalize("NFKC", text)
+    text = "".join(ch for ch in text if unicodedata.category(ch)[0] not in ("C",) and ch not in '/\\:*?"<>|')
+    text = text.strip().strip(".").strip()
+    while len(text.encode("utf-8")) > _MAX_COMPONENT:
+        text = text[:-1]
+    return text or fallback
+
+
+def entry_relpath(settings: Settings, draft: Draft, meta: PaperMeta, date_read: date, theme: str = "") -> Path:
+    """The entry's path below the entries folder, from the ``entry_path`` pattern."""
+    fields = {
+        "month_year": f"{date_read:%B %Y}",
+        "month": f"{date_read:%B}",
+        "year": f"{date_read:%Y}",
+        "day": f"{date_read.day:02d}",
+        "ordinal_day": ordinal(date_read.day),
+        "short_name": draft.short_name,
+        "arxiv_id": (meta.arxiv_id or "local").replace("/", "_"),
+        "theme": theme or "Unsorted",
+    }
+    try:
+        # Values are sanitised one component at a time, so a title cannot add folders.
+        parts = [
+            safe_component(part.format(**{k: v.replace("/", "_") for k, v in fields.items()}))
+            for part in settings.entry_path.split("/")
+            if part
+        ]
+    except (KeyError, IndexError, ValueError) as exc:
+        raise SettingsError(
+            f"entry_path setting {settings.entry_path!r} is not a valid pattern ({exc}).",
+            hint="Use fields like {month_year}/{ordinal_day}{month}{short_name}.md.",
+        ) from None
+    if not parts[-1].lower().endswith(".md"):
+        parts[-1] += ".md"
+    return Path(*parts)
+
+
+# Where an entry names a paper: a link to arXiv or a mirror, "arXiv:", or our hidden comment.
+_ID_PREFIXES = r"(?:arxiv\.org/(?:abs|pdf|html)/|huggingface\.co/papers/|alphaxiv\.org/(?:abs|overview)/|arxiv:\s*|\"arxiv_id\":\s*\")"
+# Any arXiv ID after such a prefix: new style, or old style with an optional subject class.
+_ANY_ID = re.compile(
+    rf"{_ID_PREFIXES}(?:(?P<new>\d{{4}}\.\d{{4,5}})(?!\d)|(?P<archive>[a-z]+(?:-[a-z]+)*)(?:\.[a-z]{{2}})?/(?P<old>\d{{7}}))",
+    re.IGNORECASE,
+)
+_DRAFTED_FIELD = re.compile(r'"drafted": "[^"]*"')
+
+
+def _id_pattern(arxiv_id: str) -> re.Pattern[str]:
+    # The ID inside a link or our hidden comment; not a prefix of a longer ID.
+    escaped = re.escape(arxiv_id)
+    return re.compile(rf"{_ID_PREFIXES}{escaped}(?![\d])", re.IGNORECASE)
+
+
+def iter_markdown(root: Path, skip: set[Path]) -> list[Path]:
+    """Every markdown file below ``root`` but those in ``skip`` and in tool or VCS folders, sorted."""
+    found: list[Path] = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        here = Path(dirpath)
+        dirnames[:] = [d for d in dirnames if d not in _SKIP_DIRS and here / d not in skip]
+        found.extend(here / f for f in filenames if f.lower().endswith(".md") and here / f not in skip)
+    return sorted(found)
+
+
+def find_existing_entry(settings: Settings, arxiv_id: str) -> Path | None:
+    """An entry anywhere in the diary that links to this paper, hand-written ones included."""
+    skip = {settings.state_path, settings.diary / "README.md", settings.queue_path}
+    pattern = _id_pattern(arxiv_id)
+    for path in iter_markdown(settings.diary, skip):
+        try:
+            if pattern.search(path.read_text(encoding="utf-8", errors="replace")):
+                return path
+        except OSError:
+            continue
+    return None
+
+
+def diary_arxiv_index(settings: Settings) -> dict[str, Path]:
+    """Every arXiv ID the diary's markdown links to -> the first file naming it, in one scan.
+
+    The many-paper form of ``find_existing_entry`` (hand-written entries count):
+    catch-up asks it once for a whole backlog instead of scanning once per paper.
+    IDs come back without version; old-style ones without subject class
+    (``math.GT/0309136`` -> ``math/0309136``), as ``identify`` gives them.
+    """
+    skip = {settings.state_path, settings.diary / "README.md", settings.queue_path}
+    index: dict[str, Path] = {}
+    for path in iter_markdown(settings.diary, skip):
+        try:
+            text = path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        for match in _ANY_ID.finditer(text):
+            arxiv_id = match["new"] or f"{match['archive'].lower()}/{match['old']}"
+            index.setdefault(arxiv_id, path)
+    return index
+
+
+def same_entry(text: str, other: str) -> bool:
+    """True when two renderings of an entry differ at most in their ``drafted`` timestamp."""
+    return _DRAFTED_FIELD.sub("", text) == _DRAFTED_FIELD.sub("", other)
+
+
+def render_entry(settings: Settings, draft: Draft, meta: PaperMeta, date_read: date, source_name: str) -> str:
+    return render(
+        ENTRY_TEMPLATE,
+        settings.diary / settings.prompts_dir,
+        title=meta.title,
+        date_read_long=long_date(date_read),
+        abs_url=meta.abs_url,
+        source_name=source_name,
+        arxiv_id=meta.arxiv_id,
+        version=meta.version,
+        offline=draft.drafter == "offline",
+        draft=draft,
+        drafted_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    )
+
+
+def write_entry(
+    settings: Settings,
+    draft: Draft,
+    meta: PaperMeta,
+    date_read: date,
+    *,
+    source_name: str = "",
+    before_create: Callable[[Path], None] | None = None,
+) -> WrittenEntry:
+    """Write the entry atomically, never over any existing file.
+
+    The caller checks ``find_existing_entry`` first; when a file of the same name
+    exists anyway (``--force``, or two papers with one short name on one day) the
+    draft lands beside it as ``-2``, ``-3``...
+
+    ``before_create(path)`` is called with each free name just before the file is
+    created there: the journal records it, so a run killed right after the create
+    knows the file is its own.
+    """
+    entries_root = settings.entries_path.resolve()
+    # A diary filed by topic ({theme} in entry_path) files the paper under its first lesson's theme.
+    theme = next((lesson.theme for lesson in draft.lessons if lesson.theme), "")
+    target = (entries_root / entry_relpath(settings, draft, meta, date_read, theme)).resolve()
+    if not target.is_relative_to(entries_root):  # belt and braces: sanitising should make this impossible
+        raise DiaryError(f"refusing to write outside {entries_root}: {target}.")
+    text = render_entry(settings, draft, meta, date_read, source_name)
+
+    for attempt in range(1, _FORCE_SUFFIX_LIMIT + 1):
+        candidate = target if attempt == 1 else target.with_name(f"{target.stem}-{attempt}{target.suffix}")
+        if candidate.exists():  # cheap pre-check; the create below is what guarantees no clobber
+            continue
+        if before_create is not None:
+            before_create(candidate)
+        if atomic_create_text(candidate, text):
+            return WrittenEntry(candidate, _rel(settings, candidate), created=True)
+    raise DiaryError(f"too many drafts named {target.name} already.", hint="Tidy the folder and try again.")
+
+
+def entry_title(path: Path) -> str:
+    """The first ``# `` heading of an entry (hand-written ones included)."""
+    try:
+        with path.open(encoding="utf-8", errors="replace") as handle:
+            for line in handle:
+                if line.startswith("# "):
+                    return line[2:].strip()
+    except OSError:
+        pass
+    return path.stem
+
+
+def _rel(settings: Settings, path: Path) -> str:
+    return path.resolve().relative_to(settings.diary.resolve()).as_posix()

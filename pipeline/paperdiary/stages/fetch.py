@@ -1,0 +1,508 @@
+"""Fetch stage: PaperRef -> FetchedPaper (arXiv metadata plus the PDF on disk).
+
+Metadata comes through the ``arxiv`` package, batched: one API query per up to
+100 IDs. PDFs are downloaded with ``requests`` into the state cache, once per
+version.
+
+Retries live in one layer, this one: the arxiv client runs with
+``num_retries=0`` and every request (API or PDF) goes through ``_retrying``,
+which retries transient failures (429, 5xx, timeouts, dropped connections) with
+jittered exponential back-off, or waits as long as the server's ``Retry-After``
+says, all within ``settings.retry_max_time``. Only PaperDiaryError subclasses
+leave this module.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+import arxiv
+import requests
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    stop_before_delay,
+    wait_random_exponential,
+)
+
+from paperdiary import __version__
+from paperdiary.errors import DownloadTooLargeError, FetchError, NotAPdfError, PaperNotFoundError
+from paperdiary.fsutil import atomic_write_bytes
+from paperdiary.models import FetchedPaper, PaperMeta, PaperRef
+from paperdiary.retry_after import parse_retry_after
+from paperdiary.settings import Settings
+
+USER_AGENT = f"paperdiary/{__version__} (+https://github.com/paperdiary)"
+BATCH_SIZE = 100  # IDs per API query; they all go into one GET URL, and arXiv answers 414 past ~650
+MAX_ATTEMPTS = 6
+PDF_MAGIC = b"%PDF-"
+_CHUNK_BYTES = 64 * 1024
+_HASH_CHUNK_BYTES = 1024 * 1024
+
+_VERSIONED_ID = re.compile(r"(?P<id>.+?)v(?P<version>\d+)")
+_PDF_URL_VERSION = re.compile(r"v(?P<version>\d+)(?:\.pdf)?/?$")
+# arXiv replaces a withdrawn version's comment with a notice: "This paper has been
+# withdrawn by the author(s)", "Withdrawn", "Paper withdrawn due to an error". A
+# "withdrawn" in passing ("replaces a withdrawn preprint") must not hide a live paper.
+_WITHDRAWN = re.compile(
+    r"\b(?:has been|is|was) withdrawn\b|^\W*(?:(?:this |the )?(?:paper|article|submission|manuscript) )?withdrawn\b",
+    re.IGNORECASE,
+)
+# Substrings of requests' connection errors -> the short reason users see.
+_CONNECTION_REASONS = (
+    ("refused", "connection refused"),
+    ("reset", "connection reset"),
+    ("aborted", "connection dropped"),
+    ("incompleteread", "connection closed mid-answer"),
+    ("name or service", "host not found"),
+    ("nodename", "host not found"),
+)
+
+T = TypeVar("T")
+
+
+class _Transient(Exception):
+    """A failure worth retrying. ``reason`` ("HTTP 503", "no answer within 30 s") ends up in the final error."""
+
+    def __init__(self, reason: str, retry_after: float | None = None):
+        super().__init__(reason)
+        self.reason = reason
+        self.retry_after = retry_after
+
+
+class _Session(requests.Session):
+    """A Session that puts a timeout and our User-Agent on every request.
+
+    The arxiv client calls ``session.get(url, headers={"user-agent": ...})``
+    without a timeout; this is the one place where both can be fixed. It also
+    keeps the last response, because ``arxiv.HTTPError`` carries only the status
+    code and the retry policy needs the response's ``Retry-After``.
+    """
+
+    def __init__(self, timeout: float):
+        super().__init__()
+        self.timeout = timeout
+        self.headers["User-Agent"] = USER_AGENT
+        self.last_response: requests.Response | None = None
+
+    def request(self, method: str, url: str, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        if kwargs.get("timeout") is None:
+            kwargs["timeout"] = self.timeout
+        # Drop a caller's User-Agent (arxiv.py sends its own) so the session's names our tool.
+        headers = kwargs.get("headers") or {}
+        kwargs["headers"] = {k: v for k, v in headers.items() if k.lower() != "user-agent"}
+        self.last_response = None
+        self.last_response = super().request(method, url, **kwargs)
+        return self.last_response
+
+
+class ArxivFetcher:
+    """Fetches arXiv metadata and PDFs, politely and with bounded retries.
+
+    One fetcher holds one ``arxiv.Client``, whose ``delay_seconds`` paces API
+    requests to one per ``settings.arxiv_delay`` seconds. Not thread-safe: arXiv
+    asks for one connection at a time, so share one fetcher and call it serially.
+
+    ``backoff`` is the base of the exponential back-off in seconds (tests make it
+    small). ``retry_waits`` records every wait taken between tries, in seconds.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        log: Callable[[str], None] | None = None,
+        backoff: float = 1.0,
+    ):
+        self.settings = settings
+        self.retry_waits: list[float] = []
+        self._log = log or (lambda message: None)
+        self._backoff = wait_random_exponential(multiplier=backoff, max=60)
+        self._session = _Session(settings.http_timeout)
+        self._client = arxiv.Client(page_size=BATCH_SIZE, delay_seconds=settings.arxiv_delay, num_retries=0)
+        self._client.query_url_format = settings.arxiv_api
+        # Private attribute, but the client offers no other way to set a timeout.
+        self._client._session = self._session
+        self._api_host = urlsplit(settings.arxiv_api).netloc or settings.arxiv_api
+
+    def close(self) -> None:
+        """Close the pooled HTTP connections."""
+        self._session.close()
+
+    def __enter__(self) -> ArxivFetcher:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # -- public API ------------------------------------------------------------
+
+    def fetch_metadata(self, refs: Sequence[PaperRef]) -> dict[str, PaperMeta]:
+        """Metadata for the arXiv refs among ``refs``, keyed by unversioned ``ref.arxiv_id``.
+
+        One API query per up to 100 distinct IDs, never one per paper. A ref with
+        a version gets that version's metadata, one without gets the latest.
+        IDs arXiv does not know are absent from the result; withdrawn papers are
+        present (see ``is_withdrawn``).
+        """
+        wanted: dict[str, str] = {}  # ID as queried (maybe versioned) -> unversioned ID
+        for ref in refs:
+            if ref.arxiv_id is not None:
+                wanted.setdefault(ref.versioned_id or ref.arxiv_id, ref.arxiv_id)
+        known = set(wanted.values())
+        queried = list(wanted)
+        found: dict[str, PaperMeta] = {}
+        for start in range(0, len(queried), BATCH_SIZE):
+            for meta in self._query(queried[start : start + BATCH_SIZE]):
+                if meta.arxiv_id in known:
+                    found[meta.arxiv_id] = meta
+        return found
+
+    def fetch(self, ref: PaperRef) -> FetchedPaper:
+        """Metadata and PDF for one ref (a local PDF is hashed, not copied).
+
+        Raises PaperNotFoundError for an unknown or withdrawn ID.
+        """
+        if ref.arxiv_id is None:
+            return local_paper(ref)
+        return self.fetch_with_meta(ref, self.fetch_metadata([ref]).get(ref.arxiv_id))
+
+    def fetch_with_meta(self, ref: PaperRef, meta: PaperMeta | None) -> FetchedPaper:
+        """The PDF for an arXiv ``ref`` whose metadata came from ``fetch_metadata`` (None: arXiv does not know it).
+
+        Lets a caller query metadata for many refs at once, then download one by
+        one. Raises PaperNotFoundError for an unknown or withdrawn ID.
+        """
+        if meta is None:
+            raise PaperNotFoundError(
+                f"arXiv has no paper {ref.label}.",
+                hint="Check the ID for typos" + (" and that this version exists." if ref.version else "."),
+            )
+        if is_withdrawn(meta):
+            hint = "There is no PDF to summarise."
+            if meta.version and meta.version > 1:
+                hint += f" Earlier versions may still be there: try {meta.arxiv_id}v{meta.version - 1}."
+            notice = (meta.comment or "").rstrip(". ")
+            raise PaperNotFoundError(f"arXiv paper {ref.label} has been withdrawn ({notice}).", hint=hint)
+        return self.download_pdf(meta)
+
+    def download_pdf(self, meta: PaperMeta) -> FetchedPaper:
+        """The PDF ``meta.pdf_url`` points to, from the cache or downloaded into it.
+
+        A given version is downloaded once. Without a known version the cached file
+        may be an older "latest", so it is downloaded again.
+        """
+        label = _label(meta)
+        if not meta.pdf_url or not meta.arxiv_id:
+            raise FetchError(
+                f"arXiv lists no PDF for {label}.",
+                hint="Download the PDF yourself and pass its path instead of the ID.",
+            )
+        version = meta.version or _version_from_url(meta.pdf_url)
+        path = self._cache_file(meta.arxiv_id, version)
+        if version is not None and _is_pdf_file(path):
+            self._log(f"{label}: using the cached PDF {path}")
+            return FetchedPaper(meta=meta, pdf_path=path, sha256=sha256_file(path), downloaded=False)
+
+        url = meta.pdf_url
+        self._log(f"{label}: downloading {url}")
+        data = self._retrying(
+            lambda: self._get_pdf(url, label),
+            what=f"The PDF server ({url})",
+            hint="Try again later, or download the PDF yourself and pass its path.",
+        )
+        try:
+            atomic_write_bytes(path, data)
+        except OSError as exc:
+            raise FetchError(
+                f"cannot write the PDF of {label} to {path}: {exc.strerror or exc}.",
+                hint=f"Check free disk space and the permissions of {path.parent}.",
+            ) from exc
+        return FetchedPaper(meta=meta, pdf_path=path, sha256=hashlib.sha256(data).hexdigest(), downloaded=True)
+
+    # -- API ---------------------------------------------------------------------
+
+    def _query(self, ids: list[str]) -> list[PaperMeta]:
+        """One batch of IDs -> their metadata, through one (retried) API request."""
+        search = arxiv.Search(id_list=ids, max_results=len(ids))
+        results = self._retrying(
+            lambda: self._run_search(search, ids),
+            what=f"The arXiv API ({self._api_host}) for {_describe(ids)}",
+            hint="Try again later, or set PAPERDIARY_ARXIV_API to another endpoint.",
+        )
+        return [_to_meta(result) for result in results]
+
+    def _run_search(self, search: arxiv.Search, ids: list[str]) -> list[arxiv.Result]:
+        """One API request; failures come out sorted into _Transient and final FetchErrors."""
+        try:
+            results = list(self._client.results(search))
+        except arxiv.HTTPError as exc:
+            raise self._api_status_error(exc.status, ids) from exc
+        except arxiv.UnexpectedEmptyPageError as exc:
+            raise _Transient("an unexpectedly empty page") from exc
+        except requests.RequestException as exc:
+            raise _network_failure(exc, self.settings.http_timeout, self._api_host) from exc
+        response = self._session.last_response
+        content_type = response.headers.get("Content-Type", "") if response is not None else ""
+        # An HTML page (captcha, proxy login, maintenance) parses as an empty feed:
+        # without this check every ID would look unknown.
+        if "html" in content_type.lower():
+            raise FetchError(
+                f"The arXiv API ({self._api_host}) answered with an HTML page instead of an Atom feed.",
+                hint="Check PAPERDIARY_ARXIV_API and your network (a proxy or captive portal?).",
+            )
+        return results
+
+    def _api_status_error(self, status: int, ids: list[str]) -> Exception:
+        if _is_transient_status(status):
+            return _transient_status(status, self._session.last_response)
+        if status == 400:
+            return FetchError(
+                f"The arXiv API rejected the query for {_describe(ids)} (HTTP 400: a malformed ID?).",
+                hint="Check the IDs: 2506.01939 or hep-th/9901001, optionally with a version like v2.",
+            )
+        return FetchError(
+            f"The arXiv API ({self._api_host}) refused the query for {_describe(ids)} (HTTP {status}).",
+            hint="Check PAPERDIARY_ARXIV_API.",
+        )
+
+    # -- PDF ---------------------------------------------------------------------
+
+    def _cache_file(self, arxiv_id: str, version: int | None) -> Path:
+        safe_id = arxiv_id.replace("/", "_")  # old-style IDs: hep-th/9901001
+        name = f"{safe_id}v{version}.pdf" if version is not None else f"{safe_id}.pdf"
+        return self.settings.cache_path / "pdf" / name
+
+    def _get_pdf(self, url: str, label: str) -> bytes:
+        """One download attempt: the whole PDF, checked, in memory (at most pdf_max_mb)."""
+        try:
+            with self._session.get(url, stream=True) as response:
+                status = response.status_code
+                if _is_transient_status(status):
+                    raise _transient_status(status, response)
+                if status in (404, 410):
+                    raise PaperNotFoundError(
+                        f"{url} has no PDF for {label} (HTTP {status}).",
+                        hint="Check the ID and version; the paper may have been withdrawn.",
+                    )
+                if not 200 <= status < 300:
+                    raise FetchError(
+                        f"{url} refused to send the PDF of {label} (HTTP {status}).",
+                        hint="Download the PDF yourself and pass its path.",
+                    )
+                return self._read_pdf(response, url, label)
+        except requests.RequestException as exc:
+            raise _network_failure(exc, self.settings.http_timeout, url) from exc
+
+    def _read_pdf(self, response: requests.Response, url: str, label: str) -> bytes:
+        """Stream the body, enforcing the size cap and the %PDF- signature as early as possible."""
+        limit = int(self.settings.pdf_max_mb * 1024 * 1024)
+        declared = _content_length(response)
+        if declared is not None and declared > limit:
+            raise self._too_large(label, url, declared)
+        body = bytearray()
+        signature_checked = False
+        for chunk in response.iter_content(_CHUNK_BYTES):
+            body += chunk
+            if len(body) > limit:
+                raise self._too_large(label, url, None)
+            if not signature_checked and len(body) >= len(PDF_MAGIC):
+                _require_pdf(body, response, url, label)
+                signature_checked = True
+        # urllib3 normally raises on a short body first; this also covers servers it trusts.
+        if declared is not None and len(body) < declared:
+            raise _Transient(f"the connection closed after {len(body)} of {declared} bytes")
+        if not signature_checked:
+            _require_pdf(body, response, url, label)
+        return bytes(body)
+
+    def _too_large(self, label: str, url: str, size: int | None) -> DownloadTooLargeError:
+        size_text = f" ({size:,} bytes)" if size is not None else ""
+        return DownloadTooLargeError(
+            f"The PDF of {label} ({url}) is over the {self.settings.pdf_max_mb:g} MB limit{size_text}.",
+            hint="Raise PAPERDIARY_PDF_MAX_MB, or download it yourself and pass its path.",
+        )
+
+    # -- retries -----------------------------------------------------------------
+
+    def _retrying(self, attempt: Callable[[], T], *, what: str, hint: str) -> T:
+        """Run ``attempt``, retrying on _Transient; give up with a FetchError naming ``what``."""
+        retrying = Retrying(
+            retry=retry_if_exception_type(_Transient),
+            wait=self._wait,
+            # stop_before_delay: never start a wait that would overrun the budget.
+            stop=stop_after_attempt(MAX_ATTEMPTS) | stop_before_delay(self.settings.retry_max_time),
+            before_sleep=lambda state: self._note_retry(state, what),
+            reraise=True,
+        )
+        try:
+            return retrying(attempt)
+        except _Transient as exc:
+            tries = retrying.statistics.get("attempt_number", 1)
+            raise FetchError(f"{what} failed {tries} tries ({exc.reason}).", hint=hint) from exc
+
+    def _wait(self, state: RetryCallState) -> float:
+        """The server's Retry-After when it sent one (capped), else jittered exponential back-off."""
+        error = state.outcome.exception() if state.outcome else None
+        if isinstance(error, _Transient) and error.retry_after is not None:
+            return min(error.retry_after, self.settings.retry_max_time)
+        return float(self._backoff(state))
+
+    def _note_retry(self, state: RetryCallState, what: str) -> None:
+        wait = state.upcoming_sleep
+        self.retry_waits.append(wait)
+        error = state.outcome.exception() if state.outcome else None
+        reason = error.reason if isinstance(error, _Transient) else "an error"
+        self._log(f"{what}: {reason}; try {state.attempt_number + 1} of {MAX_ATTEMPTS} in {wait:.1f} s")
+
+
+# -- module helpers --------------------------------------------------------------
+
+
+def is_withdrawn(meta: PaperMeta) -> bool:
+    """True when arXiv's comment says this version was withdrawn."""
+    return bool(meta.comment and _WITHDRAWN.search(meta.comment))
+
+
+def sha256_file(path: Path) -> str:
+    """Hex SHA-256 of a file, read in chunks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(_HASH_CHUNK_BYTES):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def local_paper(ref: PaperRef) -> FetchedPaper:
+    """A user's own PDF: hashed in place, with empty metadata (the extractor reads the title)."""
+    path = ref.local_pdf
+    if path is None:
+        raise FetchError(f"{ref.raw!r} names neither an arXiv ID nor a local PDF.", hint="Pass one of those.")
+    try:
+        sha = sha256_file(path)
+    except FileNotFoundError:
+        raise FetchError(f"no such PDF file: {path}.", hint="Check the path.") from None
+    except OSError as exc:
+        raise FetchError(
+            f"cannot read {path}: {exc.strerror or exc}.", hint="Check that it is a readable file."
+        ) from exc
+    return FetchedPaper(meta=PaperMeta(title=""), pdf_path=path, sha256=sha, downloaded=False)
+
+
+def _to_meta(result: arxiv.Result) -> PaperMeta:
+    arxiv_id, version = _split_version(result.get_short_id())
+    return PaperMeta(
+        title=_collapse(result.title) or "",
+        authors=[author.name for author in result.authors],
+        abstract=_collapse(result.summary) or "",
+        arxiv_id=arxiv_id,
+        version=version,
+        published=result.published,
+        updated=result.updated,
+        categories=list(result.categories),
+        primary_category=result.primary_category or None,
+        comment=_collapse(result.comment),
+        doi=result.doi or None,
+        journal_ref=_collapse(result.journal_ref),
+        pdf_url=result.pdf_url,
+    )
+
+
+def _split_version(short_id: str) -> tuple[str, int | None]:
+    """``2506.01939v2`` -> ("2506.01939", 2); ``hep-th/9901001v1`` keeps its slash."""
+    match = _VERSIONED_ID.fullmatch(short_id)
+    if match is None:
+        return short_id, None
+    return match["id"], int(match["version"])
+
+
+def _version_from_url(url: str) -> int | None:
+    match = _PDF_URL_VERSION.search(urlsplit(url).path)
+    return int(match["version"]) if match else None
+
+
+def _collapse(text: str | None) -> str | None:
+    """Collapse the line wrapping arXiv puts in abstracts and comments; None for empty."""
+    collapsed = " ".join((text or "").split())
+    return collapsed or None
+
+
+def _label(meta: PaperMeta) -> str:
+    if meta.arxiv_id and meta.version:
+        return f"{meta.arxiv_id}v{meta.version}"
+    return meta.arxiv_id or repr(meta.title)
+
+
+def _describe(ids: list[str]) -> str:
+    """The IDs of a batch, shortened for a one-line message."""
+    if len(ids) <= 3:
+        return ", ".join(ids)
+    return f"{', '.join(ids[:3])} and {len(ids) - 3} more"
+
+
+def _is_transient_status(status: int) -> bool:
+    return status in (408, 429) or status >= 500
+
+
+def _transient_status(status: int, response: requests.Response | None) -> _Transient:
+    retry_after = _retry_after(response)
+    reason = f"HTTP {status}" + (f", Retry-After {retry_after:g} s" if retry_after is not None else "")
+    return _Transient(reason, retry_after)
+
+
+def _retry_after(response: requests.Response | None) -> float | None:
+    """Seconds the server asked us to wait, if it did."""
+    return parse_retry_after(response.headers.get("Retry-After")) if response is not None else None
+
+
+def _network_failure(exc: requests.RequestException, timeout: float, target: str) -> Exception:
+    """Sort a requests failure: timeouts and dropped connections are transient, the rest final."""
+    if isinstance(exc, requests.Timeout):
+        return _Transient(f"no answer within {timeout:g} s")
+    if isinstance(exc, requests.exceptions.SSLError):
+        return FetchError(f"TLS failed for {target}: {exc}.", hint="Check the URL and your network.")
+    if isinstance(exc, (requests.ConnectionError, requests.exceptions.ChunkedEncodingError)):
+        text = str(exc).lower()
+        reason = next((r for needle, r in _CONNECTION_REASONS if needle in text), "connection failed")
+        return _Transient(reason)
+    return FetchError(f"cannot request {target}: {exc}.", hint="Check PAPERDIARY_ARXIV_API.")
+
+
+def _content_length(response: requests.Response) -> int | None:
+    try:
+        return int(response.headers["Content-Length"])
+    except (KeyError, ValueError):
+        return None
+
+
+def _require_pdf(head: bytes | bytearray, response: requests.Response, url: str, label: str) -> None:
+    """Raise NotAPdfError unless the body starts with %PDF-."""
+    if bytes(head[: len(PDF_MAGIC)]) == PDF_MAGIC:
+        return
+    content_type = response.headers.get("Content-Type", "")
+    if "html" in content_type.lower() or head.lstrip()[:1] == b"<":
+        sent = "an HTML page"
+    elif not head:
+        sent = "an empty body"
+    else:
+        sent = f"{content_type or 'data'} starting with {bytes(head[:16])!r}"
+    raise NotAPdfError(
+        f"{url} sent {sent} instead of the PDF of {label}.",
+        hint="arXiv may be showing a captcha or an error page: open the URL in a browser, "
+        "save the PDF and pass its path.",
+    )
+
+
+def _is_pdf_file(path: Path) -> bool:
+    try:
+        with path.open("rb") as handle:
+            return handle.read(len(PDF_MAGIC)) == PDF_MAGIC
+    except OSError:
+        return False

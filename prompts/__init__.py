@@ -1,0 +1,1 @@
+"""The packaged templates (installed as ``paperdiary.prompts``; read through importlib.resources)."""
