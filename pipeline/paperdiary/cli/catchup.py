@@ -14,7 +14,7 @@ from datetime import date
 
 import click
 
-from paperdiary.cli.context import DATE, DefaultCommandGroup, Run, deprecated, stderr_console, stdout_console
+from paperdiary.cli.context import DATE, DefaultCommandGroup, Invocation, deprecated, stderr_console, stdout_console
 
 
 @click.group(cls=DefaultCommandGroup, default="run", when_empty=True,
@@ -42,8 +42,8 @@ def catchup() -> None:
 @click.option("--model", help="LLM model (default: the diary's setting or PAPERDIARY_MODEL; none: offline drafter).")
 @click.option("--status", "old_status", is_flag=True, hidden=True)  # the old form of `catchup status`
 @click.pass_obj
-def run_backlog(run: Run, inputs: tuple[str, ...], dry_run: bool, jobs: int, max_cost: float | None, retry_failed: bool,
-        batch_api: bool, date_read: date | None, model: str | None, old_status: bool) -> int:
+def run_backlog(invocation: Invocation, inputs: tuple[str, ...], dry_run: bool, jobs: int, max_cost: float | None,
+                retry_failed: bool, batch_api: bool, date_read: date | None, model: str | None, old_status: bool) -> int:
     """Draft every paper of BACKLOG... (the default command).
 
     BACKLOG is a text file with one paper per line (IDENTIFIER [YYYY-MM-DD] [# comment]) or a BibTeX
@@ -55,13 +55,13 @@ def run_backlog(run: Run, inputs: tuple[str, ...], dry_run: bool, jobs: int, max
 
     if old_status:
         deprecated("catchup --status", "catchup status")
-        return _status(run)
-    settings = run.settings(model=model)
+        return _status(invocation, model)
+    settings = invocation.settings(model=model)
     options = CatchupOptions(inputs=list(inputs), date_read=date_read, jobs=jobs, max_cost=max_cost,
                              retry_failed=retry_failed, batch_api=batch_api, dry_run=dry_run)
-    outcome = run_catchup(settings, options, progress=None if run.json else StageProgress(stderr_console()))
-    if run.json:
-        run.emit(outcome.as_json())
+    outcome = run_catchup(settings, options, progress=None if invocation.json else StageProgress(stderr_console()))
+    if invocation.json:
+        invocation.emit(outcome.as_json())
     elif isinstance(outcome, Plan):
         print_plan(stdout_console(), outcome, settings)
     else:
@@ -70,19 +70,20 @@ def run_backlog(run: Run, inputs: tuple[str, ...], dry_run: bool, jobs: int, max
 
 
 @catchup.command()
+@click.option("--model", help="The model whose endpoint is asked about the batches (default: the configured one).")
 @click.pass_obj
-def status(run: Run) -> int:
+def status(invocation: Invocation, model: str | None) -> int:
     """Show the journal (papers by stage, failures) and the Batch API batches in flight."""
-    return _status(run)
+    return _status(invocation, model)
 
 
-def _status(run: Run) -> int:
+def _status(invocation: Invocation, model: str | None) -> int:
     from paperdiary.cli.catchup_ui import print_status
     from paperdiary.runs.catchup import catchup_status
 
-    report = catchup_status(run.settings())
-    if run.json:
-        run.emit({"journal": report.stages, "failed": report.failed, "batches": report.batches,
+    report = catchup_status(invocation.settings(model=model))
+    if invocation.json:
+        invocation.emit({"journal": report.stages, "failed": report.failed, "batches": report.batches,
                   "batch_error": report.batch_error})
     else:
         print_status(stdout_console(), report)

@@ -1,10 +1,10 @@
-"""What every command shares: the global options, the run's state, consoles, JSON output.
+"""What every command shares: the global options, the invocation's state, consoles, JSON output.
 
 The global options (``--diary``, ``--debug``, ``--json``, ``--verbose``) belong to
 every command, not only to the root, so they work before or after the subcommand:
 ``paperdiary draft X --diary D`` is ``paperdiary --diary D draft X``. Commands
 declared with :class:`Command` (or under a :class:`Group`) get them; each one,
-wherever it is typed, records its value in the one :class:`Run` object of the
+wherever it is typed, records its value in the one :class:`Invocation` object of the
 invocation.
 
 rich is imported inside functions here: ``paperdiary --help`` must not load it.
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from paperdiary.settings import Settings
 
 
-class Run:
+class Invocation:
     """The invocation's global options, wherever they were typed, and the settings they lead to."""
 
     def __init__(self) -> None:
@@ -62,13 +62,13 @@ def setup_logging(debug: bool) -> None:
 
 
 def _remember(ctx: click.Context, param: click.Parameter, value: Any) -> None:
-    """Record a global option in the run's state; unset ones leave what another position set."""
-    run = ctx.ensure_object(Run)
+    """Record a global option in the invocation's state; unset ones leave what another position set."""
+    invocation = ctx.ensure_object(Invocation)
     if param.name == "diary":
         if value is not None:
-            run.diary = value
+            invocation.diary = value
     elif value:
-        setattr(run, param.name or "", True)
+        setattr(invocation, param.name or "", True)
         if param.name == "debug":
             setup_logging(True)
 

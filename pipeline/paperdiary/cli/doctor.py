@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from paperdiary.cli.context import Command, Run, stdout_console
+from paperdiary.cli.context import Command, Invocation, stdout_console
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -23,17 +23,17 @@ _PROBE_ID = "1706.03762"  # any long-lived paper will do
 @click.command(cls=Command)
 @click.option("--model", help="Check this model instead of the configured one.")
 @click.pass_obj
-def doctor(run: Run, model: str | None) -> None:
+def doctor(invocation: Invocation, model: str | None) -> None:
     """Check the diary, the arXiv API, the LLM endpoint and model, and the cache."""
-    settings = run.settings(need_diary=False, model=model)
-    if run.json:
+    settings = invocation.settings(need_diary=False, model=model)
+    if invocation.json:
         checks = run_checks(settings)
     else:
         console = stdout_console()
         checks = run_checks(settings, on_check=lambda check: print_check(console, check))  # as they finish
     ok = all(check.ok is not False for check in checks)
-    if run.json:
-        run.emit({"ok": ok, "checks": [dataclasses.asdict(check) for check in checks]})
+    if invocation.json:
+        invocation.emit({"ok": ok, "checks": [dataclasses.asdict(check) for check in checks]})
     if not ok:
         raise click.exceptions.Exit(1)
 

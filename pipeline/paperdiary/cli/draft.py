@@ -6,7 +6,7 @@ from datetime import date
 
 import click
 
-from paperdiary.cli.context import DATE, Command, Run, stderr_console
+from paperdiary.cli.context import DATE, Command, Invocation, stderr_console
 
 
 @click.command(cls=Command)
@@ -15,16 +15,16 @@ from paperdiary.cli.context import DATE, Command, Run, stderr_console
 @click.option("--force", is_flag=True, help="Draft again even if the diary has an entry (written beside it).")
 @click.option("--model", help="LLM model (default: the diary's setting or PAPERDIARY_MODEL; none: offline drafter).")
 @click.pass_obj
-def draft(run: Run, paper: str, date_read: date | None, force: bool, model: str | None) -> None:
+def draft(invocation: Invocation, paper: str, date_read: date | None, force: bool, model: str | None) -> None:
     """Draft a diary entry for PAPER (an arXiv ID or link, or a local PDF)."""
     from paperdiary.cli.ui import ConsoleReporter, usage_summary
     from paperdiary.runs.workflow import draft_paper
 
-    settings = run.settings(model=model)
-    reporter = None if run.json else ConsoleReporter(stderr_console(), verbose=run.verbose)
+    settings = invocation.settings(model=model)
+    reporter = None if invocation.json else ConsoleReporter(stderr_console(), verbose=invocation.verbose)
     outcome = draft_paper(settings, paper, date_read=date_read, force=force, reporter=reporter)
-    if run.json:
-        run.emit(outcome.as_json())
+    if invocation.json:
+        invocation.emit(outcome.as_json())
         return
     if not outcome.created:
         click.echo(f"Already in the diary: {outcome.entry_path} (left untouched; --force drafts a new one beside it)")

@@ -4,24 +4,24 @@ from __future__ import annotations
 
 import click
 
-from paperdiary.cli.context import Command, Run, stdout_console
+from paperdiary.cli.context import Command, Invocation, stdout_console
 
 
 @click.command(cls=Command)
 @click.option("--write", is_flag=True, help="Write the section into README.md (default: show the diff).")
 @click.option("--heading", default="## Full Diary", show_default=True, help="The README section to keep.")
 @click.pass_obj
-def index(run: Run, write: bool, heading: str) -> None:
+def index(invocation: Invocation, write: bool, heading: str) -> None:
     """Show (or --write) the README's chronological Full Diary section, one line per entry."""
     from paperdiary.diary.index import plan_index, write_index
 
-    plan = plan_index(run.settings(), heading)
+    plan = plan_index(invocation.settings(), heading)
     written = write and not plan.up_to_date
     if written:
         write_index(plan)
     result = plan.result
-    if run.json:
-        run.emit({"heading": heading, "entries": result.entries, "months": result.months, "added": result.added,
+    if invocation.json:
+        invocation.emit({"heading": heading, "entries": result.entries, "months": result.months, "added": result.added,
                   "undated": plan.undated, "up_to_date": plan.up_to_date, "written": written,
                   "diff": "" if plan.up_to_date or written else plan.diff()})
         return

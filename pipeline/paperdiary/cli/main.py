@@ -13,7 +13,7 @@ import click
 
 from paperdiary import __version__
 from paperdiary.cli.catchup import catchup
-from paperdiary.cli.context import Group, Run, setup_logging
+from paperdiary.cli.context import Group, Invocation, setup_logging
 from paperdiary.cli.doctor import doctor
 from paperdiary.cli.draft import draft
 from paperdiary.cli.index import index
@@ -37,34 +37,34 @@ for _command in (init, draft, show, costs, doctor, review, index, catchup):
     cli.add_command(_command)
 
 
-def _fail(run: Run, message: str, code: int) -> None:
+def _fail(invocation: Invocation, message: str, code: int) -> None:
     """One line on stderr (and the error as the JSON document under --json), secrets taken out; then exit."""
     message = redact(message, env_secrets())
     click.echo(message, err=True)
-    if run.json:
-        run.emit({"error": message.removeprefix("error: "), "exit_code": code})
+    if invocation.json:
+        invocation.emit({"error": message.removeprefix("error: "), "exit_code": code})
     sys.exit(code)
 
 
 def main() -> None:
-    run = Run()
+    invocation = Invocation()
     setup_logging(False)
     try:
-        code = cli.main(prog_name="paperdiary", standalone_mode=False, obj=run)
+        code = cli.main(prog_name="paperdiary", standalone_mode=False, obj=invocation)
         if isinstance(code, int) and code:
             sys.exit(code)
     except PaperDiaryError as exc:
-        if run.debug:
+        if invocation.debug:
             raise
-        _fail(run, f"error: {exc}", exc.exit_code)
+        _fail(invocation, f"error: {exc}", exc.exit_code)
     except (click.exceptions.Abort, KeyboardInterrupt):
-        _fail(run, "Interrupted.", 130)
+        _fail(invocation, "Interrupted.", 130)
     except click.ClickException as exc:  # a usage error found by click: its usage line, then the error
         exc.show()
-        if run.json:
-            run.emit({"error": redact(exc.format_message(), env_secrets()), "exit_code": exc.exit_code})
+        if invocation.json:
+            invocation.emit({"error": redact(exc.format_message(), env_secrets()), "exit_code": exc.exit_code})
         sys.exit(exc.exit_code)
     except Exception as exc:  # a bug: one line by default, the traceback with --debug
-        if run.debug:
+        if invocation.debug:
             raise
-        _fail(run, f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)", 1)
+        _fail(invocation, f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)", 1)

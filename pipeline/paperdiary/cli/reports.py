@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from paperdiary.cli.context import Command, Run, stdout_console
+from paperdiary.cli.context import Command, Invocation, stdout_console
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -21,18 +21,19 @@ _SECTIONS = (("key_points", "Key Points"), ("key_methods", "Key Methods"), ("res
 @click.command(cls=Command)
 @click.argument("paper")
 @click.pass_obj
-def show(run: Run, paper: str) -> None:
+def show(invocation: Invocation, paper: str) -> None:
     """Show the stored draft behind PAPER's entry: each claim with its supporting quote."""
     from paperdiary.errors import UsageError
     from paperdiary.state.store import Store
 
-    settings = run.settings()
+    settings = invocation.settings()
     with Store(settings.db_path) as store:
         drafts = store.drafts_for(_lookup_key(paper))
     if not drafts:
         raise UsageError(f"no stored draft for {paper!r}.", hint="Draft it first: paperdiary draft " + paper)
-    if run.json:
-        run.emit([{key: row[key] for key in ("entry_path", "arxiv_id", "created_at", "draft")} for row in drafts])
+    if invocation.json:
+        fields = ("entry_path", "arxiv_id", "created_at", "draft")
+        invocation.emit([{key: row[key] for key in fields} for row in drafts])
     else:
         print_drafts(stdout_console(), drafts)
 
@@ -40,15 +41,15 @@ def show(run: Run, paper: str) -> None:
 @click.command(cls=Command)
 @click.option("--by", type=click.Choice(["day", "model", "paper"]), default="day", show_default=True)
 @click.pass_obj
-def costs(run: Run, by: str) -> None:
+def costs(invocation: Invocation, by: str) -> None:
     """Sum LLM tokens and estimated cost by day, model or paper."""
     from paperdiary.llm.costs import summarise
     from paperdiary.state.store import Store
 
-    with Store(run.settings().db_path) as store:
+    with Store(invocation.settings().db_path) as store:
         rows = summarise(store, by)  # type: ignore[arg-type]
-    if run.json:
-        run.emit({"by": by, "rows": [asdict(row) for row in rows], "total": _total(rows)})
+    if invocation.json:
+        invocation.emit({"by": by, "rows": [asdict(row) for row in rows], "total": _total(rows)})
     else:
         print_costs(stdout_console(), by, rows)
 

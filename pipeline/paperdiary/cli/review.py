@@ -19,11 +19,12 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from paperdiary.cli.context import DefaultCommandGroup, Run, deprecated, stdout_console
+from paperdiary.cli.context import DefaultCommandGroup, Invocation, deprecated, stdout_console
 
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from paperdiary.diary.merge import Reranker
     from paperdiary.diary.review import PlannedItem, Review
     from paperdiary.settings import Settings
 
@@ -57,15 +58,15 @@ def review(ctx: click.Context, use_llm: bool) -> None:
     """
     if ctx.invoked_subcommand is not None:
         return
-    run: Run = ctx.obj
-    if run.json:  # the old `review --json`: a walk has no JSON form
+    invocation: Invocation = ctx.obj
+    if invocation.json:  # the old `review --json`: a walk has no JSON form
         deprecated("review --json", "review list --json")
-        _carry_out(run, use_llm, [_list])
+        _carry_out(invocation, use_llm, [_list])
         return
     from paperdiary.cli.review_ui import KeyReader, ReviewSession
     from paperdiary.diary.review import Review
 
-    settings = run.settings()
+    settings = invocation.settings()
     console = stdout_console()
     with Review.open(settings) as opened:
         if use_llm:
@@ -96,9 +97,9 @@ def accept(ctx: click.Context, ids: tuple[str, ...], use_llm: bool) -> None:
 @review.command()
 @click.argument("ids", nargs=-1, required=True, metavar="ID...")
 @click.pass_obj
-def reject(run: Run, ids: tuple[str, ...]) -> None:
+def reject(invocation: Invocation, ids: tuple[str, ...]) -> None:
     """Reject the lessons ID... (they leave the queue)."""
-    _carry_out(run, False, [_reject(ids)])
+    _carry_out(invocation, False, [_reject(ids)])
 
 
 @review.command()
@@ -166,9 +167,9 @@ def old_flags(ctx: click.Context, ids: tuple[str, ...], list_: bool, accept_: bo
     """The mode flags of earlier releases, carried out as the subcommands in their old order."""
     from paperdiary.errors import UsageError
 
-    run: Run = ctx.obj
+    invocation: Invocation = ctx.obj
     if accept_ and reject_:
-        raise UsageError("--accept and --reject cannot be combined.", hint="Run them one after the other.")
+        raise UsageError("--accept and --reject cannot be combined.", hint="Invocation them one after the other.")
     if (accept_ or reject_) and not ids:
         raise UsageError(f"--{'accept' if accept_ else 'reject'} needs lesson IDs.",
                          hint="See them with: paperdiary review list")
@@ -187,25 +188,25 @@ def old_flags(ctx: click.Context, ids: tuple[str, ...], list_: bool, accept_: bo
         steps.append(("--accept", _words("review accept", *ids), _accept(ids)))
     if reject_:
         steps.append(("--reject", _words("review reject", *ids), _reject(ids)))
-    if list_ or run.json or not (steps or diff_ or apply_):  # the old --json listed, whatever else it came with
-        steps.append(("--list", "review list" + (" --json" if run.json else ""), _list))
+    if list_ or invocation.json or not (steps or diff_ or apply_):  # the old --json listed, whatever else it came with
+        steps.append(("--list", "review list" + (" --json" if invocation.json else ""), _list))
     if diff_:
         steps.append(("--diff", "review diff", _diff))
     if apply_:
         steps.append(("--apply", "review apply", _apply))
     deprecated("review " + " ".join(dict.fromkeys(flag for flag, _, _ in steps)), *(new for _, new, _ in steps))
-    _carry_out(run, _llm(ctx, use_llm), [action for _, _, action in steps])
+    _carry_out(invocation, _llm(ctx, use_llm), [action for _, _, action in steps])
 
 
 # --------------------------------------------------------------------------- carrying out
 
 
-def _carry_out(run: Run, use_llm: bool, actions: list[Action]) -> None:
+def _carry_out(invocation: Invocation, use_llm: bool, actions: list[Action]) -> None:
     """Open the review, carry out each action in turn and report it; one JSON document under --json."""
     from paperdiary.diary.review import Review
 
-    settings = run.settings()
-    console = None if run.json else stdout_console()
+    settings = invocation.settings()
+    console = None if invocation.json else stdout_console()
     reports: list[Report] = []
     with Review.open(settings) as opened:
         if use_llm:
@@ -215,8 +216,8 @@ def _carry_out(run: Run, use_llm: bool, actions: list[Action]) -> None:
             if console is not None:
                 report.show(console)
             reports.append(report)
-    if run.json:
-        run.emit(reports[0].data if len(reports) == 1 else
+    if invocation.json:
+        invocation.emit(reports[0].data if len(reports) == 1 else
                  {"steps": [{"action": report.name, "result": report.data} for report in reports]})
 
 
@@ -225,7 +226,7 @@ def _llm(ctx: click.Context, flag: bool) -> bool:
     return flag or bool(ctx.parent is not None and ctx.parent.params.get("use_llm"))
 
 
-def _llm_reranker(settings: Settings, opened: Review) -> Any:
+def _llm_reranker(settings: Settings, opened: Review) -> Reranker:
     from paperdiary.diary.rerank import LLMReranker
     from paperdiary.errors import UsageError
     from paperdiary.llm.client import LLMClient
