@@ -164,7 +164,7 @@ def test_old_flags_combined_run_in_their_old_order_as_one_json_document(diary: P
 
 def test_old_flags_keep_their_checks(diary: Path) -> None:
     make_diary(diary)
-    for args, needle in ((("--accept", "--reject", "abcd"), "cannot be combined"),
+    for args, needle in ((("--accept", "--reject", "abcd"), "cannot be combined. Run them one after the other"),
                          (("--accept",), "--accept needs lesson IDs"),
                          (("abcd",), "what to do with abcd?"),
                          (("--source", "x.md"), "--source goes with --add")):

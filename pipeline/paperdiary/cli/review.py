@@ -169,7 +169,7 @@ def old_flags(ctx: click.Context, ids: tuple[str, ...], list_: bool, accept_: bo
 
     invocation: Invocation = ctx.obj
     if accept_ and reject_:
-        raise UsageError("--accept and --reject cannot be combined.", hint="Invocation them one after the other.")
+        raise UsageError("--accept and --reject cannot be combined.", hint="Run them one after the other.")
     if (accept_ or reject_) and not ids:
         raise UsageError(f"--{'accept' if accept_ else 'reject'} needs lesson IDs.",
                          hint="See them with: paperdiary review list")
