@@ -175,7 +175,7 @@ def test_scripted_review_lists_chooses_accepts_rejects_diffs_and_applies(diary: 
 
 def test_unknown_id_exits_2_naming_it(diary: Path) -> None:
     make_diary(diary)
-    result = run_cli("review", "--accept", "deadbeef", cwd=diary)
+    result = run_cli("review", "accept", "deadbeef", cwd=diary)
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
         "error: no queued lesson has ID 'deadbeef'. See the IDs with: paperdiary review --list"]
@@ -266,7 +266,7 @@ def test_apply_refuses_a_lost_anchor_and_keeps_unrelated_edits(diary: Path) -> N
     renamed = edited.replace("### Robotics", "### Robots")
     (diary / "README.md").write_text(renamed, encoding="utf-8")
     queue_before = settings.queue_path.read_bytes()
-    result = run_cli("review", "--apply", cwd=diary)
+    result = run_cli("review", "apply", cwd=diary)
     assert result.returncode == 1
     [line] = result.stderr.strip().splitlines()
     assert f"cannot apply lesson {known[TACTILE]}" in line and "'Robotics' is no longer in README.md" in line

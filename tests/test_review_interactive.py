@@ -67,7 +67,7 @@ def test_accept_edit_reject_and_quit_keep_every_decision(diary: Path, tmp_path: 
     assert PROTEIN not in settings.queue_path.read_text(encoding="utf-8")
     child.send("n")  # "Apply now? [y/N]": not yet
     child.expect(pexpect.EOF)
-    assert "paperdiary review --apply" in child.before
+    assert "paperdiary review apply" in child.before
     child.wait()
     assert child.exitstatus == 0
 

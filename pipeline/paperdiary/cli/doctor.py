@@ -3,40 +3,66 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING
 
-from rich.console import Console
-from rich.markup import escape
+import click
 
-from paperdiary.errors import PaperDiaryError
-from paperdiary.models import PaperRef
-from paperdiary.diary.readme import readme_themes
-from paperdiary.settings import Settings
-from paperdiary.state.store import Store
+from paperdiary.cli.context import Command, Invocation, stdout_console
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from paperdiary.settings import Settings
 
 _PROBE_ID = "1706.03762"  # any long-lived paper will do
 
 
-class _Report:
-    def __init__(self, console: Console):
-        self.console = console
-        self.ok = True
+@click.command(cls=Command)
+@click.option("--model", help="Check this model instead of the configured one.")
+@click.pass_obj
+def doctor(invocation: Invocation, model: str | None) -> None:
+    """Check the diary, the arXiv API, the LLM endpoint and model, and the cache."""
+    settings = invocation.settings(need_diary=False, model=model)
+    if invocation.json:
+        checks = run_checks(settings)
+    else:
+        console = stdout_console()
+        checks = run_checks(settings, on_check=lambda check: print_check(console, check))  # as they finish
+    ok = all(check.ok is not False for check in checks)
+    if invocation.json:
+        invocation.emit({"ok": ok, "checks": [dataclasses.asdict(check) for check in checks]})
+    if not ok:
+        raise click.exceptions.Exit(1)
 
-    def line(self, good: bool | None, what: str, detail: str) -> None:
-        """good: True ✓, False ✗ (and the run fails), None — (not applicable)."""
-        mark = {True: "[green]✓[/]", False: "[red]✗[/]", None: "[dim]–[/]"}[good]
-        self.ok &= good is not False
-        self.console.print(f"{mark} {what}: {escape(detail)}")
 
-    def check(self, what: str, probe: Callable[[], str]) -> bool:
+@dataclass(frozen=True)
+class Check:
+    name: str  # "diary", "arXiv API", "LLM endpoint", "model", "structured output", "cache"
+    ok: bool | None  # None: not applicable (no LLM configured)
+    detail: str  # what was found, or what to do
+
+
+class _Checks:
+    def __init__(self, on_check: Callable[[Check], None]):
+        self.done: list[Check] = []
+        self.on_check = on_check
+
+    def line(self, ok: bool | None, name: str, detail: str) -> None:
+        check = Check(name, ok, detail)
+        self.done.append(check)
+        self.on_check(check)
+
+    def probe(self, name: str, probe: Callable[[], str]) -> bool:
         try:
-            self.line(True, what, probe())
+            self.line(True, name, probe())
             return True
-        except PaperDiaryError as exc:
-            self.line(False, what, str(exc))
         except Exception as exc:  # doctor reports, it never crashes
-            self.line(False, what, f"{type(exc).__name__}: {exc}")
+            from paperdiary.errors import PaperDiaryError
+
+            self.line(False, name, str(exc) if isinstance(exc, PaperDiaryError) else f"{type(exc).__name__}: {exc}")
         return False
 
 
@@ -44,19 +70,24 @@ def _dir_size(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) if path.exists() else 0
 
 
-def run_checks(settings: Settings, console: Console) -> bool:
-    report = _Report(console)
+def run_checks(settings: Settings, on_check: Callable[[Check], None] = lambda check: None) -> list[Check]:
+    """Every check, in order; ``on_check`` hears of each one as it finishes (the network ones take time)."""
+    from paperdiary.diary.readme import readme_themes
+    from paperdiary.models import PaperRef
+    from paperdiary.state.store import Store
+
+    checks = _Checks(on_check)
 
     readme = settings.diary / "README.md"
     if readme.is_file():
         themes = readme_themes(readme, settings.lessons_heading)
         if themes:
-            report.line(True, "diary", f"{settings.diary} (README with {len(themes)} themes)")
+            checks.line(True, "diary", f"{settings.diary} (README with {len(themes)} themes)")
         else:
-            report.line(False, "diary", f"{readme} has no lessons section with ### themes: add one, "
+            checks.line(False, "diary", f"{readme} has no lessons section with ### themes: add one, "
                                         "or set lessons_heading in paperdiary.toml")
     else:
-        report.line(False, "diary", f"no README.md in {settings.diary}: run `paperdiary init` or pass --diary")
+        checks.line(False, "diary", f"no README.md in {settings.diary}: run `paperdiary init` or pass --diary")
 
     def arxiv_probe() -> str:
         from paperdiary.stages.fetch import ArxivFetcher
@@ -66,10 +97,10 @@ def run_checks(settings: Settings, console: Console) -> bool:
             found = fetcher.fetch_metadata([PaperRef(raw=_PROBE_ID, arxiv_id=_PROBE_ID)])
         return f"{settings.arxiv_api.replace('?{}', '')} answered ({len(found)} result)"
 
-    report.check("arXiv API", arxiv_probe)
+    checks.probe("arXiv API", arxiv_probe)
 
     if not settings.llm_configured:
-        report.line(None, "LLM", "none configured: drafts are extractive (set PAPERDIARY_MODEL and "
+        checks.line(None, "LLM", "none configured: drafts are extractive (set PAPERDIARY_MODEL and "
                                  "OPENAI_BASE_URL to use a model)")
     else:
         from paperdiary.llm.client import LLMClient
@@ -82,16 +113,23 @@ def run_checks(settings: Settings, console: Console) -> bool:
                 models.extend(client.list_models())
                 return f"{client.endpoint} answered, {len(models)} models"
 
-            if report.check("LLM endpoint", endpoint_probe):
+            if checks.probe("LLM endpoint", endpoint_probe):
                 if settings.model in models:
-                    report.line(True, "model", f"{settings.model} is listed")
+                    checks.line(True, "model", f"{settings.model} is listed")
                 else:
-                    report.line(False, "model", f"{settings.model} is not among the endpoint's models "
+                    checks.line(False, "model", f"{settings.model} is not among the endpoint's models "
                                                 f"({', '.join(models[:8]) or 'none'}): fix PAPERDIARY_MODEL")
-                report.check("structured output", lambda: f"{client.probe_mode()} works for {settings.model}")
+                checks.probe("structured output", lambda: f"{client.probe_mode()} works for {settings.model}")
 
     with Store(settings.db_path) as store:
         cached = store.db.execute("SELECT COUNT(*) FROM llm_cache").fetchone()[0]
     size = _dir_size(settings.state_path) / 1e6
-    report.line(True, "cache", f"{settings.state_path} {size:.1f} MB, {cached} cached LLM answers")
-    return report.ok
+    checks.line(True, "cache", f"{settings.state_path} {size:.1f} MB, {cached} cached LLM answers")
+    return checks.done
+
+
+def print_check(console: Console, check: Check) -> None:
+    from rich.markup import escape
+
+    mark = {True: "[green]✓[/]", False: "[red]✗[/]", None: "[dim]–[/]"}[check.ok]
+    console.print(f"{mark} {check.name}: {escape(check.detail)}")

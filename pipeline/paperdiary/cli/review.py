@@ -1,151 +1,332 @@
-"""`paperdiary review` in the terminal: the scripted options and the interactive walk through the queue.
+"""`paperdiary review`: the interactive walk through the queue, and a subcommand per decision for scripts.
 
-The decisions themselves are :mod:`paperdiary.diary.review`'s; this module asks, shows
-and reports. Every key that decides something is saved before the next item is
-shown, so quitting (or a kill) keeps all of them and the next run resumes with
-the undecided lessons.
+    paperdiary review                     walk the undecided lessons, one key per decision
+    paperdiary review list                each lesson with its ID, status and proposal
+    paperdiary review accept ID...        (reject ID..., theme ID NAME, kind ID KIND, add TEXT)
+    paperdiary review diff | apply        what applying changes in README.md; apply it
+
+The decisions are :mod:`paperdiary.diary.review`'s; this module parses, calls and
+reports, as text (:mod:`paperdiary.cli.review_ui`) or one JSON document. The old
+mode flags (``review --accept ID``...) still work for one release, with a note.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import select
-import sys
+import shlex
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-from rich.panel import Panel
-from rich.text import Text
+import click
 
-from paperdiary.errors import PaperDiaryError, UsageError
-from paperdiary.diary.merge import Reranker
-from paperdiary.diary.review import (
-    README_NAME,
-    ApplyResult,
-    PlannedItem,
-    Review,
-    ReviewConflictError,
-    Snapshot,
-    describe,
-    short,
-)
-from paperdiary.settings import Settings
+from paperdiary.cli.context import DefaultCommandGroup, Invocation, deprecated, stdout_console
 
-KEYS_HELP = "[a]ccept  [e]dit  [t]heme  [k]ind  [r]eject  [s]kip  [u]ndo  [q]uit"
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from paperdiary.diary.merge import Reranker
+    from paperdiary.diary.review import PlannedItem, Review
+    from paperdiary.settings import Settings
+
+_LEGACY = "old-flags"  # the hidden command that takes the old mode flags
+
+_llm_option = click.option(
+    "--llm", "use_llm", is_flag=True,
+    help="Let the configured LLM rerank each proposal's theme and polish its wording (cached).")
 
 
 @dataclass(frozen=True)
-class ReviewRequest:
-    """What the command line asked for; nothing but an optional --diary means the interactive review."""
+class Report:
+    """What one review action has to say: a JSON value under --json, else lines for the terminal."""
 
-    ids: tuple[str, ...] = ()
-    accept: bool = False
-    reject: bool = False
-    themes: tuple[tuple[str, str], ...] = ()  # (ID, NAME)
-    kinds: tuple[tuple[str, str], ...] = ()  # (ID, KIND)
-    list: bool = False
-    json: bool = False
-    diff: bool = False
-    apply: bool = False
-    add: str | None = None
-    source: str | None = None
-    llm: bool = False  # ask the configured LLM to rerank and polish each proposal
-
-    @property
-    def interactive(self) -> bool:
-        return not (self.ids or self.accept or self.reject or self.themes or self.kinds or self.list or self.json
-                    or self.diff or self.apply or self.add is not None)
-
-    def check(self) -> None:
-        if self.accept and self.reject:
-            raise UsageError("--accept and --reject cannot be combined.", hint="Run them one after the other.")
-        if (self.accept or self.reject) and not self.ids:
-            raise UsageError(f"--{'accept' if self.accept else 'reject'} needs lesson IDs.",
-                             hint="See them with: paperdiary review --list")
-        if self.ids and not (self.accept or self.reject):
-            raise UsageError(f"what to do with {' '.join(self.ids)}?", hint="Add --accept or --reject.")
-        if self.source is not None and self.add is None:
-            raise UsageError("--source goes with --add.", hint='paperdiary review --add "lesson" --source ENTRY')
+    name: str
+    data: Any
+    show: Callable[[Console], None]
 
 
-def _llm_reranker(settings: Settings, review: Review) -> Reranker:
-    from paperdiary.llm.client import LLMClient
+Action = Callable[["Review", "Settings"], Report]
+
+
+@click.group(cls=DefaultCommandGroup, default=_LEGACY, when_empty=False, invoke_without_command=True)
+@_llm_option
+@click.pass_context
+def review(ctx: click.Context, use_llm: bool) -> None:
+    """Review the queued lessons and merge them into the README's themes.
+
+    Without a command, walks the undecided lessons one key at a time:
+    accept, edit, theme, kind, reject, skip, undo, quit.
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    invocation: Invocation = ctx.obj
+    if invocation.json:  # the old `review --json`: a walk has no JSON form
+        deprecated("review --json", "review list --json")
+        _carry_out(invocation, use_llm, [_list])
+        return
+    from paperdiary.cli.review_ui import KeyReader, ReviewSession
+    from paperdiary.diary.review import Review
+
+    settings = invocation.settings()
+    console = stdout_console()
+    with Review.open(settings) as opened:
+        if use_llm:
+            opened.reranker = _llm_reranker(settings, opened)
+        ReviewSession(opened, console, KeyReader(console)).run()
+
+
+@review.command("list")
+@_llm_option
+@click.pass_context
+def list_(ctx: click.Context, use_llm: bool) -> None:
+    """List the queued lessons with their IDs, status and proposals (kind, theme, ...)."""
+    _carry_out(ctx.obj, _llm(ctx, use_llm), [_list])
+
+
+@review.command()
+@click.argument("ids", nargs=-1, required=True, metavar="ID...")
+@_llm_option
+@click.pass_context
+def accept(ctx: click.Context, ids: tuple[str, ...], use_llm: bool) -> None:
+    """Accept the lessons ID... where proposed (ticks their boxes; `review apply` writes them).
+
+    An ID may be shortened to a unique prefix of at least 4 characters.
+    """
+    _carry_out(ctx.obj, _llm(ctx, use_llm), [_accept(ids)])
+
+
+@review.command()
+@click.argument("ids", nargs=-1, required=True, metavar="ID...")
+@click.pass_obj
+def reject(invocation: Invocation, ids: tuple[str, ...]) -> None:
+    """Reject the lessons ID... (they leave the queue)."""
+    _carry_out(invocation, False, [_reject(ids)])
+
+
+@review.command()
+@click.argument("lesson_id", metavar="ID")
+@click.argument("name")
+@_llm_option
+@click.pass_context
+def theme(ctx: click.Context, lesson_id: str, name: str, use_llm: bool) -> None:
+    """Place lesson ID under theme NAME (a new theme if the README has none of that name)."""
+    _carry_out(ctx.obj, _llm(ctx, use_llm), [_choose(lesson_id, theme=name)])
+
+
+@review.command()
+@click.argument("lesson_id", metavar="ID")
+@click.argument("kind", metavar="add|extend|new_theme")
+@_llm_option
+@click.pass_context
+def kind(ctx: click.Context, lesson_id: str, kind: str, use_llm: bool) -> None:
+    """Place lesson ID as KIND: add (to a theme), extend (cite beside a similar lesson) or new_theme."""
+    _carry_out(ctx.obj, _llm(ctx, use_llm), [_choose(lesson_id, kind=kind)])
+
+
+@review.command()
+@click.argument("text")
+@click.option("--source", metavar="ENTRY", help="Its entry: a path, or a drafted paper's arXiv ID.")
+@_llm_option
+@click.pass_context
+def add(ctx: click.Context, text: str, source: str | None, use_llm: bool) -> None:
+    """Queue a lesson of your own, TEXT, placed like the others."""
+    _carry_out(ctx.obj, _llm(ctx, use_llm), [_add(text, source)])
+
+
+@review.command()
+@_llm_option
+@click.pass_context
+def diff(ctx: click.Context, use_llm: bool) -> None:
+    """Show the README diff of the accepted lessons not yet applied (writes nothing)."""
+    _carry_out(ctx.obj, _llm(ctx, use_llm), [_diff])
+
+
+@review.command()
+@_llm_option
+@click.pass_context
+def apply(ctx: click.Context, use_llm: bool) -> None:
+    """Write the accepted lessons into README.md; they leave the queue."""
+    _carry_out(ctx.obj, _llm(ctx, use_llm), [_apply])
+
+
+@review.command(_LEGACY, hidden=True)
+@click.argument("ids", nargs=-1, metavar="[ID]...")
+@click.option("--list", "list_", is_flag=True)
+@click.option("--accept", "accept_", is_flag=True)
+@click.option("--reject", "reject_", is_flag=True)
+@click.option("--theme", "themes", nargs=2, multiple=True, metavar="ID NAME")
+@click.option("--kind", "kinds", nargs=2, multiple=True, metavar="ID KIND")
+@click.option("--diff", "diff_", is_flag=True)
+@click.option("--apply", "apply_", is_flag=True)
+@click.option("--add", "add_text", metavar="TEXT")
+@click.option("--source", metavar="ENTRY")
+@_llm_option
+@click.pass_context
+def old_flags(ctx: click.Context, ids: tuple[str, ...], list_: bool, accept_: bool, reject_: bool,
+              themes: tuple[tuple[str, str], ...], kinds: tuple[tuple[str, str], ...], diff_: bool, apply_: bool,
+              add_text: str | None, source: str | None, use_llm: bool) -> None:
+    """The mode flags of earlier releases, carried out as the subcommands in their old order."""
+    from paperdiary.errors import UsageError
+
+    invocation: Invocation = ctx.obj
+    if accept_ and reject_:
+        raise UsageError("--accept and --reject cannot be combined.", hint="Run them one after the other.")
+    if (accept_ or reject_) and not ids:
+        raise UsageError(f"--{'accept' if accept_ else 'reject'} needs lesson IDs.",
+                         hint="See them with: paperdiary review list")
+    if ids and not (accept_ or reject_):
+        raise UsageError(f"what to do with {' '.join(ids)}?", hint="Use: paperdiary review accept (or reject) ID...")
+    if source is not None and add_text is None:
+        raise UsageError("--source goes with --add.", hint='paperdiary review add "lesson" --source ENTRY')
+
+    steps: list[tuple[str, str, Action]] = []  # (old flag, new form, action), in the old fixed order
+    if add_text is not None:
+        steps.append(("--add", _words("review add", add_text, *(("--source", source) if source else ())),
+                      _add(add_text, source)))
+    steps += [("--theme", _words("review theme", ref, name), _choose(ref, theme=name)) for ref, name in themes]
+    steps += [("--kind", _words("review kind", ref, value), _choose(ref, kind=value)) for ref, value in kinds]
+    if accept_:
+        steps.append(("--accept", _words("review accept", *ids), _accept(ids)))
+    if reject_:
+        steps.append(("--reject", _words("review reject", *ids), _reject(ids)))
+    if list_ or invocation.json or not (steps or diff_ or apply_):  # the old --json listed, whatever else it came with
+        steps.append(("--list", "review list" + (" --json" if invocation.json else ""), _list))
+    if diff_:
+        steps.append(("--diff", "review diff", _diff))
+    if apply_:
+        steps.append(("--apply", "review apply", _apply))
+    deprecated("review " + " ".join(dict.fromkeys(flag for flag, _, _ in steps)), *(new for _, new, _ in steps))
+    _carry_out(invocation, _llm(ctx, use_llm), [action for _, _, action in steps])
+
+
+# --------------------------------------------------------------------------- carrying out
+
+
+def _carry_out(invocation: Invocation, use_llm: bool, actions: list[Action]) -> None:
+    """Open the review, carry out each action in turn and report it; one JSON document under --json."""
+    from paperdiary.diary.review import Review
+
+    settings = invocation.settings()
+    console = None if invocation.json else stdout_console()
+    reports: list[Report] = []
+    with Review.open(settings) as opened:
+        if use_llm:
+            opened.reranker = _llm_reranker(settings, opened)
+        for action in actions:
+            report = action(opened, settings)
+            if console is not None:
+                report.show(console)
+            reports.append(report)
+    if invocation.json:
+        invocation.emit(reports[0].data if len(reports) == 1 else
+                 {"steps": [{"action": report.name, "result": report.data} for report in reports]})
+
+
+def _llm(ctx: click.Context, flag: bool) -> bool:
+    """--llm given to the subcommand, or to `review` before it."""
+    return flag or bool(ctx.parent is not None and ctx.parent.params.get("use_llm"))
+
+
+def _llm_reranker(settings: Settings, opened: Review) -> Reranker:
     from paperdiary.diary.rerank import LLMReranker
+    from paperdiary.errors import UsageError
+    from paperdiary.llm.client import LLMClient
 
     if not settings.llm_configured:
         raise UsageError("--llm needs a model.", hint="Set PAPERDIARY_MODEL (and OPENAI_BASE_URL), or drop --llm.")
-    return LLMReranker(settings, LLMClient(settings, review.store))
+    return LLMReranker(settings, LLMClient(settings, opened.store))
 
 
-def run_review(settings: Settings, request: ReviewRequest, console: Console) -> None:
-    """Carry out a review request: the options in a fixed order (add, choose, decide, list, diff, apply)."""
-    request.check()
-    with Review.open(settings) as review:
-        if request.llm:
-            review.reranker = _llm_reranker(settings, review)
-        if request.interactive:
-            ReviewSession(review, console, KeyReader(console)).run()
-            return
-        if request.add is not None:
-            item_id, new = review.add(request.add, request.source)
-            console.print(f"{'Queued' if new else 'Already queued:'} {item_id} in {settings.queue_file}")
-        for ref, name in request.themes:
-            _report_choice(review, console, review.choose(ref, theme=name))
-        for ref, kind in request.kinds:
-            _report_choice(review, console, review.choose(ref, kind=kind))
-        if request.accept:
-            snapshots = review.accept(request.ids)
-            plan = review.plan()
-            for snapshot in snapshots:
-                planned = plan.get(snapshot.id)
-                if planned is not None and planned.proposal is not None:
-                    console.print(Text(f"Accepted {snapshot.id}: {describe(planned.proposal)}"))
-            waiting = len(plan.accepted)
-            console.print(f"{waiting} accepted lesson{'s' if waiting != 1 else ''} waiting: "
-                          "paperdiary review --diff shows them, --apply writes them.")
-        if request.reject:
-            for snapshot in review.reject(request.ids):
-                console.print(f"Rejected {snapshot.id}: removed from {settings.queue_file}")
-        if request.list or request.json:
-            plan = review.plan()
-            if request.json:
-                print(json.dumps([item_json(p) for p in plan.items], ensure_ascii=False, indent=2))
-            else:
-                print_list(console, plan.items, settings.queue_file)
-        if request.diff:
-            plan = review.plan()
-            _refuse_conflicts(plan.accepted)
-            if not plan.accepted:
-                console.print("Nothing accepted to apply.", style="dim")
-            else:
-                print(plan.diff(), end="")  # plain, for piping into a pager or `git apply`
-        if request.apply:
-            print_applied(console, review.apply(), settings.queue_file)
+def _words(*parts: str) -> str:
+    """A command as one would type it: the first part as is, the rest quoted where the shell needs it."""
+    return " ".join([parts[0], *(shlex.quote(part) for part in parts[1:])])
 
 
-def _refuse_conflicts(accepted: list[PlannedItem]) -> None:
-    for planned in accepted:
+# --------------------------------------------------------------------------- the actions
+
+
+def _list(opened: Review, settings: Settings) -> Report:
+    from paperdiary.cli import review_ui
+
+    items = opened.plan().items
+    return Report("list", [item_json(planned) for planned in items],
+                  lambda console: review_ui.print_list(console, items, settings.queue_file))
+
+
+def _accept(ids: tuple[str, ...]) -> Action:
+    def action(opened: Review, settings: Settings) -> Report:
+        from paperdiary.cli import review_ui
+
+        snapshots = opened.accept(ids)
+        plan = opened.plan()
+        accepted = [planned for s in snapshots if (planned := plan.get(s.id)) is not None]
+        waiting = len(plan.accepted)
+        return Report("accept", {"accepted": [item_json(planned) for planned in accepted], "waiting": waiting},
+                      lambda console: review_ui.print_accepted(console, accepted, waiting))
+    return action
+
+
+def _reject(ids: tuple[str, ...]) -> Action:
+    def action(opened: Review, settings: Settings) -> Report:
+        from paperdiary.cli import review_ui
+
+        rejected = [snapshot.id for snapshot in opened.reject(ids)]
+        return Report("reject", {"rejected": rejected},
+                      lambda console: review_ui.print_rejected(console, rejected, settings.queue_file))
+    return action
+
+
+def _choose(ref: str, *, theme: str | None = None, kind: str | None = None) -> Action:
+    def action(opened: Review, settings: Settings) -> Report:
+        from paperdiary.cli import review_ui
+
+        snapshot = opened.choose(ref, theme=theme, kind=kind)
+        planned = opened.plan().get(snapshot.id)
+        return Report("theme" if theme is not None else "kind",
+                      item_json(planned) if planned is not None else {"id": snapshot.id},
+                      lambda console: review_ui.print_choice(console, snapshot.id, planned))
+    return action
+
+
+def _add(text: str, source: str | None) -> Action:
+    def action(opened: Review, settings: Settings) -> Report:
+        from paperdiary.cli import review_ui
+
+        item_id, new = opened.add(text, source)
+        return Report("add", {"id": item_id, "queued": new, "queue_file": settings.queue_file},
+                      lambda console: review_ui.print_added(console, item_id, new, settings.queue_file))
+    return action
+
+
+def _diff(opened: Review, settings: Settings) -> Report:
+    from paperdiary.cli import review_ui
+    from paperdiary.diary.review import ReviewConflictError, short
+
+    plan = opened.plan()
+    for planned in plan.accepted:
         if planned.conflict:
             raise ReviewConflictError(f"lesson {planned.item.id} ({short(planned.item.text, 40)}): "
                                       f"{planned.conflict}.",
-                                      hint=f"Place it again: paperdiary review --theme {planned.item.id} NAME, "
+                                      hint=f"Place it again: paperdiary review theme {planned.item.id} NAME, "
                                            "or reject it.")
+    text = plan.diff() if plan.accepted else ""
+    return Report("diff", {"accepted": [planned.item.id for planned in plan.accepted], "diff": text},
+                  lambda console: review_ui.print_diff(console, text))
 
 
-def _report_choice(review: Review, console: Console, snapshot: Snapshot) -> None:
-    planned = review.plan().get(snapshot.id)
-    if planned is not None and planned.proposal is not None:
-        console.print(Text(f"{snapshot.id}: {describe(planned.proposal)}"))
+def _apply(opened: Review, settings: Settings) -> Report:
+    from paperdiary.cli import review_ui
+    from paperdiary.diary.review import describe
 
-
-# --------------------------------------------------------------------------- output
+    result = opened.apply()
+    applied = [{"id": planned.item.id, "lesson": planned.item.text, "already_in_readme": planned.already,
+                "where": None if planned.proposal is None else describe(planned.proposal)}
+               for planned in result.applied]
+    return Report("apply", {"applied": applied, "readme_changed": result.readme_changed, "pending": result.pending},
+                  lambda console: review_ui.print_applied(console, result, settings.queue_file))
 
 
 def item_json(planned: PlannedItem) -> dict[str, Any]:
-    """One item for ``review --list --json``."""
+    """One queued lesson as `review list --json` shows it."""
     item, proposal = planned.item, planned.proposal
     return {
         "id": item.id,
@@ -169,292 +350,3 @@ def item_json(planned: PlannedItem) -> dict[str, Any]:
         "already_in_readme": planned.already,
         "conflict": planned.conflict,
     }
-
-
-def print_list(console: Console, items: tuple[PlannedItem, ...], queue_file: str) -> None:
-    accepted = sum(p.item.status == "accepted" for p in items)
-    console.print(f"{queue_file}: {len(items) - accepted} undecided, {accepted} accepted (not yet applied)")
-    for planned in items:
-        item = planned.item
-        line = Text(f"[{'x' if item.status == 'accepted' else ' '}] ", style="green" if item.status == "accepted" else "")
-        line.append(item.id, style="bold")
-        line.append(f"  {item.text}")
-        console.print(line)
-        detail = Text("             ")
-        if planned.proposal is not None:
-            detail.append(f"→ {describe(planned.proposal)}", style="cyan")
-            detail.append(f" · {planned.proposal.confidence:.2f}", style="dim")
-        if item.queued.source:
-            detail.append(f" · {item.queued.source}", style="dim")
-        console.print(detail)
-        if planned.conflict:
-            console.print(Text(f"             ⚠ cannot be placed: {planned.conflict}", style="red"))
-
-
-def print_applied(console: Console, result: ApplyResult, queue_file: str) -> None:
-    if not result.applied:
-        console.print("Nothing accepted to apply.")
-        return
-    for planned in result.applied:
-        assert planned.proposal is not None  # apply refuses items that cannot be placed
-        note = "already there" if planned.already else describe(planned.proposal)
-        console.print(Text(f"  {planned.item.id}  {short(planned.item.text)}  → {note}"))
-    n = len(result.applied)
-    where = f"written into {README_NAME}" if result.readme_changed else f"already in {README_NAME}"
-    console.print(f"Applied {n} lesson{'s' if n != 1 else ''} ({where}); {result.pending} still in {queue_file}.")
-
-
-def diff_text(diff: str) -> Text:
-    """A unified diff, coloured."""
-    out = Text()
-    for line in diff.splitlines():
-        style = ("bold" if line.startswith(("+++", "---")) else "green" if line.startswith("+")
-                 else "red" if line.startswith("-") else "cyan" if line.startswith("@@") else "")
-        out.append(line + "\n", style=style)
-    return out
-
-
-# --------------------------------------------------------------------------- interactive
-
-
-class KeyReader:
-    """Single key presses from a terminal (no Enter needed); whole lines when stdin is not a terminal."""
-
-    def __init__(self, console: Console, stream: IO[str] | None = None):
-        self.console = console
-        self.stream = stream or sys.stdin
-        self.raw = self.stream.isatty()
-
-    def key(self, prompt: str) -> str:
-        """One lower-case key; "q" at end of input."""
-        self.console.print(Text(prompt), end="")
-        if self.raw:
-            key = self._read_key()
-        else:
-            line = self.stream.readline()
-            key = line.strip()[:1] if line else "q"
-        self.console.print(Text(key))
-        return key.lower()
-
-    def line(self, prompt: str) -> str:
-        """A line of text ("" at end of input)."""
-        self.console.print(Text(prompt), end="")
-        if not self.raw:
-            return self.stream.readline().strip()
-        # The terminal is in its usual line mode between key presses: read its line directly,
-        # bypassing sys.stdin's buffer so that no key typed ahead is lost between the two.
-        data = b""
-        while not data.endswith(b"\n"):
-            chunk = os.read(self.stream.fileno(), 4096)
-            if not chunk:
-                break
-            data += chunk
-        return data.decode("utf-8", "replace").strip()
-
-    def _read_key(self) -> str:
-        import termios
-        import tty
-
-        fd = self.stream.fileno()
-        saved = termios.tcgetattr(fd)
-        try:
-            tty.setcbreak(fd)  # keys arrive one by one; Ctrl-C still interrupts
-            data = os.read(fd, 1)
-            while select.select([fd], [], [], 0.02)[0]:  # the rest of an escape sequence (arrow keys)
-                data += os.read(fd, 32)
-        finally:
-            termios.tcsetattr(fd, termios.TCSADRAIN, saved)
-        if data in (b"", b"\x04"):  # end of input, Ctrl-D
-            return "q"
-        return data.decode("utf-8", "replace") if len(data) == 1 else ""
-
-
-def edit_in_editor(text: str) -> str | None:
-    """The lesson after the user edited it in $VISUAL/$EDITOR: one paragraph, or None when left unchanged."""
-    import click
-
-    edited = click.edit(text + "\n", extension=".md", require_save=True)
-    if edited is None:
-        return None
-    paragraph: list[str] = []
-    for line in edited.splitlines():
-        if not line.strip():
-            if paragraph:
-                break
-            continue
-        paragraph.append(line.strip())
-    result = " ".join(paragraph)
-    return result if result and result != " ".join(text.split()) else None
-
-
-@dataclass
-class _Step:
-    """One entry of the undo history: the item and what it was before (None for a skip)."""
-
-    item_id: str
-    snapshot: Snapshot | None
-    action: str  # "accepted", "rejected", "skipped", "edited", "theme", "kind"
-
-
-class ReviewSession:
-    """The interactive review: each undecided lesson with its proposal and README diff, one key per decision."""
-
-    def __init__(self, review: Review, console: Console, keys: KeyReader,
-                 editor: Callable[[str], str | None] = edit_in_editor):
-        self.review = review
-        self.console = console
-        self.keys = keys
-        self.editor = editor
-        self.history: list[_Step] = []
-        self.queue_file = review.settings.queue_file
-
-    def run(self) -> None:
-        order = [item.id for item in self.review.state().items if item.status == "pending"]
-        if not order:
-            self.console.print(f"Nothing to review: {self.queue_file} has no undecided lessons.")
-            self._finish(order)
-            return
-        position = 0
-        while position < len(order):
-            plan = self.review.plan()
-            planned = plan.get(order[position])
-            if planned is None or planned.item.status != "pending":
-                position += 1  # decided elsewhere meanwhile (ticked on a phone) or gone from the queue
-                continue
-            self.show(planned, position + 1, len(order))
-            key = self.keys.key(KEYS_HELP + " › ")
-            try:
-                if key == "q":
-                    break
-                if key == "u":
-                    position = self.undo(order, position)
-                    continue
-                position += self.decide(key, planned)
-            except PaperDiaryError as exc:
-                self.console.print(Text(f"✗ {exc}", style="red"))
-        self._finish(order)
-
-    def decide(self, key: str, planned: PlannedItem) -> int:
-        """Carry out one key on an item; returns how far to move on (0: show it again)."""
-        item_id = planned.item.id
-        if key == "a":
-            [snapshot] = self.review.accept([item_id])
-            self.history.append(_Step(item_id, snapshot, "accepted"))
-            return 1
-        if key == "r":
-            [snapshot] = self.review.reject([item_id])
-            self.history.append(_Step(item_id, snapshot, "rejected"))
-            return 1
-        if key == "s":
-            self.history.append(_Step(item_id, None, "skipped"))
-            return 1
-        if key == "e":
-            edited = self.editor(planned.item.text)
-            if edited is None:
-                self.console.print("Unchanged.", style="dim")
-                return 0
-            self.history.append(_Step(item_id, self.review.choose(item_id, lesson=edited), "edited"))
-            return 0
-        if key == "t":
-            name = self.pick_theme(planned)
-            if name:
-                self.history.append(_Step(item_id, self.review.choose(item_id, theme=name), "theme"))
-            return 0
-        if key == "k":
-            choice = self.pick_kind(planned)
-            if choice is not None:
-                kind, name = choice
-                self.history.append(_Step(item_id, self.review.choose(item_id, kind=kind, theme=name), "kind"))
-            return 0
-        if key:
-            self.console.print(f"Unknown key {key!r}: {KEYS_HELP}", style="yellow")
-        return 0
-
-    def undo(self, order: list[str], position: int) -> int:
-        """Take back the last step of this session; returns the position of its item, shown again."""
-        if not self.history:
-            self.console.print("Nothing to undo in this session.", style="yellow")
-            return position
-        step = self.history.pop()
-        if step.snapshot is not None:
-            self.review.restore(step.snapshot)
-        self.console.print(Text(f"Undone: {step.action} {step.item_id}", style="yellow"))
-        return order.index(step.item_id)
-
-    def pick_theme(self, planned: PlannedItem) -> str | None:
-        themes = [theme.name for theme in planned.before.all_themes()]
-        listing = Text()
-        for number, name in enumerate(themes, 1):
-            listing.append(f"  {number:>2}. {name}\n")
-        self.console.print(listing, end="")
-        answer = self.keys.line("Theme number, or a new theme's name (Enter: keep): ")
-        if answer.isdigit() and 1 <= int(answer) <= len(themes):
-            return themes[int(answer) - 1]
-        return answer or None
-
-    def pick_kind(self, planned: PlannedItem) -> tuple[str, str | None] | None:
-        key = self.keys.key("[a]dd to a theme  [e]xtend a similar lesson  [n]ew theme  (other: cancel) › ")
-        if key == "a":
-            return "add", None
-        if key == "e":
-            return "extend", None
-        if key == "n":
-            proposal = planned.proposal
-            default = (proposal.new_theme_name if proposal and proposal.new_theme_name else None) or \
-                planned.item.queued.theme or ""
-            name = self.keys.line(f"New theme's name{f' (Enter: {default})' if default else ''}: ") or default
-            return ("new_theme", name or None)
-        return None
-
-    def show(self, planned: PlannedItem, number: int, total: int) -> None:
-        item, proposal = planned.item, planned.proposal
-        body = Text()
-        body.append(item.text + "\n", style="bold")
-        if item.text != item.queued.text:
-            body.append("(edited)\n", style="dim")
-        source = item.queued.source
-        if source:
-            title = self.review.merge_item(item).title
-            body.append("\nSource: ", style="dim")
-            body.append(f"{title} ({source})" if title else source)
-            if item.queued.arxiv_id:
-                body.append(f" · arXiv {item.queued.arxiv_id}", style="dim")
-            body.append("\n")
-        if item.queued.why:
-            body.append("Why: ", style="dim")
-            body.append(item.queued.why + "\n")
-        if item.queued.theme:
-            body.append("Suggested theme: ", style="dim")
-            body.append(item.queued.theme + "\n")
-        body.append("\nProposal: ", style="dim")
-        if proposal is not None:
-            body.append(describe(proposal), style="bold cyan")
-            body.append(f" · confidence {proposal.confidence:.2f}\n", style="dim")
-            body.append(proposal.reason, style="italic")
-        else:
-            body.append(f"cannot be placed: {planned.conflict}", style="red")
-        self.console.print()
-        self.console.print(Panel(body, title=f"Lesson {number}/{total} · {item.id}", title_align="left"))
-        diff = planned.diff()
-        if diff:
-            self.console.print(diff_text(diff), end="")
-        elif proposal is not None and proposal.kind == "duplicate":
-            self.console.print(f"No change to {README_NAME}: accepting drops it from the queue.", style="dim")
-
-    def _finish(self, order: list[str]) -> None:
-        done = {step.item_id: step.action for step in self.history if step.action in ("accepted", "rejected",
-                                                                                        "skipped")}
-        state = self.review.state()
-        counts = state.counts()
-        if order:
-            tally = ", ".join(f"{sum(a == action for a in done.values())} {action}"
-                              for action in ("accepted", "rejected", "skipped"))
-            self.console.print(f"\nThis session: {tally}; {counts['pending']} undecided in {self.queue_file}.")
-        if not counts["accepted"]:
-            return
-        waiting = counts["accepted"]
-        self.console.print(f"{waiting} accepted lesson{'s' if waiting != 1 else ''} waiting for {README_NAME}.")
-        if self.keys.key("Apply now? [y/N] ") == "y":
-            print_applied(self.console, self.review.apply(), self.queue_file)
-        else:
-            self.console.print("Apply later with: paperdiary review --apply (--diff shows the change first)")

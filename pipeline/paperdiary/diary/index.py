@@ -27,9 +27,6 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from rich.console import Console
-from rich.text import Text
-
 from paperdiary.stages.entry import iter_markdown, ordinal
 from paperdiary.errors import DiaryError
 from paperdiary.fsutil import atomic_write_text
@@ -280,10 +277,28 @@ def build_index(readme_text: str, entries: Sequence[DiaryEntry], heading: str = 
     return IndexResult(new, len(entries), len(all_months), added)
 
 
-def run_index(settings: Settings, heading: str, *, write: bool, console: Console) -> None:
-    """`paperdiary index`: print the section's diff, or write it."""
-    from paperdiary.diary.review import unified_diff
+@dataclass(frozen=True)
+class IndexPlan:
+    """What ``paperdiary index`` would do: the README as read, the rebuilt section, the undated files."""
 
+    readme: Path
+    old: str  # README.md as read
+    heading: str
+    result: IndexResult
+    undated: list[str]  # entry-like files left out for want of a date
+
+    @property
+    def up_to_date(self) -> bool:
+        return self.result.new == self.old
+
+    def diff(self) -> str:
+        from paperdiary.diary.review import unified_diff
+
+        return unified_diff(self.old, self.result.new)
+
+
+def plan_index(settings: Settings, heading: str = DEFAULT_HEADING) -> IndexPlan:
+    """The README's section rebuilt from the entries on disk; nothing is written."""
     path = settings.diary / README_NAME
     try:
         text = path.read_bytes().decode("utf-8")
@@ -296,19 +311,11 @@ def run_index(settings: Settings, heading: str, *, write: bool, console: Console
         with Store(settings.db_path) as store:
             stored = store.entries()
     entries, undated = find_entries(settings, stored)
-    result = build_index(text, entries, heading)
-    for relpath in undated:
-        console.print(Text(f"skipped {relpath}: no date (add a line 'Date read: 11th June 2025')", style="yellow"))
-    summary = (f"{result.entries} entr{'ies' if result.entries != 1 else 'y'} in {result.months} "
-               f"month{'s' if result.months != 1 else ''}, {result.added} not listed before")
-    if result.new == text:
-        console.print(f"{heading.lstrip('# ')} is up to date ({summary}).")
-        return
-    if not write:
-        print(unified_diff(text, result.new), end="")
-        console.print(Text(f"{summary}; paperdiary index --write writes it.", style="dim"))
-        return
-    if path.read_bytes().decode("utf-8") != text:
+    return IndexPlan(path, text, heading, build_index(text, entries, heading), undated)
+
+
+def write_index(plan: IndexPlan) -> None:
+    """Write the rebuilt section into README.md, unless README.md changed since it was read."""
+    if plan.readme.read_bytes().decode("utf-8") != plan.old:
         raise DiaryError(f"{README_NAME} changed while indexing; nothing was written.", hint="Run it again.")
-    atomic_write_text(path, result.new)
-    console.print(f"Wrote {heading.lstrip('# ')} in {README_NAME}: {summary}.")
+    atomic_write_text(plan.readme, plan.result.new)

@@ -1,0 +1,43 @@
+"""`paperdiary index`: the README's chronological Full Diary section, shown as a diff or written."""
+
+from __future__ import annotations
+
+import click
+
+from paperdiary.cli.context import Command, Invocation, stdout_console
+
+
+@click.command(cls=Command)
+@click.option("--write", is_flag=True, help="Write the section into README.md (default: show the diff).")
+@click.option("--heading", default="## Full Diary", show_default=True, help="The README section to keep.")
+@click.pass_obj
+def index(invocation: Invocation, write: bool, heading: str) -> None:
+    """Show (or --write) the README's chronological Full Diary section, one line per entry."""
+    from paperdiary.diary.index import plan_index, write_index
+
+    plan = plan_index(invocation.settings(), heading)
+    written = write and not plan.up_to_date
+    if written:
+        write_index(plan)
+    result = plan.result
+    if invocation.json:
+        invocation.emit({"heading": heading, "entries": result.entries, "months": result.months, "added": result.added,
+                  "undated": plan.undated, "up_to_date": plan.up_to_date, "written": written,
+                  "diff": "" if plan.up_to_date or written else plan.diff()})
+        return
+
+    from rich.text import Text
+
+    console = stdout_console()
+    for relpath in plan.undated:
+        console.print(Text(f"skipped {relpath}: no date (add a line 'Date read: 11th June 2025')", style="yellow"))
+    summary = (f"{result.entries} entr{'ies' if result.entries != 1 else 'y'} in {result.months} "
+               f"month{'s' if result.months != 1 else ''}, {result.added} not listed before")
+    section = heading.lstrip("# ")
+    if plan.up_to_date:
+        console.print(f"{section} is up to date ({summary}).")
+    elif written:
+        console.print(f"Wrote {section} in {plan.readme.name}: {summary}.")
+    else:
+        click.echo(plan.diff(), nl=False)  # plain, for piping into a pager or `git apply`
+        console.print(Text(f"{summary}; paperdiary index --write writes it.", style="dim"))

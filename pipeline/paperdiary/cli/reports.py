@@ -1,0 +1,123 @@
+"""Read-only reports: `paperdiary show` (the stored draft behind an entry) and `paperdiary costs`."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from paperdiary.cli.context import Command, Invocation, stdout_console
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from paperdiary.llm.costs import CostRow
+
+_SECTIONS = (("key_points", "Key Points"), ("key_methods", "Key Methods"), ("results", "Results"),
+             ("limitations", "Limitations"), ("lessons", "Lessons"))
+
+
+@click.command(cls=Command)
+@click.argument("paper")
+@click.pass_obj
+def show(invocation: Invocation, paper: str) -> None:
+    """Show the stored draft behind PAPER's entry: each claim with its supporting quote."""
+    from paperdiary.errors import UsageError
+    from paperdiary.state.store import Store
+
+    settings = invocation.settings()
+    with Store(settings.db_path) as store:
+        drafts = store.drafts_for(_lookup_key(paper))
+    if not drafts:
+        raise UsageError(f"no stored draft for {paper!r}.", hint="Draft it first: paperdiary draft " + paper)
+    if invocation.json:
+        fields = ("entry_path", "arxiv_id", "created_at", "draft")
+        invocation.emit([{key: row[key] for key in fields} for row in drafts])
+    else:
+        print_drafts(stdout_console(), drafts)
+
+
+@click.command(cls=Command)
+@click.option("--by", type=click.Choice(["day", "model", "paper"]), default="day", show_default=True)
+@click.pass_obj
+def costs(invocation: Invocation, by: str) -> None:
+    """Sum LLM tokens and estimated cost by day, model or paper."""
+    from paperdiary.llm.costs import summarise
+    from paperdiary.state.store import Store
+
+    with Store(invocation.settings().db_path) as store:
+        rows = summarise(store, by)  # type: ignore[arg-type]
+    if invocation.json:
+        invocation.emit({"by": by, "rows": [asdict(row) for row in rows], "total": _total(rows)})
+    else:
+        print_costs(stdout_console(), by, rows)
+
+
+def _lookup_key(paper: str) -> str:
+    """An arXiv ID in any pasted form, or else the text itself (an entry path)."""
+    from paperdiary.errors import PaperDiaryError
+    from paperdiary.stages.identify import identify
+
+    try:
+        ref = identify(paper)
+    except PaperDiaryError:
+        return paper
+    return ref.arxiv_id or paper
+
+
+def _total(rows: list[CostRow]) -> dict[str, Any]:
+    return {
+        "calls": sum(row.calls for row in rows),
+        "cached_calls": sum(row.cached_calls for row in rows),
+        "failed_calls": sum(row.failed_calls for row in rows),
+        "prompt_tokens": sum(row.prompt_tokens for row in rows),
+        "completion_tokens": sum(row.completion_tokens for row in rows),
+        "cost_usd": sum(row.cost_usd for row in rows),
+        "unpriced_calls": sum(row.unpriced_calls for row in rows),
+        "estimated": any(row.estimated for row in rows),
+    }
+
+
+def print_drafts(console: Console, drafts: list[dict[str, Any]]) -> None:
+    from rich.markup import escape
+
+    for row in drafts:
+        draft = row["draft"]
+        console.print(f"[bold]{escape(row['entry_path'])}[/]  drafter: {escape(draft['drafter'])}, {row['created_at']}")
+        for key, value in draft.get("notes", {}).items():
+            console.print(f"  {key}: {escape(str(value))}", style="dim")
+        for field, heading in _SECTIONS:
+            items = draft.get(field) or []
+            if not items:
+                continue
+            console.print(f"\n[bold]{heading}[/]")
+            for item in items:
+                mark = "[green]✓[/]" if item.get("verified", True) else "[yellow]⚠ unverified[/]"
+                console.print(f"{mark} {escape(item['text'])}")
+                if item.get("quote"):
+                    console.print(f"    “{escape(item['quote'])}”", style="dim")
+        console.print()
+
+
+def print_costs(console: Console, by: str, rows: list[CostRow]) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    if not rows:
+        console.print("No LLM calls recorded yet.")
+        return
+    total = _total(rows)
+    table = Table(show_footer=True)
+    table.add_column(by, footer="total")
+    footers = [f"{total['calls']:,}", f"{total['cached_calls']:,}", f"{total['prompt_tokens']:,}",
+               f"{total['completion_tokens']:,}", f"{total['cost_usd']:.4f}"]
+    for name, footer in zip(("calls", "cached", "prompt tokens", "completion tokens", "cost (USD)"), footers):
+        table.add_column(name, justify="right", footer=footer)
+    for row in rows:
+        cost = f"{row.cost_usd:.4f}" + ("+?" if row.unpriced_calls else "")
+        tokens = f"{row.prompt_tokens:,}" + ("~" if row.estimated else "")
+        table.add_row(escape(row.key), str(row.calls), str(row.cached_calls), tokens, f"{row.completion_tokens:,}", cost)
+    console.print(table)
+    if total["unpriced_calls"]:
+        console.print("+? some calls used a model with no known price: add it under [prices] in paperdiary.toml.")
