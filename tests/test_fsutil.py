@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -13,6 +15,23 @@ from paperdiary.fsutil import _write_temp, atomic_write_text, diary_relpath, swe
 
 def age(path: Path, seconds: float) -> None:
     os.utime(path, (time.time() - seconds, time.time() - seconds))
+
+
+def test_a_dead_writers_temp_file_goes_at_once_a_live_ones_only_when_old(tmp_path: Path) -> None:
+    target = tmp_path / "LESSONS-QUEUE.md"
+    child = subprocess.run(
+        [sys.executable, "-c", "import sys; from pathlib import Path; from paperdiary.fsutil import _write_temp;"
+                               " print(_write_temp(Path(sys.argv[1]), b'half'))", str(target)],
+        capture_output=True, text=True, check=True,
+    )
+    dead = Path(child.stdout.strip())  # its writer has exited: no write of it is in progress
+    live = _write_temp(target, b"half")  # this process's: maybe a write in progress
+    assert dead.exists() and live.exists() and dead.name.startswith(".LESSONS-QUEUE.md.p")
+
+    assert sweep_temp_files(tmp_path, target.name) == [dead]
+    assert live.exists()
+    age(live, 60)
+    assert sweep_temp_files(tmp_path, target.name) == [live]
 
 
 def test_only_temp_files_of_the_named_files_go(tmp_path: Path) -> None:

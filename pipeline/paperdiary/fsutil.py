@@ -14,9 +14,11 @@ from pathlib import Path
 _UMASK = os.umask(0)
 os.umask(_UMASK)
 
-# A temp file is "." + the target's name (stem cut to 40 characters, suffix kept) + "." + mkstemp's
-# 8 random characters + ".tmp": hidden, beside its target (so the rename stays on one file system).
-_TEMP_NAME = re.compile(r"^\.(?P<target>.+)\.[a-z0-9_]{8}\.tmp$")
+# A temp file is "." + the target's name (stem cut to 40 characters, suffix kept) + ".p" + the writing
+# process's ID + "." + mkstemp's 8 random characters + ".tmp": hidden, beside its target (so the
+# rename stays on one file system), and telling whether its writer is still alive. (Temp files of
+# earlier versions have no process ID.)
+_TEMP_NAME = re.compile(r"^\.(?P<target>.+?)(?:\.p(?P<pid>\d+))?\.[a-z0-9_]{8}\.tmp$")
 _TEMP_STEM_CHARS = 40
 STALE_TEMP_AGE_S = 2.0  # older than any write in progress (a write takes milliseconds)
 
@@ -43,8 +45,9 @@ def sweep_temp_files(folder: Path, names: str, *, recursive: bool = False,
                      min_age_s: float = STALE_TEMP_AGE_S) -> list[Path]:
     """Remove the temp files that killed atomic writes of files named ``names`` (a glob) in ``folder`` left behind.
 
-    Only temp files older than ``min_age_s`` go: a younger one may be a write in
-    progress. ``recursive``: the folders below too. Returns the files removed.
+    A temp file goes when the process that wrote it is gone, or when it is older
+    than ``min_age_s`` (a younger one of a live process may be a write in
+    progress). ``recursive``: the folders below too. Returns the files removed.
     """
     wanted = _temp_target(names)
     now = time.time()
@@ -61,7 +64,7 @@ def sweep_temp_files(folder: Path, names: str, *, recursive: bool = False,
                 continue
             path = here / name
             try:
-                if now - path.stat().st_mtime > min_age_s:
+                if _writer_gone(match["pid"]) or now - path.stat().st_mtime > min_age_s:
                     path.unlink()
                     removed.append(path)
             except OSError:
@@ -69,9 +72,24 @@ def sweep_temp_files(folder: Path, names: str, *, recursive: bool = False,
     return removed
 
 
+def _writer_gone(pid_text: str | None) -> bool:
+    """Whether the process that wrote a temp file has ended (False when unknown, or when it is this one)."""
+    pid = int(pid_text) if pid_text else 0
+    if pid <= 0 or pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return True
+    except OSError:  # it exists, but belongs to another user
+        return False
+    return False
+
+
 def _write_temp(path: Path, data: bytes) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{_temp_target(path.name)}.", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{_temp_target(path.name)}.p{os.getpid()}.",
+                               suffix=".tmp")
     try:
         try:
             mode = path.stat().st_mode & 0o7777  # replacing a file keeps its mode

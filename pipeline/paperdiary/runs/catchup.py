@@ -45,7 +45,6 @@ import logging
 import math
 import os
 import queue
-import re
 import signal
 import threading
 import time
@@ -66,6 +65,7 @@ from paperdiary.errors import (
     PaperDiaryError,
     UsageError,
 )
+from paperdiary.fsutil import sweep_temp_files
 from paperdiary.models import Chunk, Draft, ExtractedPaper, FetchedPaper, LLMUsage, PaperMeta
 from paperdiary.settings import Settings
 from paperdiary.runs.workflow import (
@@ -108,9 +108,6 @@ FATAL_LLM_ERRORS = (LLMAuthError, LLMModelNotFoundError, LLMQuotaError, LLMUnava
 
 STAGE_BARS = ("metadata", "download", "extract", "draft", "write")
 _SENTINEL: Any = object()
-# fsutil's temp files ("." + name + "." + mkstemp's 8 characters + ".tmp"), left behind by a killed write.
-_TEMP_SUFFIX = r"\.[a-z0-9_]{8}\.tmp$"
-_STALE_TEMP_AGE_S = 2.0  # older than any write in progress (a write takes milliseconds)
 
 
 @dataclass(frozen=True)
@@ -500,7 +497,7 @@ def run_catchup(
             estimate_plan(settings, plan, batch=options.batch_api)
             return plan
         _warm_up()
-        _sweep_stale_temp_files(settings)
+        _sweep_temp_files(settings)
         collected = None
         if settings.llm_configured and store.batches(open_only=True):
             collected = _collect_batches(_llm_client(settings, store, options), store, progress)
@@ -513,7 +510,7 @@ def run_catchup(
         report.batch = collected
         if hook is not None and options.batch_api and hook.queued:
             _submit_batches(hook, drafting, store, report, progress)
-        _sweep_stale_temp_files(settings)
+        _sweep_temp_files(settings)
     report.wall_s = time.perf_counter() - started
     return report
 
@@ -599,28 +596,11 @@ def _single_run(settings: Settings) -> Iterator[None]:
         yield
 
 
-def _sweep_stale_temp_files(settings: Settings) -> None:
-    """Remove temp files a killed write left behind: entries and the queue are written via temp + link/rename.
-
-    Only names fsutil gives its temp files for entries (``*.md``) and for the queue match.
-    """
-    now = time.time()
-    entry_temp = re.compile(r"^\..+\.md" + _TEMP_SUFFIX)
-    folders = [(settings.queue_path.parent, re.compile(r"^\." + re.escape(settings.queue_path.name[:40]) + _TEMP_SUFFIX))]
+def _sweep_temp_files(settings: Settings) -> None:
+    """Remove the temp files a killed write left behind: entries and the queue are written via temp + link/rename."""
+    sweep_temp_files(settings.queue_path.parent, settings.queue_path.name)
     if settings.entries_path.is_dir():
-        folders += [(Path(d), entry_temp) for d, _, _ in os.walk(settings.entries_path)]
-    for folder, pattern in folders:
-        try:
-            names = [name for name in os.listdir(folder) if pattern.match(name)]
-        except OSError:
-            continue
-        for name in names:
-            path = folder / name
-            try:
-                if now - path.stat().st_mtime > _STALE_TEMP_AGE_S:
-                    path.unlink()
-            except OSError:
-                continue
+        sweep_temp_files(settings.entries_path, "*.md", recursive=True)
 
 
 class _Stop:
