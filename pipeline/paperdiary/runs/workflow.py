@@ -331,8 +331,6 @@ def finish_paper(
                                                          entry_path=diary_relpath(settings, path)),
         )
     store.journal_put(key, stage="written", entry_path=written.relpath)
-    if meta.arxiv_id:
-        store.save_paper(meta.arxiv_id, meta.version, meta.title, asdict(meta))
     store.record_entry(EntryRecord(written.relpath, meta.arxiv_id, meta.version, meta.title, draft.description,
                                    draft.drafter, date_read.isoformat(), utcnow()))
     store.save_draft(written.relpath, meta.arxiv_id, asdict(draft))
@@ -459,8 +457,5 @@ def draft_paper(
                                            source_name=fetched.pdf_path.name)
             detail["path"] = written.relpath
             detail["lessons_queued"] = len(queued)
-
-        for stage, info in timer.stages.items():
-            store.record_stage(ref.label, stage, info.get("seconds", 0.0), info)
 
     return _outcome(written, meta, draft, queued, timer.stages)
