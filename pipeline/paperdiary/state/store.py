@@ -1,7 +1,9 @@
 """The diary's machine state: one SQLite file in the git-ignored state folder.
 
 The schema evolves by the named migrations of ``state/migrations.py``, applied
-in order and recorded in ``_migrations``.
+in order and recorded in ``_migrations``. The catch-up journal's table is
+``state/journal.py``'s; this module holds the rest: entries, drafts, the LLM
+cache and ledger, review decisions and Batch API batches.
 """
 
 from __future__ import annotations
@@ -254,40 +256,6 @@ class Store:
     def mark_reviews_synced(self, ids: list[str]) -> None:
         with self.locked() as db:
             db.executemany("UPDATE review_decisions SET synced = 1 WHERE id = ?", [(i,) for i in ids])
-
-    # journal (pipeline/paperdiary/runs/workflow.py, pipeline/paperdiary/runs/catchup.py) ---------------------------------
-    JOURNAL_FIELDS = ("raw", "arxiv_id", "version", "local_pdf", "date_read", "stage", "error", "entry_path",
-                      "meta_json", "draft_json", "drafter")
-
-    def journal_rows(self) -> dict[str, dict[str, Any]]:
-        """Every journal row by paper key, in the order the papers were first journaled."""
-        with self.locked() as db:
-            rows = db.execute("SELECT * FROM journal ORDER BY rowid").fetchall()
-        return {row["paper"]: dict(row) for row in rows}
-
-    def journal_row(self, paper: str) -> dict[str, Any] | None:
-        with self.locked() as db:
-            row = db.execute("SELECT * FROM journal WHERE paper = ?", (paper,)).fetchone()
-        return dict(row) if row else None
-
-    def journal_put(self, paper: str, **fields: Any) -> None:
-        """Create the paper's row or update the given fields (an upsert that keeps the row's place)."""
-        unknown = set(fields) - set(self.JOURNAL_FIELDS)
-        if unknown:
-            raise ValueError(f"not journal fields: {sorted(unknown)}")
-        now = utcnow()
-        names = list(fields)
-        with self.locked() as db:
-            updated = db.execute(
-                f"UPDATE journal SET {', '.join(f'{n} = ?' for n in names + ['updated_at'])} WHERE paper = ?",
-                [*(fields[n] for n in names), now, paper],
-            ).rowcount
-            if not updated:
-                columns = ["paper", *names, "created_at", "updated_at"]
-                db.execute(
-                    f"INSERT INTO journal ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
-                    [paper, *(fields[n] for n in names), now, now],
-                )
 
     # Batch API (pipeline/paperdiary/llm/batch.py) ------------------------------------------------------------
     def save_batch(self, batch_id: str, *, endpoint: str, model: str, input_file_id: str, status: str,
