@@ -302,8 +302,8 @@ def _adopt_entry(settings: Settings, row: JournalRow | None, draft: Draft, meta:
                  date_read: date, source_name: str) -> WrittenEntry | None:
     """The entry an interrupted finish already created, or None when there is none to adopt.
 
-    "written": the journal saw the file created, so it is ours whatever the user did
-    to it since. "writing": the path was chosen but the create may not have
+    ``Stage.WRITTEN``: the journal saw the file created, so it is ours whatever the user
+    did to it since. ``Stage.WRITING``: the path was chosen but the create may not have
     happened; the file there is ours only if it holds this very draft.
     """
     from paperdiary.stages.entry import render_entry, same_entry
