@@ -23,6 +23,8 @@ import pytest
 from paperdiary.runs.catchup import CatchupOptions, CatchupReport, Plan, catchup_status, run_catchup
 from paperdiary.llm.client import LLMClient
 from paperdiary.settings import load_settings
+from paperdiary.stages.identify import identify
+from paperdiary.state.journal import Journal, Stage
 from paperdiary.state.store import Store
 from paperdiary.runs.workflow import draft_paper
 from tests.conftest import clean_env, run_cli
@@ -422,13 +424,16 @@ def test_saved_draft_is_finished_without_any_llm_call(diary, fake_arxiv, llm, pd
     catchup(settings, write_backlog(tmp_path, ids))
     first = entries(diary)
     with Store(settings.db_path) as store:
-        rows = store.journal_rows()
+        journal = Journal(store)
+        rows = journal.rows()
         # As if killed (1) after saving the draft, (2) right after creating the entry, (3) before queuing lessons.
-        lost = rows[ids[0]]["entry_path"]
+        lost = rows[ids[0]].entry_path
         (diary / lost).unlink()
-        store.journal_put(ids[0], stage="drafted", entry_path=None)
-        store.journal_put(ids[1], stage="writing")
-        store.journal_put(ids[2], stage="written")
+        row = rows[ids[0]]
+        journal.save_draft(ids[0], identify(row.raw), row.meta, row.date_read, draft_json=row.draft_json,
+                           drafter=row.drafter)
+        journal.writing(ids[1], rows[ids[1]].entry_path)
+        journal.written(ids[2], rows[ids[2]].entry_path)
     (diary / "LESSONS-QUEUE.md").unlink()
     llm.clear_requests()
 
@@ -443,8 +448,9 @@ def test_single_draft_resumes_from_its_saved_draft(diary, fake_arxiv, llm, pdf_s
     settings = settings_for(diary, fake_arxiv, llm)
     outcome = draft_paper(settings, paper, date_read=date(2025, 6, 11))
     with Store(settings.db_path) as store:
-        assert store.journal_row(paper)["stage"] == "done"
-        store.journal_put(paper, stage="writing")  # killed between choosing the path and linking the file
+        journal = Journal(store)
+        assert journal.row(paper).stage == Stage.DONE
+        journal.writing(paper, outcome.entry_path)  # killed between choosing the path and linking the file
     (diary / outcome.entry_path).unlink()
     requests = len(llm.completion_requests)
     again = draft_paper(settings, paper)
@@ -533,6 +539,22 @@ def test_lock_keeps_a_second_run_out(diary, fake_arxiv, tmp_path) -> None:
         fcntl.flock(held, fcntl.LOCK_EX)
         with pytest.raises(Exception, match="another catchup is running"):
             run_catchup(settings_for(diary, fake_arxiv), CatchupOptions(inputs=["2506.00001"]))
+
+
+def test_status_counts_the_journal_by_stage(diary, fake_arxiv) -> None:
+    settings = settings_for(diary, fake_arxiv)
+    with Store(settings.db_path) as store:
+        journal = Journal(store)
+        for key in ("2506.00001", "2506.00002", "2506.00003", "2506.00004"):
+            journal.queue(key, identify(key), date(2025, 6, 1))
+        journal.mark("2506.00001", Stage.DOWNLOADED)
+        journal.fail("2506.00002", "the PDF is corrupt")
+        journal.mark("2506.00004", Stage.DONE)
+    status = catchup_status(settings)
+    assert list(status.stages.items()) == [("done", 1), ("failed", 1), ("queued", 1), ("downloaded", 1)]
+    assert status.failed == [("2506.00002", "the PDF is corrupt")]
+    shown = run_cli("--diary", str(diary), "catchup", "--status", env=env_for(fake_arxiv))
+    assert "Journal: 4 paper(s): 1 done, 1 failed, 1 queued, 1 downloaded." in shown.stdout
 
 
 def test_dry_run_returns_a_plan(diary, fake_arxiv) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import os
 import time
 from datetime import UTC, datetime
 from email.utils import formatdate
@@ -12,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from paperdiary.errors import DownloadTooLargeError, FetchError, NotAPdfError, PaperNotFoundError
-from paperdiary.stages.fetch import ArxivFetcher, is_withdrawn, local_paper, sha256_file
+from paperdiary.stages.fetch import ArxivFetcher, cached_pdf, is_withdrawn, local_paper, sha256_file
 from paperdiary.models import PaperMeta, PaperRef
 from paperdiary.settings import load_settings
 from tests.fakes.arxiv_server import FakeArxiv
@@ -184,6 +185,21 @@ def test_without_a_version_the_cache_is_not_trusted(fake, make_fetcher):
 
     assert not cached.downloaded and cached.pdf_path.name == "2506.01939v1.pdf"
     assert len(fake.pdf_requests) == 3
+
+
+def test_the_cached_pdf_is_found_where_downloads_put_it(fake, make_fetcher, pdf_bytes):
+    fake.add_paper("hep-th/9901001", pdf_bytes=pdf_bytes)
+    fake.add_paper("hep-th/9901001", version=2, pdf_bytes=pdf_bytes)
+    fetcher = make_fetcher()
+    settings = fetcher.settings
+    assert cached_pdf(settings, "hep-th/9901001", None) is None
+
+    v1 = fetcher.fetch(ref("hep-th/9901001", 1)).pdf_path
+    assert cached_pdf(settings, "hep-th/9901001", 1) == v1 and cached_pdf(settings, "hep-th/9901001", 2) is None
+    assert cached_pdf(settings, "hep-th/9901001", None) == v1
+    v2 = fetcher.fetch(ref("hep-th/9901001", 2)).pdf_path
+    os.utime(v1, (time.time() + 60, time.time() + 60))  # whichever came last, not the highest number
+    assert cached_pdf(settings, "hep-th/9901001", None) == v1 != v2
 
 
 def test_html_instead_of_pdf_is_not_a_pdf(fake, make_fetcher):

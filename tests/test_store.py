@@ -5,7 +5,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from paperdiary.state.store import MIGRATIONS, EntryRecord, Store
+from paperdiary.state.migrations import MIGRATIONS
+from paperdiary.state.store import EntryRecord, Store
 
 
 def test_migrations_apply_once(tmp_path: Path) -> None:

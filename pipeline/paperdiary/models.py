@@ -10,10 +10,10 @@ back into another stage's module.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 SectionKind = Literal["front", "abstract", "body", "references", "appendix"]
 
@@ -140,7 +140,11 @@ class Claim:
 
 @dataclass
 class LLMUsage:
-    """What drafting cost: summed over the calls it made (cache hits cost nothing)."""
+    """What LLM work cost: summed over the calls it made (cache hits cost nothing).
+
+    The one place usage is added up: a call at a time (``add``), or whole usages
+    (``merge``, ``+``); ``as_json`` is its form in every ``--json`` report.
+    """
 
     calls: int = 0
     cached_calls: int = 0
@@ -150,12 +154,27 @@ class LLMUsage:
     estimated: bool = False  # some token counts were estimated, not reported by the server
 
     def add(self, prompt: int, completion: int, cost: float | None, *, cached: bool, estimated: bool) -> None:
-        self.calls += 1
-        self.cached_calls += cached
-        self.prompt_tokens += prompt
-        self.completion_tokens += completion
-        self.estimated |= estimated
-        self.cost_usd = None if cost is None or self.cost_usd is None else self.cost_usd + cost
+        """Count one call in."""
+        self.merge(LLMUsage(1, int(cached), prompt, completion, cost, estimated))
+
+    def merge(self, other: LLMUsage) -> None:
+        """Add ``other`` into this usage; the cost becomes unknown if either is."""
+        self.calls += other.calls
+        self.cached_calls += other.cached_calls
+        self.prompt_tokens += other.prompt_tokens
+        self.completion_tokens += other.completion_tokens
+        self.estimated |= other.estimated
+        self.cost_usd = None if self.cost_usd is None or other.cost_usd is None else self.cost_usd + other.cost_usd
+
+    def __add__(self, other: LLMUsage) -> LLMUsage:
+        total = replace(self)
+        total.merge(other)
+        return total
+
+    def as_json(self) -> dict[str, Any]:
+        return {"calls": self.calls, "cached_calls": self.cached_calls, "prompt_tokens": self.prompt_tokens,
+                "completion_tokens": self.completion_tokens, "tokens_estimated": self.estimated,
+                "cost_usd": self.cost_usd}
 
 
 @dataclass

@@ -17,12 +17,11 @@ from rich.table import Table
 from paperdiary.runs.catchup import (
     STAGE_BARS,
     CatchupReport,
-    Estimate,
     PaperResult,
     Plan,
     StatusReport,
-    sum_estimates,
 )
+from paperdiary.runs.estimate import Estimate, sum_estimates
 from paperdiary.settings import Settings
 from paperdiary.cli.ui import format_cost, usage_line
 
@@ -175,8 +174,7 @@ def print_status(console: Console, status: StatusReport) -> None:
     if not total and not status.batches:
         console.print("No catch-up recorded in this diary yet.")
         return
-    order = ("done", "failed", "queued", "metadata", "downloaded", "extracted", "drafted", "writing", "written")
-    parts = [f"{status.stages[s]} {s}" for s in order if status.stages.get(s)]
+    parts = [f"{count} {stage}" for stage, count in status.stages.items()]
     console.print(f"Journal: {total} paper(s): {', '.join(parts)}.", highlight=False)
     for paper, error in status.failed:
         console.print(f"  {_MARKS['failed']} {escape(paper)}: {escape(error)}", highlight=False)

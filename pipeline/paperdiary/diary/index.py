@@ -29,7 +29,7 @@ from pathlib import Path
 
 from paperdiary.stages.entry import iter_markdown, ordinal
 from paperdiary.errors import DiaryError
-from paperdiary.fsutil import atomic_write_text
+from paperdiary.fsutil import atomic_write_text, diary_relpath
 from paperdiary.diary.readme import Readme, ReadmeLesson, entry_link, plain_text
 from paperdiary.settings import Settings
 from paperdiary.state.store import EntryRecord, Store
@@ -140,7 +140,7 @@ def find_entries(settings: Settings, stored: Iterable[EntryRecord] = ()) -> tupl
     entries: list[DiaryEntry] = []
     undated: list[str] = []
     for path in iter_markdown(root, skip):
-        relpath = path.relative_to(root).as_posix()
+        relpath = diary_relpath(root, path)
         try:
             text = path.read_text(encoding="utf-8", errors="replace")
         except OSError:

@@ -36,6 +36,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import Literal, Protocol
 
+from paperdiary.fsutil import diary_relpath
 from paperdiary.models import QueuedLesson
 from paperdiary.diary.readme import Readme, ReadmeError, ReadmeLesson, Theme, entry_link, iter_lessons, plain_text
 from paperdiary.templates import md_inline
@@ -535,7 +536,7 @@ def readme_dir_of(diary_root: Path, readme_path: Path) -> str:
     root = Path(diary_root).resolve()
     path = Path(readme_path) if Path(readme_path).is_absolute() else root / readme_path
     try:
-        rel = path.resolve().parent.relative_to(root).as_posix()
+        rel = diary_relpath(root, path.resolve().parent)
     except ValueError:
         raise ReadmeError(f"{readme_path} is not inside the diary {diary_root}.") from None
     return "" if rel == "." else rel

@@ -44,6 +44,7 @@ from pathlib import Path, PurePath
 from urllib.parse import quote, unquote
 
 from paperdiary.errors import DiaryError
+from paperdiary.fsutil import diary_relpath
 
 DEFAULT_THEMES = (
     "Reinforcement Learning",
@@ -550,7 +551,7 @@ class Readme:
         readme_dir = ""
         if diary_root is not None:
             try:
-                readme_dir = path.resolve().parent.relative_to(diary_root.resolve()).as_posix()
+                readme_dir = diary_relpath(diary_root, path.resolve().parent)
             except ValueError:
                 raise ReadmeError(f"{path} is outside the diary {diary_root}.") from None
         return cls.parse(text, heading, readme_dir="" if readme_dir == "." else readme_dir, create=create)

@@ -38,7 +38,7 @@ from urllib.parse import unquote
 
 from paperdiary.stages.entry import entry_title
 from paperdiary.errors import DiaryError, PaperDiaryError, UsageError
-from paperdiary.fsutil import atomic_write_text
+from paperdiary.fsutil import atomic_write_text, diary_relpath
 from paperdiary.diary.lessons import lesson_id, queue_lessons, queue_lock
 from paperdiary.diary.merge import (
     MergeItem,
@@ -707,7 +707,7 @@ class Review:
             if path.is_file():
                 if not path.is_relative_to(root):
                     raise ReviewError(f"--source {value!r} is outside the diary {root}.")
-                relpath = path.relative_to(root).as_posix()
+                relpath = diary_relpath(root, path)
                 stored = self._stored.get(relpath)
                 return relpath, stored.arxiv_id if stored else None
         try:
@@ -718,7 +718,7 @@ class Review:
             drafted = self.store.entries_for(arxiv_id)
             found = root / drafted[-1].path if drafted else find_existing_entry(self.settings, arxiv_id)
             if found is not None:
-                return found.resolve().relative_to(root).as_posix(), arxiv_id
+                return diary_relpath(root, found), arxiv_id
         raise ReviewError(f"--source {value!r}: no such entry in the diary.",
                           hint="Give the entry's path (e.g. 'entries/June 2025/11thJuneX.md') or its arXiv ID.")
 

@@ -51,7 +51,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Generic, Literal, Protocol, TypeVar, cast
 from urllib.parse import urlsplit, urlunsplit
 
 import openai
@@ -140,6 +140,15 @@ class DeferredRequest:
     mode: Mode
     paper: str | None
     purpose: str
+
+
+class Deferral(Protocol):
+    """Offered each cache miss before the server (the Batch API's queue, ``llm/batch.py``).
+
+    Returns True when it takes the request: ``structured`` then raises ``LLMDeferred``.
+    """
+
+    def __call__(self, request: DeferredRequest) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -556,7 +565,8 @@ class LLMClient:
 
     backoff_base: float = 1.0
 
-    def __init__(self, settings: Settings, store: Store, *, max_in_flight: int | None = None):
+    def __init__(self, settings: Settings, store: Store, *, defer: Deferral | None = None,
+                 max_in_flight: int | None = None):
         if not settings.model:
             raise LLMError("no LLM model configured.", hint="Set PAPERDIARY_MODEL (or `model` in paperdiary.toml).")
         self.settings = settings
@@ -581,8 +591,7 @@ class LLMClient:
         self._mode_loaded = False
         # Requests open at once, over all threads (catch-up's --jobs); None: no limit of our own.
         self._slots = threading.BoundedSemaphore(max_in_flight) if max_in_flight else None
-        # Deferred mode: called with each cache miss; True means "taken, raise LLMDeferred".
-        self.defer: Callable[[DeferredRequest], bool] | None = None
+        self._defer = defer
 
     def __repr__(self) -> str:
         return f"LLMClient(endpoint={self.endpoint!r}, model={self.model!r})"
@@ -619,7 +628,7 @@ class LLMClient:
             return LLMResult(value=value, usage=Usage(0, 0), cost_usd=0.0, cached=True, mode=mode,
                              latency_s=latency, call_id=call_id)
 
-        if self.defer is not None and self.defer(self._deferred(messages, spec, key, max_tokens, paper, purpose)):
+        if self._defer is not None and self._defer(self._deferred(messages, spec, key, max_tokens, paper, purpose)):
             raise LLMDeferred(key)
 
         tally = _Tally()

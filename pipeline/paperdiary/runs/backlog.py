@@ -35,7 +35,7 @@ from typing import TextIO
 from paperdiary.errors import IdentifierError, UsageError
 from paperdiary.stages.identify import identify
 from paperdiary.models import PaperRef
-from paperdiary.runs.workflow import paper_key
+from paperdiary.state.journal import paper_key
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 # A comment starts at a "#" at the beginning of the line or after white space.

@@ -1,11 +1,11 @@
 """`paperdiary catchup`: a whole backlog drafted in one pipelined, resumable run.
 
 **Plan.** The backlog (``pipeline/paperdiary/runs/backlog.py``) is checked against the diary in
-one scan (``entry.diary_arxiv_index``) and against the journal (the store's
-``journal`` table, one row per paper and the stage it reached): papers already
+one scan (``entry.diary_arxiv_index``) and against the journal (``state/journal.py``,
+one row per paper and the stage it reached): papers already
 in the diary are skipped, papers that failed earlier are reported (and retried
 only with ``--retry-failed``), the rest become jobs. ``--dry-run`` stops here and
-prints the plan with a token and cost estimate.
+prints the plan with a token and cost estimate (``runs/estimate.py``).
 
 **Pipeline.** Each job goes through the same steps as ``draft``
 (``pipeline/paperdiary/runs/workflow.py``), but the stages run at once, joined by bounded queues,
@@ -42,13 +42,12 @@ from __future__ import annotations
 
 import fcntl
 import logging
-import math
 import os
 import queue
-import re
 import signal
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -56,7 +55,6 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol, TextIO
 
-from paperdiary.llm.costs import estimate_cost, price_for
 from paperdiary.errors import (
     DiaryError,
     LLMAuthError,
@@ -66,85 +64,38 @@ from paperdiary.errors import (
     PaperDiaryError,
     UsageError,
 )
+from paperdiary.fsutil import diary_relpath, sweep_temp_files
+from paperdiary.llm.costs import price_for
 from paperdiary.models import Chunk, Draft, ExtractedPaper, FetchedPaper, LLMUsage, PaperMeta
-from paperdiary.settings import Settings
+from paperdiary.runs.estimate import Estimate, estimate_for_chunks, estimate_without_text, sum_estimates
 from paperdiary.runs.workflow import (
-    RESUMABLE_STAGES,
     Drafting,
     Resumable,
     drafter_name,
     extract_paper,
     finish_paper,
-    meta_from_json,
-    meta_to_json,
     resumable_draft,
     save_draft,
 )
+from paperdiary.settings import Settings
+from paperdiary.state.journal import ENDED_STAGES, ENTRY_STAGES, RESUMABLE_STAGES, Journal, JournalRow, Stage
 
 if TYPE_CHECKING:
-    from paperdiary.runs.backlog import Backlog, BacklogItem, BacklogProblem
     from paperdiary.llm.batch import BatchQueue, CollectSummary
-    from paperdiary.stages.fetch import ArxivFetcher
     from paperdiary.llm.client import LLMClient
+    from paperdiary.runs.backlog import Backlog, BacklogItem, BacklogProblem
+    from paperdiary.stages.fetch import ArxivFetcher
     from paperdiary.state.store import Store
 
 log = logging.getLogger(__name__)
 
 Status = Literal["drafted", "skipped", "failed", "left", "waiting"]
 
-# -- estimates --------------------------------------------------------------------------------
-# Token counts of what is not the paper itself, from the prompts in prompts/ and the
-# answers the drafter asks for; rough on purpose (a model's tokenizer differs anyway).
-PROMPT_OVERHEAD_TOKENS = 1500  # system prompt, instructions, title and abstract, schema: per call
-ANSWER_TOKENS = 1200  # one entry (key points, methods, results, limitations, lessons, with quotes)
-NOTE_TOKENS = 600  # one map step's notes on a part of a long paper
-# Without the paper's text: body tokens per PDF page and per paper, measured over arXiv ML papers
-# (references and appendices are not drafted from, hence well below a full page of text).
-TOKENS_PER_PAGE = 450
-AVERAGE_PAPER_TOKENS = 9000
-
 # Errors that would fail every paper alike: stop starting new ones rather than fail them all.
 FATAL_LLM_ERRORS = (LLMAuthError, LLMModelNotFoundError, LLMQuotaError, LLMUnavailableError)
 
-STAGE_BARS = ("metadata", "download", "extract", "draft", "write")
+STAGE_BARS = ("metadata", "download", "extract", "draft", "write")  # the progress bars, not journal stages
 _SENTINEL: Any = object()
-# fsutil's temp files ("." + name + "." + mkstemp's 8 characters + ".tmp"), left behind by a killed write.
-_TEMP_SUFFIX = r"\.[a-z0-9_]{8}\.tmp$"
-_STALE_TEMP_AGE_S = 2.0  # older than any write in progress (a write takes milliseconds)
-
-
-@dataclass(frozen=True)
-class Estimate:
-    """Tokens and cost a paper's drafting is expected to take, and what the figure rests on."""
-
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    cost_usd: float | None = 0.0  # None: the model's price is unknown
-    basis: str = "offline"  # "chunks", "pages", "average", "saved draft", "offline"
-
-
-def estimate_drafting(settings: Settings, body_tokens: int, parts: int, *, batch: bool, basis: str) -> Estimate:
-    """The LLM work of drafting a body of ``body_tokens`` in ``parts`` chunks (1: one call; more: map-reduce)."""
-    if not settings.llm_configured:
-        return Estimate()
-    if parts <= 1:
-        prompt, completion = body_tokens + PROMPT_OVERHEAD_TOKENS, ANSWER_TOKENS
-    else:  # a call per part, then one reduce over their notes
-        prompt = body_tokens + parts * PROMPT_OVERHEAD_TOKENS + parts * NOTE_TOKENS + PROMPT_OVERHEAD_TOKENS
-        completion = parts * NOTE_TOKENS + ANSWER_TOKENS
-    cost = estimate_cost(settings.model, prompt, completion, settings, batch=batch)
-    return Estimate(prompt, completion, cost, basis)
-
-
-def estimate_for_chunks(settings: Settings, chunks: list[Chunk], *, batch: bool) -> Estimate:
-    return estimate_drafting(settings, sum(c.tokens for c in chunks), len(chunks), batch=batch, basis="chunks")
-
-
-def estimate_without_text(settings: Settings, pages: int | None, *, batch: bool) -> Estimate:
-    """From a page count (a cached PDF), else an average paper."""
-    tokens = pages * TOKENS_PER_PAGE if pages else AVERAGE_PAPER_TOKENS
-    parts = max(1, math.ceil(tokens / max(1, settings.chunk_tokens)))
-    return estimate_drafting(settings, tokens, parts, batch=batch, basis="pages" if pages else "average")
 
 
 # -- options, results, plan ---------------------------------------------------------------------
@@ -178,7 +129,7 @@ class PaperResult:
     def as_json(self) -> dict[str, Any]:
         return {"paper": self.label, "source": self.source, "status": self.status, "reason": self.reason,
                 "entry_path": self.entry_path, "title": self.title, "earlier": self.earlier,
-                "llm": _usage_json(self.usage)}
+                "llm": self.usage.as_json()}
 
 
 @dataclass
@@ -251,12 +202,8 @@ class CatchupReport:
 
     @property
     def usage(self) -> LLMUsage:
-        total = LLMUsage()
-        for result in self.results:
-            _add_usage(total, result.usage)
-        if self.batch is not None:
-            _add_usage(total, self.batch.usage)
-        return total
+        usages = [result.usage for result in self.results] + ([self.batch.usage] if self.batch else [])
+        return sum(usages, LLMUsage())
 
     @property
     def exit_code(self) -> int:
@@ -274,7 +221,7 @@ class CatchupReport:
             "counts": counts,
             "papers": [r.as_json() for r in self.results],
             "problems": [vars(p) for p in self.problems],
-            "llm": _usage_json(self.usage),
+            "llm": self.usage.as_json(),
             "wall_s": round(self.wall_s, 3),
             "busy_s": {k: round(v, 3) for k, v in self.busy_s.items()},
             "workers": self.workers,
@@ -323,22 +270,21 @@ def read_inputs(settings: Settings, store: Store, options: CatchupOptions, stdin
     --retry-failed)."""
     from paperdiary.runs.backlog import Backlog, BacklogItem, read_backlog
     from paperdiary.stages.identify import identify
-    from paperdiary.runs.workflow import paper_key
+    from paperdiary.state.journal import paper_key
 
     if options.inputs:
         return read_backlog(options.inputs, stdin=stdin)
     backlog = Backlog()
-    wanted = {"failed"} if options.retry_failed else set()
-    for key, row in store.journal_rows().items():
-        if row["stage"] in ("done", "skipped") or (row["stage"] == "failed" and "failed" not in wanted):
+    for key, row in Journal(store).rows().items():
+        if row.stage is Stage.DONE or (row.stage is Stage.FAILED and not options.retry_failed):
             continue
         try:
-            ref = identify(row["local_pdf"] or row["raw"])
+            ref = identify(row.source)
         except PaperDiaryError:
             continue  # a local PDF that is gone
         if paper_key(ref) != key:
             continue
-        backlog.add(BacklogItem(ref, date.fromisoformat(row["date_read"]), "journal"))
+        backlog.add(BacklogItem(ref, row.date_read, "journal"))
     if not backlog.items:
         raise UsageError(
             "nothing to catch up on: the journal has no unfinished papers.",
@@ -355,7 +301,8 @@ def make_plan(settings: Settings, store: Store, backlog: Backlog, options: Catch
     from paperdiary.stages.entry import diary_arxiv_index
 
     index = diary_arxiv_index(settings)
-    rows = store.journal_rows()
+    journal = Journal(store)
+    rows = journal.rows()
     drafter = drafter_name(settings)
     default_day = options.date_read or date.today()
     plan = Plan(jobs=[], results=[], problems=list(backlog.problems), index=index)
@@ -370,64 +317,56 @@ def make_plan(settings: Settings, store: Store, backlog: Backlog, options: Catch
             if settled is not None:
                 plan.results.append(settled)
                 continue
-            job = _job_for(store, item, row, drafter, len(plan.jobs), options, default_day)
+            job = _job_for(item, row, drafter, len(plan.jobs), options, default_day)
             plan.jobs.append(job)
             if not options.dry_run:
-                _journal_job(store, job, row, options)
+                _journal_job(journal, job, row)
     return plan
 
 
-def _settled(settings: Settings, item: BacklogItem, row: dict[str, Any] | None, index: dict[str, Path],
+def _settled(settings: Settings, item: BacklogItem, row: JournalRow | None, index: dict[str, Path],
              options: CatchupOptions) -> PaperResult | None:
     """The result of a paper that needs no work, or None when it is a job."""
-    ref, stage = item.ref, (row or {}).get("stage")
+    ref, stage = item.ref, row.stage if row else None
     label = ref.versioned_id or (ref.local_pdf.name if ref.local_pdf else ref.raw)
 
     def result(status: Status, reason: str, **extra: Any) -> PaperResult:
         return PaperResult(item.key, label, item.source, status, reason, **extra)
 
-    if stage in ("writing", "written"):
+    if stage in ENTRY_STAGES:
         return None  # interrupted while finishing: the entry in the diary is (maybe) ours, finish it
     found = index.get(ref.arxiv_id) if ref.arxiv_id else None
     if found is not None:
-        relpath = found.resolve().relative_to(settings.diary.resolve()).as_posix()
-        if stage == "done":
+        relpath = diary_relpath(settings.diary, found)
+        if stage is Stage.DONE:
             return result("skipped", "drafted by an earlier run", entry_path=relpath, earlier=True)
         return result("skipped", f"already in the diary: {relpath}", entry_path=relpath)
-    entry = row["entry_path"] if row else None
-    if stage == "done" and ref.local_pdf and entry and (settings.diary / entry).is_file():
+    entry = row.entry_path if row else None
+    if stage is Stage.DONE and ref.local_pdf and entry and (settings.diary / entry).is_file():
         return result("skipped", "drafted by an earlier run", entry_path=entry, earlier=True)
-    if stage == "failed" and not options.retry_failed:
-        return result("failed", f"{row['error'] if row else ''} (failed in an earlier run; --retry-failed tries again)",
+    if row is not None and stage is Stage.FAILED and not options.retry_failed:
+        return result("failed", f"{row.error or ''} (failed in an earlier run; --retry-failed tries again)",
                       earlier=True)
     return None
 
 
-def _job_for(store: Store, item: BacklogItem, row: dict[str, Any] | None, drafter: str, index: int,
-             options: CatchupOptions, default_day: date) -> _Job:
-    fresh = row is None or row["stage"] in ("failed", "done")  # failed: retried from the start; done: redrafted
-    journaled = None if fresh or row is None else date.fromisoformat(row["date_read"])
-    job = _Job(index, item, item.date_read or options.date_read or journaled or default_day)
-    if fresh or row is None:
-        return job
-    job.resumed = resumable_draft(store, item.key, drafter)
-    if job.resumed is not None:
-        job.meta = job.resumed.meta
-    elif row["meta_json"]:
-        job.meta = meta_from_json(row["meta_json"])
+def _job_for(item: BacklogItem, row: JournalRow | None, drafter: str, index: int, options: CatchupOptions,
+             default_day: date) -> _Job:
+    if row is None or row.stage in ENDED_STAGES:  # failed: retried from the start; done: redrafted
+        return _Job(index, item, item.date_read or options.date_read or default_day)
+    job = _Job(index, item, item.date_read or options.date_read or row.date_read)
+    job.resumed = resumable_draft(row, drafter)
+    job.meta = job.resumed.meta if job.resumed is not None else row.meta
     return job
 
 
-def _journal_job(store: Store, job: _Job, row: dict[str, Any] | None, options: CatchupOptions) -> None:
-    ref = job.item.ref
-    fields: dict[str, Any] = {"date_read": job.date_read.isoformat()}
-    if row is None or row["stage"] in ("failed", "done"):
-        fields.update(raw=ref.raw, arxiv_id=ref.arxiv_id, version=ref.version,
-                      local_pdf=str(ref.local_pdf) if ref.local_pdf else None, stage="queued", error=None,
-                      entry_path=None, meta_json=None, draft_json=None, drafter=None)
-    elif row["stage"] in RESUMABLE_STAGES and job.resumed is None:
-        fields.update(stage="extracted", draft_json=None, drafter=None)  # made by another drafter: draft again
-    store.journal_put(job.key, **fields)
+def _journal_job(journal: Journal, job: _Job, row: JournalRow | None) -> None:
+    if row is None or row.stage in ENDED_STAGES:
+        journal.queue(job.key, job.item.ref, job.date_read)
+        return
+    journal.set_date_read(job.key, job.date_read)
+    if row.stage in RESUMABLE_STAGES and job.resumed is None:
+        journal.discard_draft(job.key)  # made by another drafter: draft again
 
 
 # -- dry run: the plan and its estimate ------------------------------------------------------------------
@@ -435,46 +374,25 @@ def _journal_job(store: Store, job: _Job, row: dict[str, Any] | None, options: C
 
 def estimate_plan(settings: Settings, plan: Plan, *, batch: bool) -> None:
     """Fill ``plan.estimates``: nothing for saved drafts, page counts for cached PDFs, else an average paper."""
+    from paperdiary.stages.extract import page_count
+
     for job in plan.jobs:
         if job.resumed is not None:
             plan.estimates[job.key] = Estimate(basis="saved draft")
             continue
         pdf = _cached_pdf(settings, job)
-        plan.estimates[job.key] = estimate_without_text(settings, _page_count(pdf) if pdf else None, batch=batch)
+        plan.estimates[job.key] = estimate_without_text(settings, page_count(pdf) if pdf else None, batch=batch)
 
 
 def _cached_pdf(settings: Settings, job: _Job) -> Path | None:
+    """The job's PDF if it is on disk already: the local one, or the fetch stage's cached download."""
+    from paperdiary.stages.fetch import cached_pdf
+
     ref = job.item.ref
     if ref.local_pdf:
         return ref.local_pdf
-    folder = settings.cache_path / "pdf"
-    safe = (ref.arxiv_id or "").replace("/", "_")
-    version = ref.version or (job.meta.version if job.meta else None)
-    if version:
-        path = folder / f"{safe}v{version}.pdf"
-        return path if path.is_file() else None
-    found = sorted(folder.glob(f"{safe}v*.pdf"), key=lambda p: p.stat().st_mtime)
-    return found[-1] if found else None
-
-
-def _page_count(path: Path) -> int | None:
-    try:
-        from pypdf import PdfReader
-
-        return len(PdfReader(path).pages)
-    except Exception:  # noqa: BLE001 - any unreadable PDF just falls back to the average paper
-        return None
-
-
-def sum_estimates(estimates: Any) -> Estimate:
-    """The total of several estimates (cost unknown if any is)."""
-    prompt = completion = 0
-    cost: float | None = 0.0
-    for estimate in estimates:
-        prompt += estimate.prompt_tokens
-        completion += estimate.completion_tokens
-        cost = None if cost is None or estimate.cost_usd is None else cost + estimate.cost_usd
-    return Estimate(prompt, completion, cost, "total")
+    assert ref.arxiv_id is not None
+    return cached_pdf(settings, ref.arxiv_id, ref.version or (job.meta.version if job.meta else None))
 
 
 # -- the run -----------------------------------------------------------------------------------------------
@@ -500,20 +418,21 @@ def run_catchup(
             estimate_plan(settings, plan, batch=options.batch_api)
             return plan
         _warm_up()
-        _sweep_stale_temp_files(settings)
+        _sweep_temp_files(settings)
         collected = None
         if settings.llm_configured and store.batches(open_only=True):
             collected = _collect_batches(_llm_client(settings, store, options), store, progress)
         if options.retry_failed:
             store.forget_failed_batch_requests()  # their papers are retried: let them ask again
         hook = _batch_queue(store, settings, options)
-        drafting = _drafting(settings, store, options, hook)
+        client = _llm_client(settings, store, options, defer=hook) if settings.llm_configured else None
+        drafting = Drafting.for_settings(settings, store, client=client)
         plan = make_plan(settings, store, backlog, options)
         report = _Pipeline(settings, store, plan, options, progress, drafting).run()
         report.batch = collected
-        if hook is not None and options.batch_api and hook.queued:
-            _submit_batches(hook, drafting, store, report, progress)
-        _sweep_stale_temp_files(settings)
+        if client is not None and hook is not None and options.batch_api and hook.queued:
+            _submit_batches(hook, client, store, report, progress)
+        _sweep_temp_files(settings)
     report.wall_s = time.perf_counter() - started
     return report
 
@@ -531,22 +450,13 @@ def _check_options(settings: Settings, options: CatchupOptions) -> None:
         )
 
 
-def _llm_client(settings: Settings, store: Store, options: CatchupOptions) -> LLMClient:
+def _llm_client(settings: Settings, store: Store, options: CatchupOptions, *,
+                defer: BatchQueue | None = None) -> LLMClient:
     from paperdiary.llm.client import LLMClient
 
     # One client for all workers: at most --jobs requests in flight, whatever the map steps of long papers
     # ask for, and one back-off gate, so a 429 slows the whole run down rather than one worker.
-    return LLMClient(settings, store, max_in_flight=options.jobs)
-
-
-def _drafting(settings: Settings, store: Store, options: CatchupOptions, hook: BatchQueue | None) -> Drafting:
-    if not settings.llm_configured:
-        return Drafting(settings, store)
-    client = _llm_client(settings, store, options)
-    client.defer = hook
-    return Drafting(settings, store, client=client)
-
-
+    return LLMClient(settings, store, defer=defer, max_in_flight=options.jobs)
 
 
 def _collect_batches(client: Any, store: Store, progress: Progress) -> CollectSummary | None:
@@ -564,10 +474,10 @@ def _collect_batches(client: Any, store: Store, progress: Progress) -> CollectSu
     return summary
 
 
-def _submit_batches(hook: BatchQueue, drafting: Drafting, store: Store, report: CatchupReport,
+def _submit_batches(hook: BatchQueue, client: LLMClient, store: Store, report: CatchupReport,
                     progress: Progress) -> None:
     try:
-        report.batches_submitted = hook.submit(drafting.client, store)  # type: ignore[arg-type]
+        report.batches_submitted = hook.submit(client, store)
     except PaperDiaryError as exc:
         report.stopped, report.fatal = f"could not submit to the Batch API: {exc}", True
         return
@@ -575,7 +485,7 @@ def _submit_batches(hook: BatchQueue, drafting: Drafting, store: Store, report: 
 
 
 def _batch_queue(store: Store, settings: Settings, options: CatchupOptions) -> BatchQueue | None:
-    """The client's defer hook: queue misses for the Batch API (--batch-api), and never pay again for a
+    """The client's deferral: queue misses for the Batch API (--batch-api), and never pay again for a
     request already waiting in a batch (any run)."""
     if not settings.llm_configured:
         return None
@@ -599,28 +509,11 @@ def _single_run(settings: Settings) -> Iterator[None]:
         yield
 
 
-def _sweep_stale_temp_files(settings: Settings) -> None:
-    """Remove temp files a killed write left behind: entries and the queue are written via temp + link/rename.
-
-    Only names fsutil gives its temp files for entries (``*.md``) and for the queue match.
-    """
-    now = time.time()
-    entry_temp = re.compile(r"^\..+\.md" + _TEMP_SUFFIX)
-    folders = [(settings.queue_path.parent, re.compile(r"^\." + re.escape(settings.queue_path.name[:40]) + _TEMP_SUFFIX))]
+def _sweep_temp_files(settings: Settings) -> None:
+    """Remove the temp files a killed write left behind: entries and the queue are written via temp + link/rename."""
+    sweep_temp_files(settings.queue_path.parent, settings.queue_path.name)
     if settings.entries_path.is_dir():
-        folders += [(Path(d), entry_temp) for d, _, _ in os.walk(settings.entries_path)]
-    for folder, pattern in folders:
-        try:
-            names = [name for name in os.listdir(folder) if pattern.match(name)]
-        except OSError:
-            continue
-        for name in names:
-            path = folder / name
-            try:
-                if now - path.stat().st_mtime > _STALE_TEMP_AGE_S:
-                    path.unlink()
-            except OSError:
-                continue
+        sweep_temp_files(settings.entries_path, "*.md", recursive=True)
 
 
 class _Stop:
@@ -717,6 +610,7 @@ class _Pipeline:
                  progress: Progress, drafting: Drafting):
         self.settings = settings
         self.store = store
+        self.journal = Journal(store)
         self.plan = plan
         self.options = options
         self.progress = progress
@@ -821,7 +715,7 @@ class _Pipeline:
         message = _error_message(exc)
         if not isinstance(exc, PaperDiaryError):
             log.error("%s failed", job.label, exc_info=exc)
-        self.store.journal_put(job.key, stage="failed", error=message)
+        self.journal.fail(job.key, message)
         self._leave(job, job.outcome("failed", message), at=at)
 
     def _left(self, job: _Job, *, at: str) -> None:
@@ -858,7 +752,7 @@ class _Pipeline:
                 with self.busy.timing("fetch"):
                     job.fetched = fetcher.fetch_with_meta(ref, meta)
                 job.meta = job.fetched.meta
-                self.store.journal_put(job.key, stage="downloaded")
+                self.journal.mark(job.key, Stage.DOWNLOADED)
                 self.progress.advance("download")
         except PaperDiaryError as exc:
             self._fail(job, exc, at="download")
@@ -886,7 +780,7 @@ class _Pipeline:
             if (duplicate := self._known_local_paper(job)) is not None:
                 self._leave(job, job.outcome("skipped", duplicate), at="draft")
                 continue
-            self.store.journal_put(job.key, stage="extracted", meta_json=meta_to_json(job.meta))
+            self.journal.record_extracted(job.key, job.meta)
             self.to_draft.put(job)
         with self._lock:
             self._extractors_left -= 1
@@ -901,7 +795,7 @@ class _Pipeline:
         if not arxiv_id:
             return None
         if arxiv_id in self._index:
-            relpath = self._index[arxiv_id].resolve().relative_to(self.settings.diary.resolve()).as_posix()
+            relpath = diary_relpath(self.settings.diary, self._index[arxiv_id])
             return f"arXiv {arxiv_id}, already in the diary: {relpath}"
         if arxiv_id in self._arxiv_keys:
             return f"arXiv {arxiv_id}, also listed by its ID in this backlog"
@@ -927,7 +821,7 @@ class _Pipeline:
                 with self.busy.timing("draft"):
                     job.draft = self.drafting.draft(job.meta, job.paper, job.chunks)
                 spent = job.draft.usage.cost_usd
-                save_draft(self.store, job.key, job.item.ref, job.meta, job.draft, job.date_read)
+                save_draft(self.journal, job.key, job.item.ref, job.meta, job.draft, job.date_read)
             except deferred:
                 self._leave(job, job.outcome("waiting", "waiting for Batch API answers: run catchup again later"),
                             at="draft")
@@ -966,7 +860,7 @@ class _Pipeline:
             message = _error_message(exc)
             if not isinstance(exc, PaperDiaryError):
                 log.error("%s failed", job.label, exc_info=exc)
-            self.store.journal_put(job.key, stage="failed", error=message)
+            self.journal.fail(job.key, message)
             return job.outcome("failed", message)
         reason = "finished from the draft saved by an earlier run" if resumed else ""
         return job.outcome("drafted", reason, entry_path=written.relpath,
@@ -1014,8 +908,7 @@ class _MetadataBatches:
             meta = found.get(job.key)
             self._found[job.key] = meta
             if meta is not None:
-                self.pipeline.store.journal_put(job.key, stage="metadata", version=meta.version,
-                                                meta_json=meta_to_json(meta))
+                self.pipeline.journal.record_metadata(job.key, meta)
 
 
 class _NeverRaised(Exception):
@@ -1045,7 +938,7 @@ def _warm_up() -> None:
 
 @dataclass
 class StatusReport:
-    stages: dict[str, int]  # journal rows per stage
+    stages: dict[str, int]  # journal rows per stage: done, failed, then the others in pipeline order
     failed: list[tuple[str, str]]  # (paper, error)
     batches: list[dict[str, Any]]  # open batches, their status refreshed from the server when reachable
     batch_error: str | None = None
@@ -1056,11 +949,11 @@ def catchup_status(settings: Settings) -> StatusReport:
     from paperdiary.state.store import Store
 
     with Store(settings.db_path) as store:
-        rows = store.journal_rows()
-        stages: dict[str, int] = {}
-        for row in rows.values():
-            stages[row["stage"]] = stages.get(row["stage"], 0) + 1
-        failed = [(row["raw"], row["error"] or "") for row in rows.values() if row["stage"] == "failed"]
+        rows = Journal(store).rows().values()
+        counts = Counter(row.stage for row in rows)
+        order = [Stage.DONE, Stage.FAILED, *(stage for stage in Stage if stage not in ENDED_STAGES)]
+        stages = {str(stage): counts[stage] for stage in order if counts[stage]}
+        failed = [(row.raw, row.error or "") for row in rows if row.stage is Stage.FAILED]
         report = StatusReport(stages, failed, store.batches(open_only=True))
         if report.batches and settings.llm_configured:
             from paperdiary.llm.batch import refresh_batches
@@ -1081,18 +974,3 @@ def _error_message(exc: BaseException) -> str:
     if isinstance(exc, PaperDiaryError):
         return str(exc)
     return f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)"
-
-
-def _add_usage(total: LLMUsage, usage: LLMUsage) -> None:
-    total.calls += usage.calls
-    total.cached_calls += usage.cached_calls
-    total.prompt_tokens += usage.prompt_tokens
-    total.completion_tokens += usage.completion_tokens
-    total.estimated |= usage.estimated
-    total.cost_usd = None if total.cost_usd is None or usage.cost_usd is None else total.cost_usd + usage.cost_usd
-
-
-def _usage_json(usage: LLMUsage) -> dict[str, Any]:
-    return {"calls": usage.calls, "cached_calls": usage.cached_calls, "prompt_tokens": usage.prompt_tokens,
-            "completion_tokens": usage.completion_tokens, "tokens_estimated": usage.estimated,
-            "cost_usd": usage.cost_usd}

@@ -9,8 +9,8 @@ at a time.
 Finishing a paper is ordered so that stopping anywhere (Ctrl-C, kill -9) costs
 nothing twice and leaves nothing half-written:
 
-1. the draft and the metadata are saved in the store's journal: from here on the
-   paper needs no LLM call (``resumable_draft`` gives them back);
+1. the draft and the metadata are saved in the journal (``state/journal.py``): from
+   here on the paper needs no LLM call (``resumable_draft`` gives them back);
 2. the entry's path is journaled, then the file is created atomically and never
    over another file; a rerun that finds that file with this draft's content
    adopts it instead of writing a second one;
@@ -24,11 +24,11 @@ import json
 import time
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime
-from pathlib import Path
+from datetime import date
 from typing import TYPE_CHECKING, Any, Iterator, Protocol
 
 from paperdiary.errors import CorruptPdfError, EmptyPdfError, ExtractionError
+from paperdiary.fsutil import diary_relpath
 from paperdiary.models import (
     Chunk,
     Claim,
@@ -43,15 +43,13 @@ from paperdiary.models import (
     WrittenEntry,
 )
 from paperdiary.settings import Settings
+from paperdiary.state.journal import ENTRY_STAGES, Journal, JournalRow, Stage, paper_key
 
 if TYPE_CHECKING:
-    from paperdiary.stages.fetch import ArxivFetcher
     from paperdiary.llm.client import LLMClient
+    from paperdiary.stages.drafting.contract import Drafter
+    from paperdiary.stages.fetch import ArxivFetcher
     from paperdiary.state.store import Store
-
-# Journal stages, in order; "failed" is catch-up's (a single draft just raises).
-STAGES = ("queued", "metadata", "downloaded", "extracted", "drafted", "writing", "written", "done")
-RESUMABLE_STAGES = ("drafted", "writing", "written")  # the draft is saved: no LLM call needed
 
 
 class Reporter(Protocol):
@@ -95,14 +93,7 @@ class DraftOutcome:
             "description": self.description,
             "drafter": self.drafter,
             "lessons_queued": self.lessons_queued,
-            "llm": {
-                "calls": self.usage.calls,
-                "cached_calls": self.usage.cached_calls,
-                "prompt_tokens": self.usage.prompt_tokens,
-                "completion_tokens": self.usage.completion_tokens,
-                "tokens_estimated": self.usage.estimated,
-                "cost_usd": self.usage.cost_usd,
-            },
+            "llm": self.usage.as_json(),
             "stages": self.stages,
         }
 
@@ -124,24 +115,7 @@ class _Timer:
         self.reporter.stage_finished(name, seconds, detail)
 
 
-# -- serialising what the journal keeps -------------------------------------------------
-
-
-def paper_key(ref: PaperRef) -> str:
-    """The journal's key for a paper: its arXiv ID without version, or ``pdf:<absolute path>``."""
-    return ref.arxiv_id if ref.arxiv_id else f"pdf:{ref.local_pdf}"
-
-
-def meta_to_json(meta: PaperMeta) -> str:
-    return json.dumps(asdict(meta), ensure_ascii=False, default=lambda value: value.isoformat())
-
-
-def meta_from_json(text: str) -> PaperMeta:
-    data = json.loads(text)
-    for name in ("published", "updated"):
-        if data.get(name):
-            data[name] = datetime.fromisoformat(data[name])
-    return PaperMeta(**data)
+# -- the draft as the journal keeps it -------------------------------------------------
 
 
 def draft_to_json(draft: Draft) -> str:
@@ -157,11 +131,6 @@ def draft_from_json(text: str) -> Draft:
         lessons=[Lesson(**item) for item in data["lessons"]], drafter=data["drafter"],
         notes=dict(data.get("notes") or {}), usage=LLMUsage(**(data.get("usage") or {})),
     )
-
-
-def diary_relpath(settings: Settings, path: Path) -> str:
-    """``path`` relative to the diary root, with forward slashes (as entries are recorded)."""
-    return path.resolve().relative_to(settings.diary.resolve()).as_posix()
 
 
 # -- the stage steps --------------------------------------------------------------------
@@ -226,35 +195,41 @@ def drafter_name(settings: Settings) -> str:
 
 
 class Drafting:
-    """The drafter of a run: the LLM one when a model is configured, else the offline one.
+    """A run's drafter, and the line that announces it; ``Drafting.for_settings`` makes the usual choice."""
 
-    Build it once per run: it reads the README's themes once, and its LLM client
-    (thread-safe) may serve several workers at a time.
-    """
+    def __init__(self, drafter: Drafter, label: str):
+        self.drafter = drafter
+        self.label = label
 
-    def __init__(self, settings: Settings, store: Store, *, client: LLMClient | None = None,
-                 themes: list[str] | None = None):
+    @classmethod
+    def for_settings(cls, settings: Settings, store: Store, *, client: LLMClient | None = None) -> Drafting:
+        """The LLM drafter when a model is configured (on ``client``, else a client of its own), else the offline one.
+
+        Build it once per run: it reads the README's themes once, and its LLM client
+        (thread-safe) may serve several workers at a time.
+        """
         from paperdiary.diary.readme import readme_themes
 
-        self.settings = settings
-        self.themes = readme_themes(settings.diary / "README.md", settings.lessons_heading) if themes is None \
-            else list(themes)
-        self.name = drafter_name(settings)
-        self.client: LLMClient | None = None
-        if settings.llm_configured:
-            from paperdiary.stages.drafting.llm import LLMDrafter
-            from paperdiary.llm.client import LLMClient
+        themes = readme_themes(settings.diary / "README.md", settings.lessons_heading)
+        if not settings.llm_configured:
+            return cls(_OfflineDrafter(themes), "Drafting (offline, no LLM configured)")
+        from paperdiary.llm.client import LLMClient
+        from paperdiary.stages.drafting.llm import LLMDrafter
 
-            self.client = client or LLMClient(settings, store)
-            self._llm: LLMDrafter | None = LLMDrafter(settings, self.client, themes=self.themes)
-            self.label = f"Drafting with {settings.model}"
-        else:
-            self._llm = None
-            self.label = "Drafting (offline, no LLM configured)"
+        return cls(LLMDrafter(settings, client or LLMClient(settings, store), themes=themes),
+                   f"Drafting with {settings.model}")
 
     def draft(self, meta: PaperMeta, paper: ExtractedPaper, chunks: list[Chunk]) -> Draft:
-        if self._llm is not None:
-            return self._llm.draft(meta, paper, chunks)
+        return self.drafter.draft(meta, paper, chunks)
+
+
+class _OfflineDrafter:
+    """The extractive drafter as a ``Drafter``: it reads the paper's sections, not the chunks."""
+
+    def __init__(self, themes: list[str]):
+        self.themes = themes
+
+    def draft(self, meta: PaperMeta, paper: ExtractedPaper, chunks: list[Chunk]) -> Draft:
         from paperdiary.stages.drafting.offline import draft_offline
 
         return draft_offline(meta, paper, themes=self.themes)
@@ -267,41 +242,25 @@ class Drafting:
 class Resumable:
     """A journaled paper whose draft is saved: it can be finished without fetching or drafting again."""
 
-    key: str
     meta: PaperMeta
     draft: Draft
     date_read: date
-    stage: str
-    entry_path: str | None
-    source_name: str
+    source_name: str  # the local PDF's name (the entry mentions it); "" for an arXiv paper
 
 
-def resumable_draft(store: Store, key: str, drafter: str) -> Resumable | None:
-    """The saved draft of a paper whose entry was not finished.
-
-    A draft not yet being written is reused only when ``drafter`` made it (the model
-    may have changed since); once its entry may exist, the draft is finished whoever made it.
-    """
-    row = store.journal_row(key)
-    if row is None or row["stage"] not in RESUMABLE_STAGES or not row["draft_json"] or not row["meta_json"]:
+def resumable_draft(row: JournalRow | None, drafter: str) -> Resumable | None:
+    """The saved draft of a journaled paper whose entry was not finished, if a run drafting with ``drafter``
+    may finish it (``JournalRow.resumable_by``)."""
+    if row is None or not row.resumable_by(drafter):
         return None
-    if row["stage"] == "drafted" and row["drafter"] != drafter:
-        return None
-    return Resumable(
-        key=key, meta=meta_from_json(row["meta_json"]), draft=draft_from_json(row["draft_json"]),
-        date_read=date.fromisoformat(row["date_read"]), stage=row["stage"], entry_path=row["entry_path"],
-        source_name=Path(row["local_pdf"]).name if row["local_pdf"] else "",
-    )
+    assert row.meta is not None and row.draft_json is not None
+    return Resumable(meta=row.meta, draft=draft_from_json(row.draft_json), date_read=row.date_read,
+                     source_name=row.local_pdf.name if row.local_pdf else "")
 
 
-def save_draft(store: Store, key: str, ref: PaperRef, meta: PaperMeta, draft: Draft, date_read: date) -> None:
+def save_draft(journal: Journal, key: str, ref: PaperRef, meta: PaperMeta, draft: Draft, date_read: date) -> None:
     """Step 1 of finishing: journal the draft, so that no LLM call is ever needed for it again."""
-    store.journal_put(
-        key, raw=ref.raw, arxiv_id=meta.arxiv_id or ref.arxiv_id, version=meta.version,
-        local_pdf=str(ref.local_pdf) if ref.local_pdf else None, date_read=date_read.isoformat(),
-        stage="drafted", error=None, entry_path=None, meta_json=meta_to_json(meta),
-        draft_json=draft_to_json(draft), drafter=draft.drafter,
-    )
+    journal.save_draft(key, ref, meta, date_read, draft_json=draft_to_json(draft), drafter=draft.drafter)
 
 
 def finish_paper(
@@ -323,47 +282,45 @@ def finish_paper(
     from paperdiary.diary.lessons import queue_lessons
     from paperdiary.state.store import EntryRecord, utcnow
 
-    written = _adopt_entry(settings, store.journal_row(key), draft, meta, date_read, source_name)
+    journal = Journal(store)
+    written = _adopt_entry(settings, journal.row(key), draft, meta, date_read, source_name)
     if written is None:
         written = write_entry(
             settings, draft, meta, date_read, source_name=source_name,
-            before_create=lambda path: store.journal_put(key, stage="writing",
-                                                         entry_path=diary_relpath(settings, path)),
+            before_create=lambda path: journal.writing(key, diary_relpath(settings.diary, path)),
         )
-    store.journal_put(key, stage="written", entry_path=written.relpath)
-    if meta.arxiv_id:
-        store.save_paper(meta.arxiv_id, meta.version, meta.title, asdict(meta))
+    journal.written(key, written.relpath)
     store.record_entry(EntryRecord(written.relpath, meta.arxiv_id, meta.version, meta.title, draft.description,
                                    draft.drafter, date_read.isoformat(), utcnow()))
     store.save_draft(written.relpath, meta.arxiv_id, asdict(draft))
     queued = queue_lessons(settings, draft.lessons, written.relpath, meta.arxiv_id)
-    store.journal_put(key, stage="done")
+    journal.mark(key, Stage.DONE)
     return written, queued
 
 
-def _adopt_entry(settings: Settings, row: dict[str, Any] | None, draft: Draft, meta: PaperMeta,
+def _adopt_entry(settings: Settings, row: JournalRow | None, draft: Draft, meta: PaperMeta,
                  date_read: date, source_name: str) -> WrittenEntry | None:
     """The entry an interrupted finish already created, or None when there is none to adopt.
 
-    "written": the journal saw the file created, so it is ours whatever the user did
-    to it since. "writing": the path was chosen but the create may not have
+    ``Stage.WRITTEN``: the journal saw the file created, so it is ours whatever the user
+    did to it since. ``Stage.WRITING``: the path was chosen but the create may not have
     happened; the file there is ours only if it holds this very draft.
     """
     from paperdiary.stages.entry import render_entry, same_entry
 
-    if row is None or row["stage"] not in ("writing", "written") or not row["entry_path"]:
+    if row is None or row.stage not in ENTRY_STAGES or not row.entry_path:
         return None
-    path = settings.diary / row["entry_path"]
+    path = settings.diary / row.entry_path
     if not path.is_file():
         return None
-    if row["stage"] == "writing":
+    if row.stage is Stage.WRITING:
         try:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError):
             return None
         if not same_entry(text, render_entry(settings, draft, meta, date_read, source_name)):
             return None
-    return WrittenEntry(path, row["entry_path"], created=True)
+    return WrittenEntry(path, row.entry_path, created=True)
 
 
 # -- one paper, start to end ---------------------------------------------------------------
@@ -392,7 +349,7 @@ def _existing_outcome(settings: Settings, ref: PaperRef, arxiv_id: str, timer: _
     found = find_existing_entry(settings, arxiv_id)
     if found is None:
         return None
-    return DraftOutcome(diary_relpath(settings, found), entry_title(found), arxiv_id, ref.version, "",
+    return DraftOutcome(diary_relpath(settings.diary, found), entry_title(found), arxiv_id, ref.version, "",
                         created=False, stages=timer.stages)
 
 
@@ -416,7 +373,7 @@ def draft_paper(
     key = paper_key(ref)
 
     with Store(settings.db_path) as store:
-        resumed = resumable_draft(store, key, drafter_name(settings))
+        resumed = resumable_draft(Journal(store).row(key), drafter_name(settings))
         if resumed is not None:  # an earlier run was stopped after drafting: finish it, no LLM call
             with timer.stage("write", "Writing the entry from the saved draft") as detail:
                 written, queued = finish_paper(settings, store, key, resumed.meta, resumed.draft,
@@ -444,7 +401,7 @@ def draft_paper(
             chunks = chunk_paper(paper, settings.chunk_tokens)
             detail.update(chunks=len(chunks), tokens=sum(c.tokens for c in chunks))
 
-        drafting = Drafting(settings, store)
+        drafting = Drafting.for_settings(settings, store)
         with timer.stage("draft", drafting.label) as detail:
             draft = drafting.draft(meta, paper, chunks)
             detail.update(drafter=draft.drafter, lessons=len(draft.lessons), notes=draft.notes)
@@ -452,15 +409,12 @@ def draft_paper(
                 detail.update(llm_calls=draft.usage.calls, cached_calls=draft.usage.cached_calls,
                               prompt_tokens=draft.usage.prompt_tokens,
                               completion_tokens=draft.usage.completion_tokens, cost_usd=draft.usage.cost_usd)
-        save_draft(store, key, ref, meta, draft, day)
+        save_draft(Journal(store), key, ref, meta, draft, day)
 
         with timer.stage("write", "Writing entry") as detail:
             written, queued = finish_paper(settings, store, key, meta, draft, day,
                                            source_name=fetched.pdf_path.name)
             detail["path"] = written.relpath
             detail["lessons_queued"] = len(queued)
-
-        for stage, info in timer.stages.items():
-            store.record_stage(ref.label, stage, info.get("seconds", 0.0), info)
 
     return _outcome(written, meta, draft, queued, timer.stages)

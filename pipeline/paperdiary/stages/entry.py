@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Callable
 
 from paperdiary.errors import DiaryError, SettingsError
-from paperdiary.fsutil import atomic_create_text
+from paperdiary.fsutil import atomic_create_text, diary_relpath
 from paperdiary.models import Draft, PaperMeta, WrittenEntry
 from paperdiary.settings import Settings
 from paperdiary.templates import render
@@ -186,7 +186,7 @@ def write_entry(
         if before_create is not None:
             before_create(candidate)
         if atomic_create_text(candidate, text):
-            return WrittenEntry(candidate, _rel(settings, candidate), created=True)
+            return WrittenEntry(candidate, diary_relpath(settings.diary, candidate), created=True)
     raise DiaryError(f"too many drafts named {target.name} already.", hint="Tidy the folder and try again.")
 
 
@@ -200,7 +200,3 @@ def entry_title(path: Path) -> str:
     except OSError:
         pass
     return path.stem
-
-
-def _rel(settings: Settings, path: Path) -> str:
-    return path.resolve().relative_to(settings.diary.resolve()).as_posix()

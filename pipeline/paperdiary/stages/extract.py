@@ -2,6 +2,7 @@
 
     extract_pdf(path, timeout=..., cache_dir=...) -> ExtractedPaper   # worker process + cache
     read_pdf(path) -> ExtractedPaper                                   # the work itself, in-process
+    page_count(path) -> int | None                                     # pages only (cost estimates)
 
 pypdf runs in a worker process with a time limit, because some real pages take
 minutes (huge content streams) and pypdf cannot be interrupted from a thread.
@@ -98,6 +99,14 @@ def read_pdf(path: Path) -> ExtractedPaper:
     path = Path(path)
     data = _read_bytes(path)
     return _parse(path, data, hashlib.sha256(data).hexdigest())
+
+
+def page_count(path: Path) -> int | None:
+    """How many pages a PDF has (from its page tree, no text read); None when pypdf cannot read it."""
+    try:
+        return len(PdfReader(path).pages)
+    except Exception:  # noqa: BLE001 - (pypdf raises more than PyPdfError on broken files)
+        return None
 
 
 def _read_bytes(path: Path) -> bytes:

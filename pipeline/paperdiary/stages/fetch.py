@@ -206,7 +206,7 @@ class ArxivFetcher:
                 hint="Download the PDF yourself and pass its path instead of the ID.",
             )
         version = meta.version or _version_from_url(meta.pdf_url)
-        path = self._cache_file(meta.arxiv_id, version)
+        path = pdf_cache_path(self.settings, meta.arxiv_id, version)
         if version is not None and _is_pdf_file(path):
             self._log(f"{label}: using the cached PDF {path}")
             return FetchedPaper(meta=meta, pdf_path=path, sha256=sha256_file(path), downloaded=False)
@@ -274,11 +274,6 @@ class ArxivFetcher:
         )
 
     # -- PDF ---------------------------------------------------------------------
-
-    def _cache_file(self, arxiv_id: str, version: int | None) -> Path:
-        safe_id = arxiv_id.replace("/", "_")  # old-style IDs: hep-th/9901001
-        name = f"{safe_id}v{version}.pdf" if version is not None else f"{safe_id}.pdf"
-        return self.settings.cache_path / "pdf" / name
 
     def _get_pdf(self, url: str, label: str) -> bytes:
         """One download attempt: the whole PDF, checked, in memory (at most pdf_max_mb)."""
@@ -369,6 +364,26 @@ class ArxivFetcher:
 def is_withdrawn(meta: PaperMeta) -> bool:
     """True when arXiv's comment says this version was withdrawn."""
     return bool(meta.comment and _WITHDRAWN.search(meta.comment))
+
+
+def pdf_cache_path(settings: Settings, arxiv_id: str, version: int | None) -> Path:
+    """Where the PDF of ``arxiv_id`` is cached: that version's, or (None) the latest at download time."""
+    return settings.cache_path / "pdf" / (f"{_file_id(arxiv_id)}v{version}.pdf" if version is not None
+                                          else f"{_file_id(arxiv_id)}.pdf")
+
+
+def cached_pdf(settings: Settings, arxiv_id: str, version: int | None) -> Path | None:
+    """The cached PDF of that version, or without a version the newest version cached; None when none is."""
+    if version is not None:
+        path = pdf_cache_path(settings, arxiv_id, version)
+        return path if path.is_file() else None
+    folder = pdf_cache_path(settings, arxiv_id, None).parent
+    found = sorted(folder.glob(f"{_file_id(arxiv_id)}v*.pdf"), key=lambda path: path.stat().st_mtime)
+    return found[-1] if found else None
+
+
+def _file_id(arxiv_id: str) -> str:
+    return arxiv_id.replace("/", "_")  # old-style IDs: hep-th/9901001
 
 
 def sha256_file(path: Path) -> str:

@@ -1,8 +1,9 @@
 """The diary's machine state: one SQLite file in the git-ignored state folder.
 
-The schema evolves by a list of small named migrations, applied in order and
-recorded in ``_migrations``; a migration is never edited once released, only
-followed by another.
+The schema evolves by the named migrations of ``state/migrations.py``, applied
+in order and recorded in ``_migrations``. The catch-up journal's table is
+``state/journal.py``'s; this module holds the rest: entries, drafts, the LLM
+cache and ledger, review decisions and Batch API batches.
 """
 
 from __future__ import annotations
@@ -14,237 +15,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Iterator
 
-Migration = Callable[[sqlite3.Connection], None]
-MIGRATIONS: list[tuple[str, Migration]] = []
-
-
-def migration(func: Migration) -> Migration:
-    MIGRATIONS.append((func.__name__, func))
-    return func
-
-
-def execute_script(db: sqlite3.Connection, script: str) -> None:
-    """Run ;-separated statements inside the current transaction.
-
-    (``executescript`` would COMMIT first, so a failing migration could leave half a schema.)
-    """
-    for statement in script.split(";"):
-        if statement.strip():
-            db.execute(statement)
-
-
-@migration
-def m001_papers_and_entries(db: sqlite3.Connection) -> None:
-    execute_script(
-        db,
-        """
-        CREATE TABLE papers (
-            arxiv_id TEXT PRIMARY KEY,
-            version INTEGER,
-            title TEXT NOT NULL,
-            meta_json TEXT NOT NULL,
-            fetched_at TEXT NOT NULL
-        );
-        CREATE TABLE entries (
-            id INTEGER PRIMARY KEY,
-            path TEXT NOT NULL,
-            arxiv_id TEXT,
-            version INTEGER,
-            title TEXT NOT NULL,
-            description TEXT NOT NULL,
-            drafter TEXT NOT NULL,
-            date_read TEXT NOT NULL,
-            created_at TEXT NOT NULL
-        );
-        CREATE INDEX entries_arxiv_id ON entries(arxiv_id);
-        CREATE UNIQUE INDEX entries_path ON entries(path);
-        """
-    )
-
-
-@migration
-def m002_stage_runs(db: sqlite3.Connection) -> None:
-    # One row per stage of each draft: what it took, for --verbose and benchmarks.
-    execute_script(
-        db,
-        """
-        CREATE TABLE stage_runs (
-            id INTEGER PRIMARY KEY,
-            paper TEXT NOT NULL,
-            stage TEXT NOT NULL,
-            seconds REAL NOT NULL,
-            detail_json TEXT NOT NULL DEFAULT '{}',
-            created_at TEXT NOT NULL
-        );
-        """
-    )
-
-
-@migration
-def m003_llm_modes_cache_and_ledger(db: sqlite3.Connection) -> None:
-    # llm_modes: the structured-output mode each endpoint+model accepts, so later
-    #   calls (and later processes) skip the modes it rejects.
-    # llm_cache: validated answers keyed by sha256(endpoint, model, messages, schema);
-    #   the same request is answered from here without any HTTP request.
-    # llm_calls: the ledger, one row per structured() call (cache hits too, at cost 0),
-    #   for `paperdiary costs`. cost_usd is NULL when the model's price is unknown.
-    # Endpoints are stored without credentials (no userinfo, no query string); the
-    # API key is never stored.
-    execute_script(
-        db,
-        """
-        CREATE TABLE llm_modes (
-            endpoint TEXT NOT NULL,
-            model TEXT NOT NULL,
-            mode TEXT NOT NULL,
-            updated_at TEXT NOT NULL,
-            PRIMARY KEY (endpoint, model)
-        );
-        CREATE TABLE llm_cache (
-            key TEXT PRIMARY KEY,
-            endpoint TEXT NOT NULL,
-            model TEXT NOT NULL,
-            schema_name TEXT NOT NULL,
-            mode TEXT NOT NULL,
-            request_json TEXT NOT NULL,
-            raw_content TEXT NOT NULL,
-            parsed_json TEXT NOT NULL,
-            created_at TEXT NOT NULL
-        );
-        CREATE TABLE llm_calls (
-            id INTEGER PRIMARY KEY,
-            created_at TEXT NOT NULL,
-            paper TEXT,
-            purpose TEXT NOT NULL,
-            model TEXT NOT NULL,
-            endpoint TEXT NOT NULL,
-            mode TEXT,
-            status TEXT NOT NULL,
-            cached INTEGER NOT NULL DEFAULT 0,
-            batch INTEGER NOT NULL DEFAULT 0,
-            prompt_tokens INTEGER NOT NULL DEFAULT 0,
-            completion_tokens INTEGER NOT NULL DEFAULT 0,
-            tokens_estimated INTEGER NOT NULL DEFAULT 0,
-            latency_s REAL NOT NULL DEFAULT 0,
-            cost_usd REAL,
-            cache_key TEXT
-        );
-        CREATE INDEX llm_calls_created_at ON llm_calls(created_at);
-        CREATE INDEX llm_calls_paper ON llm_calls(paper);
-        """
-    )
-
-
-@migration
-def m004_drafts(db: sqlite3.Connection) -> None:
-    # The full draft behind each entry, quotes and grounding included: `paperdiary show` reads it.
-    execute_script(
-        db,
-        """
-        CREATE TABLE drafts (
-            entry_path TEXT PRIMARY KEY,
-            arxiv_id TEXT,
-            draft_json TEXT NOT NULL,
-            created_at TEXT NOT NULL
-        );
-        CREATE INDEX drafts_arxiv_id ON drafts(arxiv_id);
-        """,
-    )
-
-
-@migration
-def m101_review_decisions(db: sqlite3.Connection) -> None:
-    # One row per queued lesson the user decided something about in `paperdiary review`
-    # (pipeline/paperdiary/diary/review.py): written before the queue file or README changes, so a killed
-    # process loses no decision. `synced` = the queue file already shows it (tick, removal).
-    execute_script(
-        db,
-        """
-        CREATE TABLE review_decisions (
-            id TEXT PRIMARY KEY,
-            status TEXT NOT NULL,
-            lesson TEXT,
-            kind TEXT,
-            theme TEXT,
-            placement_json TEXT,
-            readme_digest TEXT,
-            block TEXT,
-            position INTEGER,
-            synced INTEGER NOT NULL DEFAULT 0,
-            decided_at TEXT NOT NULL
-        );
-        """,
-    )
-
-
-@migration
-def m005_journal(db: sqlite3.Connection) -> None:
-    # One row per paper being drafted (catch-up's backlog, or a single `draft` once its draft
-    # exists): the stage it reached, so a run stopped anywhere (Ctrl-C, kill -9) resumes there.
-    # ``paper`` is the arXiv ID without version, or "pdf:<absolute path>" for a local PDF.
-    # meta_json and draft_json hold what resuming needs without asking arXiv or the LLM again;
-    # entry_path is recorded *before* the entry file is created, so a resumed run can tell
-    # its own half-finished write from a free name.
-    execute_script(
-        db,
-        """
-        CREATE TABLE journal (
-            paper TEXT PRIMARY KEY,
-            raw TEXT NOT NULL,
-            arxiv_id TEXT,
-            version INTEGER,
-            local_pdf TEXT,
-            date_read TEXT NOT NULL,
-            stage TEXT NOT NULL,
-            error TEXT,
-            entry_path TEXT,
-            meta_json TEXT,
-            draft_json TEXT,
-            drafter TEXT,
-            created_at TEXT NOT NULL,
-            updated_at TEXT NOT NULL
-        );
-        CREATE INDEX journal_stage ON journal(stage);
-        """,
-    )
-
-
-@migration
-def m006_llm_batches(db: sqlite3.Connection) -> None:
-    # Batch API (pipeline/paperdiary/llm/batch.py): batches submitted and not yet collected, and the
-    # requests in each. custom_id is the LLM cache key, so a collected answer lands in
-    # llm_cache exactly where LLMClient.structured() looks for it.
-    execute_script(
-        db,
-        """
-        CREATE TABLE llm_batches (
-            id TEXT PRIMARY KEY,
-            endpoint TEXT NOT NULL,
-            model TEXT NOT NULL,
-            input_file_id TEXT NOT NULL,
-            status TEXT NOT NULL,
-            requests INTEGER NOT NULL,
-            created_at TEXT NOT NULL,
-            updated_at TEXT NOT NULL
-        );
-        CREATE TABLE llm_batch_requests (
-            batch_id TEXT NOT NULL,
-            custom_id TEXT NOT NULL,
-            paper TEXT,
-            purpose TEXT NOT NULL,
-            schema_name TEXT NOT NULL,
-            mode TEXT NOT NULL,
-            messages_json TEXT NOT NULL,
-            status TEXT NOT NULL,
-            error TEXT,
-            PRIMARY KEY (batch_id, custom_id)
-        );
-        CREATE INDEX llm_batch_requests_custom_id ON llm_batch_requests(custom_id);
-        """,
-    )
-
+from paperdiary.state.migrations import MIGRATIONS
 
 def utcnow() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
@@ -328,21 +101,17 @@ class Store:
             self.db.execute("COMMIT")
 
     @contextmanager
-    def _locked(self) -> Iterator[sqlite3.Connection]:
+    def locked(self) -> Iterator[sqlite3.Connection]:
+        """The connection, for one statement or a few, held against this process's other threads.
+
+        Autocommit: each statement commits, unless it runs inside ``transaction()``.
+        """
         with self._lock:
             yield self.db
 
-    # papers -----------------------------------------------------------------
-    def save_paper(self, arxiv_id: str, version: int | None, title: str, meta: dict[str, Any]) -> None:
-        with self._locked() as db:
-            db.execute(
-                "INSERT OR REPLACE INTO papers VALUES (?, ?, ?, ?, ?)",
-                (arxiv_id, version, title, json.dumps(meta, default=str), utcnow()),
-            )
-
     # entries ----------------------------------------------------------------
     def record_entry(self, record: EntryRecord) -> None:
-        with self._locked() as db:
+        with self.locked() as db:
             db.execute(
                 "INSERT OR REPLACE INTO entries (path, arxiv_id, version, title, description, drafter,"
                 " date_read, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -351,7 +120,7 @@ class Store:
             )
 
     def entries(self) -> list[EntryRecord]:
-        with self._locked() as db:
+        with self.locked() as db:
             rows = db.execute(
                 "SELECT path, arxiv_id, version, title, description, drafter, date_read, created_at"
                 " FROM entries ORDER BY date_read, path"
@@ -363,7 +132,7 @@ class Store:
 
     # drafts -----------------------------------------------------------------
     def save_draft(self, entry_path: str, arxiv_id: str | None, draft: dict[str, Any]) -> None:
-        with self._locked() as db:
+        with self.locked() as db:
             db.execute(
                 "INSERT OR REPLACE INTO drafts VALUES (?, ?, ?, ?)",
                 (entry_path, arxiv_id, json.dumps(draft, ensure_ascii=False, default=str), utcnow()),
@@ -371,7 +140,7 @@ class Store:
 
     def drafts_for(self, key: str) -> list[dict[str, Any]]:
         """Drafts whose arXiv ID or entry path is ``key``, newest first."""
-        with self._locked() as db:
+        with self.locked() as db:
             rows = db.execute(
                 "SELECT entry_path, arxiv_id, draft_json, created_at FROM drafts"
                 " WHERE arxiv_id = ? OR entry_path = ? ORDER BY created_at DESC",
@@ -379,25 +148,17 @@ class Store:
             ).fetchall()
         return [dict(row) | {"draft": json.loads(row["draft_json"])} for row in rows]
 
-    # stage runs -------------------------------------------------------------
-    def record_stage(self, paper: str, stage: str, seconds: float, detail: dict[str, Any]) -> None:
-        with self._locked() as db:
-            db.execute(
-                "INSERT INTO stage_runs (paper, stage, seconds, detail_json, created_at) VALUES (?, ?, ?, ?, ?)",
-                (paper, stage, seconds, json.dumps(detail, default=str), utcnow()),
-            )
-
     # LLM: structured-output modes, response cache, call ledger (pipeline/paperdiary/llm/client.py) ---------
     def llm_mode(self, endpoint: str, model: str) -> str | None:
         """The structured-output mode last seen working for this endpoint and model."""
-        with self._locked() as db:
+        with self.locked() as db:
             row = db.execute(
                 "SELECT mode FROM llm_modes WHERE endpoint = ? AND model = ?", (endpoint, model)
             ).fetchone()
         return row["mode"] if row else None
 
     def save_llm_mode(self, endpoint: str, model: str, mode: str) -> None:
-        with self._locked() as db:
+        with self.locked() as db:
             db.execute(
                 "INSERT OR REPLACE INTO llm_modes (endpoint, model, mode, updated_at) VALUES (?, ?, ?, ?)",
                 (endpoint, model, mode, utcnow()),
@@ -405,7 +166,7 @@ class Store:
 
     def llm_cached(self, key: str) -> dict[str, Any] | None:
         """The cached answer for a request key: ``mode``, ``raw_content``, ``parsed_json``; or None."""
-        with self._locked() as db:
+        with self.locked() as db:
             row = db.execute(
                 "SELECT mode, raw_content, parsed_json FROM llm_cache WHERE key = ?", (key,)
             ).fetchone()
@@ -423,7 +184,7 @@ class Store:
         raw_content: str,
         parsed: Any,
     ) -> None:
-        with self._locked() as db:
+        with self.locked() as db:
             db.execute(
                 "INSERT OR REPLACE INTO llm_cache (key, endpoint, model, schema_name, mode, request_json,"
                 " raw_content, parsed_json, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -450,7 +211,7 @@ class Store:
         cache_key: str | None = None,
     ) -> int:
         """Append a ledger row; returns its id (``LLMResult.call_id``)."""
-        with self._locked() as db:
+        with self.locked() as db:
             cursor = db.execute(
                 "INSERT INTO llm_calls (created_at, paper, purpose, model, endpoint, mode, status, cached,"
                 " batch, prompt_tokens, completion_tokens, tokens_estimated, latency_s, cost_usd, cache_key)"
@@ -462,19 +223,18 @@ class Store:
 
     def llm_calls(self) -> list[dict[str, Any]]:
         """Every ledger row, oldest first, as dicts keyed by column name."""
-        with self._locked() as db:
+        with self.locked() as db:
             return [dict(row) for row in db.execute("SELECT * FROM llm_calls ORDER BY id")]
-
 
     # review decisions (pipeline/paperdiary/diary/review.py) ----------------------------------
     def review_records(self) -> dict[str, ReviewRecord]:
-        with self._locked() as db:
+        with self.locked() as db:
             rows = db.execute("SELECT * FROM review_decisions").fetchall()
         return {row["id"]: ReviewRecord(**(dict(row) | {"synced": bool(row["synced"])})) for row in rows}
 
     def save_review(self, record: ReviewRecord) -> None:
         """Insert or replace one decision; committed when this returns (autocommit)."""
-        with self._locked() as db:
+        with self.locked() as db:
             db.execute(
                 "INSERT OR REPLACE INTO review_decisions (id, status, lesson, kind, theme, placement_json,"
                 " readme_digest, block, position, synced, decided_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -490,47 +250,12 @@ class Store:
                 self.save_review(record)
 
     def delete_review(self, item_id: str) -> None:
-        with self._locked() as db:
+        with self.locked() as db:
             db.execute("DELETE FROM review_decisions WHERE id = ?", (item_id,))
 
     def mark_reviews_synced(self, ids: list[str]) -> None:
-        with self._locked() as db:
+        with self.locked() as db:
             db.executemany("UPDATE review_decisions SET synced = 1 WHERE id = ?", [(i,) for i in ids])
-
-
-    # journal (pipeline/paperdiary/runs/workflow.py, pipeline/paperdiary/runs/catchup.py) ---------------------------------
-    JOURNAL_FIELDS = ("raw", "arxiv_id", "version", "local_pdf", "date_read", "stage", "error", "entry_path",
-                      "meta_json", "draft_json", "drafter")
-
-    def journal_rows(self) -> dict[str, dict[str, Any]]:
-        """Every journal row by paper key, in the order the papers were first journaled."""
-        with self._locked() as db:
-            rows = db.execute("SELECT * FROM journal ORDER BY rowid").fetchall()
-        return {row["paper"]: dict(row) for row in rows}
-
-    def journal_row(self, paper: str) -> dict[str, Any] | None:
-        with self._locked() as db:
-            row = db.execute("SELECT * FROM journal WHERE paper = ?", (paper,)).fetchone()
-        return dict(row) if row else None
-
-    def journal_put(self, paper: str, **fields: Any) -> None:
-        """Create the paper's row or update the given fields (an upsert that keeps the row's place)."""
-        unknown = set(fields) - set(self.JOURNAL_FIELDS)
-        if unknown:
-            raise ValueError(f"not journal fields: {sorted(unknown)}")
-        now = utcnow()
-        names = list(fields)
-        with self._locked() as db:
-            updated = db.execute(
-                f"UPDATE journal SET {', '.join(f'{n} = ?' for n in names + ['updated_at'])} WHERE paper = ?",
-                [*(fields[n] for n in names), now, paper],
-            ).rowcount
-            if not updated:
-                columns = ["paper", *names, "created_at", "updated_at"]
-                db.execute(
-                    f"INSERT INTO journal ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
-                    [paper, *(fields[n] for n in names), now, now],
-                )
 
     # Batch API (pipeline/paperdiary/llm/batch.py) ------------------------------------------------------------
     def save_batch(self, batch_id: str, *, endpoint: str, model: str, input_file_id: str, status: str,
@@ -555,22 +280,22 @@ class Store:
         query = "SELECT * FROM llm_batches"
         if open_only:
             query += " WHERE status NOT IN ('collected', 'failed', 'expired', 'cancelled')"
-        with self._locked() as db:
+        with self.locked() as db:
             return [dict(row) for row in db.execute(query + " ORDER BY created_at, id")]
 
     def set_batch_status(self, batch_id: str, status: str) -> None:
-        with self._locked() as db:
+        with self.locked() as db:
             db.execute("UPDATE llm_batches SET status = ?, updated_at = ? WHERE id = ?", (status, utcnow(), batch_id))
 
     def batch_requests(self, batch_id: str) -> list[dict[str, Any]]:
-        with self._locked() as db:
+        with self.locked() as db:
             rows = db.execute(
                 "SELECT * FROM llm_batch_requests WHERE batch_id = ? ORDER BY rowid", (batch_id,)
             ).fetchall()
         return [dict(row) | {"messages": json.loads(row["messages_json"])} for row in rows]
 
     def set_batch_request(self, batch_id: str, custom_id: str, status: str, error: str | None = None) -> None:
-        with self._locked() as db:
+        with self.locked() as db:
             db.execute(
                 "UPDATE llm_batch_requests SET status = ?, error = ? WHERE batch_id = ? AND custom_id = ?",
                 (status, error, batch_id, custom_id),
@@ -578,7 +303,7 @@ class Store:
 
     def batch_request_keys(self) -> tuple[set[str], dict[str, str]]:
         """(custom_ids waiting in an open batch, {custom_id: error} of answers that came back unusable)."""
-        with self._locked() as db:
+        with self.locked() as db:
             pending = db.execute(
                 "SELECT r.custom_id FROM llm_batch_requests r JOIN llm_batches b ON b.id = r.batch_id"
                 " WHERE r.status = 'pending' AND b.status NOT IN ('collected', 'failed', 'expired', 'cancelled')"
@@ -590,5 +315,5 @@ class Store:
 
     def forget_failed_batch_requests(self) -> int:
         """Drop failed batch answers so the requests may be sent again (--retry-failed)."""
-        with self._locked() as db:
+        with self.locked() as db:
             return db.execute("DELETE FROM llm_batch_requests WHERE status = 'failed'").rowcount
