@@ -16,8 +16,8 @@ import pytest
 from pydantic import BaseModel, Field
 
 from paperdiary.llm import client as llm_module
-from paperdiary.stages.chunk import count_tokens
 from paperdiary.llm.costs import estimate_cost, is_local_endpoint, summarise
+from paperdiary.llm.tokens import count_tokens
 from paperdiary.errors import (
     LLMAuthError,
     LLMContextLengthError,

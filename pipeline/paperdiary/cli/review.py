@@ -20,19 +20,19 @@ from rich.console import Console
 from rich.panel import Panel
 from rich.text import Text
 
-from paperdiary.errors import PaperDiaryError, UsageError
+from paperdiary.errors import PaperDiaryError, ReviewConflictError, UsageError
 from paperdiary.diary.merge import Reranker
+from paperdiary.diary.readme import README_NAME
 from paperdiary.diary.review import (
-    README_NAME,
     ApplyResult,
     PlannedItem,
     Review,
-    ReviewConflictError,
     Snapshot,
     describe,
-    short,
 )
 from paperdiary.settings import Settings
+from paperdiary.state.store import Store
+from paperdiary.text import shorten
 
 KEYS_HELP = "[a]ccept  [e]dit  [t]heme  [k]ind  [r]eject  [s]kip  [u]ndo  [q]uit"
 
@@ -71,21 +71,20 @@ class ReviewRequest:
             raise UsageError("--source goes with --add.", hint='paperdiary review --add "lesson" --source ENTRY')
 
 
-def _llm_reranker(settings: Settings, review: Review) -> Reranker:
+def _llm_reranker(settings: Settings, store: Store) -> Reranker:
     from paperdiary.llm.client import LLMClient
     from paperdiary.diary.rerank import LLMReranker
 
     if not settings.llm_configured:
         raise UsageError("--llm needs a model.", hint="Set PAPERDIARY_MODEL (and OPENAI_BASE_URL), or drop --llm.")
-    return LLMReranker(settings, LLMClient(settings, review.store))
+    return LLMReranker(settings, LLMClient(settings, store))
 
 
 def run_review(settings: Settings, request: ReviewRequest, console: Console) -> None:
     """Carry out a review request: the options in a fixed order (add, choose, decide, list, diff, apply)."""
     request.check()
-    with Review.open(settings) as review:
-        if request.llm:
-            review.reranker = _llm_reranker(settings, review)
+    with Store(settings.db_path) as store, \
+            Review(settings, store=store, reranker=_llm_reranker(settings, store) if request.llm else None) as review:
         if request.interactive:
             ReviewSession(review, console, KeyReader(console)).run()
             return
@@ -129,7 +128,7 @@ def run_review(settings: Settings, request: ReviewRequest, console: Console) -> 
 def _refuse_conflicts(accepted: list[PlannedItem]) -> None:
     for planned in accepted:
         if planned.conflict:
-            raise ReviewConflictError(f"lesson {planned.item.id} ({short(planned.item.text, 40)}): "
+            raise ReviewConflictError(f"lesson {planned.item.id} ({shorten(planned.item.text, 40)}): "
                                       f"{planned.conflict}.",
                                       hint=f"Place it again: paperdiary review --theme {planned.item.id} NAME, "
                                            "or reject it.")
@@ -198,7 +197,7 @@ def print_applied(console: Console, result: ApplyResult, queue_file: str) -> Non
     for planned in result.applied:
         assert planned.proposal is not None  # apply refuses items that cannot be placed
         note = "already there" if planned.already else describe(planned.proposal)
-        console.print(Text(f"  {planned.item.id}  {short(planned.item.text)}  → {note}"))
+        console.print(Text(f"  {planned.item.id}  {shorten(planned.item.text)}  → {note}"))
     n = len(result.applied)
     where = f"written into {README_NAME}" if result.readme_changed else f"already in {README_NAME}"
     console.print(f"Applied {n} lesson{'s' if n != 1 else ''} ({where}); {result.pending} still in {queue_file}.")

@@ -33,13 +33,13 @@ from rich.text import Text
 from paperdiary.stages.entry import iter_markdown, ordinal
 from paperdiary.errors import DiaryError
 from paperdiary.fsutil import atomic_write_text
-from paperdiary.diary.readme import Readme, ReadmeLesson, entry_link, plain_text
+from paperdiary.diary.readme import README_NAME, Readme, ReadmeLesson, entry_link, plain_text
 from paperdiary.settings import Settings
 from paperdiary.state.store import EntryRecord, Store
 from paperdiary.templates import md_inline
+from paperdiary.text import unified_diff
 
 DEFAULT_HEADING = "## Full Diary"
-README_NAME = "README.md"
 _MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
            "november", "december")
 _MONTH_NUMBER = {name: n for n, name in enumerate(_MONTHS, 1)} | {name[:3]: n for n, name in enumerate(_MONTHS, 1)}
@@ -282,8 +282,6 @@ def build_index(readme_text: str, entries: Sequence[DiaryEntry], heading: str = 
 
 def run_index(settings: Settings, heading: str, *, write: bool, console: Console) -> None:
     """`paperdiary index`: print the section's diff, or write it."""
-    from paperdiary.diary.review import unified_diff
-
     path = settings.diary / README_NAME
     try:
         text = path.read_bytes().decode("utf-8")
@@ -305,7 +303,7 @@ def run_index(settings: Settings, heading: str, *, write: bool, console: Console
         console.print(f"{heading.lstrip('# ')} is up to date ({summary}).")
         return
     if not write:
-        print(unified_diff(text, result.new), end="")
+        print(unified_diff(text, result.new, README_NAME), end="")
         console.print(Text(f"{summary}; paperdiary index --write writes it.", style="dim"))
         return
     if path.read_bytes().decode("utf-8") != text:

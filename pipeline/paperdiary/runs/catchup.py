@@ -66,7 +66,8 @@ from paperdiary.errors import (
     PaperDiaryError,
     UsageError,
 )
-from paperdiary.models import Chunk, Draft, ExtractedPaper, FetchedPaper, LLMUsage, PaperMeta
+from paperdiary.models import Chunk, ExtractedPaper, FetchedPaper, LLMUsage, PaperMeta
+from paperdiary.stages.drafting.contract import Draft
 from paperdiary.settings import Settings
 from paperdiary.runs.workflow import (
     RESUMABLE_STAGES,
@@ -552,9 +553,10 @@ def _drafting(settings: Settings, store: Store, options: CatchupOptions, hook: B
 def _collect_batches(client: Any, store: Store, progress: Progress) -> CollectSummary | None:
     """Store the answers of Batch API batches that finished since the last run (any run collects them)."""
     from paperdiary.llm.batch import collect_batches
+    from paperdiary.stages.drafting.llm import ANSWER_SCHEMAS
 
     try:
-        summary = collect_batches(client, store)
+        summary = collect_batches(client, store, ANSWER_SCHEMAS)
     except PaperDiaryError as exc:  # their papers keep waiting; the rest of the run goes on
         progress.note(f"Could not collect Batch API results ({exc}); the next run tries again.")
         return None
@@ -1033,7 +1035,7 @@ def _deferred_error(settings: Settings) -> type[Exception]:
 def _warm_up() -> None:
     """Load the tokenizer's vocabulary (~0.3 s) in the background while the LLM client is set up and the run plans."""
     def warm() -> None:
-        from paperdiary.stages.chunk import count_tokens
+        from paperdiary.llm.tokens import count_tokens
 
         count_tokens("warm up")
 

@@ -20,6 +20,7 @@ nothing twice and leaves nothing half-written:
 
 from __future__ import annotations
 
+import copy
 import json
 import time
 from contextlib import contextmanager
@@ -29,22 +30,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator, Protocol
 
 from paperdiary.errors import CorruptPdfError, EmptyPdfError, ExtractionError
-from paperdiary.models import (
-    Chunk,
-    Claim,
-    Draft,
-    ExtractedPaper,
-    FetchedPaper,
-    Lesson,
-    LLMUsage,
-    PaperMeta,
-    PaperRef,
-    QueuedLesson,
-    WrittenEntry,
-)
+from paperdiary.models import Chunk, ExtractedPaper, FetchedPaper, LLMUsage, PaperMeta, PaperRef, WrittenEntry
 from paperdiary.settings import Settings
+from paperdiary.stages.drafting.contract import Claim, Draft, Lesson
 
 if TYPE_CHECKING:
+    from paperdiary.diary.queue import QueuedLesson
+    from paperdiary.stages.drafting.contract import Drafter
     from paperdiary.stages.fetch import ArxivFetcher
     from paperdiary.llm.client import LLMClient
     from paperdiary.state.store import Store
@@ -182,12 +174,12 @@ def _meta_for_local(fetched: FetchedPaper, paper: ExtractedPaper) -> PaperMeta:
 def _downloaded_pdf_error(exc: ExtractionError, fetched: FetchedPaper) -> ExtractionError:
     """Name the paper rather than our cache file; drop a broken download so the next run fetches it again."""
     meta = fetched.meta
-    label = f"the PDF of arXiv {meta.arxiv_id}" + (f"v{meta.version}" if meta.version else "")
-    hint = exc.hint
+    error = copy.copy(exc)
+    error.subject = f"the PDF of arXiv {meta.arxiv_id}" + (f"v{meta.version}" if meta.version else "")
     if isinstance(exc, (CorruptPdfError, EmptyPdfError)):
         fetched.pdf_path.unlink(missing_ok=True)
-        hint = "The broken download was removed from the cache: run the command again to fetch it afresh."
-    return type(exc)(exc.message.replace(str(fetched.pdf_path), label), hint=hint)
+        error.hint = "The broken download was removed from the cache: run the command again to fetch it afresh."
+    return error
 
 
 def fetch_paper(settings: Settings, ref: PaperRef, fetcher: ArxivFetcher | None = None) -> FetchedPaper:
@@ -220,9 +212,9 @@ def extract_paper(settings: Settings, ref: PaperRef, fetched: FetchedPaper) -> t
 
 def drafter_name(settings: Settings) -> str:
     """What ``Draft.drafter`` will say: ``offline``, or ``llm:<model>``."""
-    from paperdiary.stages.drafting.offline import OFFLINE_DRAFTER
+    from paperdiary.stages.drafting.contract import OFFLINE_DRAFTER, llm_drafter
 
-    return f"llm:{settings.model}" if settings.llm_configured else OFFLINE_DRAFTER
+    return llm_drafter(settings.model) if settings.llm_configured else OFFLINE_DRAFTER
 
 
 class Drafting:
@@ -234,10 +226,10 @@ class Drafting:
 
     def __init__(self, settings: Settings, store: Store, *, client: LLMClient | None = None,
                  themes: list[str] | None = None):
-        from paperdiary.diary.readme import readme_themes
+        from paperdiary.diary.readme import README_NAME, readme_themes
 
         self.settings = settings
-        self.themes = readme_themes(settings.diary / "README.md", settings.lessons_heading) if themes is None \
+        self.themes = readme_themes(settings.diary / README_NAME, settings.lessons_heading) if themes is None \
             else list(themes)
         self.name = drafter_name(settings)
         self.client: LLMClient | None = None
@@ -246,18 +238,16 @@ class Drafting:
             from paperdiary.llm.client import LLMClient
 
             self.client = client or LLMClient(settings, store)
-            self._llm: LLMDrafter | None = LLMDrafter(settings, self.client, themes=self.themes)
+            self.drafter: Drafter = LLMDrafter(settings, self.client, themes=self.themes)
             self.label = f"Drafting with {settings.model}"
         else:
-            self._llm = None
+            from paperdiary.stages.drafting.offline import OfflineDrafter
+
+            self.drafter = OfflineDrafter(themes=self.themes)
             self.label = "Drafting (offline, no LLM configured)"
 
     def draft(self, meta: PaperMeta, paper: ExtractedPaper, chunks: list[Chunk]) -> Draft:
-        if self._llm is not None:
-            return self._llm.draft(meta, paper, chunks)
-        from paperdiary.stages.drafting.offline import draft_offline
-
-        return draft_offline(meta, paper, themes=self.themes)
+        return self.drafter.draft(meta, paper, chunks)
 
 
 # -- finishing: journal, entry, records, lessons ------------------------------------------------

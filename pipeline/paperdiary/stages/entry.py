@@ -11,8 +11,9 @@ from typing import Callable
 
 from paperdiary.errors import DiaryError, SettingsError
 from paperdiary.fsutil import atomic_create_text
-from paperdiary.models import Draft, PaperMeta, WrittenEntry
+from paperdiary.models import PaperMeta, WrittenEntry
 from paperdiary.settings import Settings
+from paperdiary.stages.drafting.contract import OFFLINE_DRAFTER, Draft
 from paperdiary.templates import render
 
 ENTRY_TEMPLATE = "entry.md.j2"
@@ -146,7 +147,7 @@ def render_entry(settings: Settings, draft: Draft, meta: PaperMeta, date_read: d
         source_name=source_name,
         arxiv_id=meta.arxiv_id,
         version=meta.version,
-        offline=draft.drafter == "offline",
+        offline=draft.drafter == OFFLINE_DRAFTER,
         draft=draft,
         drafted_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
     )

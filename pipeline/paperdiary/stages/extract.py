@@ -104,11 +104,12 @@ def _read_bytes(path: Path) -> bytes:
     try:
         data = path.read_bytes()
     except FileNotFoundError:
-        raise ExtractionError(f"no such PDF file: {path}.", hint="Check the path.") from None
+        raise ExtractionError("no such PDF file: {subject}.", path=path, hint="Check the path.") from None
     except OSError as exc:
-        raise ExtractionError(f"cannot read {path}: {exc.strerror}.", hint="Check the file's permissions.") from None
+        raise ExtractionError("cannot read {subject}: {detail}.", path=path, detail=exc.strerror,
+                              hint="Check the file's permissions.") from None
     if not data or data.isspace():
-        raise EmptyPdfError(f"{path} is empty (0 bytes of PDF).", hint="Download it again.")
+        raise EmptyPdfError("{subject} is empty (0 bytes of PDF).", path=path, hint="Download it again.")
     return data
 
 
@@ -132,14 +133,14 @@ def _run_in_worker(path: Path, data: bytes, sha: str, timeout: float) -> Extract
     try:
         if not receiver.poll(timeout):
             raise ExtractionTimeoutError(
-                f"extracting {path} took longer than {timeout:g} s and was stopped.",
+                f"extracting {{subject}} took longer than {timeout:g} s and was stopped.", path=path,
                 hint="Some PDFs hold huge pages; raise extract_timeout (PAPERDIARY_EXTRACT_TIMEOUT) to wait longer.",
             )
         status, payload = receiver.recv()
     except EOFError:
         worker.join(5)
         raise ExtractionError(
-            f"the process extracting {path} died (exit code {worker.exitcode}).",
+            f"the process extracting {{subject}} died (exit code {worker.exitcode}).", path=path,
             hint="The PDF may be malformed or too large for memory; try another copy of it.",
         ) from None
     finally:
@@ -158,7 +159,7 @@ def _worker_main(conn: Any, path: Path, data: bytes, sha: str) -> None:
     """Child process: parse, then send ("ok", paper), ("error", PaperDiaryError) or ("crash", traceback)."""
     try:
         result: tuple[str, Any] = ("ok", _parse(path, data, sha))
-    except PaperDiaryError as exc:  # pickles: (message,) in args, hint in __dict__
+    except PaperDiaryError as exc:  # pickles: (template,) in args, the fields and hint in __dict__
         result = ("error", exc)
     except BaseException:  # a bug in this module: the parent re-raises it with the child's traceback
         result = ("crash", traceback.format_exc())
@@ -265,34 +266,36 @@ def _parse(path: Path, data: bytes, sha: str) -> ExtractedPaper:
         meta_title, meta_authors = _metadata(reader)
     if sum(_letters(line.text) for page in pages for line in page.lines) < _MIN_LETTERS_PER_PAGE * len(pages):
         raise ImageOnlyPdfError(
-            f"{path} has no text layer (scanned images?).",
+            "{subject} has no text layer (scanned images?).", path=path,
             hint="Run OCR first, e.g. `ocrmypdf in.pdf out.pdf`, and give PaperDiary the result.",
         )
     return _assemble(sha, pages, outline, meta_title, meta_authors)
 
 
 def _corrupt(path: Path, detail: str) -> CorruptPdfError:
-    return CorruptPdfError(f"{path} is truncated or corrupt ({detail}).", hint="Download it again.")
+    return CorruptPdfError("{subject} is truncated or corrupt ({detail}).", path=path, detail=detail,
+                           hint="Download it again.")
 
 
 def _pdf_error(path: Path, exc: Exception) -> ExtractionError:
     """Translate an exception raised by pypdf into a one-line ExtractionError."""
     if isinstance(exc, LimitReachedError):
         return CorruptPdfError(
-            f"{path} is corrupt or hostile: it expands beyond pypdf's safety limits (a decompression bomb?).",
+            "{subject} is corrupt or hostile: it expands beyond pypdf's safety limits (a decompression bomb?).",
+            path=path,
             hint="Get the PDF from another source.",
         )
     if isinstance(exc, FileNotDecryptedError):
         return _encrypted(path)
     if isinstance(exc, EmptyFileError):
-        return EmptyPdfError(f"{path} is empty.", hint="Download it again.")
+        return EmptyPdfError("{subject} is empty.", path=path, hint="Download it again.")
     detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     return _corrupt(path, detail[:200])
 
 
 def _encrypted(path: Path) -> EncryptedPdfError:
     return EncryptedPdfError(
-        f"{path} is encrypted with a password.",
+        "{subject} is encrypted with a password.", path=path,
         hint="Save an unencrypted copy (e.g. `qpdf --decrypt --password=PASSWORD in.pdf out.pdf`) and use that.",
     )
 
@@ -312,13 +315,13 @@ def _open_reader(path: Path, data: bytes) -> PdfReader:
         raise
     except DependencyError as exc:  # AES without the cryptography package
         raise EncryptedPdfError(
-            f"{path} is encrypted with AES, which needs the cryptography package.",
+            "{subject} is encrypted with AES, which needs the cryptography package.", path=path,
             hint="pip install cryptography",
         ) from exc
     except Exception as exc:  # (pypdf raises more than PyPdfError on broken files)
         raise _pdf_error(path, exc) from exc
     if page_count == 0:
-        raise EmptyPdfError(f"{path} has no pages.", hint="Download it again.")
+        raise EmptyPdfError("{subject} has no pages.", path=path, hint="Download it again.")
     return reader
 
 

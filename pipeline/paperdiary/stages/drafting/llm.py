@@ -19,13 +19,13 @@ from typing import Sequence, TypeVar
 
 from pydantic import BaseModel, Field
 
-from paperdiary.stages.chunk import chunk_paper
-from paperdiary.stages.drafting.offline import conform_draft
 from paperdiary.errors import LLMContextLengthError
-from paperdiary.stages.drafting.grounding import PaperText
-from paperdiary.llm.client import LLMClient, LLMResult
-from paperdiary.models import Chunk, Claim, Draft, ExtractedPaper, Lesson, LLMUsage, PaperMeta, Section
+from paperdiary.llm.client import LLMClient, LLMResult, schemas_by_name
+from paperdiary.models import Chunk, ExtractedPaper, LLMUsage, PaperMeta, Section
 from paperdiary.settings import Settings
+from paperdiary.stages.chunk import chunk_paper
+from paperdiary.stages.drafting.contract import Claim, Draft, Lesson, conform_draft, llm_drafter
+from paperdiary.stages.drafting.grounding import PaperText
 from paperdiary.templates import render
 
 # The LLM reads the whole paper, so it may say a little more than the extractive drafter.
@@ -70,6 +70,10 @@ class PartNotes(BaseModel):
     methods: list[QuotedPoint]
     results: list[QuotedPoint]
     limitations: list[QuotedPoint]
+
+
+# The answers this drafter asks for, by schema name: what the Batch API's answers are validated against.
+ANSWER_SCHEMAS = schemas_by_name(EntryAnswer, PartNotes)
 
 
 @dataclass
@@ -201,7 +205,7 @@ class LLMDrafter:
             results=claims(answer.results),
             limitations=claims(answer.limitations),
             lessons=lessons,
-            drafter=f"llm:{self.settings.model}",
+            drafter=llm_drafter(self.settings.model),
         ), LLM_LIST_LIMITS)
 
 
