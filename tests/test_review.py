@@ -3,6 +3,7 @@ safe applies (conflicts refused, unrelated edits kept) and decisions that surviv
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import signal
 import sys
@@ -433,3 +434,24 @@ def test_a_redraft_does_not_bring_back_settled_lessons(diary: Path) -> None:
                                      Lesson(PROTEIN, theme="Biology")], SOURCE, "2506.00003")
     assert again == []  # applied and rejected stay settled; the undecided one is still queued
     assert set(ids(settings).values()) == {known[CURRICULUM]}
+
+
+# --------------------------------------------------------------------------- extension points
+
+
+def test_a_reranker_passed_to_the_review_revises_its_proposals(diary: Path) -> None:
+    settings = make_diary(diary)
+    seen: list[str] = []
+
+    def second_opinion(readme: Readme, item, proposal):
+        seen.append(item.text)
+        return dataclasses.replace(proposal, reason="A second opinion.", confidence=7.0)
+
+    with Store(settings.db_path) as store, Review(settings, store=store, reranker=second_opinion) as review:
+        planned = review.plan().get(ids(settings)[TACTILE])
+        assert planned is not None and planned.proposal is not None
+        assert planned.proposal.reason == "A second opinion." and planned.proposal.confidence == 1.0
+        assert TACTILE in seen
+        assert store.entries() == []  # the caller's store, still open: the review did not close it
+    with Review(settings) as review:  # without one, the offline proposal stands
+        assert review.plan().get(ids(settings)[TACTILE]).proposal.reason != "A second opinion."

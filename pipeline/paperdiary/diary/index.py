@@ -30,7 +30,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.text import Text
 
-from paperdiary.stages.entry import iter_markdown, ordinal
+from paperdiary.stages.entry import diary_pages, ordinal
 from paperdiary.errors import DiaryError
 from paperdiary.fsutil import atomic_write_text
 from paperdiary.diary.readme import README_NAME, Readme, ReadmeLesson, entry_link, plain_text
@@ -139,15 +139,10 @@ def find_entries(settings: Settings, stored: Iterable[EntryRecord] = ()) -> tupl
     """Every entry of the diary with its date, title and description; and the entry-like files without a date."""
     by_path = {record.path: record for record in stored}
     root = settings.diary
-    skip = {settings.state_path, root / README_NAME, settings.queue_path, root / settings.prompts_dir}
     entries: list[DiaryEntry] = []
     undated: list[str] = []
-    for path in iter_markdown(root, skip):
+    for path, text in diary_pages(settings):
         relpath = path.relative_to(root).as_posix()
-        try:
-            text = path.read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            continue
         record = by_path.get(relpath)
         day = _entry_date(path, text, record)
         if day is None:
