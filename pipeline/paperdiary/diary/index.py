@@ -37,7 +37,7 @@ from paperdiary.diary.readme import README_NAME, Readme, ReadmeLesson, entry_lin
 from paperdiary.settings import Settings
 from paperdiary.state.store import EntryRecord, Store
 from paperdiary.templates import md_inline
-from paperdiary.text import unified_diff
+from paperdiary.text import shorten, split_sentences, unified_diff
 
 DEFAULT_HEADING = "## Full Diary"
 _MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
@@ -53,7 +53,6 @@ _DATE_READ = re.compile(r"^\W*date\s+read\W*[:\-]\W*(.+)$", re.I | re.M)
 _FILE_DAY = re.compile(r"^(\d{1,2})(?:st|nd|rd|th)", re.I)
 _MONTH_HEADING = re.compile(rf"{_MONTH}\s+(\d{{4}})")
 _KEY_POINTS = re.compile(r"^#{2,3}\s+key\s+points\s*#*\s*$", re.I | re.M)
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(\[])")
 _MAX_DESCRIPTION = 200
 
 
@@ -110,8 +109,8 @@ def first_sentence(markdown: str) -> str:
     text = re.sub(r"\*\*|__|(?<!\w)[*_](?=\S)|(?<=\S)[*_](?!\w)|`", "", text).replace("⚠ unverified", "")
     text = " ".join(text.split())
     text = re.sub(r"\(\s+", "(", re.sub(r"\s+([.,;:!?)])", r"\1", text))  # plain_text pads link labels
-    sentence = _SENTENCE_END.split(text, maxsplit=1)[0].strip()
-    return sentence if len(sentence) <= _MAX_DESCRIPTION else sentence[: _MAX_DESCRIPTION - 1].rstrip() + "…"
+    sentences = split_sentences(text)
+    return shorten(sentences[0], _MAX_DESCRIPTION) if sentences else ""
 
 
 def key_points_sentence(text: str) -> str:
