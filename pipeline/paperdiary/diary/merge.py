@@ -235,7 +235,7 @@ class Reranker(Protocol):
 
     It receives the README, the item and the offline proposal (whose
     ``alternatives`` and ``neighbours`` are the candidates) and returns the
-    proposal to show. PaperDiary ships no implementation.
+    proposal to show: :class:`~paperdiary.diary.rerank.LLMReranker` asks the configured model.
     """
 
     def __call__(self, readme: Readme, item: MergeItem, proposal: Proposal, /) -> Proposal: ...
