@@ -45,10 +45,11 @@ def imports(path: Path) -> set[str]:
             found.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             found.add(node.module)
-            # "from paperdiary.stages import extract": the imported name may be a module of its own
-            found.update(f"{node.module}.{alias.name}" for alias in node.names
-                         if (PACKAGE.parent / f"{node.module}.{alias.name}".replace(".", "/")).is_dir()
-                         or (PACKAGE.parent / f"{node.module}.{alias.name}".replace(".", "/")).with_suffix(".py").is_file())
+            # "from paperdiary.stages.extract import worker": the imported name may be a module of its own
+            for alias in node.names:
+                target = PACKAGE.parent / f"{node.module}.{alias.name}".replace(".", "/")
+                if target.is_dir() or target.with_suffix(".py").is_file():
+                    found.add(f"{node.module}.{alias.name}")
     return found
 
 

@@ -566,7 +566,8 @@ class Review:
             for planned in accepted:
                 if planned.conflict:
                     raise ReviewConflictError(
-                        f"cannot apply lesson {planned.item.id} ({shorten(planned.item.text, 40)}): {planned.conflict}; "
+                        f"cannot apply lesson {planned.item.id} ({shorten(planned.item.text, 40)}): "
+                        f"{planned.conflict}; "
                         "nothing was written.",
                         hint=f"Place it again: paperdiary review --theme {planned.item.id} NAME, or reject it.",
                     )

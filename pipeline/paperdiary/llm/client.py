@@ -932,14 +932,16 @@ class LLMClient:
             return error(LLMAuthError, "LLM endpoint {endpoint} rejected the API key for model {model!r} (HTTP 401).",
                          hint="Check OPENAI_API_KEY (or PAPERDIARY_API_KEY).")
         if status == 403:
-            return error(LLMAuthError, "LLM endpoint {endpoint} refused access to model {model!r} (HTTP 403: {detail}).",
+            return error(LLMAuthError,
+                         "LLM endpoint {endpoint} refused access to model {model!r} (HTTP 403: {detail}).",
                          detail=detail, hint="Check that the API key may use this model.")
         # llama-cpp-python says model_not_found with HTTP 400; a bare 404 may be a wrong path instead.
         if status == 404 or exc.code == "model_not_found":
             if exc.code == "model_not_found" or re.search(r"\bmodel\b", detail, re.IGNORECASE):
                 return error(
-                    LLMModelNotFoundError, f"LLM endpoint {{endpoint}} has no model {{model!r}} (HTTP {status}: {{detail}}).",
-                    detail=detail, hint="Check PAPERDIARY_MODEL; `paperdiary doctor` lists the models it serves.",
+                    LLMModelNotFoundError,
+                    f"LLM endpoint {{endpoint}} has no model {{model!r}} (HTTP {status}: {{detail}}).", detail=detail,
+                    hint="Check PAPERDIARY_MODEL; `paperdiary doctor` lists the models it serves.",
                 )
             return error(
                 LLMRejectedError, "LLM endpoint {endpoint} has no such API route (HTTP 404: {detail}).", detail=detail,
@@ -955,17 +957,21 @@ class LLMClient:
             return error(
                 LLMRateLimitError, f"LLM endpoint {{endpoint}} still rate-limits model {{model!r}} after {attempts} "
                 "({detail}).",
-                detail=detail, hint="Wait a while, lower PAPERDIARY_LLM_CONCURRENCY, or raise PAPERDIARY_RETRY_MAX_TIME.",
+                detail=detail,
+                hint="Wait a while, lower PAPERDIARY_LLM_CONCURRENCY, or raise PAPERDIARY_RETRY_MAX_TIME.",
             )
         if _is_transient(exc):
             return error(
-                LLMUnavailableError, f"LLM endpoint {{endpoint}} kept failing for model {{model!r}}: HTTP {status} after "
-                f"{attempts} ({{detail}}).",
+                LLMUnavailableError,
+                f"LLM endpoint {{endpoint}} kept failing for model {{model!r}}: HTTP {status} after {attempts} "
+                "({detail}).",
                 detail=detail, hint="Check that the server is running and healthy, or try again later.",
             )
-        return error(LLMRejectedError,
-                     f"LLM endpoint {{endpoint}} rejected the request for model {{model!r}} (HTTP {status}: {{detail}}).",
-                     detail=detail)
+        return error(
+            LLMRejectedError,
+            f"LLM endpoint {{endpoint}} rejected the request for model {{model!r}} (HTTP {status}: {{detail}}).",
+            detail=detail,
+        )
 
     def _error(self, kind: type[E], template: str, *, detail: str | None = None, hint: str | None = None,
                **extra: Any) -> E:
