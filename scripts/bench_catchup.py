@@ -68,7 +68,7 @@ def start_up() -> float:
     import paperdiary.stages.drafting.llm  # noqa: F401 - openai, pydantic models, templates
     import paperdiary.stages.extract  # noqa: F401 - pypdf
     import paperdiary.stages.fetch  # noqa: F401 - arxiv, requests
-    from paperdiary.stages.chunk import count_tokens
+    from paperdiary.llm.tokens import count_tokens
 
     count_tokens("start-up")
     return time.perf_counter() - start

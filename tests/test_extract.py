@@ -15,7 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pypdf import PdfReader
 
-from paperdiary.stages import extract
+from paperdiary.stages.extract import clean, worker
 from paperdiary.errors import (
     CorruptPdfError,
     EmptyPdfError,
@@ -189,7 +189,7 @@ def test_stamp_drawn_glyph_by_glyph_is_removed(pdf_dir: Path) -> None:
     ],
 )
 def test_stamp_is_cut_out_of_a_line(line: str, rest: str, stamp: str | None) -> None:
-    assert extract._cut_stamp(line) == (rest, stamp)
+    assert clean._cut_stamp(line) == (rest, stamp)
 
 
 def test_title_and_authors_from_first_page(paper: ExtractedPaper) -> None:
@@ -322,13 +322,13 @@ def test_worker_result_equals_in_process_result(paper_pdf: Path, paper: Extracte
 def test_cache_hit_skips_pypdf(tmp_path: Path, paper_pdf: Path, monkeypatch) -> None:
     first = extract_pdf(paper_pdf, cache_dir=tmp_path)
     cache_file = tmp_path / "text" / f"{first.sha256}.json"
-    assert json.loads(cache_file.read_text())["extractor"] == extract._CACHE_KEY
+    assert json.loads(cache_file.read_text())["extractor"] == worker._CACHE_KEY
     assert list(cache_file.parent.iterdir()) == [cache_file]  # no temp file left behind
 
     def no_parsing(*args, **kwargs):
         raise AssertionError("the cache should have answered")
 
-    monkeypatch.setattr(extract, "_run_in_worker", no_parsing)
+    monkeypatch.setattr(worker, "_run_in_worker", no_parsing)
     assert extract_pdf(paper_pdf, cache_dir=tmp_path) == first
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from paperdiary.diary.index import build_index, find_entries, key_points_sentence, parse_date
+from paperdiary.diary.index import build_index, find_entries, first_sentence, key_points_sentence, parse_date
 from paperdiary.settings import load_settings
 from paperdiary.state.store import EntryRecord, Store
 from tests.conftest import run_cli
@@ -122,3 +122,11 @@ def test_index_shows_a_diff_then_writes_with_crlf_kept(diary: Path) -> None:
     assert text == (README + SECTION).replace("\n", "\r\n")
     again = run_cli("index", cwd=diary)
     assert again.returncode == 0 and "up to date" in again.stdout
+
+
+def test_a_description_is_the_first_whole_sentence() -> None:
+    assert first_sentence("Models such as **BERT**, e.g. BERT-large, are big. The rest.") == \
+        "Models such as BERT, e.g. BERT-large, are big."
+    assert first_sentence("As in Fig. 2 the [loss](x.md) falls. Then it rises.") == "As in Fig. 2 the loss falls."
+    long = first_sentence("word " * 100)
+    assert len(long) == 200 and long.endswith("…")

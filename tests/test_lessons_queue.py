@@ -5,8 +5,9 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from paperdiary.diary.lessons import lesson_id, queue_lessons, queued_ids
-from paperdiary.models import Lesson
+from paperdiary.diary.lessons import queue_lessons
+from paperdiary.diary.queue import lesson_id, queued_ids
+from paperdiary.stages.drafting.contract import Lesson
 from paperdiary.settings import load_settings
 
 

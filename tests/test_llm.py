@@ -16,8 +16,8 @@ import pytest
 from pydantic import BaseModel, Field
 
 from paperdiary.llm import client as llm_module
-from paperdiary.stages.chunk import count_tokens
 from paperdiary.llm.costs import estimate_cost, is_local_endpoint, summarise
+from paperdiary.llm.tokens import count_tokens
 from paperdiary.errors import (
     LLMAuthError,
     LLMContextLengthError,
@@ -499,3 +499,13 @@ def test_fake_reply_object_is_accepted(fake: FakeLLM, make_client) -> None:
                                       "completion_tokens": 3, "total_tokens": 10}))
     result = make_client().structured(MESSAGES, Note)
     assert (result.usage.prompt_tokens, result.usage.completion_tokens) == (7, 3)
+
+
+def test_llm_errors_carry_the_endpoint_and_model(fake: FakeLLM, make_client) -> None:
+    fake.inject("insufficient_quota")
+    client = make_client()
+    with pytest.raises(LLMQuotaError) as info:
+        client.structured(MESSAGES, Note)
+    error = info.value
+    assert (error.endpoint, error.model) == (client.endpoint, "fake-model")
+    assert error.endpoint in error.message and "'fake-model'" in error.message and error.detail in error.message

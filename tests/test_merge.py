@@ -21,8 +21,11 @@ from paperdiary.diary.merge import (
     propose,
     stem,
 )
-from paperdiary.models import Lesson, QueuedLesson
-from paperdiary.diary.readme import Readme, ReadmeError, split_lines
+from paperdiary.diary.queue import QueuedLesson
+from paperdiary.diary.readme import Readme
+from paperdiary.errors import ReadmeError
+from paperdiary.stages.drafting.contract import Lesson
+from paperdiary.text import split_lines
 
 FIXTURES = Path(__file__).parent / "fixtures" / "readmes"
 DIARY = Path("/diary")  # never read: every test passes its own entry provider

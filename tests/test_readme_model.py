@@ -9,14 +9,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from paperdiary.diary.readme import (
-    Readme,
-    ReadmeError,
-    entry_link,
-    lessons_section_themes,
-    readme_themes,
-    split_lines,
-)
+from paperdiary.diary.readme import Readme, entry_link, lessons_section_themes, readme_themes
+from paperdiary.errors import ReadmeError
+from paperdiary.text import split_lines
 
 FIXTURES = Path(__file__).parent / "fixtures" / "readmes"
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from paperdiary.diary.lessons import queue_lessons
-from paperdiary.models import Lesson
+from paperdiary.stages.drafting.contract import Lesson
 from paperdiary.settings import load_settings
 from tests.conftest import clean_env, run_cli
 from tests.fakes.llm_server import FakeLLM

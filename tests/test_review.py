@@ -3,6 +3,7 @@ safe applies (conflicts refused, unrelated edits kept) and decisions that surviv
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import signal
 import sys
@@ -11,9 +12,11 @@ from pathlib import Path
 import pytest
 
 from paperdiary.diary.lessons import queue_lessons
-from paperdiary.models import Lesson
+from paperdiary.diary.queue import QueueFile
 from paperdiary.diary.readme import Readme
-from paperdiary.diary.review import QueueFile, Review, ReviewConflictError, ReviewError
+from paperdiary.diary.review import Review
+from paperdiary.errors import ReviewConflictError, ReviewError
+from paperdiary.stages.drafting.contract import Lesson
 from paperdiary.settings import Settings, load_settings
 from paperdiary.state.store import EntryRecord, Store
 from tests.conftest import clean_env, run_cli
@@ -197,7 +200,7 @@ def test_own_lessons_are_queued_and_placed_the_same_way(diary: Path) -> None:
     bare = run_cli("review", "--add", "Sleep on a **hard** paper before writing its lesson.", cwd=diary)
     assert bare.returncode == 0
     no_source = ids(settings)["Sleep on a **hard** paper before writing its lesson."]
-    with Review.open(settings) as review:
+    with Review(settings) as review:
         review.choose(no_source, theme="Habits")
         review.accept([own, no_source])
         review.apply()
@@ -211,7 +214,7 @@ def test_own_lessons_are_queued_and_placed_the_same_way(diary: Path) -> None:
     # A drafted paper's arXiv ID names its entry too.
     with Store(settings.db_path) as store:
         store.record_entry(EntryRecord(SOURCE, "2506.00003", 1, "Été RL", "Touch.", "offline", "2025-06-03", "now"))
-    with Review.open(settings) as review:
+    with Review(settings) as review:
         item_id, new = review.add("**Touch** is cheap.", "arXiv:2506.00003")
         item = review.state().find(item_id)
     assert new and (item.queued.source, item.queued.arxiv_id) == (SOURCE, "2506.00003")
@@ -231,7 +234,7 @@ def test_ticking_the_box_by_hand_accepts_and_unticking_takes_it_back(diary: Path
     assert items[known[TACTILE]]["status"] == "accepted" and items[known[PROTEIN]]["status"] == "pending"
 
     # Accepted in review, then unticked by hand: no longer accepted.
-    with Review.open(settings) as review:
+    with Review(settings) as review:
         review.accept([known[PROTEIN]])
     text = settings.queue_path.read_bytes().decode("utf-8")
     assert "\r\n- [x] **Protein" in text and "\n\n" not in text.replace("\r\n", "")  # CRLF kept
@@ -251,14 +254,14 @@ def test_ticking_the_box_by_hand_accepts_and_unticking_takes_it_back(diary: Path
 def test_apply_refuses_a_lost_anchor_and_keeps_unrelated_edits(diary: Path) -> None:
     settings = make_diary(diary)
     known = ids(settings)
-    with Review.open(settings) as review:
+    with Review(settings) as review:
         review.accept([known[TACTILE], known[CURRICULUM]])  # add to Robotics; extend RL lesson 2
 
     # Meanwhile, on the laptop: an unrelated edit (a lesson added by hand, a typo fixed).
     edited = README.replace("One paper a day", "One paper a day (or two)").replace(
         "learnable ones.\n", "learnable ones.\n2. **My own** hand-written lesson.\n")
     (diary / "README.md").write_text(edited, encoding="utf-8")
-    with Review.open(settings) as review:
+    with Review(settings) as review:
         diff = review.plan().diff()
     assert "+2. **My own**" not in diff and "(or two)" not in diff  # only the accepted lessons
 
@@ -285,7 +288,7 @@ def test_apply_refuses_a_lost_anchor_and_keeps_unrelated_edits(diary: Path) -> N
 def test_an_extended_lesson_changed_or_doubled_is_a_conflict(diary: Path) -> None:
     settings = make_diary(diary)
     known = ids(settings)
-    with Review.open(settings) as review:
+    with Review(settings) as review:
         review.accept([known[CURRICULUM]])
         # Renumbering and new lessons elsewhere do not matter: the lesson is found by its words.
         moved = README.replace("### Reinforcement Learning\n", "### Reinforcement Learning\n1. New first lesson.\n")
@@ -309,7 +312,7 @@ def test_choices_edits_and_undo(diary: Path) -> None:
     settings = make_diary(diary)
     known = ids(settings)
     queue_before = settings.queue_path.read_bytes()
-    with Review.open(settings) as review:
+    with Review(settings) as review:
         tactile = known[TACTILE]
         before = review.choose(tactile, lesson="**Touch sensors** on fingertips stop robots from crushing eggs.")
         planned = review.plan().get(tactile)
@@ -336,7 +339,7 @@ def test_two_lessons_for_one_new_theme_share_it(diary: Path) -> None:
     settings = make_diary(diary)
     queue_lessons(settings, [Lesson("**Protein language models** predict structure from single sequences.",
                                     theme="Biology")], "entries/b.md", "2506.00004")
-    with Review.open(settings) as review:
+    with Review(settings) as review:
         review.accept(list(ids(settings).values()))
         review.apply()
     doc = Readme.parse(readme_text(diary))
@@ -431,3 +434,24 @@ def test_a_redraft_does_not_bring_back_settled_lessons(diary: Path) -> None:
                                      Lesson(PROTEIN, theme="Biology")], SOURCE, "2506.00003")
     assert again == []  # applied and rejected stay settled; the undecided one is still queued
     assert set(ids(settings).values()) == {known[CURRICULUM]}
+
+
+# --------------------------------------------------------------------------- extension points
+
+
+def test_a_reranker_passed_to_the_review_revises_its_proposals(diary: Path) -> None:
+    settings = make_diary(diary)
+    seen: list[str] = []
+
+    def second_opinion(readme: Readme, item, proposal):
+        seen.append(item.text)
+        return dataclasses.replace(proposal, reason="A second opinion.", confidence=7.0)
+
+    with Store(settings.db_path) as store, Review(settings, store=store, reranker=second_opinion) as review:
+        planned = review.plan().get(ids(settings)[TACTILE])
+        assert planned is not None and planned.proposal is not None
+        assert planned.proposal.reason == "A second opinion." and planned.proposal.confidence == 1.0
+        assert TACTILE in seen
+        assert store.entries() == []  # the caller's store, still open: the review did not close it
+    with Review(settings) as review:  # without one, the offline proposal stands
+        assert review.plan().get(ids(settings)[TACTILE]).proposal.reason != "A second opinion."

@@ -30,9 +30,9 @@ _EXPORTS = {
     "PaperMeta": "paperdiary.models",
     "LLMUsage": "paperdiary.models",
     "identify": "paperdiary.stages.identify",
-    "Draft": "paperdiary.models",
-    "Claim": "paperdiary.models",
-    "Lesson": "paperdiary.models",
+    "Draft": "paperdiary.stages.drafting.contract",
+    "Claim": "paperdiary.stages.drafting.contract",
+    "Lesson": "paperdiary.stages.drafting.contract",
     "draft_paper": "paperdiary.runs.workflow",
     "DraftOutcome": "paperdiary.runs.workflow",
     "run_catchup": "paperdiary.runs.catchup",
@@ -69,7 +69,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs; at run time names load on first
     from paperdiary.runs.catchup import CatchupOptions, CatchupReport, run_catchup
     from paperdiary.runs.workflow import DraftOutcome, draft_paper
     from paperdiary.settings import Settings, load_settings
-    from paperdiary.models import Claim, Draft, Lesson
+    from paperdiary.stages.drafting.contract import Claim, Draft, Lesson
     from paperdiary.stages.identify import identify
 
 

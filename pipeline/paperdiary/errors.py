@@ -1,4 +1,4 @@
-"""PaperDiary's exceptions.
+"""PaperDiary's exceptions: the whole tree, in one place.
 
 Every error the user can cause or meet carries a one-line message that names the
 input and says what to do; the CLI prints it without a traceback (``--debug``
@@ -6,19 +6,23 @@ shows one) and exits with ``exit_code``.
 
 PaperDiaryError
 ├── UsageError (exit 2)           bad identifier, bad setting, bad flag value
-│   └── IdentifierError
-├── DiaryError                    no diary, unreadable README, ...
-├── FetchError                    arXiv API or PDF download failed
+│   ├── IdentifierError           not a paper identifier              (text)
+│   ├── SettingsError
+│   └── ReviewError               a review command that cannot be carried out as asked
+├── DiaryError                    no diary, unreadable README or queue, ...
+│   ├── ReadmeError               no lessons section, no such theme, an edit that cannot land
+│   └── ReviewConflictError       an accepted lesson's place in README.md is gone or ambiguous
+├── FetchError                    arXiv API or PDF download failed     (paper, url)
 │   ├── PaperNotFoundError        unknown or withdrawn ID
 │   ├── NotAPdfError              the server sent HTML or something else
 │   └── DownloadTooLargeError
-├── ExtractionError               the PDF cannot be read
+├── ExtractionError               the PDF cannot be read               (path, subject)
 │   ├── EncryptedPdfError
 │   ├── CorruptPdfError           corrupt or truncated
 │   ├── EmptyPdfError
 │   ├── ImageOnlyPdfError         no text layer: needs OCR
 │   └── ExtractionTimeoutError
-└── LLMError                      the LLM stage (pipeline/paperdiary/llm/client.py)
+└── LLMError                      the LLM stage                        (endpoint, model)
     ├── LLMUnavailableError       unreachable, timing out or failing (5xx) after retries
     │   └── LLMRateLimitError     still rate-limited (429) after retries
     ├── LLMRejectedError          the server refused the request: retrying cannot help
@@ -29,20 +33,47 @@ PaperDiaryError
     └── LLMOutputError            no valid answer, even after one repair
         └── LLMRefusalError       the model refused (``message.refusal``, content filter)
 
-LLM errors name the endpoint and model, never the API key: messages are built
-by ``paperdiary.llm.client`` and pass through its ``redact``.
+Errors carry their data (the fields in brackets, plus ``detail``) and render
+their message from it: the message given is a template naming fields in braces
+(``"{subject} is encrypted with a password."``), filled in each time it is read.
+A caller that knows better sets a field (a cached PDF's path becomes "the PDF of
+arXiv 1706.03762v5") instead of rewriting text. Templates are PaperDiary's own
+words; text from outside (a path, a server's answer) goes into fields, where it
+is never read as a template. LLM errors name the endpoint and model, never the
+API key: their text passes through ``paperdiary.llm.client``'s ``redact``.
 """
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+from typing import ClassVar
+
+_FIELD = re.compile(r"\{(\w+)(!r)?\}")
+
 
 class PaperDiaryError(Exception):
     exit_code = 1
+    fields: ClassVar[tuple[str, ...]] = ()  # the attributes a message template may name
 
     def __init__(self, message: str, *, hint: str | None = None):
         super().__init__(message)
-        self.message = message
+        self.template = message
         self.hint = hint
+
+    @property
+    def message(self) -> str:
+        """The message, rendered from the template and the error's fields as they are now."""
+        if not self.fields:
+            return self.template
+        return _FIELD.sub(self._field_text, self.template)
+
+    def _field_text(self, match: re.Match[str]) -> str:
+        name, as_repr = match[1], match[2]
+        if name not in self.fields:
+            return match[0]
+        value = getattr(self, name)
+        return repr(value) if as_repr else str(value)
 
     def __str__(self) -> str:
         return f"{self.message} {self.hint}" if self.hint else self.message
@@ -53,19 +84,46 @@ class UsageError(PaperDiaryError):
 
 
 class IdentifierError(UsageError):
-    pass
+    """What the user pasted names no paper. ``text``: what they pasted."""
+
+    fields = ("text",)
+
+    def __init__(self, message: str, *, text: str = "", hint: str | None = None):
+        super().__init__(message, hint=hint)
+        self.text = text
 
 
 class SettingsError(UsageError):
     pass
 
 
+class ReviewError(UsageError):
+    """A review command that cannot be carried out as asked (unknown ID, impossible choice)."""
+
+
 class DiaryError(PaperDiaryError):
     pass
 
 
+class ReadmeError(DiaryError):
+    """The README has no lessons section, names no such theme, or an edit cannot land safely."""
+
+
+class ReviewConflictError(DiaryError):
+    """README.md changed so that an accepted lesson's place is gone or ambiguous: nothing was written."""
+
+
 class FetchError(PaperDiaryError):
-    pass
+    """Getting a paper failed. ``paper``: the paper(s) concerned; ``url``: the server or file asked."""
+
+    fields = ("paper", "url", "detail")
+
+    def __init__(self, message: str, *, paper: str | None = None, url: str | None = None, detail: str | None = None,
+                 hint: str | None = None):
+        super().__init__(message, hint=hint)
+        self.paper = paper
+        self.url = url
+        self.detail = detail
 
 
 class PaperNotFoundError(FetchError):
@@ -81,7 +139,16 @@ class DownloadTooLargeError(FetchError):
 
 
 class ExtractionError(PaperDiaryError):
-    pass
+    """The PDF at ``path`` cannot be read. Messages name it as ``{subject}``: its path unless a caller says better."""
+
+    fields = ("subject", "detail")
+
+    def __init__(self, message: str, *, path: Path | None = None, detail: str | None = None,
+                 subject: str | None = None, hint: str | None = None):
+        super().__init__(message, hint=hint)
+        self.path = path
+        self.detail = detail
+        self.subject = subject if subject is not None else str(path)
 
 
 class EncryptedPdfError(ExtractionError):
@@ -105,7 +172,16 @@ class ExtractionTimeoutError(ExtractionError):
 
 
 class LLMError(PaperDiaryError):
-    pass
+    """The LLM stage failed. ``endpoint`` (public, without credentials) and ``model``: what was asked."""
+
+    fields = ("endpoint", "model", "detail")
+
+    def __init__(self, message: str, *, endpoint: str | None = None, model: str | None = None,
+                 detail: str | None = None, hint: str | None = None):
+        super().__init__(message, hint=hint)
+        self.endpoint = endpoint
+        self.model = model
+        self.detail = detail
 
 
 class LLMUnavailableError(LLMError):
@@ -138,8 +214,9 @@ class LLMContextLengthError(LLMRejectedError):
     ``max_tokens`` is the context window (in tokens) the server reported, when it said.
     """
 
-    def __init__(self, message: str, *, hint: str | None = None, max_tokens: int | None = None):
-        super().__init__(message, hint=hint)
+    def __init__(self, message: str, *, endpoint: str | None = None, model: str | None = None,
+                 detail: str | None = None, hint: str | None = None, max_tokens: int | None = None):
+        super().__init__(message, endpoint=endpoint, model=model, detail=detail, hint=hint)
         self.max_tokens = max_tokens
 
 

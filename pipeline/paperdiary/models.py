@@ -2,10 +2,12 @@
 
 identify -> PaperRef -> fetch -> FetchedPaper -> extract -> ExtractedPaper
 -> chunk -> list[Chunk] -> draft -> Draft -> write entry -> WrittenEntry
--> propose lessons -> list[QueuedLesson]
+-> queue lessons -> list[QueuedLesson]
 
 Every stage takes the previous stage's object and returns its own; none reaches
-back into another stage's module.
+back into another stage's module. The Draft (with its Claims and Lessons) is the
+drafters' contract and lives with them (``paperdiary.stages.drafting.contract``);
+a QueuedLesson is an item of the review queue (``paperdiary.diary.queue``).
 """
 
 from __future__ import annotations
@@ -119,26 +121,6 @@ class Chunk:
 
 
 @dataclass
-class Lesson:
-    """A candidate one-sentence lesson for the README."""
-
-    text: str  # one sentence, key phrase in **bold**
-    theme: str | None = None
-    why: str | None = None
-    quote: str | None = None
-    verified: bool = True
-
-
-@dataclass
-class Claim:
-    """A bullet of the entry, with the verbatim quote that supports it when known."""
-
-    text: str
-    quote: str | None = None
-    verified: bool = True
-
-
-@dataclass
 class LLMUsage:
     """What LLM work cost: summed over the calls it made (cache hits cost nothing).
 
@@ -178,31 +160,7 @@ class LLMUsage:
 
 
 @dataclass
-class Draft:
-    """What a drafter produces; rendered into an entry by the entry template."""
-
-    short_name: str  # CamelCase, used in the file name
-    description: str  # one line, for the diary's chronological index
-    key_points: list[Claim]
-    key_methods: list[Claim]
-    results: list[Claim]
-    limitations: list[Claim]
-    lessons: list[Lesson]
-    drafter: str  # "offline" or "llm:<model>"
-    notes: dict[str, str] = field(default_factory=dict)  # e.g. path taken, coverage
-    usage: LLMUsage = field(default_factory=LLMUsage)
-
-
-@dataclass
 class WrittenEntry:
     path: Path
     relpath: str  # relative to the diary root, forward slashes
     created: bool  # False when an entry already existed and was left alone
-
-
-@dataclass
-class QueuedLesson:
-    id: str
-    lesson: Lesson
-    source_entry: str  # relpath of the entry, relative to the diary root
-    arxiv_id: str | None = None

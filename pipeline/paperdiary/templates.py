@@ -7,6 +7,7 @@ from forming raw HTML, links or images.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from functools import lru_cache
 from importlib import resources
@@ -35,6 +36,14 @@ def md_inline(text: object) -> str:
     value = value.replace("[", "\\[").replace("]", "\\]")
     # A bare "javascript:" or "data:" scheme could still be auto-linked by some renderers.
     return re.sub(r"(?i)\b(javascript|data|vbscript):", r"\1&#58;", value)
+
+
+def data_marker(text: str) -> str:
+    """The marker that fences ``text`` off as data in a prompt: unguessable by the text it encloses.
+
+    Derived from the text, so the same prompt comes out the same (and the LLM response cache answers it).
+    """
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
 def comment_safe(text: object) -> str:

@@ -8,21 +8,10 @@ words too common to tell themes apart.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Sequence
 from functools import lru_cache
 
-# Letters NFKD does not decompose into ASCII.
-_TRANSLITERATE = str.maketrans(
-    {"ß": "ss", "æ": "ae", "Æ": "AE", "ø": "o", "Ø": "O", "œ": "oe", "Œ": "OE", "ł": "l", "Ł": "L",
-     "đ": "d", "Đ": "D", "ð": "d", "Ð": "D", "þ": "th", "Þ": "Th", "ı": "i"}
-)
-
-
-def to_ascii(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text.translate(_TRANSLITERATE))
-    return decomposed.encode("ascii", "ignore").decode("ascii")
-
+from paperdiary.text import STOP_WORDS, to_ascii
 
 _THEME_KEYWORDS = {
     "reinforcement learning": (
@@ -51,9 +40,9 @@ _THEME_KEYWORDS = {
         "task generat",
     ),
 }
-_GENERIC_THEME_WORDS = frozenset(
-    "a an and or the of in on for to with via by general learning improvement improvements model models "
-    "method methods approach approaches paper papers misc other others interesting notes".split()
+# Words of a theme's name that say nothing about which theme a text is about.
+_GENERIC_THEME_WORDS = STOP_WORDS | frozenset(
+    "general learning improvement improvements model models misc interesting notes".split()
 )
 
 

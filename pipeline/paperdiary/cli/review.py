@@ -13,7 +13,8 @@ mode flags (``review --accept ID``...) still work for one release, with a note.
 from __future__ import annotations
 
 import shlex
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from paperdiary.diary.merge import Reranker
     from paperdiary.diary.review import PlannedItem, Review
     from paperdiary.settings import Settings
+    from paperdiary.state.store import Store
 
 _LEGACY = "old-flags"  # the hidden command that takes the old mode flags
 
@@ -64,13 +66,10 @@ def review(ctx: click.Context, use_llm: bool) -> None:
         _carry_out(invocation, use_llm, [_list])
         return
     from paperdiary.cli.review_ui import KeyReader, ReviewSession
-    from paperdiary.diary.review import Review
 
     settings = invocation.settings()
     console = stdout_console()
-    with Review.open(settings) as opened:
-        if use_llm:
-            opened.reranker = _llm_reranker(settings, opened)
+    with _open_review(settings, use_llm) as opened:
         ReviewSession(opened, console, KeyReader(console)).run()
 
 
@@ -203,14 +202,11 @@ def old_flags(ctx: click.Context, ids: tuple[str, ...], list_: bool, accept_: bo
 
 def _carry_out(invocation: Invocation, use_llm: bool, actions: list[Action]) -> None:
     """Open the review, carry out each action in turn and report it; one JSON document under --json."""
-    from paperdiary.diary.review import Review
 
     settings = invocation.settings()
     console = None if invocation.json else stdout_console()
     reports: list[Report] = []
-    with Review.open(settings) as opened:
-        if use_llm:
-            opened.reranker = _llm_reranker(settings, opened)
+    with _open_review(settings, use_llm) as opened:
         for action in actions:
             report = action(opened, settings)
             if console is not None:
@@ -226,14 +222,25 @@ def _llm(ctx: click.Context, flag: bool) -> bool:
     return flag or bool(ctx.parent is not None and ctx.parent.params.get("use_llm"))
 
 
-def _llm_reranker(settings: Settings, opened: Review) -> Reranker:
+@contextmanager
+def _open_review(settings: Settings, use_llm: bool) -> Iterator[Review]:
+    """The review of the diary's queue, with the LLM reranker passed in when --llm asks for it."""
+    from paperdiary.diary.review import Review
+    from paperdiary.state.store import Store
+
+    with Store(settings.db_path) as store, \
+            Review(settings, store=store, reranker=_llm_reranker(settings, store) if use_llm else None) as opened:
+        yield opened
+
+
+def _llm_reranker(settings: Settings, store: Store) -> Reranker:
     from paperdiary.diary.rerank import LLMReranker
     from paperdiary.errors import UsageError
     from paperdiary.llm.client import LLMClient
 
     if not settings.llm_configured:
         raise UsageError("--llm needs a model.", hint="Set PAPERDIARY_MODEL (and OPENAI_BASE_URL), or drop --llm.")
-    return LLMReranker(settings, LLMClient(settings, opened.store))
+    return LLMReranker(settings, LLMClient(settings, store))
 
 
 def _words(*parts: str) -> str:
@@ -299,12 +306,13 @@ def _add(text: str, source: str | None) -> Action:
 
 def _diff(opened: Review, settings: Settings) -> Report:
     from paperdiary.cli import review_ui
-    from paperdiary.diary.review import ReviewConflictError, short
+    from paperdiary.errors import ReviewConflictError
+    from paperdiary.text import shorten
 
     plan = opened.plan()
     for planned in plan.accepted:
         if planned.conflict:
-            raise ReviewConflictError(f"lesson {planned.item.id} ({short(planned.item.text, 40)}): "
+            raise ReviewConflictError(f"lesson {planned.item.id} ({shorten(planned.item.text, 40)}): "
                                       f"{planned.conflict}.",
                                       hint=f"Place it again: paperdiary review theme {planned.item.id} NAME, "
                                            "or reject it.")

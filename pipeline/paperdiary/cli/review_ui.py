@@ -19,16 +19,10 @@ from rich.console import Console
 from rich.panel import Panel
 from rich.text import Text
 
-from paperdiary.diary.review import (
-    README_NAME,
-    ApplyResult,
-    PlannedItem,
-    Review,
-    Snapshot,
-    describe,
-    short,
-)
+from paperdiary.diary.readme import README_NAME
+from paperdiary.diary.review import ApplyResult, PlannedItem, Review, Snapshot, describe
 from paperdiary.errors import PaperDiaryError
+from paperdiary.text import shorten
 
 KEYS_HELP = "[a]ccept  [e]dit  [t]heme  [k]ind  [r]eject  [s]kip  [u]ndo  [q]uit"
 
@@ -92,7 +86,7 @@ def print_applied(console: Console, result: ApplyResult, queue_file: str) -> Non
     for planned in result.applied:
         assert planned.proposal is not None  # apply refuses items that cannot be placed
         note = "already there" if planned.already else describe(planned.proposal)
-        console.print(Text(f"  {planned.item.id}  {short(planned.item.text)}  → {note}"))
+        console.print(Text(f"  {planned.item.id}  {shorten(planned.item.text)}  → {note}"))
     n = len(result.applied)
     where = f"written into {README_NAME}" if result.readme_changed else f"already in {README_NAME}"
     console.print(f"Applied {n} lesson{'s' if n != 1 else ''} ({where}); {result.pending} still in {queue_file}.")

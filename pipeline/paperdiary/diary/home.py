@@ -6,7 +6,7 @@ from pathlib import Path
 
 from paperdiary.errors import DiaryError
 from paperdiary.fsutil import atomic_create_text
-from paperdiary.diary.readme import DEFAULT_THEMES
+from paperdiary.diary.readme import DEFAULT_THEMES, README_NAME
 from paperdiary.settings import Settings
 from paperdiary.templates import render
 
@@ -27,7 +27,7 @@ def init_diary(directory: Path) -> tuple[list[Path], list[Path]]:
     )
     gitkeep = settings.entries_path / ".gitkeep"
     settings.entries_path.mkdir(exist_ok=True)
-    for path, text in ((directory / "README.md", readme), (gitkeep, "")):
+    for path, text in ((directory / README_NAME, readme), (gitkeep, "")):
         (created if atomic_create_text(path, text) else kept).append(path)
 
     gitignore = directory / ".gitignore"
@@ -49,9 +49,9 @@ def require_diary(settings: Settings) -> None:
     Drafting into a mistyped --diary path would otherwise scatter a new tree there.
     """
     root = settings.diary
-    if (root / "README.md").is_file() or settings.entries_path.is_dir():
+    if (root / README_NAME).is_file() or settings.entries_path.is_dir():
         return
-    where = "does not exist" if not root.exists() else f"has no README.md or {settings.entries_dir}/"
+    where = "does not exist" if not root.exists() else f"has no {README_NAME} or {settings.entries_dir}/"
     raise DiaryError(
         f"{root} is not a diary: it {where}.",
         hint=f"Create one with `paperdiary init {root}`, or point --diary (PAPERDIARY_HOME) at yours.",

@@ -27,16 +27,16 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from paperdiary.stages.entry import iter_markdown, ordinal
+from paperdiary.stages.entry import diary_pages, ordinal
 from paperdiary.errors import DiaryError
 from paperdiary.fsutil import atomic_write_text, diary_relpath
-from paperdiary.diary.readme import Readme, ReadmeLesson, entry_link, plain_text
+from paperdiary.diary.readme import README_NAME, Readme, ReadmeLesson, entry_link, plain_text
 from paperdiary.settings import Settings
 from paperdiary.state.store import EntryRecord, Store
 from paperdiary.templates import md_inline
+from paperdiary.text import shorten, split_sentences, unified_diff
 
 DEFAULT_HEADING = "## Full Diary"
-README_NAME = "README.md"
 _MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
            "november", "december")
 _MONTH_NUMBER = {name: n for n, name in enumerate(_MONTHS, 1)} | {name[:3]: n for n, name in enumerate(_MONTHS, 1)}
@@ -50,7 +50,6 @@ _DATE_READ = re.compile(r"^\W*date\s+read\W*[:\-]\W*(.+)$", re.I | re.M)
 _FILE_DAY = re.compile(r"^(\d{1,2})(?:st|nd|rd|th)", re.I)
 _MONTH_HEADING = re.compile(rf"{_MONTH}\s+(\d{{4}})")
 _KEY_POINTS = re.compile(r"^#{2,3}\s+key\s+points\s*#*\s*$", re.I | re.M)
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(\[])")
 _MAX_DESCRIPTION = 200
 
 
@@ -107,8 +106,8 @@ def first_sentence(markdown: str) -> str:
     text = re.sub(r"\*\*|__|(?<!\w)[*_](?=\S)|(?<=\S)[*_](?!\w)|`", "", text).replace("⚠ unverified", "")
     text = " ".join(text.split())
     text = re.sub(r"\(\s+", "(", re.sub(r"\s+([.,;:!?)])", r"\1", text))  # plain_text pads link labels
-    sentence = _SENTENCE_END.split(text, maxsplit=1)[0].strip()
-    return sentence if len(sentence) <= _MAX_DESCRIPTION else sentence[: _MAX_DESCRIPTION - 1].rstrip() + "…"
+    sentences = split_sentences(text)
+    return shorten(sentences[0], _MAX_DESCRIPTION) if sentences else ""
 
 
 def key_points_sentence(text: str) -> str:
@@ -136,15 +135,10 @@ def find_entries(settings: Settings, stored: Iterable[EntryRecord] = ()) -> tupl
     """Every entry of the diary with its date, title and description; and the entry-like files without a date."""
     by_path = {record.path: record for record in stored}
     root = settings.diary
-    skip = {settings.state_path, root / README_NAME, settings.queue_path, root / settings.prompts_dir}
     entries: list[DiaryEntry] = []
     undated: list[str] = []
-    for path in iter_markdown(root, skip):
+    for path, text in diary_pages(settings):
         relpath = diary_relpath(root, path)
-        try:
-            text = path.read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            continue
         record = by_path.get(relpath)
         day = _entry_date(path, text, record)
         if day is None:
@@ -292,9 +286,7 @@ class IndexPlan:
         return self.result.new == self.old
 
     def diff(self) -> str:
-        from paperdiary.diary.review import unified_diff
-
-        return unified_diff(self.old, self.result.new)
+        return unified_diff(self.old, self.result.new, README_NAME)
 
 
 def plan_index(settings: Settings, heading: str = DEFAULT_HEADING) -> IndexPlan:

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import json
 import math
-import posixpath
 import re
 import threading
 import unicodedata
@@ -36,10 +35,12 @@ from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import Literal, Protocol
 
+from paperdiary.diary.queue import QueuedLesson
+from paperdiary.diary.readme import Readme, ReadmeLesson, Theme, cited_path, entry_link, iter_lessons, plain_text
+from paperdiary.errors import ReadmeError
 from paperdiary.fsutil import diary_relpath
-from paperdiary.models import QueuedLesson
-from paperdiary.diary.readme import Readme, ReadmeError, ReadmeLesson, Theme, entry_link, iter_lessons, plain_text
 from paperdiary.templates import md_inline
+from paperdiary.text import STOP_WORDS
 from paperdiary.themes import keyword_score
 
 ProposalKind = Literal["add", "extend", "new_theme", "duplicate"]
@@ -80,20 +81,6 @@ DUPLICATE_SIMILARITY = 0.85
 NEIGHBOURS = 3
 ALTERNATIVES = 5
 
-_STOPWORDS = frozenset(
-    """a about above after again against all also am an and any are aren as at be because been before being
-    below between both but by can cannot could did didn do does doesn doing don down during each either else
-    etc even ever every few for from further get gets got had has have having he her here hers herself him
-    himself his how however i if in into is isn it its itself just least less let like many may me might more
-    most much must my myself no nor not now of off often on once one only onto or other others otherwise our
-    ours ourselves out over own per quite rather really same say says see seen several shall she should since
-    so some something still such than that the their theirs them themselves then there therefore these they
-    thing things this those though through thus to too under until up upon us use used uses using very via
-    was we well were what when where whether which while who whom whose why will with within without would
-    yet you your yours yourself
-    approach approaches paper papers propose proposed proposes showed shows shown introduce introduced
-    introduces suggest suggested suggests method methods work works new way ways lesson lessons""".split()
-)
 _WORD = re.compile(r"[^\W_]+")
 _BOLD = re.compile(r"\*\*(.+?)\*\*|__(.+?)__")
 _MONTHS = (
@@ -139,7 +126,7 @@ def _words(text: str) -> list[tuple[str, str]]:
     out = []
     for surface in _WORD.findall(text):
         folded = surface.casefold()
-        if folded in _STOPWORDS or folded.isdigit() or len(folded) < 2:
+        if folded in STOP_WORDS or folded.isdigit() or len(folded) < 2:
             continue
         out.append((surface, stem(folded)))
     return out
@@ -249,7 +236,7 @@ class Reranker(Protocol):
 
     It receives the README, the item and the offline proposal (whose
     ``alternatives`` and ``neighbours`` are the candidates) and returns the
-    proposal to show. PaperDiary ships no implementation.
+    proposal to show: :class:`~paperdiary.diary.rerank.LLMReranker` asks the configured model.
     """
 
     def __call__(self, readme: Readme, item: MergeItem, proposal: Proposal, /) -> Proposal: ...
@@ -368,7 +355,7 @@ class MergeIndex:
         """One proposal for ``item`` against this index's README (see the module docs)."""
         new_text, citation = placement_texts(item, readme_dir)
         query = self._query(item)
-        source = _clean_path(item.source_entry)
+        source = cited_path(item.source_entry)
 
         similar = self._neighbours(query)
         scored = self._theme_scores(query)
@@ -517,11 +504,6 @@ def _unit(vector: dict[str, float]) -> dict[str, float]:
 
 def _title_word(word: str) -> str:
     return word if any(c.isupper() for c in word) else word[:1].upper() + word[1:]
-
-
-def _clean_path(relpath: str) -> str:
-    """A diary-relative path as the README model writes cited paths: normalised, NFC."""
-    return unicodedata.normalize("NFC", posixpath.normpath(relpath).lstrip("/"))
 
 
 # --------------------------------------------------------------------------- entry points

@@ -43,9 +43,11 @@ from functools import cached_property
 from pathlib import Path, PurePath
 from urllib.parse import quote, unquote
 
-from paperdiary.errors import DiaryError
+from paperdiary.errors import ReadmeError
 from paperdiary.fsutil import diary_relpath
+from paperdiary.text import line_body, line_ending, split_lines
 
+README_NAME = "README.md"  # the diary's README, at its root: the lessons and the Full Diary index live there
 DEFAULT_THEMES = (
     "Reinforcement Learning",
     "Self Improvement",
@@ -56,38 +58,11 @@ DEFAULT_THEMES = (
 DEFAULT_SECTION_TITLE = "Interesting Methods and Lesson Learned"
 
 
-class ReadmeError(DiaryError):
-    """The README has no lessons section, names no such theme, or an edit cannot land safely."""
-
-
 # --------------------------------------------------------------------------- lines
-
-_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
-
-
-def split_lines(text: str) -> list[str]:
-    """Lines with their own endings; ``"".join(split_lines(t)) == t``.
-
-    Only CR, LF and CRLF end a line (as in markdown), unlike ``str.splitlines``,
-    which also breaks at form feeds and Unicode separators.
-    """
-    return _LINE.findall(text)
-
-
-def _ending(line: str) -> str:
-    if line.endswith("\r\n"):
-        return "\r\n"
-    if line.endswith(("\n", "\r")):
-        return line[-1]
-    return ""
-
-
-def _body(line: str) -> str:
-    return line[: len(line) - len(_ending(line))]
 
 
 def _is_blank(line: str) -> bool:
-    return not _body(line).strip(" \t")
+    return not line_body(line).strip(" \t")
 
 
 def _indent(text: str, start: int = 0) -> tuple[int, str]:
@@ -104,11 +79,11 @@ def _indent(text: str, start: int = 0) -> tuple[int, str]:
 
 
 def _dominant_ending(lines: Sequence[str]) -> str:
-    counts = Counter(e for e in map(_ending, lines) if e)
+    counts = Counter(e for e in map(line_ending, lines) if e)
     if not counts:
         return "\n"
     # Ties go to the ending seen first, so the choice is deterministic.
-    first_seen = {e: n for n, e in reversed(list(enumerate(map(_ending, lines))))}
+    first_seen = {e: n for n, e in reversed(list(enumerate(map(line_ending, lines))))}
     return max(counts, key=lambda e: (counts[e], -first_seen[e]))
 
 
@@ -241,7 +216,7 @@ def _scan(lines: Sequence[str]) -> tuple[list[_Line], _Block | None, int | None]
     para = False  # the previous line is paragraph text that the next may continue
     para_start = -1  # index of a single-line document-level paragraph (setext heading text)
     for i, raw in enumerate(lines):
-        body = _body(raw)
+        body = line_body(raw)
         if i == 0 and body.startswith("\ufeff"):
             body = body[1:]
         col, rest = _indent(body)
@@ -296,7 +271,7 @@ def _scan(lines: Sequence[str]) -> tuple[list[_Line], _Block | None, int | None]
             out.append(_Line("heading", level=start.level, title=start.title))
             para = False
         elif kind == "setext":
-            title = _indent(_body(lines[i - 1]).lstrip("\ufeff"))[1].strip()
+            title = _indent(line_body(lines[i - 1]).lstrip("\ufeff"))[1].strip()
             out[i - 1] = _Line("heading", level=start.level, title=title)
             out.append(_UNDERLINE)
             para = False
@@ -394,6 +369,11 @@ def _citations(markdown: str, refs: dict[str, str], readme_dir: str) -> tuple[Ci
     return tuple(found)
 
 
+def cited_path(relpath: str) -> str:
+    """A diary-relative path the way the model records the entries lessons cite: normalised, NFC ("" stays "")."""
+    return unicodedata.normalize("NFC", posixpath.normpath(relpath).lstrip("/")) if relpath else ""
+
+
 def plain_text(markdown: str, *, link_labels: bool = True) -> str:
     """Markdown -> the words a reader sees: link text kept (or dropped), images, URLs and tags dropped."""
     text = _INLINE_LINK.sub(lambda m: "" if m[1] or not link_labels else f" {m[2]} ", markdown)
@@ -439,21 +419,21 @@ class ReadmeLesson:
 
     @property
     def _marker_match(self) -> re.Match[str]:
-        m = _MARKER.match(_body(self.lines[0]))
+        m = _MARKER.match(line_body(self.lines[0]))
         assert m is not None  # a lesson starts at a list marker by construction
         return m
 
     @property
     def body(self) -> str:
         """The lesson's markdown without its list marker or line endings."""
-        first = _body(self.lines[0])[self._marker_match.end():]
-        return "\n".join([first, *map(_body, self.lines[1:])])
+        first = line_body(self.lines[0])[self._marker_match.end():]
+        return "\n".join([first, *map(line_body, self.lines[1:])])
 
     @property
     def text(self) -> str:
         """Its first paragraph (first line and continuation lines) on one line: what ranking reads first."""
-        first = _body(self.lines[0])[self._marker_match.end():]
-        return " ".join(" ".join([first, *map(_body, self.lines[1 : self.paragraph])]).split())
+        first = line_body(self.lines[0])[self._marker_match.end():]
+        return " ".join(" ".join([first, *map(line_body, self.lines[1 : self.paragraph])]).split())
 
     @property
     def cites(self) -> tuple[str, ...]:
@@ -650,7 +630,7 @@ class Readme:
         lead = [eol] if loose else []
         gap = []
         if at < len(lines) and not _is_blank(lines[at]):
-            col, rest = _indent(_body(lines[at]))
+            col, rest = _indent(line_body(lines[at]))
             if _block_start(rest, col, False).kind not in ("heading", "item"):
                 # Text right after the item (a setext heading's title, say) would become its lazy continuation.
                 gap = [eol]
@@ -682,18 +662,18 @@ class Readme:
         lines = list(self._iter_lines())
         para = range(lesson.start, lesson.start + lesson.paragraph)
         for n in para:
-            body = _body(lines[n])
+            body = line_body(lines[n])
             after_marker = lesson._marker_match.end() if n == lesson.start else 0
             if m := _LINK_GROUP.search(body, after_marker):
-                lines[n] = body[: m.start()] + _extend_group(m[0], citation) + body[m.end():] + _ending(lines[n])
+                lines[n] = body[: m.start()] + _extend_group(m[0], citation) + body[m.end():] + line_ending(lines[n])
                 break
         else:
             n = para[-1]
-            body = _body(lines[n])
+            body = line_body(lines[n])
             core = body.rstrip(" \t")
             if core.endswith("\\") and not core.endswith("\\\\"):
                 core = core[:-1]  # keep a backslash hard break after the citation
-            lines[n] = f"{core} ({citation}){body[len(core):]}{_ending(lines[n])}"
+            lines[n] = f"{core} ({citation}){body[len(core):]}{line_ending(lines[n])}"
         return self._edited(
             lines, _shape(self), f"extend lesson {lesson_index + 1} of {target.name!r}",
             lambda r: new_paths <= set(_nth(r.theme(target.key), lesson_index).cites),
@@ -742,13 +722,13 @@ class Readme:
         if len(counted) == len(lessons) > 1 and counted == list(range(counted[0], counted[0] + len(counted))):
             for later in lessons[lesson_index + 1:]:
                 m = later._marker_match
-                body = _body(lines[later.start])
+                body = line_body(lines[later.start])
                 renumbered = str(int(m[3]) - 1).zfill(len(m[3]))
-                lines[later.start] = body[: m.start(3)] + renumbered + body[m.end(3):] + _ending(lines[later.start])
-        unterminated = end == len(lines) and not _ending(lines[-1])
+                lines[later.start] = body[: m.start(3)] + renumbered + body[m.end(3):] + line_ending(lines[later.start])
+        unterminated = end == len(lines) and not line_ending(lines[-1])
         del lines[start:end]
         if unterminated and lines:
-            lines[-1] = _body(lines[-1])  # the file ended without a newline: keep it so
+            lines[-1] = line_body(lines[-1])  # the file ended without a newline: keep it so
         what = f"remove lesson {lesson_index + 1} of {target.name!r}"
         return self._edited(lines, _shape(self, grow={target.key: -1}), what)
 
@@ -830,7 +810,7 @@ def _shape(readme: Readme, grow: dict[tuple[int, ...], int] | None = None) -> tu
 
 def _eol_near(lines: Sequence[str], at: int) -> str:
     """The line ending to write at ``at``: the one of the line before, else the file's usual one."""
-    return (at and _ending(lines[at - 1])) or _dominant_ending(lines)
+    return (at and line_ending(lines[at - 1])) or _dominant_ending(lines)
 
 
 def _insert(lines: list[str], at: int, new: list[str]) -> list[str]:
@@ -841,9 +821,9 @@ def _insert(lines: list[str], at: int, new: list[str]) -> list[str]:
     so the file still ends the way the user left it.
     """
     new = list(new)
-    if at == len(lines) and lines and not _ending(lines[-1]):
-        lines[-1] += _ending(new[-1])
-        new[-1] = _body(new[-1])
+    if at == len(lines) and lines and not line_ending(lines[-1]):
+        lines[-1] += line_ending(new[-1])
+        new[-1] = line_body(new[-1])
     lines[at:at] = new
     return new
 
@@ -924,14 +904,14 @@ def _with_section(text: str, lines: Sequence[str], heading: str) -> str:
     level, _ = _wanted(heading)
     title = _ATX_CLOSE.sub("", heading.strip().lstrip("#")).strip() or DEFAULT_SECTION_TITLE
     eol = _dominant_ending(lines)
-    lead = (eol if lines and not _ending(lines[-1]) else "") + (eol if text.strip() else "")
+    lead = (eol if lines and not line_ending(lines[-1]) else "") + (eol if text.strip() else "")
     return f"{text}{lead}{'#' * (level or 2)} {title}{eol}"
 
 
 def _reference_definitions(lines: Sequence[str], infos: Sequence[_Line]) -> dict[str, str]:
     refs: dict[str, str] = {}
     for line, info in zip(lines, infos, strict=True):
-        if info.kind in ("text", "cont") and (m := _REF_DEF.match(_body(line))):
+        if info.kind in ("text", "cont") and (m := _REF_DEF.match(line_body(line))):
             refs.setdefault(_label_key(m[1]), m[2])  # the first definition wins, as in CommonMark
     return refs
 
@@ -1001,14 +981,14 @@ def _lessons(
         paragraph = 1
         while first + paragraph < content_end and infos[first + paragraph].kind == "cont":
             paragraph += 1
-        m = _MARKER.match(_body(lines[first]))
+        m = _MARKER.match(line_body(lines[first]))
         assert m is not None  # the scanner only marks list-marker lines as items
         own = lines[first:content_end]
         lessons.append(
             ReadmeLesson(
                 start=first, lines=tuple(own), trailing=tuple(lines[content_end:stop]),
                 number=m[3], delimiter=m[2] or m[4], paragraph=paragraph,
-                citations=_citations("\n".join(map(_body, own)), refs, readme_dir),
+                citations=_citations("\n".join(map(line_body, own)), refs, readme_dir),
             )
         )
     return lessons

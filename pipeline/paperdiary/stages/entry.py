@@ -7,12 +7,13 @@ import re
 import unicodedata
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Callable
+from collections.abc import Callable, Iterator
 
 from paperdiary.errors import DiaryError, SettingsError
 from paperdiary.fsutil import atomic_create_text, diary_relpath
-from paperdiary.models import Draft, PaperMeta, WrittenEntry
+from paperdiary.models import PaperMeta, WrittenEntry
 from paperdiary.settings import Settings
+from paperdiary.stages.drafting.contract import OFFLINE_DRAFTER, Draft
 from paperdiary.templates import render
 
 ENTRY_TEMPLATE = "entry.md.j2"
@@ -87,27 +88,30 @@ def _id_pattern(arxiv_id: str) -> re.Pattern[str]:
     return re.compile(rf"{_ID_PREFIXES}{escaped}(?![\d])", re.IGNORECASE)
 
 
-def iter_markdown(root: Path, skip: set[Path]) -> list[Path]:
-    """Every markdown file below ``root`` but those in ``skip`` and in tool or VCS folders, sorted."""
+def diary_pages(settings: Settings) -> Iterator[tuple[Path, str]]:
+    """Every markdown file of the diary, sorted, with its text: entries, hand-written ones included.
+
+    Not the README, the review queue, the templates or the state folder, nor
+    anything in tool or VCS folders; a file that cannot be read is passed over.
+    """
+    root = settings.diary
+    skip = {settings.state_path, root / "README.md", settings.queue_path, root / settings.prompts_dir}
     found: list[Path] = []
     for dirpath, dirnames, filenames in os.walk(root):
         here = Path(dirpath)
         dirnames[:] = [d for d in dirnames if d not in _SKIP_DIRS and here / d not in skip]
         found.extend(here / f for f in filenames if f.lower().endswith(".md") and here / f not in skip)
-    return sorted(found)
+    for path in sorted(found):
+        try:
+            yield path, path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
 
 
 def find_existing_entry(settings: Settings, arxiv_id: str) -> Path | None:
     """An entry anywhere in the diary that links to this paper, hand-written ones included."""
-    skip = {settings.state_path, settings.diary / "README.md", settings.queue_path}
     pattern = _id_pattern(arxiv_id)
-    for path in iter_markdown(settings.diary, skip):
-        try:
-            if pattern.search(path.read_text(encoding="utf-8", errors="replace")):
-                return path
-        except OSError:
-            continue
-    return None
+    return next((path for path, text in diary_pages(settings) if pattern.search(text)), None)
 
 
 def diary_arxiv_index(settings: Settings) -> dict[str, Path]:
@@ -118,13 +122,8 @@ def diary_arxiv_index(settings: Settings) -> dict[str, Path]:
     IDs come back without version; old-style ones without subject class
     (``math.GT/0309136`` -> ``math/0309136``), as ``identify`` gives them.
     """
-    skip = {settings.state_path, settings.diary / "README.md", settings.queue_path}
     index: dict[str, Path] = {}
-    for path in iter_markdown(settings.diary, skip):
-        try:
-            text = path.read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            continue
+    for path, text in diary_pages(settings):
         for match in _ANY_ID.finditer(text):
             arxiv_id = match["new"] or f"{match['archive'].lower()}/{match['old']}"
             index.setdefault(arxiv_id, path)
@@ -146,7 +145,7 @@ def render_entry(settings: Settings, draft: Draft, meta: PaperMeta, date_read: d
         source_name=source_name,
         arxiv_id=meta.arxiv_id,
         version=meta.version,
-        offline=draft.drafter == "offline",
+        offline=draft.drafter == OFFLINE_DRAFTER,
         draft=draft,
         drafted_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
     )

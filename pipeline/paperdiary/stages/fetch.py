@@ -182,7 +182,7 @@ class ArxivFetcher:
         """
         if meta is None:
             raise PaperNotFoundError(
-                f"arXiv has no paper {ref.label}.",
+                "arXiv has no paper {paper}.", paper=ref.label,
                 hint="Check the ID for typos" + (" and that this version exists." if ref.version else "."),
             )
         if is_withdrawn(meta):
@@ -190,7 +190,8 @@ class ArxivFetcher:
             if meta.version and meta.version > 1:
                 hint += f" Earlier versions may still be there: try {meta.arxiv_id}v{meta.version - 1}."
             notice = (meta.comment or "").rstrip(". ")
-            raise PaperNotFoundError(f"arXiv paper {ref.label} has been withdrawn ({notice}).", hint=hint)
+            raise PaperNotFoundError("arXiv paper {paper} has been withdrawn ({detail}).", paper=ref.label,
+                                     detail=notice, hint=hint)
         return self.download_pdf(meta)
 
     def download_pdf(self, meta: PaperMeta) -> FetchedPaper:
@@ -202,7 +203,7 @@ class ArxivFetcher:
         label = _label(meta)
         if not meta.pdf_url or not meta.arxiv_id:
             raise FetchError(
-                f"arXiv lists no PDF for {label}.",
+                "arXiv lists no PDF for {paper}.", paper=label,
                 hint="Download the PDF yourself and pass its path instead of the ID.",
             )
         version = meta.version or _version_from_url(meta.pdf_url)
@@ -215,14 +216,14 @@ class ArxivFetcher:
         self._log(f"{label}: downloading {url}")
         data = self._retrying(
             lambda: self._get_pdf(url, label),
-            what=f"The PDF server ({url})",
+            what=f"The PDF server ({url})", paper=label, url=url,
             hint="Try again later, or download the PDF yourself and pass its path.",
         )
         try:
             atomic_write_bytes(path, data)
         except OSError as exc:
             raise FetchError(
-                f"cannot write the PDF of {label} to {path}: {exc.strerror or exc}.",
+                "cannot write the PDF of {paper} to {detail}.", paper=label, detail=f"{path}: {exc.strerror or exc}",
                 hint=f"Check free disk space and the permissions of {path.parent}.",
             ) from exc
         return FetchedPaper(meta=meta, pdf_path=path, sha256=hashlib.sha256(data).hexdigest(), downloaded=True)
@@ -234,7 +235,7 @@ class ArxivFetcher:
         search = arxiv.Search(id_list=ids, max_results=len(ids))
         results = self._retrying(
             lambda: self._run_search(search, ids),
-            what=f"The arXiv API ({self._api_host}) for {_describe(ids)}",
+            what=f"The arXiv API ({self._api_host}) for {_describe(ids)}", paper=_describe(ids), url=self._api_host,
             hint="Try again later, or set PAPERDIARY_ARXIV_API to another endpoint.",
         )
         return [_to_meta(result) for result in results]
@@ -255,7 +256,7 @@ class ArxivFetcher:
         # without this check every ID would look unknown.
         if "html" in content_type.lower():
             raise FetchError(
-                f"The arXiv API ({self._api_host}) answered with an HTML page instead of an Atom feed.",
+                "The arXiv API ({url}) answered with an HTML page instead of an Atom feed.", url=self._api_host,
                 hint="Check PAPERDIARY_ARXIV_API and your network (a proxy or captive portal?).",
             )
         return results
@@ -265,11 +266,13 @@ class ArxivFetcher:
             return _transient_status(status, self._session.last_response)
         if status == 400:
             return FetchError(
-                f"The arXiv API rejected the query for {_describe(ids)} (HTTP 400: a malformed ID?).",
+                "The arXiv API rejected the query for {paper} (HTTP 400: a malformed ID?).", paper=_describe(ids),
+                url=self._api_host,
                 hint="Check the IDs: 2506.01939 or hep-th/9901001, optionally with a version like v2.",
             )
         return FetchError(
-            f"The arXiv API ({self._api_host}) refused the query for {_describe(ids)} (HTTP {status}).",
+            f"The arXiv API ({{url}}) refused the query for {{paper}} (HTTP {status}).", paper=_describe(ids),
+            url=self._api_host,
             hint="Check PAPERDIARY_ARXIV_API.",
         )
 
@@ -284,12 +287,12 @@ class ArxivFetcher:
                     raise _transient_status(status, response)
                 if status in (404, 410):
                     raise PaperNotFoundError(
-                        f"{url} has no PDF for {label} (HTTP {status}).",
+                        f"{{url}} has no PDF for {{paper}} (HTTP {status}).", paper=label, url=url,
                         hint="Check the ID and version; the paper may have been withdrawn.",
                     )
                 if not 200 <= status < 300:
                     raise FetchError(
-                        f"{url} refused to send the PDF of {label} (HTTP {status}).",
+                        f"{{url}} refused to send the PDF of {{paper}} (HTTP {status}).", paper=label, url=url,
                         hint="Download the PDF yourself and pass its path.",
                     )
                 return self._read_pdf(response, url, label)
@@ -321,14 +324,15 @@ class ArxivFetcher:
     def _too_large(self, label: str, url: str, size: int | None) -> DownloadTooLargeError:
         size_text = f" ({size:,} bytes)" if size is not None else ""
         return DownloadTooLargeError(
-            f"The PDF of {label} ({url}) is over the {self.settings.pdf_max_mb:g} MB limit{size_text}.",
+            f"The PDF of {{paper}} ({{url}}) is over the {self.settings.pdf_max_mb:g} MB limit{size_text}.",
+            paper=label, url=url,
             hint="Raise PAPERDIARY_PDF_MAX_MB, or download it yourself and pass its path.",
         )
 
     # -- retries -----------------------------------------------------------------
 
-    def _retrying(self, attempt: Callable[[], T], *, what: str, hint: str) -> T:
-        """Run ``attempt``, retrying on _Transient; give up with a FetchError naming ``what``."""
+    def _retrying(self, attempt: Callable[[], T], *, what: str, paper: str, url: str, hint: str) -> T:
+        """Run ``attempt``, retrying on _Transient; give up with a FetchError naming ``what`` (about ``paper``)."""
         retrying = Retrying(
             retry=retry_if_exception_type(_Transient),
             wait=self._wait,
@@ -341,7 +345,8 @@ class ArxivFetcher:
             return retrying(attempt)
         except _Transient as exc:
             tries = retrying.statistics.get("attempt_number", 1)
-            raise FetchError(f"{what} failed {tries} tries ({exc.reason}).", hint=hint) from exc
+            raise FetchError(f"{what} failed {tries} tries ({{detail}}).", paper=paper, url=url, detail=exc.reason,
+                             hint=hint) from exc
 
     def _wait(self, state: RetryCallState) -> float:
         """The server's Retry-After when it sent one (capped), else jittered exponential back-off."""
@@ -399,14 +404,16 @@ def local_paper(ref: PaperRef) -> FetchedPaper:
     """A user's own PDF: hashed in place, with empty metadata (the extractor reads the title)."""
     path = ref.local_pdf
     if path is None:
-        raise FetchError(f"{ref.raw!r} names neither an arXiv ID nor a local PDF.", hint="Pass one of those.")
+        raise FetchError("{paper!r} names neither an arXiv ID nor a local PDF.", paper=ref.raw,
+                         hint="Pass one of those.")
     try:
         sha = sha256_file(path)
     except FileNotFoundError:
-        raise FetchError(f"no such PDF file: {path}.", hint="Check the path.") from None
+        raise FetchError("no such PDF file: {paper}.", paper=str(path), hint="Check the path.") from None
     except OSError as exc:
         raise FetchError(
-            f"cannot read {path}: {exc.strerror or exc}.", hint="Check that it is a readable file."
+            "cannot read {paper}: {detail}.", paper=str(path), detail=str(exc.strerror or exc),
+            hint="Check that it is a readable file.",
         ) from exc
     return FetchedPaper(meta=PaperMeta(title=""), pdf_path=path, sha256=sha, downloaded=False)
 
@@ -482,12 +489,14 @@ def _network_failure(exc: requests.RequestException, timeout: float, target: str
     if isinstance(exc, requests.Timeout):
         return _Transient(f"no answer within {timeout:g} s")
     if isinstance(exc, requests.exceptions.SSLError):
-        return FetchError(f"TLS failed for {target}: {exc}.", hint="Check the URL and your network.")
+        return FetchError("TLS failed for {url}: {detail}.", url=target, detail=str(exc),
+                          hint="Check the URL and your network.")
     if isinstance(exc, (requests.ConnectionError, requests.exceptions.ChunkedEncodingError)):
         text = str(exc).lower()
         reason = next((r for needle, r in _CONNECTION_REASONS if needle in text), "connection failed")
         return _Transient(reason)
-    return FetchError(f"cannot request {target}: {exc}.", hint="Check PAPERDIARY_ARXIV_API.")
+    return FetchError("cannot request {url}: {detail}.", url=target, detail=str(exc),
+                      hint="Check PAPERDIARY_ARXIV_API.")
 
 
 def _content_length(response: requests.Response) -> int | None:
@@ -509,7 +518,7 @@ def _require_pdf(head: bytes | bytearray, response: requests.Response, url: str,
     else:
         sent = f"{content_type or 'data'} starting with {bytes(head[:16])!r}"
     raise NotAPdfError(
-        f"{url} sent {sent} instead of the PDF of {label}.",
+        "{url} sent {detail} instead of the PDF of {paper}.", paper=label, url=url, detail=sent,
         hint="arXiv may be showing a captcha or an error page: open the URL in a browser, "
         "save the PDF and pass its path.",
     )

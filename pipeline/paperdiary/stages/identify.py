@@ -96,7 +96,7 @@ def identify(text: str) -> PaperRef:
     raw = text
     text = text.strip().strip("<>\"'")
     if not text:
-        raise IdentifierError("empty paper identifier.", hint=f"Accepted forms: {ACCEPTED_FORMS}.")
+        raise IdentifierError("empty paper identifier.", text=raw, hint=f"Accepted forms: {ACCEPTED_FORMS}.")
 
     candidate: str | None = text
     is_url = bool(re.match(r"^(?:https?://|(?:www\.|export\.)?arxiv\.org/)", text, re.IGNORECASE))
@@ -114,9 +114,7 @@ def identify(text: str) -> PaperRef:
     if not is_url and _looks_like_pdf_path(text):
         path = _expand(text)
         if not path.is_file():
-            raise IdentifierError(f"no such PDF file: {text}.", hint="Check the path.")
+            raise IdentifierError("no such PDF file: {text}.", text=text, hint="Check the path.")
         return PaperRef(raw=raw, local_pdf=path.resolve())
 
-    raise IdentifierError(
-        f"not a paper identifier: {text!r}.", hint=f"Accepted forms: {ACCEPTED_FORMS}."
-    )
+    raise IdentifierError("not a paper identifier: {text!r}.", text=text, hint=f"Accepted forms: {ACCEPTED_FORMS}.")

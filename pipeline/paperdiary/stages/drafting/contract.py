@@ -1,13 +1,165 @@
-"""The drafting contract: what a drafter is (``Drafter``); what it returns is ``paperdiary.models.Draft``."""
+"""The Draft contract: what every drafter hands the entry stage, and the limits it is held to.
+
+A drafter (:class:`Drafter`: the offline extractive one, or the LLM one) turns a
+paper into a :class:`Draft`, then runs it through :func:`conform_draft`, which
+cleans every text onto one line, trims each list to its limit and makes the
+short name a safe file-name stem. It trims but never fills: a paper that
+supports fewer items than a list's minimum leaves the list short, and the entry
+template shows a placeholder instead.
+
+All text in a draft came from a paper or a model and is untrusted: it is reduced
+to plain, single-spaced text without control characters here; the entry
+template escapes it.
+"""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
-from paperdiary.models import Chunk, Draft, ExtractedPaper, PaperMeta
+from paperdiary.models import Chunk, ExtractedPaper, LLMUsage, PaperMeta
+from paperdiary.text import ONE_LINE_MAX_CHARS, TITLE_SMALL_WORDS, clean_text, one_line, to_ascii
+
+OFFLINE_DRAFTER = "offline"
+DESCRIPTION_MAX_CHARS = ONE_LINE_MAX_CHARS
+SHORT_NAME_MAX_CHARS = 40
+SHORT_NAME_FALLBACK = "Paper"
+# (fewest wanted, most allowed) items per list of a Draft.
+LIST_LIMITS = {
+    "key_points": (3, 5),
+    "key_methods": (2, 4),
+    "results": (2, 4),
+    "limitations": (0, 3),
+    "lessons": (1, 3),
+}
+
+_SHORT_NAME_OK = re.compile(rf"[A-Za-z0-9]{{1,{SHORT_NAME_MAX_CHARS}}}")
+
+
+@dataclass
+class Lesson:
+    """A candidate one-sentence lesson for the README."""
+
+    text: str  # one sentence, key phrase in **bold**
+    theme: str | None = None
+    why: str | None = None
+    quote: str | None = None
+    verified: bool = True
+
+
+@dataclass
+class Claim:
+    """A bullet of the entry, with the verbatim quote that supports it when known."""
+
+    text: str
+    quote: str | None = None
+    verified: bool = True
+
+
+@dataclass
+class Draft:
+    """What a drafter produces; rendered into an entry by the entry template."""
+
+    short_name: str  # CamelCase, used in the file name
+    description: str  # one line, for the diary's chronological index
+    key_points: list[Claim]
+    key_methods: list[Claim]
+    results: list[Claim]
+    limitations: list[Claim]
+    lessons: list[Lesson]
+    drafter: str  # OFFLINE_DRAFTER or llm_drafter(model)
+    notes: dict[str, str] = field(default_factory=dict)  # e.g. path taken, coverage
+    usage: LLMUsage = field(default_factory=LLMUsage)
 
 
 class Drafter(Protocol):
-    """Turns an extracted paper into a draft: the offline drafter, the LLM one, or a test's own."""
+    """Turns one paper into a conformed Draft. ``chunks`` are the chunk stage's cut of the body."""
 
     def draft(self, meta: PaperMeta, paper: ExtractedPaper, chunks: list[Chunk]) -> Draft: ...
+
+
+def llm_drafter(model: str | None) -> str:
+    """``Draft.drafter`` of a draft written by ``model``."""
+    return f"llm:{model}"
+
+
+# --------------------------------------------------------------------------- short names
+
+
+def short_name(title: str) -> str:
+    """CamelCase file-name stem for a paper: ASCII letters and digits, 1-40 chars.
+
+    "Attention Is All You Need" -> "AttentionIsAllYouNeed"; a short name before a
+    colon wins ("FlashAttention: Fast and ..." -> "FlashAttention"). Accents are
+    transliterated, everything else non-alphanumeric dropped; never empty.
+    """
+    ascii_title = to_ascii(title)
+    shouting = not any(c.islower() for c in ascii_title)  # "ATTENTION IS ALL YOU NEED"
+    words = _words(title_name(ascii_title) or ascii_title)
+    words = [w.capitalize() if shouting else w[0].upper() + w[1:] for w in words]
+    return _fit_words(words, SHORT_NAME_MAX_CHARS) or SHORT_NAME_FALLBACK
+
+
+def title_name(title: str) -> str | None:
+    """The name a title opens with before a colon ("FlashAttention: Fast and ..." -> "FlashAttention"), if any.
+
+    A head counts as a name when it is one to three words with a letter, and words follow the colon.
+    """
+    head, colon, tail = title.partition(":")
+    if colon and 1 <= len(head.split()) <= 3 and any(c.isalpha() for c in head) and _words(tail):
+        return head.strip()
+    return None
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[A-Za-z0-9]+", text)
+
+
+def _fit_words(words: list[str], limit: int) -> str:
+    """Join words, dropping small words and then trailing words until it fits."""
+    if len("".join(words)) > limit:
+        words = words[:1] + [w for w in words[1:] if w.lower() not in TITLE_SMALL_WORDS]
+    name = ""
+    for word in words:
+        if len(name) + len(word) > limit:
+            break
+        name += word
+    return name or "".join(words)[:limit]
+
+
+# --------------------------------------------------------------------------- conforming
+
+
+def conform_draft(draft: Draft, limits: Mapping[str, tuple[int, int]] = LIST_LIMITS) -> Draft:
+    """``draft`` held to the contract: clean one-line texts, list limits, a valid short name.
+
+    Every drafter runs its output through this; it trims but never fills, so lists
+    may stay below their minimum when a paper does not support more.
+    """
+    def claims(field: str) -> list[Claim]:
+        items = [replace(c, text=clean_text(c.text), quote=_clean_optional(c.quote)) for c in getattr(draft, field)]
+        return [c for c in items if c.text][: limits[field][1]]
+
+    lessons = [
+        replace(x, text=clean_text(x.text), why=_clean_optional(x.why), quote=_clean_optional(x.quote))
+        for x in draft.lessons
+    ]
+    name = draft.short_name if _SHORT_NAME_OK.fullmatch(draft.short_name) else short_name(draft.short_name)
+    return replace(
+        draft,
+        short_name=name,
+        description=one_line(draft.description, DESCRIPTION_MAX_CHARS),
+        key_points=claims("key_points"),
+        key_methods=claims("key_methods"),
+        results=claims("results"),
+        limitations=claims("limitations"),
+        lessons=[x for x in lessons if x.text][: limits["lessons"][1]],
+        notes={str(k): clean_text(str(v)) for k, v in draft.notes.items()},
+    )
+
+
+def _clean_optional(text: str | None) -> str | None:
+    """Clean text, with None for missing or blank."""
+    return (clean_text(text) or None) if text else None

@@ -11,7 +11,6 @@ or numbers are not in the paper.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
@@ -19,14 +18,14 @@ from typing import Sequence, TypeVar
 
 from pydantic import BaseModel, Field
 
-from paperdiary.stages.chunk import chunk_paper
-from paperdiary.stages.drafting.offline import conform_draft
 from paperdiary.errors import LLMContextLengthError
-from paperdiary.stages.drafting.grounding import PaperText
-from paperdiary.llm.client import LLMClient, LLMResult
-from paperdiary.models import Chunk, Claim, Draft, ExtractedPaper, Lesson, LLMUsage, PaperMeta, Section
+from paperdiary.llm.client import LLMClient, LLMResult, schemas_by_name
+from paperdiary.models import Chunk, ExtractedPaper, LLMUsage, PaperMeta, Section
 from paperdiary.settings import Settings
-from paperdiary.templates import render
+from paperdiary.stages.chunk import chunk_paper
+from paperdiary.stages.drafting.contract import Claim, Draft, Lesson, conform_draft, llm_drafter
+from paperdiary.stages.drafting.grounding import PaperText
+from paperdiary.templates import data_marker, render
 
 # The LLM reads the whole paper, so it may say a little more than the extractive drafter.
 LLM_LIST_LIMITS = {
@@ -72,15 +71,14 @@ class PartNotes(BaseModel):
     limitations: list[QuotedPoint]
 
 
+# The answers this drafter asks for, by schema name: what the Batch API's answers are validated against.
+ANSWER_SCHEMAS = schemas_by_name(EntryAnswer, PartNotes)
+
+
 @dataclass
 class _Note:
     sections: str
     text: str
-
-
-def _nonce(text: str) -> str:
-    # Deterministic (so the response cache works) yet unguessable by the text it encloses.
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
 class LLMDrafter:
@@ -124,7 +122,7 @@ class LLMDrafter:
 
     # the two paths --------------------------------------------------------------------------------
     def _single(self, meta: PaperMeta, chunk: Chunk, label: str, usage: LLMUsage) -> EntryAnswer:
-        nonce = _nonce(chunk.text)
+        nonce = data_marker(chunk.text)
         user = render("draft_user.j2", self.prompts, nonce=nonce, paper_text=chunk.text, coverage="",
                       **self._meta_context(meta))
         return self._call(nonce, user, EntryAnswer, label, "draft", usage)
@@ -132,7 +130,7 @@ class LLMDrafter:
     def _map_reduce(self, meta: PaperMeta, chunks: list[Chunk], label: str, usage: LLMUsage) -> EntryAnswer:
         notes = self._map(meta, chunks, label, usage)
         note_text = "\n".join(n.text for n in notes)
-        nonce = _nonce(note_text)
+        nonce = data_marker(note_text)
         coverage = f"{len(chunks)} parts covering {sum(c.tokens for c in chunks)} tokens of the body"
         user = render("reduce_user.j2", self.prompts, nonce=nonce, notes=notes, coverage=coverage,
                       **self._meta_context(meta))
@@ -140,7 +138,7 @@ class LLMDrafter:
 
     def _map(self, meta: PaperMeta, chunks: list[Chunk], label: str, usage: LLMUsage, depth: int = 0) -> list[_Note]:
         def one(chunk: Chunk) -> list[_Note]:
-            nonce = _nonce(chunk.text)
+            nonce = data_marker(chunk.text)
             user = render("map_user.j2", self.prompts, nonce=nonce, paper_text=chunk.text, part=chunk.index + 1,
                           parts=len(chunks), title=meta.title, sections=", ".join(chunk.section_titles))
             try:
@@ -201,7 +199,7 @@ class LLMDrafter:
             results=claims(answer.results),
             limitations=claims(answer.limitations),
             lessons=lessons,
-            drafter=f"llm:{self.settings.model}",
+            drafter=llm_drafter(self.settings.model),
         ), LLM_LIST_LIMITS)
 
 

@@ -1,19 +1,11 @@
-"""Drafting: a paper in, a :class:`~paperdiary.models.Draft` out.
+"""The offline extractive drafter: a paper in, a Draft out, without an LLM.
 
-Two parts:
-
-* **The Draft contract**, shared by every drafter (this offline one and the LLM
-  drafter): :func:`short_name`, :func:`clean_text`, :func:`one_line` and
-  :func:`conform_draft`, which enforces the limits below on whatever a drafter
-  produced. (Theme matching, shared with the merger, is in :mod:`paperdiary.themes`.)
-* **The offline extractive drafter**, :func:`draft_offline`, the default when no
-  LLM is configured. It invents nothing: every claim and lesson is a sentence of
-  the paper (citations dropped, key phrase in bold) with that sentence as its
-  quote. Quotes are verbatim up to white space and control characters.
-
-All paper text is untrusted: it is reduced to plain, single-spaced text without
-control characters, and literal ``*`` and backticks are dropped from displayed
-text so the only markdown in a draft is the bold this module adds.
+The default when no LLM is configured. It invents nothing: every claim and
+lesson is a sentence of the paper (citations dropped, key phrase in bold) with
+that sentence as its quote. Quotes are verbatim up to white space and control
+characters. Literal ``*`` and backticks are dropped from displayed text so the
+only markdown in a draft is the bold this module adds. The result is held to the
+Draft contract (:mod:`paperdiary.stages.drafting.contract`) like any drafter's.
 """
 
 from __future__ import annotations
@@ -22,138 +14,40 @@ import enum
 import math
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 
-from paperdiary.stages.chunk import split_paragraphs, split_sentences
-from paperdiary.models import Claim, Draft, ExtractedPaper, Lesson, PaperMeta, Section
-from paperdiary.themes import match_theme, to_ascii
-
-OFFLINE_DRAFTER = "offline"
-
-# ---------------------------------------------------------------- the Draft contract
-
-DESCRIPTION_MAX_CHARS = 160
-SHORT_NAME_MAX_CHARS = 40
-SHORT_NAME_FALLBACK = "Paper"
-# (fewest wanted, most allowed) items per list of a Draft. A drafter that finds
-# fewer must not invent any; the entry template shows a placeholder instead.
-LIST_LIMITS = {
-    "key_points": (3, 5),
-    "key_methods": (2, 4),
-    "results": (2, 4),
-    "limitations": (0, 3),
-    "lessons": (1, 3),
-}
-
-_SHORT_NAME_OK = re.compile(rf"[A-Za-z0-9]{{1,{SHORT_NAME_MAX_CHARS}}}")
-
-# Small words dropped first when a name is too long ("Learning to Learn by ...").
-_NAME_FILLERS = frozenset("a an and as at by for from in into of on or the to via vs with".split())
-
-
-def short_name(title: str) -> str:
-    """CamelCase file-name stem for a paper: ASCII letters and digits, 1-40 chars.
-
-    "Attention Is All You Need" -> "AttentionIsAllYouNeed"; a short name before a
-    colon wins ("FlashAttention: Fast and ..." -> "FlashAttention"). Accents are
-    transliterated, everything else non-alphanumeric dropped; never empty.
-    """
-    ascii_title = to_ascii(title)
-    shouting = not any(c.islower() for c in ascii_title)  # "ATTENTION IS ALL YOU NEED"
-    head, colon, tail = ascii_title.partition(":")
-    if colon and _is_name(head) and _words(tail):
-        ascii_title = head
-    words = _words(ascii_title)
-    words = [w.capitalize() if shouting else w[0].upper() + w[1:] for w in words]
-    return _fit_words(words, SHORT_NAME_MAX_CHARS) or SHORT_NAME_FALLBACK
-
-
-def _words(text: str) -> list[str]:
-    return re.findall(r"[A-Za-z0-9]+", text)
-
-
-def _is_name(text: str) -> bool:
-    """A title's head that reads as a name: one to three words, with a letter."""
-    return 1 <= len(text.split()) <= 3 and any(c.isalpha() for c in text)
+from paperdiary.models import Chunk, ExtractedPaper, PaperMeta, Section
+from paperdiary.stages.drafting.contract import (
+    LIST_LIMITS,
+    OFFLINE_DRAFTER,
+    Claim,
+    Draft,
+    Lesson,
+    conform_draft,
+    short_name,
+    title_name,
+)
+from paperdiary.text import STOP_WORDS, clean_text, one_line, split_paragraphs, split_sentences
+from paperdiary.themes import match_theme
 
 
 def paper_name(title: str) -> str:
     """What a sentence calls the paper: its own name ("FlashAttention: ..." -> "FlashAttention"), else "The paper"."""
-    head, colon, tail = title.partition(":")
-    return head.strip() if colon and _is_name(head) and tail.strip() else "The paper"
-
-
-def _fit_words(words: list[str], limit: int) -> str:
-    """Join words, dropping small words and then trailing words until it fits."""
-    if len("".join(words)) > limit:
-        words = words[:1] + [w for w in words[1:] if w.lower() not in _NAME_FILLERS]
-    name = ""
-    for word in words:
-        if len(name) + len(word) > limit:
-            break
-        name += word
-    return name or "".join(words)[:limit]
-
-
-# Control characters (white space ones become spaces) and invisible format
-# characters: zero-width, bidi overrides, soft hyphen, BOM, tag characters.
-_INVISIBLE = re.compile(
-    "[\x00-\x08\x0e-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e"
-    "\u2060-\u206f\ufeff\ufff9-\ufffb\U000e0000-\U000e007f]"
-)
-
-
-def clean_text(text: str) -> str:
-    """Plain single-spaced text: control and invisible characters dropped, white space collapsed."""
-    return " ".join(_INVISIBLE.sub("", text).split())
-
-
-def one_line(text: str, limit: int = DESCRIPTION_MAX_CHARS) -> str:
-    """``text`` on one line of at most ``limit`` characters, cut at a clause or word end ("…")."""
-    text = clean_text(text)
-    if len(text) <= limit:
-        return text
-    room = text[: limit - 1]
-    clause = max(room.rfind(", "), room.rfind("; "), room.rfind(" ("), room.rfind(" - "))
-    cut = clause if clause >= limit * 0.6 else room.rfind(" ")
-    return (room[:cut] if cut > 0 else room).rstrip(" ,;:-(") + "…"
-
-
-def conform_draft(draft: Draft, limits: Mapping[str, tuple[int, int]] = LIST_LIMITS) -> Draft:
-    """``draft`` held to the contract: clean one-line texts, list limits, a valid short name.
-
-    Every drafter runs its output through this; it trims but never fills, so lists
-    may stay below their minimum when a paper does not support more.
-    """
-    def claims(field: str) -> list[Claim]:
-        items = [replace(c, text=clean_text(c.text), quote=_clean_optional(c.quote)) for c in getattr(draft, field)]
-        return [c for c in items if c.text][: limits[field][1]]
-
-    lessons = [
-        replace(x, text=clean_text(x.text), why=_clean_optional(x.why), quote=_clean_optional(x.quote))
-        for x in draft.lessons
-    ]
-    name = draft.short_name if _SHORT_NAME_OK.fullmatch(draft.short_name) else short_name(draft.short_name)
-    return replace(
-        draft,
-        short_name=name,
-        description=one_line(draft.description),
-        key_points=claims("key_points"),
-        key_methods=claims("key_methods"),
-        results=claims("results"),
-        limitations=claims("limitations"),
-        lessons=[x for x in lessons if x.text][: limits["lessons"][1]],
-        notes={str(k): clean_text(str(v)) for k, v in draft.notes.items()},
-    )
-
-
-def _clean_optional(text: str | None) -> str | None:
-    """Clean text, with None for missing or blank."""
-    return (clean_text(text) or None) if text else None
+    return title_name(title) or "The paper"
 
 
 # ------------------------------------------------------------ the offline drafter
+
+
+class OfflineDrafter:
+    """The :class:`~paperdiary.stages.drafting.contract.Drafter` without an LLM: reads the whole paper, not chunks."""
+
+    def __init__(self, *, themes: Sequence[str] = ()):
+        self.themes = list(themes)  # the README's lesson themes, for each lesson's suggestion
+
+    def draft(self, meta: PaperMeta, paper: ExtractedPaper, chunks: list[Chunk]) -> Draft:
+        return draft_offline(meta, paper, themes=self.themes)
 
 
 def draft_offline(meta: PaperMeta, paper: ExtractedPaper, *, themes: Sequence[str] = ()) -> Draft:
@@ -246,23 +140,11 @@ class _Sentence:
     order: int = 0  # reading order, abstract first
 
 
-_STOPWORDS = frozenset(
-    """a about above after again against all also am an and any are as at be because been before being
-    below between both but by can could did do does doing down during each few for from further had has
-    have having he her here hers him his how however i if in into is it its itself just let may me might
-    more most much must my no nor not now of off on once only or other our ours out over own same she should
-    so some such than that the their theirs them then there these they this those through thus to too under
-    until up upon us very via was we were what when where which while who whom why will with within without
-    would yet you your one two three first second new use used using show shows shown paper work propose
-    proposed approach method result results table figure fig section et al eg ie""".split()
-)
-
-
 def _terms(text: str) -> tuple[str, ...]:
     """Content words, lower-case, crudely singular ("policies" -> "policy")."""
     out = []
     for word in re.findall(r"[a-z][a-z0-9-]+", text.lower()):
-        if word in _STOPWORDS or len(word) < 3:
+        if word in STOP_WORDS or len(word) < 3:
             continue
         if word.endswith("ies") and len(word) > 4:
             word = word[:-3] + "y"
@@ -509,7 +391,7 @@ class _Document:
         words = phrase.split()
         while words and words[0].lower() in ("a", "an", "the", "new", "novel", "simple", "general"):
             words = words[1:]
-        if not 1 <= len(words) <= 6 or words[0].lower() in _STOPWORDS or not _terms(" ".join(words)):
+        if not 1 <= len(words) <= 6 or words[0].lower() in STOP_WORDS or not _terms(" ".join(words)):
             return None  # "what is, to our knowledge, ..." names nothing
         if len(words) == 1 and words[0].lower() in _GENERIC_HEADS:
             return None  # "a technique to ...": the salient words say more
@@ -626,7 +508,7 @@ def _paper_names(title: str, sentences: Sequence[_Sentence]) -> list[str]:
     abstract = " ".join(s.text for s in sentences if s.role == _Role.ABSTRACT)
     scored = []
     for name, count in counts.items():
-        if name in _COMMON_ACRONYMS or name.lower() in _STOPWORDS:
+        if name in _COMMON_ACRONYMS or name.lower() in STOP_WORDS:
             continue
         if name[0].isupper() and name[1:].islower() and lowercase[name.lower()] >= count:
             continue  # an ordinary word that happens to be capitalised ("Experiments")

@@ -1,0 +1,265 @@
+"""The review queue file (``LESSONS-QUEUE.md``): its format, written and parsed in this one place.
+
+A markdown checklist the user can read and tick on a phone, and that diffs well
+in git; each item is a lesson with its stable ID, suggested theme, source entry
+and why it was proposed::
+
+    - [ ] **Key phrase** of the lesson ...
+      - id: `8c1f2a3b`
+      - theme: Reinforcement Learning
+      - source: [11thJuneX](entries/June%202025/11thJuneX.md) (arXiv 2506.01939)
+      - why: Finding stated in the abstract.
+
+:func:`append_items` writes items; :class:`QueueFile` reads the file back the way
+a person leaves it, and edits it line by line so everything else stays as written.
+Who writes when is the callers' business (``lessons`` appends, ``review`` decides),
+under :func:`queue_lock`.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import unquote
+
+from paperdiary.diary.readme import entry_link
+from paperdiary.errors import DiaryError
+from paperdiary.settings import Settings
+from paperdiary.stages.drafting.contract import Lesson
+from paperdiary.templates import md_inline
+from paperdiary.text import line_body, split_lines
+
+QUEUE_HEADER = """# Lessons queue
+
+Candidate lessons from drafted entries, waiting for review. Tick a box (`- [x]`) to accept a
+lesson, even from your phone; `paperdiary review` places accepted lessons under the README's themes.
+"""
+
+
+@dataclass
+class QueuedLesson:
+    """A lesson as queued for review: its stable ID and where it came from."""
+
+    id: str
+    lesson: Lesson
+    source_entry: str  # relpath of the entry, relative to the diary root; "" for none
+    arxiv_id: str | None = None
+
+
+def lesson_id(lesson: Lesson, source: str) -> str:
+    """The lesson's stable ID: the same words from the same paper (or entry) always get the same one."""
+    normalised = " ".join(lesson.text.lower().split())
+    return hashlib.sha256(f"{source}\n{normalised}".encode()).hexdigest()[:8]
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def format_item(item: QueuedLesson, *, own: bool = False) -> str:
+    """One queue item. ``own``: the user's own words (``review --add``), kept as written on one line.
+
+    Drafted lessons are untrusted text and go through ``md_inline``; an item
+    without a source entry says so.
+    """
+    lesson = item.lesson
+    if item.source_entry:
+        name = Path(item.source_entry).stem
+        source = f"[{md_inline(name)}]({entry_link(item.source_entry)})"
+    else:
+        source = "none"
+    if item.arxiv_id:
+        source += f" (arXiv {item.arxiv_id})"
+    text = " ".join(lesson.text.split()) if own else md_inline(lesson.text)
+    lines = [
+        f"- [ ] {text}",
+        f"  - id: `{item.id}`",
+        f"  - theme: {md_inline(lesson.theme) if lesson.theme else '(none suggested)'}",
+        f"  - source: {source}",
+    ]
+    if lesson.why:
+        lines.append(f"  - why: {md_inline(lesson.why)}")
+    if not lesson.verified:
+        lines.append("  - ⚠ unverified: its supporting quote was not found in the paper")
+    return "\n".join(lines) + "\n"
+
+
+def append_items(text: str, items: Iterable[QueuedLesson], *, own: bool = False) -> str:
+    """The queue file's ``text`` with ``items`` added at its end (``own``: see :func:`format_item`)."""
+    if not text.endswith("\n"):
+        text += "\n"
+    return text + "".join("\n" + format_item(item, own=own) for item in items)
+
+
+def queued_ids(text: str) -> set[str]:
+    """The IDs of the lessons a queue file holds."""
+    return {item.id for item in QueueFile.parse(text).items}
+
+
+@contextmanager
+def queue_lock(settings: Settings) -> Iterator[None]:
+    """Hold the queue file's lock: one writer at a time (drafts append, review rewrites)."""
+    # Several drafts may append at once (catch-up runs in parallel), and review rewrites the file.
+    settings.state_path.mkdir(parents=True, exist_ok=True)
+    with open(settings.state_path / "queue.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+# --------------------------------------------------------------------------- reading
+
+
+_ITEM_START = re.compile(r" {0,3}[-*+][ \t]+\[([ xX])\](?=[ \t]|$)[ \t]*(.*)")
+_FIELD = re.compile(r"[ \t]+[-*+][ \t]+([A-Za-z][A-Za-z ]{0,20}?)[ \t]*:[ \t]*(.*)")
+_BLOCK_START = re.compile(r"(?:#{1,6}(?:[ \t]|$)|[-*+][ \t]|\d{1,9}[.)][ \t]|>|```|~~~)")
+_LINK = re.compile(r"\[((?:[^\[\]\\]|\\.)*)\]\(<?([^()<>\s]+)>?\)")
+_ARXIV = re.compile(r"\(arXiv ([^)\s]+)\)")
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    """One lesson of the queue file, as the user left it."""
+
+    id: str
+    text: str  # the lesson's markdown, its lines joined into one
+    checked: bool  # "[x]": accepted
+    theme: str | None  # the drafter's suggestion
+    source: str  # the entry's path relative to the diary root; "" for none
+    arxiv_id: str | None
+    why: str | None
+    start: int = field(repr=False)  # first line (the blank lines before it included) in QueueFile.lines
+    end: int = field(repr=False)
+
+
+@dataclass(frozen=True)
+class QueueFile:
+    """The queue file as lines (each with its own ending) and the items among them.
+
+    It is parsed the way a person edits it on a phone: ``- [X]`` and ``* [x]``
+    tick a box, CRLF endings stay, sub-bullets come in any order, notes and
+    other text are kept untouched, an item may lose its ID line (it gets one
+    derived from its words). Each item owns the blank lines before it, so
+    removing one leaves the spacing of the rest as it was.
+    """
+
+    lines: tuple[str, ...]
+    items: tuple[QueueItem, ...]
+
+    @classmethod
+    def parse(cls, text: str) -> QueueFile:
+        lines = split_lines(text)
+        bodies = [line_body(line) for line in lines]
+        items: list[QueueItem] = []
+        seen: set[str] = set()
+        starts = [n for n, body in enumerate(bodies) if _ITEM_START.match(body)]
+        for k, first in enumerate(starts):
+            limit = starts[k + 1] if k + 1 < len(starts) else len(lines)
+            end = first + 1
+            fields: dict[str, str] = {}
+            text_parts = [_ITEM_START.match(bodies[first])[2]]  # type: ignore[index]
+            n = first + 1
+            while n < limit:
+                body = bodies[n]
+                if not body.strip():
+                    nxt = next((j for j in range(n, limit) if bodies[j].strip()), limit)
+                    if nxt == limit or not bodies[nxt][:1].isspace():
+                        break  # blank lines, then something that is not the item's: the item ended
+                    n = nxt
+                    continue
+                indented = body[:1].isspace()
+                if m := _FIELD.match(body):
+                    fields.setdefault(" ".join(m[1].lower().split()), m[2].strip())
+                elif not fields and not _BLOCK_START.match(body.lstrip()):
+                    text_parts.append(body.strip())  # the lesson wrapped onto more lines
+                elif not indented:
+                    break  # unindented text after the sub-bullets: a note of the user's, not the item's
+                n += 1
+                end = n
+            start = first
+            while start > 0 and not bodies[start - 1].strip() and (not items or start - 1 >= items[-1].end):
+                start -= 1
+            text = " ".join(" ".join(text_parts).split())
+            source, arxiv_id = _parse_source(fields.get("source", ""))
+            theme = fields.get("theme") or None
+            if theme and theme.startswith("(") and theme.endswith(")"):
+                theme = None  # "(none suggested)"
+            item_id = fields.get("id", "").strip("` ").lower()
+            if not re.fullmatch(r"[0-9a-f]{4,64}", item_id):
+                item_id = lesson_id(Lesson(text), arxiv_id or source)
+            if item_id in seen or not text:
+                continue  # a pasted copy of an item, or an empty one: left in the file, not reviewed
+            seen.add(item_id)
+            items.append(QueueItem(item_id, text, _ITEM_START.match(bodies[first])[1] != " ",  # type: ignore[index]
+                                   theme, source, arxiv_id, fields.get("why") or None, start, end))
+        return cls(tuple(lines), tuple(items))
+
+    def render(self) -> str:
+        return "".join(self.lines)
+
+    def get(self, item_id: str) -> QueueItem | None:
+        return next((item for item in self.items if item.id == item_id), None)
+
+    def block(self, item: QueueItem) -> str:
+        """The item's lines as written (with the blank lines before it)."""
+        return "".join(self.lines[item.start : item.end])
+
+    def with_checked(self, item_id: str, checked: bool) -> QueueFile:
+        item = self.get(item_id)
+        if item is None or item.checked == checked:
+            return self
+        at = next(n for n in range(item.start, item.end) if _ITEM_START.match(line_body(self.lines[n])))
+        line = self.lines[at]
+        box = line.index("[") + 1
+        lines = list(self.lines)
+        lines[at] = line[:box] + ("x" if checked else " ") + line[box + 1 :]
+        return QueueFile.parse("".join(lines))
+
+    def without(self, ids: Iterable[str]) -> QueueFile:
+        drop = set(ids)
+        lines = list(self.lines)
+        for item in reversed(self.items):
+            if item.id in drop:
+                del lines[item.start : item.end]
+        if lines and self.lines and not self.lines[-1].endswith(("\n", "\r")):
+            lines[-1] = line_body(lines[-1])  # the file ended without a newline: keep it so
+        return QueueFile.parse("".join(lines))
+
+    def with_block(self, block: str, position: int) -> QueueFile:
+        """Put an item's lines back before the item now at ``position`` (or at the end)."""
+        lines = list(self.lines)
+        at = self.items[position].start if position < len(self.items) else len(lines)
+        if at == len(lines) and lines and not lines[-1].endswith(("\n", "\r")):
+            lines[-1] += _newline(lines)
+        if not block.endswith(("\n", "\r")):
+            block += _newline(lines)
+        lines[at:at] = split_lines(block)
+        return QueueFile.parse("".join(lines))
+
+
+def _newline(lines: Sequence[str]) -> str:
+    return "\r\n" if any(line.endswith("\r\n") for line in lines) else "\n"
+
+
+def _parse_source(value: str) -> tuple[str, str | None]:
+    """(diary-relative entry path, arXiv ID) from "[name](entries/June%202025/x.md) (arXiv 2506.01939)"."""
+    arxiv = _ARXIV.search(value)
+    if m := _LINK.search(value):
+        path = unquote(m[2])
+    else:
+        bare = _ARXIV.sub("", value).strip().strip("`")
+        path = bare if bare.lower().endswith(".md") else ""
+    return path.lstrip("/"), arxiv[1] if arxiv else None
+
+
+def read_queue(path: Path) -> QueueFile:
+    """The queue file at ``path`` as it is on disk; an empty one when there is none."""
+    try:
+        return QueueFile.parse(path.read_bytes().decode("utf-8"))
+    except FileNotFoundError:
+        return QueueFile.parse("")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DiaryError(f"cannot read the queue {path}: {exc}.") from None

@@ -1,0 +1,122 @@
+"""Lines as pypdf gives them, the page geometry they share, and the paragraphs they make.
+
+pypdf gives no blank lines between paragraphs: a break is judged by layout
+(a short line before, an indent, a gap, a change of font size, a bullet).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from itertools import pairwise
+
+from paperdiary.stages.extract.hyphens import Vocabulary, join_lines
+
+
+@dataclass
+class Line:
+    """One line of pypdf's plain-mode output, with the geometry of its first glyph."""
+
+    text: str
+    page: int
+    x: float | None = None
+    y: float | None = None
+    size: float = 0.0  # font size in points that carries most of the line's characters
+    bold: bool = False
+    upright: bool = True
+    spans: list[tuple[str, float]] = field(default_factory=list)  # (text, size) pieces, for page 1 only
+
+
+@dataclass
+class Page:
+    """One page's lines, and how many characters of hidden text were dropped from it."""
+
+    lines: list[Line]
+    hidden_chars: int = 0
+
+
+def letters(text: str) -> int:
+    """How many letters ``text`` has."""
+    return sum(c.isalpha() for c in text)
+
+
+ENDS_SENTENCE = re.compile(r"[.!?:][\"'”’)\]]*$")
+_OPENERS = "0123456789([“\"‘'∗*†‡§"  # besides capitals, what a new paragraph may start with
+_BULLET = re.compile(r"^[•◦▪‣∙·*–]\s")
+_ENUMERATION = re.compile(r"^(?:\(?(?:[ivx]{1,4}|[a-h]|\d{1,2})\)|\d{1,2}\.)\s+[A-Z(]")
+
+
+@dataclass
+class Layout:
+    """Per-document numbers the paragraph rules compare against."""
+
+    body_size: float
+    leading: float
+    full_length: dict[int, int]  # page -> characters in a full line
+    x_counts: dict[int, Counter[int]]  # page -> how many lines start at each x (rounded)
+
+    @classmethod
+    def of(cls, lines: list[Line]) -> Layout:
+        sizes: Counter[float] = Counter()
+        for line in lines:
+            sizes[line.size] += len(line.text)
+        body_size = sizes.most_common(1)[0][0] if sizes else 10.0
+        steps = [
+            a.y - b.y
+            for a, b in pairwise(lines)
+            if a.page == b.page and a.y is not None and b.y is not None and abs(a.size - body_size) < 0.5
+            and abs(b.size - body_size) < 0.5 and 0.8 * body_size < a.y - b.y < 2.5 * body_size
+        ]
+        leading = sorted(steps)[len(steps) // 2] if steps else 1.2 * body_size
+        by_page: dict[int, list[int]] = {}
+        x_counts: dict[int, Counter[int]] = {}
+        for line in lines:
+            if abs(line.size - body_size) < 0.5:
+                by_page.setdefault(line.page, []).append(len(line.text))
+                if line.x is not None:
+                    x_counts.setdefault(line.page, Counter())[round(line.x)] += 1
+        full = {page: sorted(lengths)[int(0.8 * (len(lengths) - 1))] for page, lengths in by_page.items()}
+        return cls(body_size, leading, full, x_counts)
+
+    def short(self, line: Line) -> bool:
+        return len(line.text) < 0.75 * self.full_length.get(line.page, 80)
+
+    def indented(self, line: Line) -> bool:
+        """Starts 3-25 pt right of an x where more lines of its page start (a paragraph indent)."""
+        if line.x is None:
+            return False
+        counts = self.x_counts.get(line.page, Counter())
+        x = round(line.x)
+        mine = sum(counts[x + d] for d in (-1, 0, 1))
+        return any(counts[m] >= 3 and counts[m] > mine for m in range(x - 25, x - 2))
+
+    def gap(self, before: Line, after: Line) -> float:
+        """Vertical space between two lines in units of leading (0 across pages and columns)."""
+        if before.page != after.page or before.y is None or after.y is None or after.y >= before.y:
+            return 0.0
+        return (before.y - after.y) / self.leading
+
+
+def _paragraph_break(before: Line, after: Line, layout: Layout) -> bool:
+    """Whether ``after`` starts a new paragraph (pypdf gives no blank lines: judge by layout)."""
+    if _BULLET.match(after.text) or abs(before.size - after.size) > 1.0:
+        return True
+    if _ENUMERATION.match(after.text) and before.text.endswith((".", ":", ";")):
+        return True  # "1. We..." after a finished sentence; not "...a batch size of" / "8. We show"
+    gap = layout.gap(before, after)
+    if gap > 2.0:
+        return True
+    if not ENDS_SENTENCE.search(before.text) or not (after.text[0].isupper() or after.text[0] in _OPENERS):
+        return False
+    return layout.short(before) or layout.indented(after) or gap > 1.3
+
+
+def paragraphs(lines: list[Line], layout: Layout, vocab: Vocabulary) -> str:
+    """Text with one paragraph per line-joined run, paragraphs separated by a blank line."""
+    paragraphs: list[list[str]] = []
+    for i, line in enumerate(lines):
+        if i == 0 or _paragraph_break(lines[i - 1], line, layout):
+            paragraphs.append([])
+        paragraphs[-1].append(line.text)
+    return "\n\n".join(join_lines(p, vocab) for p in paragraphs)

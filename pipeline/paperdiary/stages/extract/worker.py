@@ -1,0 +1,157 @@
+"""Extraction in a worker process with a time limit, and its cache.
+
+pypdf runs in a child process killed when the time is up, because some real
+pages take minutes (huge content streams) and pypdf cannot be interrupted from
+a thread. Results are cached as JSON by the PDF's SHA-256, per extractor version.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import multiprocessing
+import os
+import sys
+import tempfile
+import traceback
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import pypdf
+
+from paperdiary.errors import EmptyPdfError, ExtractionError, ExtractionTimeoutError, PaperDiaryError
+from paperdiary.models import ExtractedPaper, Section
+from paperdiary.stages.extract.assemble import parse
+
+log = logging.getLogger(__name__)
+
+
+# Bump when the extractor's output changes, so that cached results are redone.
+FORMAT_VERSION = 1
+_CACHE_KEY = f"{FORMAT_VERSION}/pypdf-{pypdf.__version__}"
+
+
+def extract_pdf(path: Path, *, timeout: float = 120.0, cache_dir: Path | None = None) -> ExtractedPaper:
+    """Extract ``path`` in a worker process killed after ``timeout`` seconds, cached under ``cache_dir``.
+
+    The cache lives in ``cache_dir / "text" / "<sha256>.json"``; a hit does not
+    touch pypdf. Raises an ``ExtractionError`` subclass naming the file.
+    """
+    path = Path(path)
+    data = _read_bytes(path)
+    sha = hashlib.sha256(data).hexdigest()
+    cache_file = Path(cache_dir) / "text" / f"{sha}.json" if cache_dir is not None else None
+    if cache_file is not None:
+        cached = _load_cached(cache_file, sha)
+        if cached is not None:
+            return cached
+    paper = _run_in_worker(path, data, sha, timeout)
+    if cache_file is not None:
+        _store_cached(cache_file, paper)
+    return paper
+
+
+def read_pdf(path: Path) -> ExtractedPaper:
+    """Extract ``path`` in this process, without cache or time limit."""
+    path = Path(path)
+    data = _read_bytes(path)
+    return parse(path, data, hashlib.sha256(data).hexdigest())
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise ExtractionError("no such PDF file: {subject}.", path=path, hint="Check the path.") from None
+    except OSError as exc:
+        raise ExtractionError("cannot read {subject}: {detail}.", path=path, detail=exc.strerror,
+                              hint="Check the file's permissions.") from None
+    if not data or data.isspace():
+        raise EmptyPdfError("{subject} is empty (0 bytes of PDF).", path=path, hint="Download it again.")
+    return data
+
+
+def _mp_context() -> multiprocessing.context.ForkContext | multiprocessing.context.SpawnContext:
+    # fork starts in milliseconds; macOS and Windows need spawn (fork is unsafe or missing there).
+    if sys.platform.startswith("linux"):
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("spawn")
+
+
+def _run_in_worker(path: Path, data: bytes, sha: str, timeout: float) -> ExtractedPaper:
+    """Run ``parse`` in a child process; kill it when ``timeout`` runs out."""
+    ctx = _mp_context()
+    receiver, sender = ctx.Pipe(duplex=False)
+    worker = ctx.Process(target=_worker_main, args=(sender, path, data, sha), name="paperdiary-extract", daemon=True)
+    worker.start()
+    sender.close()  # only the child writes: EOF on the receiver then means the child died
+    try:
+        if not receiver.poll(timeout):
+            raise ExtractionTimeoutError(
+                f"extracting {{subject}} took longer than {timeout:g} s and was stopped.", path=path,
+                hint="Some PDFs hold huge pages; raise extract_timeout (PAPERDIARY_EXTRACT_TIMEOUT) to wait longer.",
+            )
+        status, payload = receiver.recv()
+    except EOFError:
+        worker.join(5)
+        raise ExtractionError(
+            f"the process extracting {{subject}} died (exit code {worker.exitcode}).", path=path,
+            hint="The PDF may be malformed or too large for memory; try another copy of it.",
+        ) from None
+    finally:
+        receiver.close()
+        if worker.is_alive():
+            worker.kill()
+        worker.join(5)
+    if status == "ok":
+        return payload
+    if status == "error":
+        raise payload
+    raise RuntimeError(f"extracting {path} failed with an internal error:\n{payload}")
+
+
+def _worker_main(conn: Any, path: Path, data: bytes, sha: str) -> None:
+    """Child process: parse, then send ("ok", paper), ("error", PaperDiaryError) or ("crash", traceback)."""
+    try:
+        result: tuple[str, Any] = ("ok", parse(path, data, sha))
+    except PaperDiaryError as exc:  # pickles: (template,) in args, the fields and hint in __dict__
+        result = ("error", exc)
+    except BaseException:  # a bug in the extractor: the parent re-raises it with the child's traceback
+        result = ("crash", traceback.format_exc())
+    conn.send(result)
+    conn.close()
+
+
+# =========================================================================== cache
+
+
+def _load_cached(cache_file: Path, sha: str) -> ExtractedPaper | None:
+    """The cached extraction, or None when missing, unreadable or made by another extractor version."""
+    try:
+        record = json.loads(cache_file.read_text(encoding="utf-8"))
+        if record.get("extractor") != _CACHE_KEY or record["paper"]["sha256"] != sha:
+            return None
+        fields = dict(record["paper"])
+        fields["sections"] = [Section(**s) for s in fields["sections"]]
+        return ExtractedPaper(**fields)
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        log.debug("ignoring unreadable text cache %s: %s", cache_file, exc)
+        return None
+
+
+def _store_cached(cache_file: Path, paper: ExtractedPaper) -> None:
+    """Write atomically (temp file + os.replace) so a killed run never leaves half a cache file."""
+    cache_file.parent.mkdir(parents=True, exist_ok=True)
+    record = {"extractor": _CACHE_KEY, "paper": asdict(paper)}
+    fd, tmp = tempfile.mkstemp(dir=cache_file.parent, prefix=cache_file.name, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(record, fh, ensure_ascii=False)
+        os.replace(tmp, cache_file)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,36 @@
+"""The review queue file's format (pipeline/paperdiary/diary/queue.py): what is written is what is read."""
+
+from __future__ import annotations
+
+import pytest
+
+from paperdiary.diary.queue import QUEUE_HEADER, QueuedLesson, QueueFile, append_items, lesson_id, queued_ids
+from paperdiary.stages.drafting.contract import Lesson
+
+ITEMS = [
+    QueuedLesson("0a1b2c3d", Lesson("**Sparse routing** helps <b>reasoning</b> [x](javascript:y).", theme="Reasoning",
+                                    why="Stated in the abstract.", verified=False),
+                 "entries/Juin 2025/3rdJuinÉtéRL.md", "2506.01939"),
+    QueuedLesson("4e5f6a7b", Lesson("My **own** lesson, as I wrote it."), ""),
+]
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_written_items_read_back(newline: str) -> None:
+    text = append_items(QUEUE_HEADER.replace("\n", newline), ITEMS[:1])
+    text = append_items(text, ITEMS[1:], own=True)
+    queue = QueueFile.parse(text)
+    first, second = queue.items
+    assert (first.id, first.theme, first.source, first.arxiv_id, first.why, first.checked) == (
+        "0a1b2c3d", "Reasoning", "entries/Juin 2025/3rdJuinÉtéRL.md", "2506.01939", "Stated in the abstract.", False)
+    assert "<b>" not in first.text and "\\[x\\]" in first.text  # drafted text is escaped: no HTML, no links
+    assert (second.id, second.text, second.theme, second.source) == ("4e5f6a7b", "My **own** lesson, as I wrote it.",
+                                                                     None, "")
+    assert queued_ids(text) == {"0a1b2c3d", "4e5f6a7b"} and queue.render() == text
+
+
+def test_an_item_that_lost_its_id_line_gets_the_id_it_was_queued_with() -> None:
+    lesson = Lesson("**Medium difficulty** tasks teach most.")
+    item = QueuedLesson(lesson_id(lesson, "2506.00003"), lesson, "entries/x.md", "2506.00003")
+    text = "".join(line + "\n" for line in append_items("", [item]).splitlines() if "- id:" not in line)
+    assert queued_ids(text) == {item.id}
