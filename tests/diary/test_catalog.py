@@ -14,7 +14,7 @@ import pytest
 from paperdiary.diary.catalog import (
     Catalog, CatalogEntry, DateSource, DescribeRequest, DescriptionSource, ProblemKind,
 )
-from paperdiary.diary.dates import DateContext, parse_written, resolve
+from paperdiary.diary.dates import DateContext, Order, parse_written, resolve
 from paperdiary.diary.describe import read_entry_text
 from paperdiary.errors import DiaryError
 from paperdiary.models import Claim, Draft, PaperMeta
@@ -532,7 +532,7 @@ def test_entries_are_sorted_by_date_then_path_and_serialise(tmp_path: Path) -> N
 
 
 @pytest.mark.parametrize(("text", "context", "expected"), [
-    ("05/06/2025", DateContext(neighbour_order="month-first"), date(2025, 5, 6)),
+    ("05/06/2025", DateContext(neighbour_order=Order.MONTH_FIRST), date(2025, 5, 6)),
     ("05/06/25", DateContext(folder_month=(2025, 6)), date(2025, 6, 5)),
     ("4th June 2052", DateContext(), None),  # an implausible year with nothing to repair it from
     ("31st June 2025", DateContext(folder_month=(2025, 6)), None),

@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from paperdiary.diary.dates import (
-    DateContext, ResolvedDate, WrittenDate, folder_and_filename_date, folder_month, neighbour_order, resolve,
+    DateContext, Order, ResolvedDate, WrittenDate, folder_and_filename_date, folder_month, neighbour_order, resolve,
     written_dates,
 )
 from paperdiary.diary.describe import inline_text, one_line, read_entry_text
@@ -520,7 +520,7 @@ class Catalog:
         months = {f.relpath: folder_month(f.parts) for f in files}
         found = [first(f, DateContext(months[f.relpath])) for f in files]
         anchors: dict[str, list[date]] = defaultdict(list)
-        orders: dict[str, list[str]] = defaultdict(list)
+        orders: dict[str, list[Order]] = defaultdict(list)
         for f, result in zip(files, found):
             if result and not result[0].ambiguous:
                 anchors[f.folder].append(result[0].day)

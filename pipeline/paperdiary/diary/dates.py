@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from enum import Enum
 
 MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
           "november", "december")
@@ -46,8 +47,14 @@ _FOLDER_MONTH_ONLY = re.compile(rf"(?:(\d{{1,2}})[\s_\-]*)?(?:{_MONTH_WORD})?") 
 _FILE_DAY = re.compile(r"^(\d{1,2})(?:st|nd|rd|th)", re.I)  # 11thJuneTokenEntropy.md
 _FILE_DATE = re.compile(r"(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)")  # 2025-06-11-token-entropy.md
 
-DAY_FIRST = "day-first"
-MONTH_FIRST = "month-first"
+
+
+class Order(str, Enum):
+    """What a numeric date proves about how its writer orders day and month."""
+
+    DAY_FIRST = "day-first"  # 30/05/2025
+    MONTH_FIRST = "month-first"  # 05/30/2025
+    UNKNOWN = ""  # 05/06/2025, or a date with the month in words
 
 
 @dataclass(frozen=True)
@@ -57,22 +64,22 @@ class WrittenDate:
     ``readings`` are (year, month, day), the day-first one first; years are as
     written, so ``2205`` is kept for the repair that needs context. ``order``
     says what a numeric date proves about the writer's habit: ``30/05/2025``
-    is day-first, ``05/30/2025`` month-first, ``05/06/2025`` proves nothing ("").
+    is day-first, ``05/30/2025`` month-first, ``05/06/2025`` proves nothing (UNKNOWN).
     """
 
     text: str
     readings: tuple[tuple[int, int, int], ...]
-    order: str = ""
+    order: Order = Order.UNKNOWN
     month_repaired: bool = False  # "Juen" read as June
 
     def as_json(self) -> dict[str, object]:
-        return {"text": self.text, "readings": [list(r) for r in self.readings], "order": self.order,
+        return {"text": self.text, "readings": [list(r) for r in self.readings], "order": self.order.value,
                 "month_repaired": self.month_repaired}
 
     @classmethod
     def from_json(cls, data: dict) -> WrittenDate:
         readings = tuple((int(y), int(m), int(d)) for y, m, d in data["readings"])
-        return cls(str(data["text"]), readings, str(data["order"]), bool(data["month_repaired"]))
+        return cls(str(data["text"]), readings, Order(data["order"]), bool(data["month_repaired"]))
 
 
 @dataclass(frozen=True)
@@ -81,7 +88,7 @@ class DateContext:
 
     folder_month: tuple[int, int] | None = None  # (year, month) of its month folder
     neighbour_dates: tuple[date, ...] = ()  # unambiguous dates of the other entries in its folder
-    neighbour_order: str = ""  # DAY_FIRST or MONTH_FIRST when their numeric dates agree on one
+    neighbour_order: Order = Order.UNKNOWN  # the habit their numeric dates agree on
 
     @property
     def year(self) -> int | None:
@@ -146,9 +153,9 @@ def parse_written(text: str) -> WrittenDate | None:
         first, second = int(m[1]), int(m[3])
         year = int(m[4]) + (2000 if len(m[4]) == 2 else 0)
         if first > 12 and second <= 12:
-            written = WrittenDate(m[0], ((year, second, first),), DAY_FIRST)
+            written = WrittenDate(m[0], ((year, second, first),), Order.DAY_FIRST)
         elif second > 12 and first <= 12:
-            written = WrittenDate(m[0], ((year, first, second),), MONTH_FIRST)
+            written = WrittenDate(m[0], ((year, first, second),), Order.MONTH_FIRST)
         elif first <= 12 and second <= 12:
             readings = ((year, second, first),) if first == second else ((year, second, first), (year, first, second))
             written = WrittenDate(m[0], readings)
@@ -274,7 +281,7 @@ def resolve(written: WrittenDate, context: DateContext, today: date | None = Non
         if len(matching) == 1:
             return matching[0]
     if context.neighbour_order:
-        return candidates[0] if context.neighbour_order == DAY_FIRST else candidates[1]
+        return candidates[0] if context.neighbour_order is Order.DAY_FIRST else candidates[1]
     if context.neighbour_dates:
         gaps = [min(abs((c.day - n).days) for n in context.neighbour_dates) for c in candidates]
         if gaps[0] != gaps[1]:
@@ -283,7 +290,7 @@ def resolve(written: WrittenDate, context: DateContext, today: date | None = Non
     return ResolvedDate(first.day, first.repaired, ambiguous=True)
 
 
-def neighbour_order(orders: Sequence[str]) -> str:
-    """The numeric habit of a folder's entries: DAY_FIRST or MONTH_FIRST when their proof agrees, else ""."""
-    seen = {order for order in orders if order}
-    return seen.pop() if len(seen) == 1 else ""
+def neighbour_order(orders: Sequence[Order]) -> Order:
+    """The numeric habit of a folder's entries: the one order their dates prove, else UNKNOWN."""
+    seen = set(orders) - {Order.UNKNOWN}
+    return seen.pop() if len(seen) == 1 else Order.UNKNOWN
