@@ -542,3 +542,17 @@ def test_resolve_in_context(text: str, context: DateContext, expected: date | No
     assert written is not None
     resolved = resolve(written, context, today=date(2025, 7, 1))
     assert (resolved.day if resolved else None) == expected
+
+
+def test_a_given_store_is_used_and_left_open_and_a_damaged_cache_row_is_read_again(tmp_path: Path) -> None:
+    write(tmp_path, "a.md", "# A\nDate: 2025-06-01\n")
+    age(tmp_path)
+    settings = load_settings(tmp_path, env={})
+    with Store(settings.db_path) as store:
+        Catalog(settings, store=store).entries()
+        (row,) = store.catalog_files().values()
+        store.db.execute("UPDATE catalog_files SET facts_json = '{broken'")
+        again = Catalog(settings, store=store)
+        assert [e.title for e in again.entries()] == ["A"]  # the store is still open: it was not closed
+        assert (again.stats.read, again.stats.parsed) == (1, 1)
+        assert store.catalog_files()["a.md"].facts_json == row.facts_json
