@@ -71,3 +71,16 @@ def test_bad_env_value(tmp_path: Path) -> None:
 def test_prices_table(tmp_path: Path) -> None:
     write_toml(tmp_path, '[prices."my-model"]\ninput = 0.5\noutput = 1.5\n')
     assert load_settings(tmp_path, env={}).prices == {"my-model": {"input": 0.5, "output": 1.5}}
+
+
+def test_catalog_lists_from_toml_or_env_stay_inside_the_diary(tmp_path: Path) -> None:
+    write_toml(tmp_path, 'catalog_roots = ["entries", "Robotics"]\ncatalog_ignore = ["/archive/**"]\n')
+    s = load_settings(tmp_path, env={"PAPERDIARY_CATALOG_IGNORE": "docs/, *.draft.md"})
+    assert (s.catalog_roots, s.catalog_ignore) == (("entries", "Robotics"), ("docs/", "*.draft.md"))
+    write_toml(tmp_path, 'catalog_roots = "Robotics"\n')  # one folder needs no list
+    assert load_settings(tmp_path, env={}).catalog_roots == ("Robotics",)
+    for value in ('["../elsewhere"]', '["/etc"]', '["~/notes"]', "[1, 2]", "3"):
+        write_toml(tmp_path, f"catalog_roots = {value}\n")
+        with pytest.raises(SettingsError, match="catalog_roots") as info:
+            load_settings(tmp_path, env={})
+        assert info.value.exit_code == 2

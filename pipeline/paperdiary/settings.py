@@ -12,7 +12,7 @@ import dataclasses
 import os
 import tomllib
 from dataclasses import dataclass, field, fields
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, Mapping
 
 from paperdiary.errors import SettingsError
@@ -34,6 +34,12 @@ class Settings:
     # {short_name} {arxiv_id} {theme}.
     entry_path: str = "{month_year}/{ordinal_day}{month}{short_name}.md"
     lessons_heading: str = ""  # "" = the first "## ..." heading containing "Lesson"
+    reading_list: str = "READING-LIST.md"  # papers to read: never an entry
+    # The catalog of entries (diary/catalog.py): folders to read (empty = the whole diary), and
+    # gitignore-style globs of files and folders to leave out. Lists in the toml file; comma-separated
+    # in PAPERDIARY_CATALOG_ROOTS / PAPERDIARY_CATALOG_IGNORE.
+    catalog_roots: tuple[str, ...] = ()
+    catalog_ignore: tuple[str, ...] = ()
 
     # arXiv.
     arxiv_api: str = DEFAULT_ARXIV_API  # a query URL with "{}" for the query string
@@ -85,7 +91,27 @@ _SECRET_FIELDS = {"api_key"}
 _ENV_ALIASES = {"base_url": "OPENAI_BASE_URL", "api_key": "OPENAI_API_KEY"}
 
 
+def _path_list(name: str, value: Any, source: str) -> tuple[str, ...]:
+    """A list setting: a toml array of strings, or one comma-separated string (an env var)."""
+    items = value.split(",") if isinstance(value, str) else value
+    if not isinstance(items, (list, tuple)) or not all(isinstance(item, str) for item in items):
+        raise SettingsError(f"setting {name!r} from {source} must be a list of strings, not {value!r}.",
+                            hint=f'e.g. {name} = ["Robotics", "June 2025"]')
+    out = tuple(item.strip().replace("\\", "/") for item in items if item.strip())
+    for item in out:
+        # An ignore glob may start with "/" (anchored at the diary root, as in .gitignore); a root may not.
+        absolute = item.startswith("/") and name != "catalog_ignore"
+        if absolute or item.startswith("~") or ".." in PurePosixPath(item).parts:
+            raise SettingsError(
+                f"setting {name!r} from {source} has {item!r}, which is not a path inside the diary.",
+                hint="Give paths relative to the diary folder, without '..'.",
+            )
+    return out
+
+
 def _coerce(name: str, value: Any, kind: type, source: str) -> Any:
+    if kind is tuple:
+        return _path_list(name, value, source)
     try:
         if kind is Path:
             return Path(value).expanduser()
@@ -100,7 +126,7 @@ def _coerce(name: str, value: Any, kind: type, source: str) -> Any:
 
 
 def _field_types() -> dict[str, type]:
-    hints = {"Path": Path, "str": str, "float": float, "int": int, "bool": bool}
+    hints = {"Path": Path, "str": str, "float": float, "int": int, "bool": bool, "tuple[str, ...]": tuple}
     return {f.name: hints[str(f.type)] for f in fields(Settings) if str(f.type) in hints}
 
 

@@ -82,6 +82,16 @@ _ANY_ID = re.compile(
 _DRAFTED_FIELD = re.compile(r'"drafted": "[^"]*"')
 
 
+def arxiv_ids(text: str) -> list[str]:
+    """The arXiv IDs some markdown names (links, ``arXiv:``, our hidden comment), in order, without repeats.
+
+    IDs come back without version; old-style ones without subject class
+    (``math.GT/0309136`` -> ``math/0309136``), as ``identify`` gives them.
+    """
+    found = (m["new"] or f"{m['archive'].lower()}/{m['old']}" for m in _ANY_ID.finditer(text))
+    return list(dict.fromkeys(found))
+
+
 def _id_pattern(arxiv_id: str) -> re.Pattern[str]:
     # The ID inside a link or our hidden comment; not a prefix of a longer ID.
     escaped = re.escape(arxiv_id)
@@ -124,8 +134,7 @@ def diary_arxiv_index(settings: Settings) -> dict[str, Path]:
     """
     index: dict[str, Path] = {}
     for path, text in diary_pages(settings):
-        for match in _ANY_ID.finditer(text):
-            arxiv_id = match["new"] or f"{match['archive'].lower()}/{match['old']}"
+        for arxiv_id in arxiv_ids(text):
             index.setdefault(arxiv_id, path)
     return index
 

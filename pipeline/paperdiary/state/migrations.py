@@ -251,3 +251,28 @@ def m101_review_decisions(db: sqlite3.Connection) -> None:
         );
         """,
     )
+
+
+@migration
+def m102_catalog_cache(db: sqlite3.Connection) -> None:
+    # The diary catalog (pipeline/paperdiary/diary/catalog.py): what each markdown file says, keyed by
+    # its path and checked by (size, mtime_ns), then sha256, so a warm catalog reads no unchanged file.
+    # ``parser`` is the version of facts_json's shape: an older one is read again.
+    # catalog_meta holds small shared values, e.g. git first-commit dates by HEAD commit.
+    execute_script(
+        db,
+        """
+        CREATE TABLE catalog_files (
+            path TEXT PRIMARY KEY,
+            size INTEGER NOT NULL,
+            mtime_ns INTEGER NOT NULL,
+            sha256 TEXT NOT NULL,
+            parser INTEGER NOT NULL,
+            facts_json TEXT NOT NULL
+        );
+        CREATE TABLE catalog_meta (
+            key TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+        );
+        """,
+    )

@@ -19,6 +19,7 @@ from typing import Any, Iterator
 
 from paperdiary.state.migrations import MIGRATIONS
 
+
 def utcnow() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
@@ -50,6 +51,18 @@ class EntryRecord:
     drafter: str
     date_read: str
     created_at: str
+
+
+@dataclass(frozen=True)
+class CatalogFileRow:
+    """What the catalog cached about one markdown file of the diary."""
+
+    path: str  # relative to the diary root, forward slashes, as on disk
+    size: int
+    mtime_ns: int  # -1: not to be trusted (changed too recently), compare the hash
+    sha256: str
+    parser: int  # version of the facts' shape
+    facts_json: str
 
 
 class Store:
@@ -317,3 +330,28 @@ class Store:
         """Drop failed batch answers so the requests may be sent again (--retry-failed)."""
         with self.locked() as db:
             return db.execute("DELETE FROM llm_batch_requests WHERE status = 'failed'").rowcount
+
+    # diary catalog (pipeline/paperdiary/diary/catalog.py) -------------------------------------------------
+    def catalog_files(self) -> dict[str, CatalogFileRow]:
+        with self.locked() as db:
+            rows = db.execute("SELECT path, size, mtime_ns, sha256, parser, facts_json FROM catalog_files").fetchall()
+        return {row["path"]: CatalogFileRow(**dict(row)) for row in rows}
+
+    def save_catalog_files(self, rows: list[CatalogFileRow], forget: list[str]) -> None:
+        """Insert or replace ``rows`` and drop the rows of ``forget`` (files gone), in one transaction."""
+        with self.transaction() as db:
+            db.executemany(
+                "INSERT OR REPLACE INTO catalog_files (path, size, mtime_ns, sha256, parser, facts_json)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                [(r.path, r.size, r.mtime_ns, r.sha256, r.parser, r.facts_json) for r in rows],
+            )
+            db.executemany("DELETE FROM catalog_files WHERE path = ?", [(path,) for path in forget])
+
+    def catalog_meta(self, key: str) -> str | None:
+        with self.locked() as db:
+            row = db.execute("SELECT value FROM catalog_meta WHERE key = ?", (key,)).fetchone()
+        return row["value"] if row else None
+
+    def save_catalog_meta(self, key: str, value: str) -> None:
+        with self.locked() as db:
+            db.execute("INSERT OR REPLACE INTO catalog_meta (key, value) VALUES (?, ?)", (key, value))
