@@ -28,7 +28,7 @@ def queue_lessons(
 ) -> list[QueuedLesson]:
     """Append lessons to the queue file; returns the ones newly queued.
 
-    ``own``: the user's own words (``review --add``), kept as written; a lesson
+    ``own``: the user's own words (``review add``), kept as written; a lesson
     already applied or rejected in review is queued again only then.
     """
     if not lessons:

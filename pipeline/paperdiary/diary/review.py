@@ -174,7 +174,7 @@ def chosen_proposal(readme: Readme, item: MergeItem, proposal: Proposal, *, kind
         if not name and target is not None:
             raise ReviewError(f"{README_NAME} already has a theme named {target.name!r}; a new theme needs a new name.")
         if not name:
-            raise ReviewError("a new theme needs a name.", hint="Give one: paperdiary review --theme ID 'Name'.")
+            raise ReviewError("a new theme needs a name.", hint="Give one: paperdiary review theme ID 'Name'.")
         return chosen("new_theme", None, None, name, text, f"a new theme {name!r}")
     if kind == "add":
         if target is None and new_name:
@@ -279,7 +279,7 @@ class ReviewState:
         if record is not None and record.status in ("rejected", "applied"):
             raise ReviewError(f"lesson {ref} was {record.status} and has left the queue.")
         what = f"{len(found)} queued lessons have IDs starting with {ref!r}" if found else f"no queued lesson has ID {ref!r}"
-        raise ReviewError(f"{what}.", hint="See the IDs with: paperdiary review --list")
+        raise ReviewError(f"{what}.", hint="See the IDs with: paperdiary review list")
 
     def counts(self) -> dict[str, int]:
         return {status: sum(item.status == status for item in self.items) for status in ("pending", "accepted")}
@@ -569,7 +569,7 @@ class Review:
                         f"cannot apply lesson {planned.item.id} ({shorten(planned.item.text, 40)}): "
                         f"{planned.conflict}; "
                         "nothing was written.",
-                        hint=f"Place it again: paperdiary review --theme {planned.item.id} NAME, or reject it.",
+                        hint=f"Place it again: paperdiary review theme {planned.item.id} NAME, or reject it.",
                     )
             new_text = plan.result.render()
             changed = new_text != state.readme_text

@@ -216,14 +216,14 @@ def test_description_is_one_short_line(draft):
 def test_deterministic_within_and_across_processes(draft):
     assert draft_offline(RL_META, rl_paper(), themes=THEMES) == draft
     code = (
-        "import sys; sys.path.insert(0, 'tests'); import test_draft_offline as t; "
+        "import tests.stages.test_draft_offline as t; "
         "from paperdiary.stages.drafting.offline import draft_offline; "
         "print(repr(draft_offline(t.RL_META, t.rl_paper(), themes=t.THEMES)))"
     )
     outputs = {
         subprocess.run(
             [sys.executable, "-c", code], capture_output=True, text=True, check=True,
-            env={**os.environ, "PYTHONHASHSEED": seed}, cwd=Path(__file__).parent.parent,
+            env={**os.environ, "PYTHONHASHSEED": seed}, cwd=Path(__file__).parents[2],
         ).stdout
         for seed in ("1", "2")
     }

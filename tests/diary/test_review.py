@@ -181,7 +181,7 @@ def test_unknown_id_exits_2_naming_it(diary: Path) -> None:
     result = run_cli("review", "accept", "deadbeef", cwd=diary)
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
-        "error: no queued lesson has ID 'deadbeef'. See the IDs with: paperdiary review --list"]
+        "error: no queued lesson has ID 'deadbeef'. See the IDs with: paperdiary review list"]
     assert run_cli("review", "--reject", cwd=diary).returncode == 2
     assert "--source goes with --add" in run_cli("review", "--source", "x.md", cwd=diary).stderr
 

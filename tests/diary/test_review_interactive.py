@@ -9,7 +9,7 @@ from pathlib import Path
 import pexpect
 
 from tests.conftest import clean_env
-from tests.test_review import CURRICULUM, PROTEIN, README, SOURCE_LINK, TACTILE, ids, make_diary, readme_text
+from tests.diary.test_review import CURRICULUM, PROTEIN, README, SOURCE_LINK, TACTILE, ids, make_diary, readme_text
 
 EDITED = "**Edited lesson**: agents learn most from tasks of medium difficulty."
 PROMPT = "[q]uit › "

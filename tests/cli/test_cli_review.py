@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import run_cli
-from tests.test_review import CURRICULUM, PROTEIN, README, SOURCE, SOURCE_LINK, TACTILE, ids, make_diary, readme_text
+from tests.diary.test_review import CURRICULUM, PROTEIN, README, SOURCE, SOURCE_LINK, TACTILE, ids, make_diary, readme_text
 
 OPEN_ENDED = "Open-Endedness and Auto Curriculums"
 OWN = "My **own** lesson about robot hands and touch."
@@ -86,7 +86,7 @@ def test_subcommand_errors(diary: Path) -> None:
     unknown = run_cli("review", "reject", "deadbeef", "--json", cwd=diary)
     assert unknown.returncode == 2
     assert json.loads(unknown.stdout) == {
-        "error": "no queued lesson has ID 'deadbeef'. See the IDs with: paperdiary review --list", "exit_code": 2}
+        "error": "no queued lesson has ID 'deadbeef'. See the IDs with: paperdiary review list", "exit_code": 2}
     assert run_cli("review", "reject", cwd=diary).returncode == 2  # IDs are required by the command's shape
     assert run_cli("review", "theme", "abcd", cwd=diary).returncode == 2
     # --llm belongs to `review` and to its subcommands alike.

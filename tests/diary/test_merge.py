@@ -27,7 +27,7 @@ from paperdiary.errors import ReadmeError
 from paperdiary.stages.drafting.contract import Lesson
 from paperdiary.text import split_lines
 
-FIXTURES = Path(__file__).parent / "fixtures" / "readmes"
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "readmes"
 DIARY = Path("/diary")  # never read: every test passes its own entry provider
 
 

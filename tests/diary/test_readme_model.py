@@ -13,7 +13,7 @@ from paperdiary.diary.readme import Readme, entry_link, lessons_section_themes, 
 from paperdiary.errors import ReadmeError
 from paperdiary.text import split_lines
 
-FIXTURES = Path(__file__).parent / "fixtures" / "readmes"
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "readmes"
 
 
 def fixture(name: str) -> str:
