@@ -16,6 +16,7 @@ from paperdiary.cli.catchup import catchup
 from paperdiary.cli.context import Group, Invocation, setup_logging
 from paperdiary.cli.doctor import doctor
 from paperdiary.cli.draft import draft
+from paperdiary.cli.entries import entries
 from paperdiary.cli.index import index
 from paperdiary.cli.init import init
 from paperdiary.cli.reports import costs, show
@@ -33,7 +34,7 @@ def cli() -> None:
     """
 
 
-for _command in (init, draft, show, costs, doctor, review, index, catchup):
+for _command in (init, draft, show, costs, doctor, review, entries, index, catchup):
     cli.add_command(_command)
 
 
