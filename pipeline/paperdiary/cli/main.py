@@ -20,6 +20,7 @@ from paperdiary.cli.entries import entries
 from paperdiary.cli.index import index
 from paperdiary.cli.init import init
 from paperdiary.cli.reports import costs, show
+from paperdiary.cli.stats import stats
 from paperdiary.cli.review import review
 from paperdiary.errors import PaperDiaryError
 from paperdiary.redact import env_secrets, redact
@@ -34,7 +35,7 @@ def cli() -> None:
     """
 
 
-for _command in (init, draft, show, costs, doctor, review, entries, index, catchup):
+for _command in (init, draft, show, costs, doctor, review, entries, index, stats, catchup):
     cli.add_command(_command)
 
 

@@ -128,6 +128,11 @@ class CatalogEntry:
     key_points: str = ""  # plain text of its Key Points section, else of its opening (what search reads)
     named_arxiv_ids: tuple[str, ...] = ()  # every paper it names anywhere (links, "arXiv:"), in order
 
+    @property
+    def dated(self) -> bool:
+        """Dated by something better than its file's mtime (which a checkout or a copy resets)."""
+        return self.date_source is not DateSource.MTIME
+
     def as_json(self) -> dict[str, Any]:
         return {
             "path": self.relpath, "title": self.title, "date_read": self.date_read.isoformat(),

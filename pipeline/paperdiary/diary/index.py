@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from paperdiary.diary.catalog import Catalog, CatalogEntry, DateSource
+from paperdiary.diary.catalog import Catalog, CatalogEntry
 from paperdiary.diary.home import diary_write_lock
 from paperdiary.diary.readme import README_NAME, Readme, ReadmeLesson, entry_link
 from paperdiary.errors import DiaryError
@@ -62,8 +62,7 @@ def _month_of(heading: str) -> tuple[int, int] | None:
 
 def index_entries(entries: Sequence[CatalogEntry]) -> tuple[list[CatalogEntry], list[str]]:
     """The entries the Full Diary lists, and the paths of those it leaves out for want of a real date."""
-    listed = [e for e in entries if e.date_source is not DateSource.MTIME]
-    return listed, [e.relpath for e in entries if e.date_source is DateSource.MTIME]
+    return [e for e in entries if e.dated], [e.relpath for e in entries if not e.dated]
 
 
 def entry_line(entry: CatalogEntry, readme_dir: str = "") -> str:
