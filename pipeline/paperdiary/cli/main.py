@@ -20,6 +20,7 @@ from paperdiary.cli.entries import entries
 from paperdiary.cli.index import index
 from paperdiary.cli.init import init
 from paperdiary.cli.reports import costs, show
+from paperdiary.cli.search import search
 from paperdiary.cli.stats import stats
 from paperdiary.cli.review import review
 from paperdiary.errors import PaperDiaryError
@@ -35,7 +36,7 @@ def cli() -> None:
     """
 
 
-for _command in (init, draft, show, costs, doctor, review, entries, index, stats, catchup):
+for _command in (init, draft, show, costs, doctor, review, entries, index, stats, search, catchup):
     cli.add_command(_command)
 
 
