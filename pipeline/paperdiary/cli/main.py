@@ -19,6 +19,7 @@ from paperdiary.cli.draft import draft
 from paperdiary.cli.entries import entries
 from paperdiary.cli.index import index
 from paperdiary.cli.init import init
+from paperdiary.cli.reorganize import reorganize
 from paperdiary.cli.reports import costs, show
 from paperdiary.cli.search import search
 from paperdiary.cli.stats import stats
@@ -36,7 +37,7 @@ def cli() -> None:
     """
 
 
-for _command in (init, draft, show, costs, doctor, review, entries, index, stats, search, catchup):
+for _command in (init, draft, show, costs, doctor, review, entries, index, stats, search, reorganize, catchup):
     cli.add_command(_command)
 
 

@@ -41,33 +41,43 @@ def safe_component(text: str, fallback: str = "Untitled") -> str:
     return text or fallback
 
 
-def entry_relpath(settings: Settings, draft: Draft, meta: PaperMeta, date_read: date, theme: str = "") -> Path:
-    """The entry's path below the entries folder, from the ``entry_path`` pattern."""
-    fields = {
+def layout_fields(date_read: date, short_name: str, arxiv_id: str | None, theme: str = "") -> dict[str, str]:
+    """The fields of the ``entry_path`` pattern for one entry."""
+    return {
         "month_year": f"{date_read:%B %Y}",
         "month": f"{date_read:%B}",
         "year": f"{date_read:%Y}",
         "day": f"{date_read.day:02d}",
         "ordinal_day": ordinal(date_read.day),
-        "short_name": draft.short_name,
-        "arxiv_id": (meta.arxiv_id or "local").replace("/", "_"),
+        "short_name": short_name,
+        "arxiv_id": (arxiv_id or "local").replace("/", "_"),
         "theme": theme or "Unsorted",
     }
+
+
+def layout_relpath(pattern: str, fields: dict[str, str]) -> Path:
+    """A path from an ``entry_path`` pattern: each component sanitised, so no value can add folders."""
     try:
-        # Values are sanitised one component at a time, so a title cannot add folders.
         parts = [
             safe_component(part.format(**{k: v.replace("/", "_") for k, v in fields.items()}))
-            for part in settings.entry_path.split("/")
+            for part in pattern.split("/")
             if part
         ]
     except (KeyError, IndexError, ValueError) as exc:
         raise SettingsError(
-            f"entry_path setting {settings.entry_path!r} is not a valid pattern ({exc}).",
+            f"entry path pattern {pattern!r} is not valid ({exc}).",
             hint="Use fields like {month_year}/{ordinal_day}{month}{short_name}.md.",
         ) from None
+    if not parts:
+        raise SettingsError(f"entry path pattern {pattern!r} is empty.", hint="e.g. {theme}/{short_name}.md")
     if not parts[-1].lower().endswith(".md"):
         parts[-1] += ".md"
     return Path(*parts)
+
+
+def entry_relpath(settings: Settings, draft: Draft, meta: PaperMeta, date_read: date, theme: str = "") -> Path:
+    """The entry's path below the entries folder, from the ``entry_path`` pattern."""
+    return layout_relpath(settings.entry_path, layout_fields(date_read, draft.short_name, meta.arxiv_id, theme))
 
 
 # Where an entry names a paper: a link to arXiv or a mirror, "arXiv:", or our hidden comment.
