@@ -206,3 +206,14 @@ def test_a_cycle_of_names_goes_through_a_temporary_name(tmp_path: Path) -> None:
     for step in steps:
         names[step.dst] = names.pop(step.src)
     assert names == {"b.md": "A", "a.md": "B", "d.md": "C"}
+
+
+def test_the_full_diary_lines_the_tool_wrote_follow_their_entries(tmp_path: Path) -> None:
+    make(tmp_path)
+    assert run_cli("index", "--write", cwd=tmp_path).returncode == 0
+    assert reorganize(tmp_path, "--layout", THEMES, "--default-theme", "Blogs", "--yes").returncode == 0
+    assert json.loads(run_cli("index", "--json", cwd=tmp_path).stdout)["up_to_date"]
+    entry = tmp_path / "Robotics/Kinetix.md"
+    entry.write_text(entry.read_text(encoding="utf-8").replace("# Kinetix", "# Kinetix 2"), encoding="utf-8")
+    refreshed = json.loads(run_cli("index", "--refresh", "--json", cwd=tmp_path).stdout)
+    assert refreshed["refreshed"] == 1 and "+* 20th: [Kinetix 2](Robotics/Kinetix.md)" in refreshed["diff"]

@@ -65,7 +65,8 @@ def reorganize(invocation: Invocation, layout: str | None, default_theme: str, d
             raise UsageError("reorganize moves files: pass --yes to do it without asking, or --dry-run to look first.")
         _show(invocation, plan, "Plan")
         if not click.confirm(f"Move {len(plan.moves)} entries and rewrite links in {len(plan.rewrites)} files?"):
-            raise click.exceptions.Abort()
+            stdout_console().print("Nothing was moved.")
+            return
     kept = carry_out_plan(settings, plan)
     if invocation.json:
         invocation.emit(report | _plan_json(plan) | {"done": True, "kept": kept})

@@ -45,7 +45,7 @@ from paperdiary.diary.dates import (
     written_dates,
 )
 from paperdiary.diary.describe import inline_text, one_line, read_entry_text
-from paperdiary.diary.git_dates import first_commit_dates, git_head
+from paperdiary.diary.git_dates import GitHead, first_commit_dates, git_head, staged_renames
 from paperdiary.diary.readme import Readme, ReadmeError, iter_lessons
 from paperdiary.errors import DiaryError
 from paperdiary.fsutil import atomic_create_text
@@ -418,7 +418,7 @@ class Catalog:
             records = self._records(store)
             stated = self._resolve_dates(files)
             undated = [f for f, said in zip(files, stated) if said is None and _nfc(f.relpath) not in records]
-            git = self._git_dates(store) if undated else {}
+            git = self._git_dates(store, {f.relpath for f in undated}) if undated else {}
         finally:
             if owned and store is not None:
                 store.close()
@@ -553,11 +553,20 @@ class Catalog:
         except sqlite3.Error:
             return {}
 
-    def _git_dates(self, store: Store | None) -> dict[str, date]:
-        """First-commit dates of the diary's markdown files, cached per HEAD commit."""
+    def _git_dates(self, store: Store | None, wanted: set[str]) -> dict[str, date]:
+        """First-commit dates of the diary's markdown files, cached per HEAD commit; a file renamed in the
+        index and not committed yet (``reorganize``'s ``git mv``) has the date of the file it was."""
         head = git_head(self.root)
         if head is None:
             return {}
+        dates = self._committed_dates(store, head)
+        if wanted - set(dates):
+            for new, old in staged_renames(self.root, head).items():
+                if old in dates:
+                    dates.setdefault(new, dates[old])
+        return dates
+
+    def _committed_dates(self, store: Store | None, head: GitHead) -> dict[str, date]:
         if store is not None:
             try:
                 cached = json.loads(store.catalog_meta(_GIT_META) or "{}")

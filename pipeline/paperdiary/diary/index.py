@@ -34,6 +34,7 @@ from pathlib import Path
 
 from paperdiary.diary.catalog import Catalog, CatalogEntry
 from paperdiary.diary.home import diary_write_lock
+from paperdiary.diary.links import rewrite_links
 from paperdiary.diary.readme import README_NAME, Readme, ReadmeLesson, entry_link
 from paperdiary.errors import DiaryError
 from paperdiary.fsutil import atomic_write_text
@@ -246,6 +247,18 @@ def plan_index(settings: Settings, heading: str = DEFAULT_HEADING, *, refresh: b
         written = _written(store, heading)
     result = build_index(text, entries, heading, refresh=refresh, written=written)
     return IndexPlan(path, text, heading, result, undated)
+
+
+def rename_written_lines(store: Store, moves: list[tuple[str, str]]) -> None:
+    """Entries moved (``reorganize``, which rewrote the README's links to them): the lines the tool
+    remembers writing follow, so that ``--refresh`` still knows them for its own."""
+    for key in store.catalog_meta_keys(_WRITTEN_KEY):
+        written = _written(store, key.removeprefix(_WRITTEN_KEY))
+        for old, new in moves:  # in the order the moves ran
+            if old in written:
+                line = rewrite_links(written.pop(old), "", "", {old: new}.get)
+                written[new] = line
+        store.save_catalog_meta(key, json.dumps(written, ensure_ascii=False))
 
 
 def write_index(plan: IndexPlan, settings: Settings) -> None:

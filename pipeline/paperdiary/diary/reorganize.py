@@ -36,6 +36,7 @@ from pathlib import Path
 from paperdiary.diary.catalog import README_NAME, Catalog, CatalogEntry, DateSource, ProblemKind
 from paperdiary.diary.dates import MONTHS, folder_month
 from paperdiary.diary.home import diary_write_lock
+from paperdiary.diary.index import rename_written_lines
 from paperdiary.diary.links import rewrite_links
 from paperdiary.errors import DiaryError
 from paperdiary.fsutil import atomic_write_bytes
@@ -299,6 +300,7 @@ def carry_out(settings: Settings, plan: Plan, store: Store) -> list[str]:
     with store.transaction():
         store.rename_entry_paths(moves)
         Journal(store).rename_entry_paths(moves)
+        rename_written_lines(store, moves)
         store.save_catalog_meta(PLAN_KEY, "")
     _remove_empty_folders(root, [step.src for step in plan.steps])
     return kept

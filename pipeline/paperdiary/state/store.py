@@ -363,6 +363,12 @@ class Store:
             row = db.execute("SELECT value FROM catalog_meta WHERE key = ?", (key,)).fetchone()
         return row["value"] if row else None
 
+    def catalog_meta_keys(self, prefix: str) -> list[str]:
+        with self.locked() as db:
+            rows = db.execute("SELECT key FROM catalog_meta WHERE substr(key, 1, ?) = ? ORDER BY key",
+                              (len(prefix), prefix)).fetchall()
+        return [row["key"] for row in rows]
+
     def save_catalog_meta(self, key: str, value: str) -> None:
         with self.locked() as db:
             db.execute("INSERT OR REPLACE INTO catalog_meta (key, value) VALUES (?, ?)", (key, value))
