@@ -217,3 +217,31 @@ def test_the_full_diary_lines_the_tool_wrote_follow_their_entries(tmp_path: Path
     entry.write_text(entry.read_text(encoding="utf-8").replace("# Kinetix", "# Kinetix 2"), encoding="utf-8")
     refreshed = json.loads(run_cli("index", "--refresh", "--json", cwd=tmp_path).stdout)
     assert refreshed["refreshed"] == 1 and "+* 20th: [Kinetix 2](Robotics/Kinetix.md)" in refreshed["diff"]
+
+
+def test_on_a_terminal_it_asks_first(tmp_path: Path) -> None:
+    import sys
+
+    import pexpect
+
+    make(tmp_path)
+    before = snapshot(tmp_path)
+
+    def spawn() -> pexpect.spawn:
+        return pexpect.spawn(sys.executable, ["-m", "paperdiary", "reorganize", "--layout", THEMES,
+                                              "--default-theme", "Blogs"], cwd=str(tmp_path),
+                             env=clean_env(NO_COLOR="1", TERM="xterm"), encoding="utf-8", timeout=60,
+                             dimensions=(60, 200))
+
+    child = spawn()
+    child.expect(r"Move 5 entries and rewrite links in \d+ files\? \[y/N\]")
+    child.sendline("n")
+    child.expect("Nothing was moved.")
+    child.expect(pexpect.EOF)
+    assert snapshot(tmp_path) == before
+    child = spawn()
+    child.expect(r"\[y/N\]")
+    child.sendline("y")
+    child.expect("Moved 5 entries")
+    child.expect(pexpect.EOF)
+    assert (tmp_path / "Robotics/Kinetix.md").exists() and broken_links(tmp_path) == []
