@@ -35,6 +35,7 @@ class Settings:
     entry_path: str = "{month_year}/{ordinal_day}{month}{short_name}.md"
     lessons_heading: str = ""  # "" = the first "## ..." heading containing "Lesson"
     reading_list: str = "READING-LIST.md"  # papers to read: never an entry
+    assets_dir: str = "assets"  # where `paperdiary stats` writes its plots; a folder inside the diary
     # The catalog of entries (diary/catalog.py): folders to read (empty = the whole diary), and
     # gitignore-style globs of files and folders to leave out. Lists in the toml file; comma-separated
     # in PAPERDIARY_CATALOG_ROOTS / PAPERDIARY_CATALOG_IGNORE.
@@ -79,6 +80,10 @@ class Settings:
         return self.state_path / "paperdiary.db"
 
     @property
+    def assets_path(self) -> Path:
+        return self.diary / self.assets_dir
+
+    @property
     def queue_path(self) -> Path:
         return self.diary / self.queue_file
 
@@ -88,6 +93,7 @@ class Settings:
 
 
 _SECRET_FIELDS = {"api_key"}
+_INSIDE_DIARY = ("assets_dir",)  # folders PaperDiary writes into: relative, never out of the diary
 _ENV_ALIASES = {"base_url": "OPENAI_BASE_URL", "api_key": "OPENAI_API_KEY"}
 
 
@@ -186,6 +192,12 @@ def load_settings(
             values[name] = _coerce(name, value, types[name], f"--{name.replace('_', '-')}")
 
     settings = Settings(diary=diary_path, **values)
+    for name in _INSIDE_DIARY:
+        value = getattr(settings, name)
+        parts = PurePosixPath(value.replace("\\", "/")).parts
+        if not value.strip() or value.startswith(("/", "~")) or ".." in parts:
+            raise SettingsError(f"setting {name!r} is {value!r}, which is not a folder inside the diary.",
+                                hint=f'Give a path relative to the diary folder, e.g. {name} = "assets".')
     if "{}" not in settings.arxiv_api:
         # Accept a plain query URL too: http://host/api/query -> http://host/api/query?{}
         settings.arxiv_api = settings.arxiv_api.rstrip("?") + "?{}"

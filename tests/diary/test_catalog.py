@@ -557,3 +557,15 @@ def test_a_given_store_is_used_and_left_open_and_a_damaged_cache_row_is_read_aga
         assert [e.title for e in again.entries()] == ["A"]  # the store is still open: it was not closed
         assert (again.stats.read, again.stats.parsed) == (1, 1)
         assert store.catalog_files()["a.md"].facts_json == row.facts_json
+
+
+def test_an_entry_moved_with_git_mv_keeps_its_date_before_the_move_is_committed(tmp_path: Path) -> None:
+    git(tmp_path, "init", "-q")
+    write(tmp_path, "May 2025/plain.md", "# Plain\n\nNo date in here.\n")
+    git(tmp_path, "add", "-A")
+    git(tmp_path, "commit", "-q", "-m", "first", when="2025-03-14T10:00:00+00:00")
+    catalog(tmp_path).entries()  # the first-commit dates are cached for this HEAD
+    (tmp_path / "Topics").mkdir()
+    git(tmp_path, "mv", "May 2025/plain.md", "Topics/plain.md")
+    (entry,) = catalog(tmp_path).entries()
+    assert (entry.relpath, entry.date_read, entry.date_source) == ("Topics/plain.md", date(2025, 3, 14), DateSource.GIT)

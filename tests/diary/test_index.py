@@ -1,10 +1,16 @@
-"""`paperdiary index`: the README's Full Diary section, from the entries on disk, touching nothing else."""
+"""`paperdiary index`: the README's Full Diary section, from the catalog of entries, touching nothing else."""
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
+from urllib.parse import unquote
 
-from paperdiary.diary.index import build_index, find_entries, first_sentence, key_points_sentence, parse_date
+from paperdiary.diary.catalog import Catalog
+from paperdiary.diary.dates import DateContext, parse_written, resolve
+from paperdiary.diary.describe import read_entry_text
+from paperdiary.diary.index import build_index, index_entries
 from paperdiary.settings import load_settings
 from paperdiary.state.store import EntryRecord, Store
 from tests.conftest import run_cli
@@ -20,6 +26,27 @@ One paper a day.
 ## Tools
 * a phone
 """
+
+
+def find_entries(settings):
+    """The entries the Full Diary lists, and the paths left out for want of a date."""
+    return index_entries(Catalog(settings).entries())
+
+
+def parse_date(text: str):
+    """A date as people write it, as the catalog reads it."""
+    written = parse_written(text)
+    resolved = resolve(written, DateContext()) if written else None
+    return resolved.day if resolved else None
+
+
+def key_points_sentence(markdown: str) -> str:
+    """An entry's description as the catalog finds it."""
+    return read_entry_text(markdown).description
+
+
+def first_sentence(text: str) -> str:
+    return read_entry_text("# T\n" + text).description
 
 
 def write(root: Path, relpath: str, text: str) -> None:
@@ -59,8 +86,7 @@ SECTION = """
 def test_the_section_is_built_from_entries_on_disk(tmp_path: Path) -> None:
     make_entries(tmp_path)
     settings = load_settings(tmp_path, env={})
-    with Store(settings.db_path) as store:
-        entries, undated = find_entries(settings, store.entries())
+    entries, undated = find_entries(settings)
     assert undated == ["entries/stray.md"]
     result = build_index(README, entries)
     assert result.new == README + SECTION  # appended; everything before it byte for byte
@@ -71,8 +97,7 @@ def test_the_section_is_built_from_entries_on_disk(tmp_path: Path) -> None:
 def test_the_users_lines_order_and_hand_added_lines_are_kept(tmp_path: Path) -> None:
     make_entries(tmp_path)
     settings = load_settings(tmp_path, env={})
-    with Store(settings.db_path) as store:
-        entries, _ = find_entries(settings, store.entries())
+    entries, _ = find_entries(settings)
     # The user's section: oldest first, an intro, a line reworded by hand, a line no entry backs,
     # another heading of their own; and the lessons section after it.
     mine = README.replace("## Interesting Methods", """## Full Diary
@@ -129,4 +154,77 @@ def test_a_description_is_the_first_whole_sentence() -> None:
         "Models such as BERT, e.g. BERT-large, are big."
     assert first_sentence("As in Fig. 2 the [loss](x.md) falls. Then it rises.") == "As in Fig. 2 the loss falls."
     long = first_sentence("word " * 100)
-    assert len(long) == 200 and long.endswith("…")
+    assert 190 <= len(long) <= 200 and long.endswith("…")  # the catalog cuts at a word boundary
+
+
+# --------------------------------------------------------------------------- a real diary, through the catalog
+
+
+def _section_lines(text: str) -> list[str]:
+    return text.split("## Full Diary", 1)[1].splitlines()
+
+
+def test_every_entry_of_a_hand_kept_diary_is_on_its_day_with_a_sentence(tmp_path: Path) -> None:
+    from paperdiary.diary.index import plan_index
+    from tests.diary.real_diary import make_diary
+
+    expected = make_diary(tmp_path)
+    plan = plan_index(load_settings(tmp_path, env={}))
+    assert plan.undated == [] and plan.result.added == len(expected)
+    lines = _section_lines(plan.result.new)
+    month = None
+    found: dict[str, tuple[str, str, str]] = {}
+    for line in lines:
+        if line.startswith("### "):
+            month = line[4:]
+        elif line.startswith("* "):
+            m = re.fullmatch(r"\* (\d+)(?:st|nd|rd|th): \[(.+?)\]\((.+?)\): (.+)", line)
+            assert m, line
+            found[unquote(m[3])] = (f"{m[1]} {month}", m[2], m[4])
+    assert set(found) == set(expected)
+    for relpath, want in expected.items():
+        day, _, description = found[relpath]
+        assert day == f"{want.day.day} {want.day:%B %Y}", relpath
+        assert want.word in description and not description.endswith(":"), (relpath, description)
+    # Two entries read on the 4th of June: in their paths' order, and a rebuild is a fixed point.
+    fourth = [line for line in lines if line.startswith("* 4th:")]
+    assert ["ProRL" in fourth[0], "Absolute Zero" in fourth[1]] == [True, True]
+    assert lines.index("### June 2025") < lines.index("### May 2025")  # newest first by default
+    entries, _ = find_entries(load_settings(tmp_path, env={}))
+    assert build_index(plan.result.new, entries).new == plan.result.new
+
+
+def test_refresh_rewrites_the_tools_lines_and_keeps_the_users(tmp_path: Path) -> None:
+    from tests.diary.real_diary import make_diary
+
+    make_diary(tmp_path, commit=False)
+    # A line an earlier version wrote with a label for description, and one the user wrote.
+    readme = (tmp_path / "README.md").read_text(encoding="utf-8") + (
+        "\n## Full Diary\n### June 2025\n"
+        "* 21st: [Kinetix](June%202025/21stJuneKinetix.md): Summary:\n"
+        "* 3rd: [Flat](flat-entry.md): my own words, kept.\n")
+    (tmp_path / "README.md").write_text(readme, encoding="utf-8")
+    assert run_cli("index", "--write", cwd=tmp_path).returncode == 0
+    written = (tmp_path / "README.md").read_text(encoding="utf-8")
+    assert "[Kinetix](June%202025/21stJuneKinetix.md): Summary:\n" in written  # kept without --refresh
+    entry = tmp_path / "June 2025/4thJuneProRL.md"
+    entry.write_text(entry.read_text(encoding="utf-8").replace("## ProRL: Prolonged", "## ProRL v2: Prolonged")
+                     .replace("Problem: whether", "Problem: if"), encoding="utf-8")
+    unchanged = run_cli("index", cwd=tmp_path)
+    assert "up to date" in unchanged.stdout, unchanged.stdout  # a title changed: lines are kept as they are
+
+    shown = run_cli("index", "--refresh", "--json", cwd=tmp_path)
+    report = json.loads(shown.stdout)
+    assert report["refreshed"] == 2 and not report["written"]
+    assert "+* 4th: [ProRL v2: Prolonged Reinforcement Learning](June%202025/4thJuneProRL.md): If longer RL" \
+        in report["diff"]
+    assert "+* 21st: [Kinetix](June%202025/21stJuneKinetix.md): An open-ended space of physics tasks" in report["diff"]
+    assert run_cli("index", "--refresh", "--write", cwd=tmp_path).returncode == 0
+    refreshed = (tmp_path / "README.md").read_text(encoding="utf-8")
+    assert "* 3rd: [Flat](flat-entry.md): my own words, kept.\n" in refreshed
+    assert "ProRL v2" in refreshed and "Summary:" not in refreshed.split("## Full Diary")[1]
+    # The user rewords a line the tool wrote: from then on it is theirs.
+    mine = refreshed.replace("): If longer RL training expands reasoning boundaries at all.", "): the long-RL paper.")
+    (tmp_path / "README.md").write_text(mine, encoding="utf-8")
+    again = run_cli("index", "--refresh", "--json", cwd=tmp_path)
+    assert json.loads(again.stdout)["up_to_date"], again.stdout

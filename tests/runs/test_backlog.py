@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from paperdiary.runs.backlog import parse_backlog, read_backlog
-from paperdiary.stages.entry import diary_arxiv_index, find_existing_entry
+from paperdiary.diary.catalog import entry_for_paper as find_existing_entry, paper_index as diary_arxiv_index
 from paperdiary.settings import Settings
 
 

@@ -11,7 +11,8 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from paperdiary.stages.entry import entry_relpath, find_existing_entry, long_date, ordinal, write_entry
+from paperdiary.diary.catalog import entry_for_paper as find_existing_entry
+from paperdiary.stages.entry import entry_relpath, long_date, ordinal, write_entry
 from paperdiary.models import PaperMeta
 from paperdiary.stages.drafting.contract import Claim, Draft, Lesson
 from paperdiary.settings import load_settings

@@ -9,21 +9,25 @@ from paperdiary.cli.context import Command, Invocation, stdout_console
 
 @click.command(cls=Command)
 @click.option("--write", is_flag=True, help="Write the section into README.md (default: show the diff).")
+@click.option("--refresh", is_flag=True,
+              help="Rewrite the lines PaperDiary wrote with each entry's title and description now "
+                   "(lines you edited are kept).")
 @click.option("--heading", default="## Full Diary", show_default=True, help="The README section to keep.")
 @click.pass_obj
-def index(invocation: Invocation, write: bool, heading: str) -> None:
+def index(invocation: Invocation, write: bool, refresh: bool, heading: str) -> None:
     """Show (or --write) the README's chronological Full Diary section, one line per entry."""
     from paperdiary.diary.index import plan_index, write_index
 
-    plan = plan_index(invocation.settings(), heading)
+    settings = invocation.settings()
+    plan = plan_index(settings, heading, refresh=refresh)
     written = write and not plan.up_to_date
-    if written:
-        write_index(plan)
+    if write:
+        write_index(plan, settings)
     result = plan.result
     if invocation.json:
         invocation.emit({"heading": heading, "entries": result.entries, "months": result.months, "added": result.added,
-                  "undated": plan.undated, "up_to_date": plan.up_to_date, "written": written,
-                  "diff": "" if plan.up_to_date or written else plan.diff()})
+                         "refreshed": result.refreshed, "undated": plan.undated, "up_to_date": plan.up_to_date,
+                         "written": written, "diff": "" if plan.up_to_date or written else plan.diff()})
         return
 
     from rich.text import Text
@@ -32,7 +36,8 @@ def index(invocation: Invocation, write: bool, heading: str) -> None:
     for relpath in plan.undated:
         console.print(Text(f"skipped {relpath}: no date (add a line 'Date read: 11th June 2025')", style="yellow"))
     summary = (f"{result.entries} entr{'ies' if result.entries != 1 else 'y'} in {result.months} "
-               f"month{'s' if result.months != 1 else ''}, {result.added} not listed before")
+               f"month{'s' if result.months != 1 else ''}, {result.added} not listed before"
+               + (f", {result.refreshed} refreshed" if result.refreshed else ""))
     section = heading.lstrip("# ")
     if plan.up_to_date:
         console.print(f"{section} is up to date ({summary}).")
@@ -40,4 +45,5 @@ def index(invocation: Invocation, write: bool, heading: str) -> None:
         console.print(f"Wrote {section} in {plan.readme.name}: {summary}.")
     else:
         click.echo(plan.diff(), nl=False)  # plain, for piping into a pager or `git apply`
-        console.print(Text(f"{summary}; paperdiary index --write writes it.", style="dim"))
+        console.print(Text(f"{summary}; paperdiary index --write{' --refresh' if refresh else ''} writes it.",
+                           style="dim"))

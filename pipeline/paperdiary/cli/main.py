@@ -16,9 +16,13 @@ from paperdiary.cli.catchup import catchup
 from paperdiary.cli.context import Group, Invocation, setup_logging
 from paperdiary.cli.doctor import doctor
 from paperdiary.cli.draft import draft
+from paperdiary.cli.entries import entries
 from paperdiary.cli.index import index
 from paperdiary.cli.init import init
+from paperdiary.cli.reorganize import reorganize
 from paperdiary.cli.reports import costs, show
+from paperdiary.cli.search import search
+from paperdiary.cli.stats import stats
 from paperdiary.cli.review import review
 from paperdiary.errors import PaperDiaryError
 from paperdiary.redact import env_secrets, redact
@@ -33,7 +37,7 @@ def cli() -> None:
     """
 
 
-for _command in (init, draft, show, costs, doctor, review, index, catchup):
+for _command in (init, draft, show, costs, doctor, review, entries, index, stats, search, reorganize, catchup):
     cli.add_command(_command)
 
 

@@ -32,7 +32,7 @@ import sqlite3
 import stat
 import time
 import unicodedata
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date
@@ -45,17 +45,18 @@ from paperdiary.diary.dates import (
     written_dates,
 )
 from paperdiary.diary.describe import inline_text, one_line, read_entry_text
-from paperdiary.diary.git_dates import first_commit_dates, git_head
+from paperdiary.diary.git_dates import GitHead, first_commit_dates, git_head, staged_renames
 from paperdiary.diary.readme import Readme, ReadmeError, iter_lessons
 from paperdiary.errors import DiaryError
 from paperdiary.fsutil import atomic_create_text
 from paperdiary.settings import Settings
 from paperdiary.state.store import CatalogFileRow, EntryRecord, Store
 
-PARSER_VERSION = 1  # bump when _Facts changes shape or meaning: cached facts of older versions are read again
+PARSER_VERSION = 2  # bump when _Facts changes shape or meaning: cached facts of older versions are read again
 README_NAME = "README.md"
 _MARKDOWN_SUFFIXES = (".md", ".markdown")
-_SKIP_DIRS = {"node_modules", "assets", "__pycache__", "venv", "site-packages"}  # and every hidden folder
+# And every hidden folder. "docs" is a site's pages (GitHub Pages, MkDocs), not entries.
+_SKIP_DIRS = {"node_modules", "assets", "docs", "__pycache__", "venv", "site-packages"}
 # Project documents beside the entries: never entries (compared without suffix, case-folded).
 _NOT_ENTRIES = {"readme", "contributing", "license", "licence", "changelog", "changes", "history", "code_of_conduct",
                 "code-of-conduct", "security", "authors", "contributors", "notice", "support", "funding",
@@ -119,11 +120,18 @@ class CatalogEntry:
     folder: str  # its folder relative to the diary root ("" at the root)
     description: str  # one line, plain text; "" when none was found
     description_source: DescriptionSource
-    themes: tuple[str, ...]  # README themes with a lesson citing it
+    themes: tuple[str, ...]  # README themes with a lesson citing it, the one citing it most first
     lessons: tuple[str, ...]  # those lessons' text
     drafted: bool  # PaperDiary's hidden comment is in it
     sha256: str  # of its content; "" when it was not read
     problems: tuple[Problem, ...] = ()
+    key_points: str = ""  # plain text of its Key Points section, else of its opening (what search reads)
+    named_arxiv_ids: tuple[str, ...] = ()  # every paper it names anywhere (links, "arXiv:"), in order
+
+    @property
+    def dated(self) -> bool:
+        """Dated by something better than its file's mtime (which a checkout or a copy resets)."""
+        return self.date_source is not DateSource.MTIME
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -133,6 +141,7 @@ class CatalogEntry:
             "description_source": self.description_source.value, "themes": list(self.themes),
             "lessons": list(self.lessons), "drafted": self.drafted, "sha256": self.sha256,
             "problems": [{"kind": p.kind.value, "message": p.message} for p in self.problems],
+            "key_points": self.key_points, "named_arxiv_ids": list(self.named_arxiv_ids),
         }
 
 
@@ -174,10 +183,12 @@ class _Facts:
     drafted: bool
     drafted_description: str
     arxiv_id: str
+    named_ids: tuple[str, ...]  # every arXiv ID the text names
     links: tuple[str, ...]
     dates: tuple[WrittenDate, ...]
     unread_dates: tuple[str, ...]  # date lines that hold no readable date
     not_utf8: bool
+    key_points: str
 
     def to_json(self) -> str:
         data = {name: getattr(self, name) for name in self.__dataclass_fields__}
@@ -192,7 +203,8 @@ class _Facts:
         try:
             data = json.loads(row.facts_json)
             data["dates"] = tuple(WrittenDate.from_json(w) for w in data["dates"])
-            data["links"], data["unread_dates"] = tuple(data["links"]), tuple(data["unread_dates"])
+            for name in ("links", "unread_dates", "named_ids"):
+                data[name] = tuple(data[name])
             return cls(**data)
         except (ValueError, KeyError, TypeError):
             return None
@@ -213,10 +225,12 @@ class _Facts:
             drafted=said.drafted is not None,
             drafted_description=said.drafted.description if said.drafted else "",
             arxiv_id=drafted_id or next(iter(said.head_arxiv_ids), "") or single,
+            named_ids=tuple(dict.fromkeys(([drafted_id] if drafted_id else []) + list(said.all_arxiv_ids))),
             links=said.links,
             dates=tuple(dates),
             unread_dates=tuple(unread),
             not_utf8=not_utf8,
+            key_points=said.key_points,
         )
 
 
@@ -337,6 +351,59 @@ class Catalog:
         """Entries by the paper they are about (two entries of one paper: a list of two)."""
         return _by_paper(self.entries())
 
+    def papers(self) -> dict[str, str]:
+        """Every arXiv ID the entries name -> the path of the entry about that paper, else of the first
+        entry naming it anywhere (an entry that cites a paper counts as having it).
+
+        Reads only what the files say (cached by hash), not dates, the README or git: cheap
+        enough for every ``draft``'s check for an entry it would duplicate.
+        """
+        if self._entries is not None:
+            named = [(e.relpath, e.arxiv_id or "", e.named_arxiv_ids) for e in self._entries]
+        else:
+            files = self._walk()
+            store, owned = self._open_store()
+            try:
+                self._read_files(files, store)
+            finally:
+                if owned and store is not None:
+                    store.close()
+            named = [(f.relpath, f.facts.arxiv_id, f.facts.named_ids) for f in files if f.facts]
+        found: dict[str, str] = {}
+        for relpath, about, _ in sorted(named):
+            if about:
+                found.setdefault(about, relpath)
+        for relpath, _, ids in sorted(named):
+            for arxiv_id in ids:
+                found.setdefault(arxiv_id, relpath)
+        return found
+
+    def fingerprint(self) -> str:
+        """A digest of everything ``entries()`` depends on, from the files' stat alone: paths, sizes and
+        mtimes of the entries and the README, the settings that shape the walk, and git's HEAD.
+
+        Equal digests mean equal catalogs, so a cache built over the catalog (search's index) can be
+        trusted without reading it. A file changed within the last moments makes the digest unique:
+        its mtime may not yet show a second edit.
+        """
+        digest = hashlib.sha256(repr((self.settings.catalog_roots, self.settings.catalog_ignore,
+                                      self.settings.entries_dir, self.settings.lessons_heading)).encode())
+        now_ns = time.time_ns()
+        readme = self.root / README_NAME
+        try:
+            info = readme.stat()
+            stamps = [(README_NAME, info.st_size, info.st_mtime_ns)]
+        except OSError:
+            stamps = []
+        stamps += [(f.relpath, f.size, f.mtime_ns) for f in self._walk()]
+        for relpath, size, mtime_ns in stamps:
+            if now_ns - mtime_ns <= _RACY_NS:
+                mtime_ns = now_ns  # not to be trusted yet
+            digest.update(f"{relpath}\0{size}\0{mtime_ns}\n".encode("utf-8", "surrogateescape"))
+        head = git_head(self.root)
+        digest.update(repr(head).encode())
+        return digest.hexdigest()
+
     # ---- reading
 
     def _read(self) -> list[CatalogEntry]:
@@ -351,7 +418,7 @@ class Catalog:
             records = self._records(store)
             stated = self._resolve_dates(files)
             undated = [f for f, said in zip(files, stated) if said is None and _nfc(f.relpath) not in records]
-            git = self._git_dates(store) if undated else {}
+            git = self._git_dates(store, {f.relpath for f in undated}) if undated else {}
         finally:
             if owned and store is not None:
                 store.close()
@@ -486,11 +553,20 @@ class Catalog:
         except sqlite3.Error:
             return {}
 
-    def _git_dates(self, store: Store | None) -> dict[str, date]:
-        """First-commit dates of the diary's markdown files, cached per HEAD commit."""
+    def _git_dates(self, store: Store | None, wanted: set[str]) -> dict[str, date]:
+        """First-commit dates of the diary's markdown files, cached per HEAD commit; a file renamed in the
+        index and not committed yet (``reorganize``'s ``git mv``) has the date of the file it was."""
         head = git_head(self.root)
         if head is None:
             return {}
+        dates = self._committed_dates(store, head)
+        if wanted - set(dates):
+            for new, old in staged_renames(self.root, head).items():
+                if old in dates:
+                    dates.setdefault(new, dates[old])
+        return dates
+
+    def _committed_dates(self, store: Store | None, head: GitHead) -> dict[str, date]:
         if store is not None:
             try:
                 cached = json.loads(store.catalog_meta(_GIT_META) or "{}")
@@ -564,6 +640,7 @@ class Catalog:
         day, source, date_text = self._date(f, record, git, stated, problem)
         description, description_source = self._description(f, record)
         lesson_cites = cites.get(key, [])
+        counts = Counter(theme for theme, _ in lesson_cites)
         return CatalogEntry(
             relpath=f.relpath,
             title=(facts.title if facts else "") or f.stem,
@@ -575,11 +652,13 @@ class Catalog:
             folder=f.folder,
             description=description,
             description_source=description_source,
-            themes=tuple(dict.fromkeys(theme for theme, _ in lesson_cites)),
+            themes=tuple(sorted(counts, key=lambda theme: -counts[theme])),  # stable: ties in README order
             lessons=tuple(dict.fromkeys(text for _, text in lesson_cites)),
             drafted=bool(facts and facts.drafted),
             sha256=f.sha256,
             problems=tuple(problems),
+            key_points=facts.key_points if facts else "",
+            named_arxiv_ids=facts.named_ids if facts else (),
         )
 
     def _date(self, f: _File, record: EntryRecord | None, git: dict[str, date],
@@ -641,6 +720,22 @@ class Catalog:
                 entry = replace(entry, problems=entry.problems + (flagged,))
             out.append(entry)
         return out
+
+
+def entry_for_paper(settings: Settings, arxiv_id: str, *, store: Store | None = None) -> Path | None:
+    """The entry about (else naming) this paper anywhere in the diary, hand-written ones included."""
+    relpath = Catalog(settings, store=store).papers().get(arxiv_id)
+    return settings.diary / relpath if relpath is not None else None
+
+
+def paper_index(settings: Settings, *, store: Store | None = None) -> dict[str, Path]:
+    """Every arXiv ID the diary's entries name -> the entry :func:`entry_for_paper` gives, in one read.
+
+    IDs come without version; old-style ones without subject class (``math.GT/0309136`` ->
+    ``math/0309136``), as ``identify`` gives them.
+    """
+    return {arxiv_id: settings.diary / relpath
+            for arxiv_id, relpath in Catalog(settings, store=store).papers().items()}
 
 
 def _by_paper(entries: list[CatalogEntry]) -> dict[str, list[CatalogEntry]]:

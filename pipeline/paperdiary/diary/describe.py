@@ -20,6 +20,9 @@ from paperdiary.stages.entry import arxiv_ids
 
 MAX_DESCRIPTION = 200  # characters; longer sentences are cut at a word boundary
 MAX_LINKS = 3
+MAX_KEY_POINTS = 2000  # characters of key points kept per entry (what search reads besides title and description)
+_KEY_POINTS_SECTIONS = {"key points", "key ideas", "key idea", "main idea", "tl;dr", "tldr", "summary", "takeaways",
+                        "key takeaways"}
 _HEAD_LINES = 20  # without a second heading, the head of an entry is this many lines
 
 _FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
@@ -146,6 +149,7 @@ class EntryText:
     all_arxiv_ids: tuple[str, ...]
     links: tuple[str, ...]  # non-arXiv http(s) links near the top: a blog post's source
     drafted: DraftedComment | None
+    key_points: str = ""  # plain text of its Key Points section, else of its opening (see :func:`key_points_of`)
 
 
 def read_entry_text(text: str) -> EntryText:
@@ -165,7 +169,31 @@ def read_entry_text(text: str) -> EntryText:
         all_arxiv_ids=tuple(arxiv_ids(text)),
         links=_source_links(head),
         drafted=drafted_comment(text),
+        key_points=key_points_of(lines, headings, title_at),
     )
+
+
+def key_points_of(lines: list[str], headings: list[tuple[int, tuple[int, str]]], title_at: int | None) -> str:
+    """The words of an entry's Key Points section (or TL;DR, Summary...), else of what follows its title
+    up to the next heading: plain text, at most MAX_KEY_POINTS characters."""
+    start, end = (title_at + 1) if title_at is not None else 0, len(lines)
+    for n, (i, (level, name)) in enumerate(headings):
+        if _fold(inline_text(name)) in _KEY_POINTS_SECTIONS:
+            start = i + 1
+            end = next((j for j, (lvl, _) in headings[n + 1:] if lvl <= level), len(lines))
+            break
+    else:
+        end = next((i for i, _ in headings if i >= start), len(lines))
+    heading_text = {i: name for i, (_, name) in headings}
+    kept = []
+    for i in range(start, end):
+        line = lines[i]
+        stripped = heading_text.get(i, _LIST_MARKER.sub("", line).strip())
+        if (stripped and not _SETEXT.match(line) and not _NOTICE.match(stripped) and not _PLACEHOLDER.match(stripped)
+                and not _is_date_line(stripped)):
+            kept.append(inline_text(stripped))
+    text = " ".join(" ".join(kept).split())
+    return text if len(text) <= MAX_KEY_POINTS else text[:MAX_KEY_POINTS].rsplit(" ", 1)[0]
 
 
 def _source_links(head: str) -> tuple[str, ...]:

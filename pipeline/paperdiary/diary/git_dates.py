@@ -68,3 +68,24 @@ def first_commit_dates(folder: Path, head: GitHead) -> dict[str, date]:
                 k += 2
     prefix = head.prefix
     return {path[len(prefix):]: day for path, day in dates.items() if path.startswith(prefix)}
+
+
+def staged_renames(folder: Path, head: GitHead) -> dict[str, str]:
+    """Markdown files renamed in the index since HEAD (``git mv``, not committed yet): new path -> old,
+    relative to ``folder``. A moved entry keeps the date of its first commit before the move is committed."""
+    out = _git(folder, "diff", "--cached", "-M", "--name-status", "-z", "--no-color", head.commit, "--",
+               ":(icase)*.md", ":(icase)*.markdown")
+    if not out:
+        return {}
+    tokens = out.split("\0")
+    renames: dict[str, str] = {}
+    k = 0
+    while k < len(tokens) and tokens[k]:
+        if tokens[k].startswith(("R", "C")) and k + 2 < len(tokens):
+            renames[tokens[k + 2]] = tokens[k + 1]
+            k += 3
+        else:
+            k += 2
+    prefix = head.prefix
+    return {new[len(prefix):]: old[len(prefix):] for new, old in renames.items()
+            if new.startswith(prefix) and old.startswith(prefix)}

@@ -1,83 +1,57 @@
-"""The README's chronological index of the diary: a heading per month, a line per entry.
+"""The README's chronological Full Diary, from the catalog: a heading per month, a line per entry.
 
     ## Full Diary
     ### June 2025
     * 11th: [Beyond the 80/20 Rule](entries/June%202025/11thJuneTokenEntropyRLVR.md): RLVR on forking tokens.
 
-Entries are found on disk (``entries/`` and month folders at the diary root
-alike); an entry's date is its ``Date read:`` line, else the date it was
-drafted on, else its file name's ordinal day in a "June 2025" folder. Its
-description is the stored one-line description of a drafted entry, else the
-first sentence of its Key Points.
+Every entry of the catalog (``diary/catalog.py``) gets a line on the day it was
+read, with its title and one-line description; an entry dated by nothing better
+than its file's mtime is left out and reported, since a checkout sets every mtime.
 
 The section is rebuilt from what is there: a line already listing an entry is
 kept as written (moved under the right month if need be), a line for each
 entry not listed yet is added, and whatever the section holds that names no
 entry stays at the end of its month (or of the section). Months follow the
-section's own order, newest first by default, and so do days. Nothing outside
-the section changes: the README model locates it and keeps the rest byte for byte.
+section's own order, newest first by default, and so do days; entries of one
+day keep their paths' order. Nothing outside the section changes: the README
+model locates it and keeps the rest byte for byte.
+
+``refresh`` rewrites the lines the tool wrote: those it remembers writing (the
+store keeps each line as written, so a line the user edited since is theirs),
+and lines in the tool's shape whose description is empty or only a label
+("Aims:"), which an earlier version wrote and nobody would keep.
 """
 
 from __future__ import annotations
 
+import json
 import re
-import unicodedata
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+import sqlite3
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from paperdiary.stages.entry import diary_pages, ordinal
+from paperdiary.diary.catalog import Catalog, CatalogEntry
+from paperdiary.diary.home import diary_write_lock
+from paperdiary.diary.links import rewrite_links
+from paperdiary.diary.readme import README_NAME, Readme, ReadmeLesson, entry_link
 from paperdiary.errors import DiaryError
-from paperdiary.fsutil import atomic_write_text, diary_relpath
-from paperdiary.diary.readme import README_NAME, Readme, ReadmeLesson, entry_link, plain_text
+from paperdiary.fsutil import atomic_write_text
 from paperdiary.settings import Settings
-from paperdiary.state.store import EntryRecord, Store
+from paperdiary.stages.entry import ordinal
+from paperdiary.state.store import Store
 from paperdiary.templates import md_inline
-from paperdiary.text import shorten, split_sentences, unified_diff
+from paperdiary.text import line_body, unified_diff
 
 DEFAULT_HEADING = "## Full Diary"
 _MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
            "november", "december")
 _MONTH_NUMBER = {name: n for n, name in enumerate(_MONTHS, 1)} | {name[:3]: n for n, name in enumerate(_MONTHS, 1)}
-_MONTH = r"([A-Za-z]{3,9})\.?"
-_DATE_FORMS = (
-    (re.compile(rf"(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH},?\s+(\d{{4}})", re.I), (1, 2, 3)),  # 11th June 2025
-    (re.compile(rf"{_MONTH}\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}})", re.I), (2, 1, 3)),  # June 11, 2025
-)
-_ISO = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
-_DATE_READ = re.compile(r"^\W*date\s+read\W*[:\-]\W*(.+)$", re.I | re.M)
-_FILE_DAY = re.compile(r"^(\d{1,2})(?:st|nd|rd|th)", re.I)
-_MONTH_HEADING = re.compile(rf"{_MONTH}\s+(\d{{4}})")
-_KEY_POINTS = re.compile(r"^#{2,3}\s+key\s+points\s*#*\s*$", re.I | re.M)
-_MAX_DESCRIPTION = 200
-
-
-@dataclass(frozen=True)
-class DiaryEntry:
-    path: str  # relative to the diary root, forward slashes
-    day: date
-    title: str  # markdown for the link text
-    description: str  # markdown, one line; "" when nothing is known
-
-
-def parse_date(text: str) -> date | None:
-    """A date as people write it: "11th June 2025", "June 11, 2025", "2025-06-11"."""
-    if m := _ISO.search(text):
-        return _date(int(m[1]), int(m[2]), int(m[3]))
-    for pattern, (day, month, year) in _DATE_FORMS:
-        for m in pattern.finditer(text):
-            number = _MONTH_NUMBER.get(m[month].lower())
-            if number and (found := _date(int(m[year]), number, int(m[day]))):
-                return found
-    return None
-
-
-def _date(year: int, month: int, day: int) -> date | None:
-    try:
-        return date(year, month, day)
-    except ValueError:
-        return None
+_MONTH_HEADING = re.compile(r"([A-Za-z]{3,9})\.?\s+(\d{4})")
+# The shape of a line the tool writes: "* 11th: [Title](link)" and maybe ": description".
+_TOOL_LINE = re.compile(r"\* \d{1,2}(?:st|nd|rd|th): \[(?:[^\]\\]|\\.)*\]\([^)\s]+\)(?:: (?P<description>.*))?")
+_WRITTEN_KEY = "index_lines:"  # + heading: in the store's catalog_meta, {entry path: line the tool wrote}
 
 
 def _month_of(heading: str) -> tuple[int, int] | None:
@@ -87,81 +61,21 @@ def _month_of(heading: str) -> tuple[int, int] | None:
     return (int(m[2]), number) if m and number else None
 
 
-def _entry_date(path: Path, text: str, stored: EntryRecord | None) -> date | None:
-    if m := _DATE_READ.search(text):
-        if found := parse_date(m[1]):
-            return found
-    if stored is not None:
-        try:
-            return date.fromisoformat(stored.date_read)
-        except ValueError:
-            pass
-    day, month = _FILE_DAY.match(path.name), _month_of(path.parent.name)
-    return _date(month[0], month[1], int(day[1])) if day and month else None
+def index_entries(entries: Sequence[CatalogEntry]) -> tuple[list[CatalogEntry], list[str]]:
+    """The entries the Full Diary lists, and the paths of those it leaves out for want of a real date."""
+    return [e for e in entries if e.dated], [e.relpath for e in entries if not e.dated]
 
 
-def first_sentence(markdown: str) -> str:
-    """The first sentence of some markdown, as plain text."""
-    text = plain_text(markdown)
-    text = re.sub(r"\*\*|__|(?<!\w)[*_](?=\S)|(?<=\S)[*_](?!\w)|`", "", text).replace("⚠ unverified", "")
-    text = " ".join(text.split())
-    text = re.sub(r"\(\s+", "(", re.sub(r"\s+([.,;:!?)])", r"\1", text))  # plain_text pads link labels
-    sentences = split_sentences(text)
-    return shorten(sentences[0], _MAX_DESCRIPTION) if sentences else ""
-
-
-def key_points_sentence(text: str) -> str:
-    """The first sentence of an entry's Key Points ("" when it has none, or only the drafter's placeholder)."""
-    m = _KEY_POINTS.search(text)
-    if not m:
-        return ""
-    section = re.split(r"^#{1,3}\s", text[m.end():], maxsplit=1, flags=re.M)[0]
-    for line in section.splitlines():
-        line = re.sub(r"^\s*(?:[-*+]|\d{1,9}[.)])\s+", "", line).strip()
-        if not line or line.startswith("<!--"):
-            continue
-        if line.startswith("_") and line.endswith("_"):
-            return ""  # "_No key points found._"
-        return first_sentence(line)
-    return ""
-
-
-def _link_text(title: str) -> str:
-    """A title written in markdown, safe inside a link's brackets."""
-    return re.sub(r"(?<!\\)([\[\]])", r"\\\1", " ".join(title.split()))
-
-
-def find_entries(settings: Settings, stored: Iterable[EntryRecord] = ()) -> tuple[list[DiaryEntry], list[str]]:
-    """Every entry of the diary with its date, title and description; and the entry-like files without a date."""
-    by_path = {record.path: record for record in stored}
-    root = settings.diary
-    entries: list[DiaryEntry] = []
-    undated: list[str] = []
-    for path, text in diary_pages(settings):
-        relpath = diary_relpath(root, path)
-        record = by_path.get(relpath)
-        day = _entry_date(path, text, record)
-        if day is None:
-            # Only files that look like entries are worth a warning; a docs/ page is not one.
-            if relpath.startswith(settings.entries_dir.rstrip("/") + "/") or _month_of(path.parent.name):
-                undated.append(relpath)
-            continue
-        heading = next((line[2:].strip() for line in text.splitlines() if line.startswith("# ")), "")
-        if record is not None and record.title:
-            title = md_inline(record.title)
-        else:
-            title = _link_text(heading) if heading else md_inline(path.stem)
-        description = record.description if record is not None and record.description else key_points_sentence(text)
-        # Cited paths are NFC in the README model; a file name may be NFD (macOS).
-        path_nfc = unicodedata.normalize("NFC", relpath)
-        entries.append(DiaryEntry(path_nfc, day, title, md_inline(description) if description else ""))
-    return entries, undated
-
-
-def entry_line(entry: DiaryEntry, readme_dir: str = "") -> str:
+def entry_line(entry: CatalogEntry, readme_dir: str = "") -> str:
     """``* 11th: [Title](link): description``."""
-    line = f"* {ordinal(entry.day.day)}: [{entry.title}]({entry_link(entry.path, readme_dir)})"
-    return f"{line}: {entry.description}" if entry.description else line
+    line = f"* {ordinal(entry.date_read.day)}: [{md_inline(entry.title)}]({entry_link(entry.relpath, readme_dir)})"
+    return f"{line}: {md_inline(entry.description)}" if entry.description else line
+
+
+def _stale(line: str) -> bool:
+    """A line in the tool's shape whose description is missing or only a label ("Aims:")."""
+    m = _TOOL_LINE.fullmatch(line_body(line).rstrip())
+    return bool(m) and (not m["description"] or m["description"].rstrip().endswith(":"))
 
 
 # --------------------------------------------------------------------------- the section
@@ -194,13 +108,21 @@ class IndexResult:
     entries: int
     months: int
     added: int  # entries that had no line yet
+    refreshed: int = 0  # lines of the tool's rewritten with the entry's title and description now
+    written: dict[str, str] = field(default_factory=dict)  # entry path -> the tool's line in the section now
 
 
-def build_index(readme_text: str, entries: Sequence[DiaryEntry], heading: str = DEFAULT_HEADING) -> IndexResult:
-    """README text with the section rebuilt (appended at the end when the README has none)."""
+def build_index(readme_text: str, entries: Sequence[CatalogEntry], heading: str = DEFAULT_HEADING, *,
+                refresh: bool = False, written: Mapping[str, str] | None = None) -> IndexResult:
+    """README text with the section rebuilt (appended at the end when the README has none).
+
+    ``written``: the lines the tool wrote before, by entry path; with ``refresh`` those still
+    as written (and stale ones, see the module's docstring) are written anew.
+    """
+    written = written or {}
     doc = Readme.parse(readme_text, heading, create=True)
     eol = doc.newline
-    known = {entry.path: entry for entry in entries}
+    known = {entry.relpath: entry for entry in entries}
 
     # What the section holds now: lines that list an entry, and everything else.
     listed: dict[str, list[str]] = {}  # entry path -> its line(s) as written
@@ -218,7 +140,7 @@ def build_index(readme_text: str, entries: Sequence[DiaryEntry], heading: str = 
             kept.setdefault(month, []).append(lines)
             return
         listed[path] = lines
-        day_order.append((known[path].day.toordinal(),))
+        day_order.append((known[path].date_read.toordinal(),))
 
     for theme in doc.themes:
         month = _month_of(theme.name)
@@ -235,9 +157,9 @@ def build_index(readme_text: str, entries: Sequence[DiaryEntry], heading: str = 
 
     months_desc = _newest_first(month_order, default=True)
     days_desc = _newest_first(day_order, default=months_desc)
-    by_month: dict[tuple[int, int], list[DiaryEntry]] = {}
+    by_month: dict[tuple[int, int], list[CatalogEntry]] = {}
     for entry in entries:
-        by_month.setdefault((entry.day.year, entry.day.month), []).append(entry)
+        by_month.setdefault((entry.date_read.year, entry.date_read.month), []).append(entry)
     all_months = sorted(set(by_month) | set(month_heading) | {m for m in kept if m is not None},
                         reverse=months_desc)
 
@@ -245,17 +167,31 @@ def build_index(readme_text: str, entries: Sequence[DiaryEntry], heading: str = 
     intro = _trimmed(doc.intro)
     if intro:
         body += [_ended(line, eol) for line in intro] + [eol]
-    added = 0
+    added = refreshed = 0
+    now_written: dict[str, str] = {}
     for month in all_months:
         body += month_heading.get(month) or [f"### {date(month[0], month[1], 1):%B %Y}{eol}"]
         body += [_ended(line, eol) for line in month_intro.get(month, [])]
-        ordered = sorted(by_month.get(month, []), key=lambda e: (e.day, e.path), reverse=days_desc)
+        ordered = sorted(sorted(by_month.get(month, []), key=lambda e: e.relpath),
+                         key=lambda e: e.date_read, reverse=days_desc)  # one day's entries: paths' order
         for entry in ordered:
-            if entry.path in listed:
-                body += [_ended(line, eol) for line in listed[entry.path]]
-            else:
-                body.append(entry_line(entry) + eol)
+            fresh = entry_line(entry)
+            lines = listed.get(entry.relpath)
+            if lines is None:
+                body.append(fresh + eol)
+                now_written[entry.relpath] = fresh
                 added += 1
+                continue
+            single = line_body(lines[0]).rstrip() if len(lines) == 1 else None
+            ours = single is not None and (single == written.get(entry.relpath) or _stale(lines[0]))
+            if refresh and ours and single != fresh:
+                body.append(fresh + eol)
+                now_written[entry.relpath] = fresh
+                refreshed += 1
+                continue
+            body += [_ended(line, eol) for line in lines]
+            if single is not None and (single == fresh or single == written.get(entry.relpath)):
+                now_written[entry.relpath] = single
         for block in kept.get(month, []):
             body += [_ended(line, eol) for line in block]
         body.append(eol)
@@ -268,18 +204,18 @@ def build_index(readme_text: str, entries: Sequence[DiaryEntry], heading: str = 
     new = "".join(doc.preamble) + "".join(heading_lines) + "".join(body) + "".join(doc.after)
     if not doc.after and readme_text and not readme_text.endswith(("\n", "\r")):
         new = new.removesuffix(eol)  # the file ended without a newline: it still does
-    return IndexResult(new, len(entries), len(all_months), added)
+    return IndexResult(new, len(entries), len(all_months), added, refreshed, now_written)
 
 
 @dataclass(frozen=True)
 class IndexPlan:
-    """What ``paperdiary index`` would do: the README as read, the rebuilt section, the undated files."""
+    """What ``paperdiary index`` would do: the README as read, the rebuilt section, the entries left out."""
 
     readme: Path
     old: str  # README.md as read
     heading: str
     result: IndexResult
-    undated: list[str]  # entry-like files left out for want of a date
+    undated: list[str]  # entries left out for want of a real date
 
     @property
     def up_to_date(self) -> bool:
@@ -289,8 +225,16 @@ class IndexPlan:
         return unified_diff(self.old, self.result.new, README_NAME)
 
 
-def plan_index(settings: Settings, heading: str = DEFAULT_HEADING) -> IndexPlan:
-    """The README's section rebuilt from the entries on disk; nothing is written."""
+def _written(store: Store, heading: str) -> dict[str, str]:
+    try:
+        value = json.loads(store.catalog_meta(_WRITTEN_KEY + heading) or "{}")
+    except (sqlite3.Error, ValueError):
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def plan_index(settings: Settings, heading: str = DEFAULT_HEADING, *, refresh: bool = False) -> IndexPlan:
+    """The README's section rebuilt from the catalog; nothing is written."""
     path = settings.diary / README_NAME
     try:
         text = path.read_bytes().decode("utf-8")
@@ -298,16 +242,32 @@ def plan_index(settings: Settings, heading: str = DEFAULT_HEADING) -> IndexPlan:
         raise DiaryError(f"no {README_NAME} in {settings.diary}.", hint="Run paperdiary init there, or pass --diary.")
     except (OSError, UnicodeDecodeError) as exc:
         raise DiaryError(f"cannot read {path}: {exc}.") from None
-    stored: list[EntryRecord] = []
-    if settings.db_path.exists():
+    with Store(settings.db_path) as store:
+        entries, undated = index_entries(Catalog(settings, store=store).entries())
+        written = _written(store, heading)
+    result = build_index(text, entries, heading, refresh=refresh, written=written)
+    return IndexPlan(path, text, heading, result, undated)
+
+
+def rename_written_lines(store: Store, moves: list[tuple[str, str]]) -> None:
+    """Entries moved (``reorganize``, which rewrote the README's links to them): the lines the tool
+    remembers writing follow, so that ``--refresh`` still knows them for its own."""
+    for key in store.catalog_meta_keys(_WRITTEN_KEY):
+        written = _written(store, key.removeprefix(_WRITTEN_KEY))
+        for old, new in moves:  # in the order the moves ran
+            if old in written:
+                line = rewrite_links(written.pop(old), "", "", {old: new}.get)
+                written[new] = line
+        store.save_catalog_meta(key, json.dumps(written, ensure_ascii=False))
+
+
+def write_index(plan: IndexPlan, settings: Settings) -> None:
+    """Write the rebuilt section into README.md, unless README.md changed since it was read;
+    remember the lines the tool wrote (for ``--refresh``)."""
+    with diary_write_lock(settings):
+        if plan.readme.read_bytes().decode("utf-8") != plan.old:
+            raise DiaryError(f"{README_NAME} changed while indexing; nothing was written.", hint="Run it again.")
+        if not plan.up_to_date:
+            atomic_write_text(plan.readme, plan.result.new)
         with Store(settings.db_path) as store:
-            stored = store.entries()
-    entries, undated = find_entries(settings, stored)
-    return IndexPlan(path, text, heading, build_index(text, entries, heading), undated)
-
-
-def write_index(plan: IndexPlan) -> None:
-    """Write the rebuilt section into README.md, unless README.md changed since it was read."""
-    if plan.readme.read_bytes().decode("utf-8") != plan.old:
-        raise DiaryError(f"{README_NAME} changed while indexing; nothing was written.", hint="Run it again.")
-    atomic_write_text(plan.readme, plan.result.new)
+            store.save_catalog_meta(_WRITTEN_KEY + plan.heading, json.dumps(plan.result.written, ensure_ascii=False))

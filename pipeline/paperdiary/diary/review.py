@@ -525,7 +525,7 @@ class Review:
     def find_entry(self, value: str) -> tuple[str, str | None]:
         """(diary-relative path, arXiv ID) of an entry named by its path (from here or the diary root)
         or by the arXiv ID of a paper the diary has an entry for."""
-        from paperdiary.stages.entry import find_existing_entry
+        from paperdiary.diary.catalog import entry_for_paper
         from paperdiary.stages.identify import identify
 
         root = self.settings.diary.resolve()
@@ -543,7 +543,7 @@ class Review:
             arxiv_id = None
         if arxiv_id:
             drafted = self.store.entries_for(arxiv_id)
-            found = root / drafted[-1].path if drafted else find_existing_entry(self.settings, arxiv_id)
+            found = root / drafted[-1].path if drafted else entry_for_paper(self.settings, arxiv_id, store=self.store)
             if found is not None:
                 return diary_relpath(root, found), arxiv_id
         raise ReviewError(f"--source {value!r}: no such entry in the diary.",

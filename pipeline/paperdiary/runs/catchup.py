@@ -1,7 +1,7 @@
 """`paperdiary catchup`: a whole backlog drafted in one pipelined, resumable run.
 
 **Plan.** The backlog (``pipeline/paperdiary/runs/backlog.py``) is checked against the diary in
-one scan (``entry.diary_arxiv_index``) and against the journal (``state/journal.py``,
+one read of the catalog (``catalog.paper_index``) and against the journal (``state/journal.py``,
 one row per paper and the stage it reached): papers already
 in the diary are skipped, papers that failed earlier are reported (and retried
 only with ``--retry-failed``), the rest become jobs. ``--dry-run`` stops here and
@@ -299,9 +299,9 @@ def make_plan(settings: Settings, store: Store, backlog: Backlog, options: Catch
 
     Records the jobs in the journal unless it is a dry run.
     """
-    from paperdiary.stages.entry import diary_arxiv_index
+    from paperdiary.diary.catalog import paper_index
 
-    index = diary_arxiv_index(settings)
+    index = paper_index(settings, store=store)
     journal = Journal(store)
     rows = journal.rows()
     drafter = drafter_name(settings)

@@ -325,9 +325,10 @@ def _outcome(written: WrittenEntry, meta: PaperMeta, draft: Draft, queued: list[
 
 def _existing_outcome(settings: Settings, ref: PaperRef, arxiv_id: str, timer: _Timer) -> DraftOutcome | None:
     """The outcome "already in the diary" when an entry anywhere names this paper, else None."""
-    from paperdiary.stages.entry import entry_title, find_existing_entry
+    from paperdiary.diary.catalog import entry_for_paper
+    from paperdiary.stages.entry import entry_title
 
-    found = find_existing_entry(settings, arxiv_id)
+    found = entry_for_paper(settings, arxiv_id)
     if found is None:
         return None
     return DraftOutcome(diary_relpath(settings.diary, found), entry_title(found), arxiv_id, ref.version, "",

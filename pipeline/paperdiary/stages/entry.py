@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import re
 import unicodedata
 from datetime import date, datetime, timezone
 from pathlib import Path
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 from paperdiary.errors import DiaryError, SettingsError
 from paperdiary.fsutil import atomic_create_text, diary_relpath
@@ -17,7 +16,6 @@ from paperdiary.stages.drafting.contract import OFFLINE_DRAFTER, Draft
 from paperdiary.templates import render
 
 ENTRY_TEMPLATE = "entry.md.j2"
-_SKIP_DIRS = {".git", "node_modules", ".venv", "venv", "__pycache__", ".pytest_cache", ".hypothesis"}
 _MAX_COMPONENT = 80  # characters per path component; file systems allow 255 bytes
 _FORCE_SUFFIX_LIMIT = 100
 
@@ -43,33 +41,43 @@ def safe_component(text: str, fallback: str = "Untitled") -> str:
     return text or fallback
 
 
-def entry_relpath(settings: Settings, draft: Draft, meta: PaperMeta, date_read: date, theme: str = "") -> Path:
-    """The entry's path below the entries folder, from the ``entry_path`` pattern."""
-    fields = {
+def layout_fields(date_read: date, short_name: str, arxiv_id: str | None, theme: str = "") -> dict[str, str]:
+    """The fields of the ``entry_path`` pattern for one entry."""
+    return {
         "month_year": f"{date_read:%B %Y}",
         "month": f"{date_read:%B}",
         "year": f"{date_read:%Y}",
         "day": f"{date_read.day:02d}",
         "ordinal_day": ordinal(date_read.day),
-        "short_name": draft.short_name,
-        "arxiv_id": (meta.arxiv_id or "local").replace("/", "_"),
+        "short_name": short_name,
+        "arxiv_id": (arxiv_id or "local").replace("/", "_"),
         "theme": theme or "Unsorted",
     }
+
+
+def layout_relpath(pattern: str, fields: dict[str, str]) -> Path:
+    """A path from an ``entry_path`` pattern: each component sanitised, so no value can add folders."""
     try:
-        # Values are sanitised one component at a time, so a title cannot add folders.
         parts = [
             safe_component(part.format(**{k: v.replace("/", "_") for k, v in fields.items()}))
-            for part in settings.entry_path.split("/")
+            for part in pattern.split("/")
             if part
         ]
     except (KeyError, IndexError, ValueError) as exc:
         raise SettingsError(
-            f"entry_path setting {settings.entry_path!r} is not a valid pattern ({exc}).",
+            f"entry path pattern {pattern!r} is not valid ({exc}).",
             hint="Use fields like {month_year}/{ordinal_day}{month}{short_name}.md.",
         ) from None
+    if not parts:
+        raise SettingsError(f"entry path pattern {pattern!r} is empty.", hint="e.g. {theme}/{short_name}.md")
     if not parts[-1].lower().endswith(".md"):
         parts[-1] += ".md"
     return Path(*parts)
+
+
+def entry_relpath(settings: Settings, draft: Draft, meta: PaperMeta, date_read: date, theme: str = "") -> Path:
+    """The entry's path below the entries folder, from the ``entry_path`` pattern."""
+    return layout_relpath(settings.entry_path, layout_fields(date_read, draft.short_name, meta.arxiv_id, theme))
 
 
 # Where an entry names a paper: a link to arXiv or a mirror, "arXiv:", or our hidden comment.
@@ -90,53 +98,6 @@ def arxiv_ids(text: str) -> list[str]:
     """
     found = (m["new"] or f"{m['archive'].lower()}/{m['old']}" for m in _ANY_ID.finditer(text))
     return list(dict.fromkeys(found))
-
-
-def _id_pattern(arxiv_id: str) -> re.Pattern[str]:
-    # The ID inside a link or our hidden comment; not a prefix of a longer ID.
-    escaped = re.escape(arxiv_id)
-    return re.compile(rf"{_ID_PREFIXES}{escaped}(?![\d])", re.IGNORECASE)
-
-
-def diary_pages(settings: Settings) -> Iterator[tuple[Path, str]]:
-    """Every markdown file of the diary, sorted, with its text: entries, hand-written ones included.
-
-    Not the README, the review queue, the templates or the state folder, nor
-    anything in tool or VCS folders; a file that cannot be read is passed over.
-    """
-    root = settings.diary
-    skip = {settings.state_path, root / "README.md", settings.queue_path, root / settings.prompts_dir}
-    found: list[Path] = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        here = Path(dirpath)
-        dirnames[:] = [d for d in dirnames if d not in _SKIP_DIRS and here / d not in skip]
-        found.extend(here / f for f in filenames if f.lower().endswith(".md") and here / f not in skip)
-    for path in sorted(found):
-        try:
-            yield path, path.read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            continue
-
-
-def find_existing_entry(settings: Settings, arxiv_id: str) -> Path | None:
-    """An entry anywhere in the diary that links to this paper, hand-written ones included."""
-    pattern = _id_pattern(arxiv_id)
-    return next((path for path, text in diary_pages(settings) if pattern.search(text)), None)
-
-
-def diary_arxiv_index(settings: Settings) -> dict[str, Path]:
-    """Every arXiv ID the diary's markdown links to -> the first file naming it, in one scan.
-
-    The many-paper form of ``find_existing_entry`` (hand-written entries count):
-    catch-up asks it once for a whole backlog instead of scanning once per paper.
-    IDs come back without version; old-style ones without subject class
-    (``math.GT/0309136`` -> ``math/0309136``), as ``identify`` gives them.
-    """
-    index: dict[str, Path] = {}
-    for path, text in diary_pages(settings):
-        for arxiv_id in arxiv_ids(text):
-            index.setdefault(arxiv_id, path)
-    return index
 
 
 def same_entry(text: str, other: str) -> bool:
@@ -171,7 +132,7 @@ def write_entry(
 ) -> WrittenEntry:
     """Write the entry atomically, never over any existing file.
 
-    The caller checks ``find_existing_entry`` first; when a file of the same name
+    The caller checks ``catalog.entry_for_paper`` first; when a file of the same name
     exists anyway (``--force``, or two papers with one short name on one day) the
     draft lands beside it as ``-2``, ``-3``...
 

@@ -180,6 +180,11 @@ class Journal:
     def fail(self, key: str, error: str) -> None:
         self._put(key, stage=Stage.FAILED, error=error)
 
+    def rename_entry_paths(self, moves: list[tuple[str, str]]) -> None:
+        """Entries moved on disk (``reorganize``): the rows naming them follow, stages unchanged."""
+        with self.store.locked() as db:
+            db.executemany("UPDATE journal SET entry_path = ? WHERE entry_path = ?", [(new, old) for old, new in moves])
+
     def _put(self, key: str, **fields: Any) -> None:
         """Update the row's given columns, or create it (an upsert that keeps the row's place in ``rows``)."""
         now = utcnow()

@@ -143,6 +143,17 @@ class Store:
     def entries_for(self, arxiv_id: str) -> list[EntryRecord]:
         return [e for e in self.entries() if e.arxiv_id == arxiv_id]
 
+    def rename_entry_paths(self, moves: list[tuple[str, str]]) -> None:
+        """Entries moved on disk (``reorganize``): their records, stored drafts and cached catalog facts follow.
+
+        (The journal's rows follow through ``Journal.rename_entry_paths``.)
+        """
+        pairs = [(new, old) for old, new in moves]
+        with self.locked() as db:
+            db.executemany("UPDATE OR REPLACE entries SET path = ? WHERE path = ?", pairs)
+            db.executemany("UPDATE OR REPLACE drafts SET entry_path = ? WHERE entry_path = ?", pairs)
+            db.executemany("UPDATE OR REPLACE catalog_files SET path = ? WHERE path = ?", pairs)
+
     # drafts -----------------------------------------------------------------
     def save_draft(self, entry_path: str, arxiv_id: str | None, draft: dict[str, Any]) -> None:
         with self.locked() as db:
@@ -351,6 +362,12 @@ class Store:
         with self.locked() as db:
             row = db.execute("SELECT value FROM catalog_meta WHERE key = ?", (key,)).fetchone()
         return row["value"] if row else None
+
+    def catalog_meta_keys(self, prefix: str) -> list[str]:
+        with self.locked() as db:
+            rows = db.execute("SELECT key FROM catalog_meta WHERE substr(key, 1, ?) = ? ORDER BY key",
+                              (len(prefix), prefix)).fetchall()
+        return [row["key"] for row in rows]
 
     def save_catalog_meta(self, key: str, value: str) -> None:
         with self.locked() as db:
