@@ -21,7 +21,7 @@ from paperdiary.cli.init import init
 from paperdiary.cli.reports import costs, show
 from paperdiary.cli.review import review
 from paperdiary.errors import PaperDiaryError
-from paperdiary.redact import env_secrets, redact
+from paperdiary.redact import env_secrets, redact, redacted_traceback
 
 
 @click.group(cls=Group, root=True, context_settings={"help_option_names": ["-h", "--help"]})
@@ -46,6 +46,12 @@ def _fail(invocation: Invocation, message: str, code: int) -> None:
     sys.exit(code)
 
 
+def _show_traceback(exc: BaseException) -> None:
+    """--debug: the traceback, chained exceptions and notes included, every line redacted (never re-raised raw:
+    a server's error body may quote the Authorization header)."""
+    click.echo(redacted_traceback(exc, env_secrets()), err=True, nl=False)
+
+
 def main() -> None:
     invocation = Invocation()
     setup_logging(False)
@@ -55,7 +61,7 @@ def main() -> None:
             sys.exit(code)
     except PaperDiaryError as exc:
         if invocation.debug:
-            raise
+            _show_traceback(exc)
         _fail(invocation, f"error: {exc}", exc.exit_code)
     except (click.exceptions.Abort, KeyboardInterrupt):
         _fail(invocation, "Interrupted.", 130)
@@ -66,5 +72,6 @@ def main() -> None:
         sys.exit(exc.exit_code)
     except Exception as exc:  # a bug: one line by default, the traceback with --debug
         if invocation.debug:
-            raise
-        _fail(invocation, f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)", 1)
+            _show_traceback(exc)
+        more = "" if invocation.debug else " (run with --debug for the traceback)"
+        _fail(invocation, f"internal error: {type(exc).__name__}: {exc}{more}", 1)
