@@ -47,7 +47,7 @@ from paperdiary.diary.dates import (
 from paperdiary.diary.describe import inline_text, one_line, read_entry_text
 from paperdiary.diary.git_dates import first_commit_dates, git_head
 from paperdiary.diary.readme import Readme, ReadmeError, iter_lessons
-from paperdiary.errors import DiaryError
+from paperdiary.errors import DiaryError, OutsideDiaryError
 from paperdiary.fsutil import atomic_create_text
 from paperdiary.settings import Settings
 from paperdiary.state.store import CatalogFileRow, EntryRecord, Store
@@ -536,7 +536,7 @@ class Catalog:
         readme = self.root / README_NAME
         try:
             model = Readme.read(readme, self.settings.lessons_heading, diary_root=self.root)
-        except ReadmeError:
+        except (ReadmeError, OutsideDiaryError):
             return {}
         cites: dict[str, list[tuple[str, str]]] = defaultdict(list)
         for theme, _, lesson in iter_lessons(model):

@@ -29,7 +29,7 @@ from pathlib import Path
 
 from paperdiary.stages.entry import diary_pages, ordinal
 from paperdiary.errors import DiaryError
-from paperdiary.fsutil import atomic_write_text, diary_relpath
+from paperdiary.fsutil import diary_relpath, read_diary_bytes, replace_diary_file
 from paperdiary.diary.readme import README_NAME, Readme, ReadmeLesson, entry_link, plain_text
 from paperdiary.settings import Settings
 from paperdiary.state.store import EntryRecord, Store
@@ -275,6 +275,7 @@ def build_index(readme_text: str, entries: Sequence[DiaryEntry], heading: str = 
 class IndexPlan:
     """What ``paperdiary index`` would do: the README as read, the rebuilt section, the undated files."""
 
+    diary: Path
     readme: Path
     old: str  # README.md as read
     heading: str
@@ -293,7 +294,7 @@ def plan_index(settings: Settings, heading: str = DEFAULT_HEADING) -> IndexPlan:
     """The README's section rebuilt from the entries on disk; nothing is written."""
     path = settings.diary / README_NAME
     try:
-        text = path.read_bytes().decode("utf-8")
+        text = read_diary_bytes(settings.diary, path).decode("utf-8")
     except FileNotFoundError:
         raise DiaryError(f"no {README_NAME} in {settings.diary}.", hint="Run paperdiary init there, or pass --diary.")
     except (OSError, UnicodeDecodeError) as exc:
@@ -303,11 +304,11 @@ def plan_index(settings: Settings, heading: str = DEFAULT_HEADING) -> IndexPlan:
         with Store(settings.db_path) as store:
             stored = store.entries()
     entries, undated = find_entries(settings, stored)
-    return IndexPlan(path, text, heading, build_index(text, entries, heading), undated)
+    return IndexPlan(settings.diary, path, text, heading, build_index(text, entries, heading), undated)
 
 
 def write_index(plan: IndexPlan) -> None:
     """Write the rebuilt section into README.md, unless README.md changed since it was read."""
-    if plan.readme.read_bytes().decode("utf-8") != plan.old:
+    if read_diary_bytes(plan.diary, plan.readme).decode("utf-8") != plan.old:
         raise DiaryError(f"{README_NAME} changed while indexing; nothing was written.", hint="Run it again.")
-    atomic_write_text(plan.readme, plan.result.new)
+    replace_diary_file(plan.diary, plan.readme, plan.result.new)

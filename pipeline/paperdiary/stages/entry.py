@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import unicodedata
@@ -9,12 +10,14 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from collections.abc import Callable, Iterator
 
-from paperdiary.errors import DiaryError, SettingsError
-from paperdiary.fsutil import atomic_create_text, diary_relpath
+from paperdiary.errors import DiaryError, OutsideDiaryError, SettingsError
+from paperdiary.fsutil import atomic_create_text, diary_relpath, read_diary_bytes, resolve_inside
 from paperdiary.models import PaperMeta, WrittenEntry
 from paperdiary.settings import Settings
 from paperdiary.stages.drafting.contract import OFFLINE_DRAFTER, Draft
-from paperdiary.templates import render
+from paperdiary.templates import DiaryPrompts, render
+
+log = logging.getLogger(__name__)
 
 ENTRY_TEMPLATE = "entry.md.j2"
 _SKIP_DIRS = {".git", "node_modules", ".venv", "venv", "__pycache__", ".pytest_cache", ".hypothesis"}
@@ -102,7 +105,8 @@ def diary_pages(settings: Settings) -> Iterator[tuple[Path, str]]:
     """Every markdown file of the diary, sorted, with its text: entries, hand-written ones included.
 
     Not the README, the review queue, the templates or the state folder, nor
-    anything in tool or VCS folders; a file that cannot be read is passed over.
+    anything in tool or VCS folders; a file that cannot be read is passed over,
+    and one that is a symlink out of the diary is skipped unread, with a warning.
     """
     root = settings.diary
     skip = {settings.state_path, root / "README.md", settings.queue_path, root / settings.prompts_dir}
@@ -113,9 +117,13 @@ def diary_pages(settings: Settings) -> Iterator[tuple[Path, str]]:
         found.extend(here / f for f in filenames if f.lower().endswith(".md") and here / f not in skip)
     for path in sorted(found):
         try:
-            yield path, path.read_text(encoding="utf-8", errors="replace")
+            data = read_diary_bytes(root, path)
+        except OutsideDiaryError as exc:
+            log.warning("skipped %s", exc.message)
+            continue
         except OSError:
             continue
+        yield path, data.decode("utf-8", errors="replace")
 
 
 def find_existing_entry(settings: Settings, arxiv_id: str) -> Path | None:
@@ -147,7 +155,7 @@ def same_entry(text: str, other: str) -> bool:
 def render_entry(settings: Settings, draft: Draft, meta: PaperMeta, date_read: date, source_name: str) -> str:
     return render(
         ENTRY_TEMPLATE,
-        settings.diary / settings.prompts_dir,
+        DiaryPrompts.of(settings),
         title=meta.title,
         date_read_long=long_date(date_read),
         abs_url=meta.abs_url,
@@ -179,7 +187,7 @@ def write_entry(
     created there: the journal records it, so a run killed right after the create
     knows the file is its own.
     """
-    entries_root = settings.entries_path.resolve()
+    entries_root = resolve_inside(settings.diary, settings.entries_path)
     # A diary filed by topic ({theme} in entry_path) files the paper under its first lesson's theme.
     theme = next((lesson.theme for lesson in draft.lessons if lesson.theme), "")
     target = (entries_root / entry_relpath(settings, draft, meta, date_read, theme)).resolve()
