@@ -100,3 +100,17 @@ def test_the_log_filter_redacts_args_tracebacks_and_urls() -> None:
     assert "HTTP Request: POST" in shown and "OSError" in shown
     for secret in (KEY, "hunter2hunter2", "zz-top-secret"):
         assert secret not in shown
+
+
+def test_a_worker_threads_traceback_is_redacted_too() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys, threading; from paperdiary.cli import main as m; "
+            "threading.excepthook = m._thread_failed; "
+            f"t = threading.Thread(target=lambda: (_ for _ in ()).throw(RuntimeError('echo {KEY}'))); "
+            "t.start(); t.join()")
+    result = subprocess.run([sys.executable, "-c", code], env=clean_env(OPENAI_API_KEY=KEY), capture_output=True,
+                            text=True, timeout=60)
+    assert "Exception in thread" in result.stderr and "RuntimeError: echo [REDACTED]" in result.stderr
+    assert KEY not in result.stderr

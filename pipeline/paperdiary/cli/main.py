@@ -8,6 +8,7 @@ inside commands so that ``paperdiary --help`` starts fast.
 from __future__ import annotations
 
 import sys
+import threading
 
 import click
 
@@ -52,9 +53,17 @@ def _show_traceback(exc: BaseException) -> None:
     click.echo(redacted_traceback(exc, env_secrets()), err=True, nl=False)
 
 
+def _thread_failed(args: threading.ExceptHookArgs) -> None:
+    """A worker thread's uncaught exception: its traceback redacted, as the main thread's."""
+    if args.exc_value is not None and not isinstance(args.exc_value, SystemExit):
+        click.echo(f"Exception in thread {args.thread.name if args.thread else '?'}:", err=True)
+        _show_traceback(args.exc_value)
+
+
 def main() -> None:
     invocation = Invocation()
     setup_logging(False)
+    threading.excepthook = _thread_failed
     try:
         code = cli.main(prog_name="paperdiary", standalone_mode=False, obj=invocation)
         if isinstance(code, int) and code:
