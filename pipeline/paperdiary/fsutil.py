@@ -92,7 +92,8 @@ def writable_target(diary: Path, path: Path) -> Path:
         shown = os.path.relpath(target) if target.is_relative_to(Path.cwd()) else str(target)
         raise ReadOnlyFileError(
             "{name} is read-only: make it writable ({command}) and run the command again, or leave it as it is; "
-            "nothing was written.", name=_diary_name(diary, path) or str(path), command=f"chmod u+w {shlex.quote(shown)}",
+            "nothing was written.",
+            name=_diary_name(diary, path) or str(path), command=f"chmod u+w {shlex.quote(shown)}",
         )
     return target
 

@@ -113,8 +113,10 @@ def _path_list(name: str, value: Any, source: str) -> tuple[str, ...]:
         for item in out:
             # An ignore glob may start with "/" (anchored at the diary root, as in .gitignore).
             if item.startswith("~") or ".." in PurePosixPath(item).parts:
-                raise SettingsError(f"setting {name!r} from {source} has {item!r}, which is not a glob inside the diary.",
-                                    hint="Give globs relative to the diary folder, without '..'.")
+                raise SettingsError(
+                    f"setting {name!r} from {source} has {item!r}, which is not a glob inside the diary.",
+                    hint="Give globs relative to the diary folder, without '..'.",
+                )
     return out
 
 
