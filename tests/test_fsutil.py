@@ -10,7 +10,17 @@ from pathlib import Path
 
 import pytest
 
-from paperdiary.fsutil import _write_temp, atomic_write_text, diary_relpath, sweep_temp_files
+from paperdiary.errors import OutsideDiaryError, ReadOnlyFileError
+from paperdiary.fsutil import (
+    _write_temp,
+    atomic_write_text,
+    diary_relpath,
+    is_read_only,
+    read_diary_bytes,
+    replace_diary_file,
+    resolve_inside,
+    sweep_temp_files,
+)
 
 
 def age(path: Path, seconds: float) -> None:
@@ -70,3 +80,52 @@ def test_diary_relpath(tmp_path: Path) -> None:
     assert diary_relpath(diary, diary / "entries" / "linked.md") == "entries/linked.md"  # named where it sits
     with pytest.raises(ValueError):
         diary_relpath(diary, outside)
+
+
+# --------------------------------------------------------------------------- the diary's walls
+
+
+def test_resolve_inside_follows_links_that_stay_and_refuses_those_that_leave(tmp_path: Path) -> None:
+    diary, outside = tmp_path / "diary", tmp_path / "secret.md"
+    (diary / "notes").mkdir(parents=True)
+    outside.write_text("secret", encoding="utf-8")
+    (diary / "notes" / "real.md").write_text("mine", encoding="utf-8")
+    (diary / "inside.md").symlink_to(Path("notes") / "real.md")
+    (diary / "out.md").symlink_to(outside)
+    (diary / "outdir").symlink_to(tmp_path)
+    assert resolve_inside(diary, diary / "inside.md") == (diary / "notes" / "real.md").resolve()
+    assert read_diary_bytes(diary, diary / "inside.md") == b"mine"
+    for name in ("out.md", "outdir/secret.md"):
+        with pytest.raises(OutsideDiaryError) as info:
+            read_diary_bytes(diary, diary / name)
+        assert info.value.name == name and info.value.target == str(outside.resolve())
+        assert f"{name} is a symlink to {outside.resolve()}, outside the diary" in str(info.value)
+    with pytest.raises(OutsideDiaryError, match="is outside the diary"):
+        resolve_inside(diary, diary / ".." / "secret.md")
+
+
+def test_replacing_through_a_link_writes_the_target_and_keeps_the_link(tmp_path: Path) -> None:
+    diary = tmp_path / "diary"
+    (diary / "docs").mkdir(parents=True)
+    (diary / "docs" / "README.md").write_text("old", encoding="utf-8")
+    (diary / "README.md").symlink_to(Path("docs") / "README.md")
+    replace_diary_file(diary, diary / "README.md", "new")
+    assert (diary / "README.md").is_symlink() and (diary / "docs" / "README.md").read_text(encoding="utf-8") == "new"
+    assert sorted(p.name for p in diary.iterdir()) == ["README.md", "docs"]  # no temp file beside the link
+    (diary / "LESSONS-QUEUE.md").symlink_to(tmp_path / "elsewhere.md")  # dangling, and out of the diary
+    with pytest.raises(OutsideDiaryError):
+        replace_diary_file(diary, diary / "LESSONS-QUEUE.md", "x")
+    assert not (tmp_path / "elsewhere.md").exists()
+
+
+def test_a_file_without_write_bits_is_read_only_whoever_runs(tmp_path: Path) -> None:
+    path = tmp_path / "README.md"
+    path.write_text("mine", encoding="utf-8")
+    assert not is_read_only(path)
+    path.chmod(0o444)
+    assert is_read_only(path)  # root may write it anyway; the user said not to
+    with pytest.raises(ReadOnlyFileError) as info:
+        replace_diary_file(tmp_path, path, "theirs")
+    assert info.value.name == "README.md" and info.value.exit_code == 1
+    assert "chmod u+w" in str(info.value) and path.read_text(encoding="utf-8") == "mine"
+    assert [p.name for p in tmp_path.iterdir()] == ["README.md"]

@@ -84,3 +84,27 @@ def test_catalog_lists_from_toml_or_env_stay_inside_the_diary(tmp_path: Path) ->
         with pytest.raises(SettingsError, match="catalog_roots") as info:
             load_settings(tmp_path, env={})
         assert info.value.exit_code == 2
+
+
+@pytest.mark.parametrize(("name", "value"), [("queue_file", "/abs/path/queue.md"), ("state_dir", "../x"),
+                                             ("entries_dir", "~/entries"), ("reading_list", "a/../../b.md"),
+                                             ("prompts_dir", "/etc")])
+def test_a_path_setting_must_stay_inside_the_diary(tmp_path: Path, name: str, value: str) -> None:
+    write_toml(tmp_path, f"{name} = {value!r}\n")
+    with pytest.raises(SettingsError) as info:
+        load_settings(tmp_path, env={})
+    message = str(info.value)
+    assert f"setting {name!r} in {tmp_path.resolve() / 'paperdiary.toml'} is {value!r}" in message
+    assert "inside the diary" in message and info.value.exit_code == 2
+    with pytest.raises(SettingsError, match=f"PAPERDIARY_{name.upper()}"):
+        load_settings(tmp_path / "elsewhere", env={f"PAPERDIARY_{name.upper()}": value})
+
+
+def test_a_folder_setting_through_a_symlink_must_land_inside(tmp_path: Path) -> None:
+    diary = tmp_path / "diary"
+    (diary / "archive").mkdir(parents=True)
+    (diary / "entries").symlink_to(Path("archive"))
+    (diary / "state").symlink_to(tmp_path)
+    assert load_settings(diary, env={}).entries_dir == "entries"  # a link within the diary is fine
+    with pytest.raises(SettingsError, match="'state_dir' in \\$PAPERDIARY_STATE_DIR is 'state', a symlink to"):
+        load_settings(diary, env={"PAPERDIARY_STATE_DIR": "state"})

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from paperdiary.text import line_body, shorten, split_lines, split_paragraphs, split_sentences, unified_diff
+from paperdiary.text import (
+    clean_text,
+    line_body,
+    shorten,
+    split_lines,
+    split_paragraphs,
+    split_sentences,
+    strip_controls,
+    unified_diff,
+)
 
 
 # ---------------------------------------------------------------------- splitting
@@ -60,3 +69,27 @@ def test_shorten_cuts_on_one_line():
 def test_unified_diff_names_the_file_and_ignores_line_endings():
     diff = unified_diff("one\r\ntwo\r\n", "one\r\n2\r\n", "README.md")
     assert diff.splitlines() == ["--- a/README.md", "+++ b/README.md", "@@ -1,2 +1,2 @@", " one", "-two", "+2"]
+
+
+# ---------------------------------------------------------------------- sanitising
+
+
+@pytest.mark.parametrize(
+    ("raw", "clean"),
+    [
+        ("\x1b[31mred\x1b[0m", "red"),  # CSI colours go whole, not just their ESC
+        ("\x1b[2J\x1b[1;1Hwiped", "wiped"),  # clear screen, cursor home
+        ("\x1b]8;;http://evil\x07link\x1b]8;;\x07", "link"),  # OSC 8 hyperlink, BEL-terminated
+        ("\x1b]0;new title\x1b\\text", "text"),  # OSC window title, ST-terminated
+        ("\x9b31mC1 CSI", "C1 CSI"),
+        ("a\u202eb\u2066c\u200bd", "abcd"),  # bidi override, isolate, zero-width space
+        ("bell\x07 back\x08space", "bell backspace"),
+        ("tab\tand\nlines\r\n", "tab\tand\nlines\r\n"),  # white space stays for the caller to fold
+    ],
+)
+def test_strip_controls_removes_escape_sequences_whole(raw: str, clean: str) -> None:
+    assert strip_controls(raw) == clean
+
+
+def test_clean_text_folds_what_strip_controls_keeps() -> None:
+    assert clean_text("  \x1b[1mBold\x1b[0m\n  claim\t ") == "Bold claim"

@@ -8,11 +8,14 @@ PaperDiaryError
 ├── UsageError (exit 2)           bad identifier, bad setting, bad flag value
 │   ├── IdentifierError           not a paper identifier              (text)
 │   ├── SettingsError
+│   ├── TemplateError             a diary template that is broken or reaches for what it may not  (file, line)
 │   ├── ReviewError               a review command that cannot be carried out as asked
 │   └── MissingExtraError         a command needs an optional extra  (command, extra, packages)
 ├── DiaryError                    no diary, unreadable README or queue, ...
 │   ├── ReadmeError               no lessons section, no such theme, an edit that cannot land
-│   └── ReviewConflictError       an accepted lesson's place in README.md is gone or ambiguous
+│   ├── ReviewConflictError       an accepted lesson's place in README.md is gone or ambiguous
+│   ├── OutsideDiaryError         a file or symlink that leads out of the diary              (name, target)
+│   └── ReadOnlyFileError         a diary file to change that is read-only                   (name)
 ├── FetchError                    arXiv API or PDF download failed     (paper, url)
 │   ├── PaperNotFoundError        unknown or withdrawn ID
 │   ├── NotAPdfError              the server sent HTML or something else
@@ -98,6 +101,25 @@ class SettingsError(UsageError):
     pass
 
 
+class TemplateError(UsageError):
+    """A template (the diary's own, in ``prompts/``) that cannot be rendered: a syntax error, an
+    undefined name, or something the sandbox forbids. ``file``: the template's file; ``line``: where, when known."""
+
+    fields = ("file", "line", "detail", "where")
+
+    def __init__(self, message: str, *, file: str, line: int | None = None, detail: str = "",
+                 hint: str | None = None):
+        super().__init__(message, hint=hint)
+        self.file = file
+        self.line = line
+        self.detail = detail
+
+    @property
+    def where(self) -> str:
+        """``prompts/entry.md.j2, line 3`` (the line when known)."""
+        return f"{self.file}, line {self.line}" if self.line else self.file
+
+
 class ReviewError(UsageError):
     """A review command that cannot be carried out as asked (unknown ID, impossible choice)."""
 
@@ -123,6 +145,34 @@ class ReadmeError(DiaryError):
 
 class ReviewConflictError(DiaryError):
     """README.md changed so that an accepted lesson's place is gone or ambiguous: nothing was written."""
+
+
+class OutsideDiaryError(DiaryError):
+    """A diary file (or folder) that is a symlink to somewhere outside the diary: neither read nor written.
+
+    ``name``: the file as the diary names it; ``target``: where it leads.
+    """
+
+    fields = ("name", "target")
+
+    def __init__(self, message: str, *, name: str, target: str, hint: str | None = None):
+        super().__init__(message, hint=hint)
+        self.name = name
+        self.target = target
+
+
+class ReadOnlyFileError(DiaryError):
+    """A diary file the command would change is read-only: refused, not replaced.
+
+    ``name``: the file as the diary names it; ``command``: the shell command that makes it writable.
+    """
+
+    fields = ("name", "command")
+
+    def __init__(self, message: str, *, name: str, command: str, hint: str | None = None):
+        super().__init__(message, hint=hint)
+        self.name = name
+        self.command = command
 
 
 class FetchError(PaperDiaryError):

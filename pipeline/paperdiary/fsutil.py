@@ -1,14 +1,19 @@
 """Files and paths in the diary: atomic writes (a reader, or a crash, sees the old file or the new one,
-never half), the temp files they leave behind when killed, and paths as the diary records them."""
+never half), the temp files they leave behind when killed, paths as the diary records them, and the
+diary's walls: a symlink is followed only to a target inside the diary, a read-only file is refused."""
 
 from __future__ import annotations
 
 import os
 import re
+import shlex
+import stat
 import tempfile
 import time
 from fnmatch import fnmatchcase
 from pathlib import Path
+
+from paperdiary.errors import OutsideDiaryError, ReadOnlyFileError
 
 # mkstemp makes files 0600; a diary file should get the mode any new file gets here.
 _UMASK = os.umask(0)
@@ -33,6 +38,78 @@ def diary_relpath(diary: Path, path: Path) -> str:
     if path.is_absolute() and ".." not in path.parts and path.is_relative_to(diary):
         return path.relative_to(diary).as_posix()
     return path.resolve().relative_to(diary.resolve()).as_posix()
+
+
+def _diary_name(diary: Path, path: Path) -> str | None:
+    """``path`` as the diary names it (relative, symlinks not followed), or None when the name itself leaves it."""
+    root = Path(os.path.normpath(Path(diary).absolute()))
+    given = Path(os.path.normpath(root / path))  # ".." taken literally, as the name says
+    return given.relative_to(root).as_posix() if given.is_relative_to(root) else None
+
+
+def resolve_inside(diary: Path, path: Path) -> Path:
+    """The file ``path`` really is (symlinks followed, its folders' too), when that is inside the diary.
+
+    Every reader and writer of a diary file goes through here, so a cloned diary's
+    symlink cannot make PaperDiary read a file outside it (and copy it into an entry
+    or the README) nor write one. Raises OutsideDiaryError naming the file as the
+    diary does and where it leads.
+    """
+    target = Path(path).resolve()
+    if target.is_relative_to(Path(diary).resolve()):
+        return target
+    name = _diary_name(diary, path)
+    if name is None:
+        raise OutsideDiaryError("{name} is outside the diary: refused, neither read nor written.",
+                                name=str(path), target=str(target), hint="Name a file inside the diary.")
+    raise OutsideDiaryError(
+        "{name} is a symlink to {target}, outside the diary: refused, neither read nor written.",
+        name=name, target=str(target),
+        hint="Replace the link with the file itself, or point it at a file inside the diary.",
+    )
+
+
+def is_read_only(path: Path) -> bool:
+    """Whether ``path`` is read-only, by its mode bits: ``os.access`` says yes to root whatever they say."""
+    mode = path.stat().st_mode
+    if not mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH):
+        return True
+    return os.geteuid() != 0 and not os.access(path, os.W_OK)
+
+
+def writable_target(diary: Path, path: Path) -> Path:
+    """The real file behind ``path`` that a command may replace: inside the diary and not read-only.
+
+    Raises OutsideDiaryError or ReadOnlyFileError (a file the user made read-only is
+    refused, not replaced); a file that does not exist yet may be created.
+    """
+    target = resolve_inside(diary, path)
+    try:
+        read_only = is_read_only(target)
+    except FileNotFoundError:
+        return target
+    if read_only:
+        shown = os.path.relpath(target) if target.is_relative_to(Path.cwd()) else str(target)
+        raise ReadOnlyFileError(
+            "{name} is read-only: make it writable ({command}) and run the command again, or leave it as it is; "
+            "nothing was written.",
+            name=_diary_name(diary, path) or str(path), command=f"chmod u+w {shlex.quote(shown)}",
+        )
+    return target
+
+
+def read_diary_bytes(diary: Path, path: Path) -> bytes:
+    """A diary file's bytes, read through a symlink only when it stays inside the diary."""
+    return resolve_inside(diary, path).read_bytes()
+
+
+def replace_diary_file(diary: Path, path: Path, text: str) -> None:
+    """Replace a diary file (README, the queue) with ``text`` atomically; refuse it when read-only.
+
+    Through a symlink inside the diary, the target gets the text (its temp file
+    written beside it and renamed over it) and the link stays a link.
+    """
+    atomic_write_text(writable_target(diary, path), text)
 
 
 def _temp_target(name: str) -> str:

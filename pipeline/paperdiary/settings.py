@@ -93,8 +93,18 @@ class Settings:
 
 
 _SECRET_FIELDS = {"api_key"}
-_INSIDE_DIARY = ("assets_dir",)  # folders PaperDiary writes into: relative, never out of the diary
 _ENV_ALIASES = {"base_url": "OPENAI_BASE_URL", "api_key": "OPENAI_API_KEY"}
+
+
+# Settings naming a place in the diary. Each must stay inside it (``check_path_setting``): a cloned
+# diary's paperdiary.toml must not make PaperDiary write to /abs/path or ../x. A folder is also
+# followed through symlinks here, since everything below it would be read or written outside; a file
+# (the queue, the reading list) is, each time it is used (``fsutil.resolve_inside``): a link out
+# refuses that file, not every command.
+PATH_SETTINGS = ("entries_dir", "state_dir", "queue_file", "prompts_dir", "reading_list", "catalog_roots", "assets_dir")
+FOLDER_SETTINGS = ("entries_dir", "state_dir", "prompts_dir", "catalog_roots", "assets_dir")
+PATH_RULE = ("a path setting names a place inside the diary: relative to the diary folder, "
+             "without '..' or '~', and not through a symlink that leads out of it")
 
 
 def _path_list(name: str, value: Any, source: str) -> tuple[str, ...]:
@@ -104,15 +114,34 @@ def _path_list(name: str, value: Any, source: str) -> tuple[str, ...]:
         raise SettingsError(f"setting {name!r} from {source} must be a list of strings, not {value!r}.",
                             hint=f'e.g. {name} = ["Robotics", "June 2025"]')
     out = tuple(item.strip().replace("\\", "/") for item in items if item.strip())
-    for item in out:
-        # An ignore glob may start with "/" (anchored at the diary root, as in .gitignore); a root may not.
-        absolute = item.startswith("/") and name != "catalog_ignore"
-        if absolute or item.startswith("~") or ".." in PurePosixPath(item).parts:
-            raise SettingsError(
-                f"setting {name!r} from {source} has {item!r}, which is not a path inside the diary.",
-                hint="Give paths relative to the diary folder, without '..'.",
-            )
+    if name == "catalog_ignore":
+        for item in out:
+            # An ignore glob may start with "/" (anchored at the diary root, as in .gitignore).
+            if item.startswith("~") or ".." in PurePosixPath(item).parts:
+                raise SettingsError(
+                    f"setting {name!r} from {source} has {item!r}, which is not a glob inside the diary.",
+                    hint="Give globs relative to the diary folder, without '..'.",
+                )
     return out
+
+
+def check_path_setting(diary: Path, name: str, value: str, source: str | None) -> None:
+    """Refuse a path setting that leads out of the diary, naming the setting, where it was set and the rule.
+
+    ``source``: the file, variable or flag that set it; None for the default.
+    """
+    text = value.replace("\\", "/")
+    how = f"is {value!r}"
+    outside = text.startswith(("/", "~")) or ".." in PurePosixPath(text).parts
+    if not outside and name in FOLDER_SETTINGS:
+        target = (diary / text).resolve()
+        outside = not target.is_relative_to(diary.resolve())
+        how = f"is {value!r}, a symlink to {target} outside the diary"
+    if outside:
+        where = f"in {source}" if source else "(its default)"
+        raise SettingsError(f"setting {name!r} {where} {how}: {PATH_RULE}.",
+                            hint=f"Fix it in {source}." if source else
+                            f"Replace the symlink {value!r} with a folder of the diary.")
 
 
 def _coerce(name: str, value: Any, kind: type, source: str) -> Any:
@@ -158,6 +187,7 @@ def load_settings(
     env = os.environ if env is None else env
     types = _field_types()
     values: dict[str, Any] = {}
+    sources: dict[str, str] = {}  # where each value came from, for error messages
 
     diary_path = Path(diary or env.get("PAPERDIARY_HOME") or Path.cwd()).expanduser().resolve()
     toml_path = diary_path / SETTINGS_FILE
@@ -176,6 +206,7 @@ def load_settings(
                     hint="Known settings: " + ", ".join(sorted(set(types) - _SECRET_FIELDS - {"diary"})) + ".",
                 )
             values[key] = _coerce(key, value, types[key], str(toml_path))
+            sources[key] = str(toml_path)
 
     for name, kind in types.items():
         if name == "diary":
@@ -183,6 +214,7 @@ def load_settings(
         for var in (f"PAPERDIARY_{name.upper()}", _ENV_ALIASES.get(name)):
             if var and env.get(var):
                 values[name] = _coerce(name, env[var], kind, f"${var}")
+                sources[name] = f"${var}"
                 break
 
     for name, value in (overrides or {}).items():
@@ -190,14 +222,13 @@ def load_settings(
             if name not in types:
                 raise SettingsError(f"unknown setting {name!r}.")
             values[name] = _coerce(name, value, types[name], f"--{name.replace('_', '-')}")
+            sources[name] = f"--{name.replace('_', '-')}"
 
     settings = Settings(diary=diary_path, **values)
-    for name in _INSIDE_DIARY:
+    for name in PATH_SETTINGS:
         value = getattr(settings, name)
-        parts = PurePosixPath(value.replace("\\", "/")).parts
-        if not value.strip() or value.startswith(("/", "~")) or ".." in parts:
-            raise SettingsError(f"setting {name!r} is {value!r}, which is not a folder inside the diary.",
-                                hint=f'Give a path relative to the diary folder, e.g. {name} = "assets".')
+        for item in value if isinstance(value, tuple) else (value,):
+            check_path_setting(diary_path, name, item, sources.get(name))
     if "{}" not in settings.arxiv_api:
         # Accept a plain query URL too: http://host/api/query -> http://host/api/query?{}
         settings.arxiv_api = settings.arxiv_api.rstrip("?") + "?{}"

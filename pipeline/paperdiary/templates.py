@@ -3,25 +3,73 @@
 Templates render markdown and prompts, not HTML, so autoescape is off; text that
 came from a paper or a model goes through the ``md`` filter, which keeps it
 from forming raw HTML, links or images.
+
+A diary's templates are untrusted (whoever cloned a diary runs its templates on
+the next ``draft``), so every template renders in Jinja2's immutable sandbox: no
+underscore attributes, no mutating calls, hence no way to Python's globals. A
+template file that is a symlink out of the diary is refused unread. Any failure
+is a :class:`TemplateError` naming the file and line.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import jinja2
+from jinja2.loaders import split_template_path
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+from paperdiary.errors import TemplateError
+from paperdiary.fsutil import diary_relpath, resolve_inside
+from paperdiary.text import strip_controls
+
+if TYPE_CHECKING:
+    from paperdiary.settings import Settings
+
+_PACKAGED = "(packaged)"  # how a packaged template's file is named in errors and tracebacks
 
 
-def _packaged_template(name: str) -> str | None:
+@dataclass(frozen=True)
+class DiaryPrompts:
+    """A diary's own templates: its prompts folder, and the diary they must stay inside."""
+
+    folder: Path
+    diary: Path
+
+    @classmethod
+    def of(cls, settings: Settings) -> DiaryPrompts:
+        return cls(settings.diary / settings.prompts_dir, settings.diary)
+
+
+def _packaged_template(name: str) -> tuple[str, str, Callable[[], bool]] | None:
     """A template shipped inside the package (``paperdiary.prompts``), read through importlib.resources."""
     resource = resources.files("paperdiary.prompts").joinpath(name)
-    return resource.read_text(encoding="utf-8") if resource.is_file() else None
+    if not resource.is_file():
+        return None
+    return resource.read_text(encoding="utf-8"), f"{_PACKAGED} {name}", lambda: True
+
+
+class _DiaryLoader(jinja2.FileSystemLoader):
+    """The diary's prompts folder; a template that leads out of the diary (a symlink) is refused unread."""
+
+    def __init__(self, prompts: DiaryPrompts):
+        super().__init__(str(prompts.folder))
+        self.prompts = prompts
+
+    def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str, Callable[[], bool]]:
+        path = os.path.join(self.searchpath[0], *split_template_path(template))
+        if os.path.lexists(path):
+            resolve_inside(self.prompts.diary, Path(path))
+        return super().get_source(environment, template)
 
 
 def md_inline(text: object) -> str:
@@ -30,8 +78,7 @@ def md_inline(text: object) -> str:
     Bold (``**``) and code spans survive; ``[``/``]`` and ``<``/``>`` are escaped
     so the only links in an entry are the ones the template writes itself.
     """
-    value = _CONTROL.sub("", str(text))
-    value = " ".join(value.split())
+    value = " ".join(strip_controls(str(text)).split())
     value = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     value = value.replace("[", "\\[").replace("]", "\\]")
     # A bare "javascript:" or "data:" scheme could still be auto-linked by some renderers.
@@ -48,16 +95,16 @@ def data_marker(text: str) -> str:
 
 def comment_safe(text: object) -> str:
     """Text for inside an HTML comment: no ``--`` so the comment cannot be closed early."""
-    return _CONTROL.sub("", str(text)).replace("--", "- -").replace(">", "&gt;")
+    return strip_controls(str(text)).replace("--", "- -").replace(">", "&gt;")
 
 
 @lru_cache(maxsize=8)
-def environment(diary_prompts: Path | None) -> jinja2.Environment:
+def environment(prompts: DiaryPrompts | None) -> jinja2.Environment:
     loaders: list[jinja2.BaseLoader] = []
-    if diary_prompts is not None and diary_prompts.is_dir():
-        loaders.append(jinja2.FileSystemLoader(str(diary_prompts)))
+    if prompts is not None and prompts.folder.is_dir():
+        loaders.append(_DiaryLoader(prompts))
     loaders.append(jinja2.FunctionLoader(_packaged_template))
-    env = jinja2.Environment(
+    env = ImmutableSandboxedEnvironment(
         loader=jinja2.ChoiceLoader(loaders),
         autoescape=False,
         undefined=jinja2.StrictUndefined,
@@ -71,5 +118,36 @@ def environment(diary_prompts: Path | None) -> jinja2.Environment:
     return env
 
 
-def render(template: str, diary_prompts: Path | None = None, **context: object) -> str:
-    return environment(diary_prompts).get_template(template).render(**context)
+_HINT = "Templates render in a sandbox: fix the template, or delete it to use the packaged one."
+
+
+def render(template: str, prompts: DiaryPrompts | None = None, **context: object) -> str:
+    """Render ``template`` (the diary's copy first); raises TemplateError naming the file and line."""
+    try:
+        return environment(prompts).get_template(template).render(**context)
+    except jinja2.TemplateSyntaxError as exc:
+        raise TemplateError("{where} has a syntax error: {detail}.", file=_shown(exc.filename, prompts),
+                            line=exc.lineno, detail=exc.message or "", hint=_HINT) from None
+    except jinja2.TemplateError as exc:  # SecurityError (the sandbox), UndefinedError, a missing include
+        filename, line = _template_frame(exc)
+        what = "is refused by the sandbox" if isinstance(exc, jinja2.exceptions.SecurityError) else "failed"
+        raise TemplateError("{where} " + what + ": {detail}.", file=_shown(filename or template, prompts),
+                            line=line, detail=exc.message or type(exc).__name__, hint=_HINT) from None
+
+
+def _template_frame(exc: BaseException) -> tuple[str | None, int | None]:
+    """The template file and line an error was raised in: Jinja2 rewrites tracebacks to point at them."""
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        if not frame.filename.endswith(".py"):
+            return frame.filename, frame.lineno
+    return None, None
+
+
+def _shown(filename: str | None, prompts: DiaryPrompts | None) -> str:
+    """A template's file as the user knows it: relative to the diary, or "(packaged) name"."""
+    if not filename or filename.startswith(_PACKAGED) or prompts is None:
+        return filename or "a template"
+    try:
+        return diary_relpath(prompts.diary, Path(filename))
+    except ValueError:
+        return filename

@@ -49,17 +49,35 @@ def to_ascii(text: str) -> str:
 
 # ------------------------------------------------------------------ one-line text
 
-# Control characters (white space ones become spaces) and invisible format
-# characters: zero-width, bidi overrides, soft hyphen, BOM, tag characters.
+# Terminal escape sequences, whole: a lone ESC dropped would leave "[31m" behind. CSI (colours,
+# cursor moves; 7- and 8-bit forms), then OSC, DCS, SOS, PM and APC strings (hyperlinks, window
+# titles) up to their terminator (BEL or ST; a line end stops an unterminated one), then any other escape.
+_ESCAPE_SEQUENCE = re.compile(
+    r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]?"
+    r"|(?:\x1b[\]PX^_]|[\x90\x98\x9d\x9e\x9f])[^\x07\x1b\x9c\n]*(?:\x07|\x1b\\|\x9c)?"
+    r"|\x1b[ -/]*[0-~]?"
+)
+# Control characters but tab and line ends (C0, DEL, C1), and invisible format characters:
+# zero-width, bidi overrides and isolates, soft hyphen, BOM, tag characters.
 _INVISIBLE = re.compile(
     "[\x00-\x08\x0e-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e"
     "\u2060-\u206f\ufeff\ufff9-\ufffb\U000e0000-\U000e007f]"
 )
 
 
+def strip_controls(text: str) -> str:
+    """``text`` without terminal escape sequences, control or invisible characters (tabs and line ends kept).
+
+    The one sanitiser for text from outside (a paper, a model, a queue file) that
+    is shown in the terminal or written to a diary file: nothing it lets through
+    can recolour, retitle or rewrite the terminal, hide a link or reverse a line.
+    """
+    return _INVISIBLE.sub("", _ESCAPE_SEQUENCE.sub("", text))
+
+
 def clean_text(text: str) -> str:
-    """Plain single-spaced text: control and invisible characters dropped, white space collapsed."""
-    return " ".join(_INVISIBLE.sub("", text).split())
+    """Plain single-spaced text: escape sequences, control and invisible characters dropped, white space collapsed."""
+    return " ".join(strip_controls(text).split())
 
 
 ONE_LINE_MAX_CHARS = 160  # a line read at a glance: an index line, a one-line description

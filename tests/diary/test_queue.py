@@ -34,3 +34,29 @@ def test_an_item_that_lost_its_id_line_gets_the_id_it_was_queued_with() -> None:
     item = QueuedLesson(lesson_id(lesson, "2506.00003"), lesson, "entries/x.md", "2506.00003")
     text = "".join(line + "\n" for line in append_items("", [item]).splitlines() if "- id:" not in line)
     assert queued_ids(text) == {item.id}
+
+
+def test_nothing_inside_a_code_fence_is_an_item_or_a_tick() -> None:
+    real = append_items(QUEUE_HEADER, ITEMS[:1])
+    example = ("\nMy notes on the format:\n\n````markdown\n- [x] **Ticked** in an example.\n  - id: `deadbeef`\n"
+               "```\n- [x] still inside: the fence above is shorter\n````\n\n~~~\n* [X] another\n~~~\n")
+    queue = QueueFile.parse(real + example)
+    assert [item.id for item in queue.items] == ["0a1b2c3d"] and not queue.items[0].checked
+    assert queue.render() == real + example
+    assert QueueFile.parse(real + "\n```\n- [x] an unclosed fence runs to the end\n").items == queue.items
+
+
+def test_a_fenced_block_inside_an_item_is_kept_but_not_read() -> None:
+    text = append_items(QUEUE_HEADER, ITEMS[:1]).replace(
+        "  - id: `0a1b2c3d`", "  - id: `0a1b2c3d`\n  ```\n  - theme: Not This\n  ```")
+    [item] = QueueFile.parse(text).items
+    assert item.theme == "Reasoning" and "```" in QueueFile.parse(text).block(item)
+
+
+def test_escape_sequences_never_reach_an_item() -> None:
+    text = QUEUE_HEADER + ("\n- [ ] \x1b[31m**Red**\x1b[0m lesson \x1b]8;;http://evil\x07here\x1b]8;;\x07\n"
+                           "  - theme: \x1b[1mRobotics\u202e\n")
+    [item] = QueueFile.parse(text).items
+    assert (item.text, item.theme) == ("**Red** lesson here", "Robotics")
+    own = QueuedLesson("1a2b3c4d", Lesson("Mine \x1b[2J\x9b1m with escapes."), "")
+    assert "Mine with escapes." in append_items(QUEUE_HEADER, [own], own=True)

@@ -354,16 +354,16 @@ import paperdiary.diary.review as review
 from paperdiary.cli.main import main
 
 name, moment, args = sys.argv[1], sys.argv[2], sys.argv[3:]
-write = review.atomic_write_text
+write = review.replace_diary_file
 
-def write_then_die(path, text):
+def write_then_die(diary, path, text):
     if path.name == name and moment == "before":
         os.kill(os.getpid(), signal.SIGKILL)
-    write(path, text)
+    write(diary, path, text)
     if path.name == name and moment == "after":
         os.kill(os.getpid(), signal.SIGKILL)
 
-review.atomic_write_text = write_then_die
+review.replace_diary_file = write_then_die
 sys.argv = ["paperdiary", *args]
 main()
 """

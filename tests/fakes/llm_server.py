@@ -34,7 +34,8 @@ Schema quoted in the prompt). Usage is reported unless a Reply says
   validating, in_progress, completed; ``["completed"]`` completes at once).
 
 **Faults** queue FIFO, one per completion request (other routes take none):
-``status`` (``code``, ``message``, ``error_code``, ``error_type``, ``headers``),
+``status`` (``code``, ``message``, ``error_code``, ``error_type``, ``headers``; ``echo_headers=True``
+adds the request's headers to the message, as careless servers do, Authorization included),
 ``rate_limit`` (429, ``retry_after`` seconds), ``insufficient_quota`` (429),
 ``hang`` (sleep ``seconds``, default 30, then answer), ``reset`` (drop the
 connection), ``context_length`` (400, ``max_tokens``), ``truncate`` (200,
@@ -571,6 +572,9 @@ def _make_handler(fake: FakeLLM) -> type[BaseHTTPRequestHandler]:
                 return self._answer(denied)
             if path == "/v1/chat/completions":
                 fault = fake._next_fault()
+                if fault is not None and fault.options.get("echo_headers"):
+                    echoed = "; ".join(f"{name}: {value}" for name, value in self.headers.items())
+                    fault.options["message"] = f"{fault.options.get('message', 'Bad request')} (headers: {echoed})"
                 fake._sleep(fake.simulated_latency)
                 if fault is not None and fault.kind == "reset":
                     return self._reset()

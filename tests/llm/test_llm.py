@@ -186,6 +186,18 @@ def test_truncation_that_cannot_be_closed_is_asked_again(fake: FakeLLM, make_cli
     assert "cut off" in repair.json["messages"][-1]["content"]
 
 
+@pytest.mark.parametrize("wrap", [lambda text: text, lambda text: f"```json\n{text}\n```",
+                                  lambda text: f"Here you go:\n```json\n{text}\n```\nAnything else?"])
+def test_an_answer_whose_strings_hold_code_fences_parses_in_text_mode(fake: FakeLLM, make_client, wrap) -> None:
+    fake.accepts = {"text"}
+    note = {"title": "Reset with ```python\nstate = {}\n``` first", "points": ["```json\n{}\n```", "two"],
+            "score": 1}
+    fake.script(lambda request: wrap(json.dumps(note)))
+    result = make_client().structured(MESSAGES, Note)
+    assert result.mode == "text" and result.value == Note(**note)
+    assert len(fake.completion_requests) == 3  # json_schema and json_object refused, then text: no repair asked
+
+
 def test_malformed_answer_is_repaired_by_one_follow_up(fake: FakeLLM, make_client) -> None:
     fake.inject("malformed", content='{"title": "x", points: [}')
     result = make_client().structured(MESSAGES, Note)
@@ -475,6 +487,9 @@ def test_strict_json_schema_closes_every_object() -> None:
 def test_json_helpers() -> None:
     assert extract_json('noise {not json} then {"a": {"b": 1}} trailing') == {"a": {"b": 1}}
     assert extract_json('```json\n{"a": 1}\n```') == {"a": 1}
+    fenced_inside = json.dumps({"code": "```python\nx = {}\n```", "b": {"c": 1}})
+    assert extract_json(fenced_inside) == json.loads(fenced_inside)
+    assert extract_json(f"```json\n{fenced_inside}\n```") == json.loads(fenced_inside)
     with pytest.raises(json.JSONDecodeError):
         extract_json("no json here")
     assert json.loads(close_truncated_json('{"a": [1, 2')[0]) == {"a": [1, 2]}

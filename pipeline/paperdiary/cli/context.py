@@ -52,11 +52,28 @@ class Invocation:
         click.echo(json.dumps(document, ensure_ascii=False, default=str))
 
 
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """A handler writing to whatever ``sys.stderr`` is when a record comes (a progress display may wrap it)."""
+
+    @property  # type: ignore[override]
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: Any) -> None:
+        pass
+
+
 def setup_logging(debug: bool) -> None:
+    """Where log records go: with --debug every library's debug log; without, PaperDiary's own warnings,
+    one ``warning: ...`` line each (a library's, such as pypdf's font complaints, stay out of sight).
+    Either way every record is redacted first: libraries' debug logs quote URLs and headers."""
     root = logging.getLogger()
-    # Without a handler Python's last-resort handler would print library warnings (pypdf's) to stderr.
-    handler = logging.StreamHandler(sys.stderr) if debug else logging.NullHandler()
-    handler.addFilter(RedactingFilter(env_secrets()))  # libraries' debug logs may quote headers
+    handler = _StderrHandler()
+    if not debug:
+        handler.setFormatter(logging.Formatter("warning: %(message)s"))
+        handler.addFilter(lambda record: record.name.split(".")[0] == "paperdiary")
+    handler.addFilter(RedactingFilter(env_secrets()))
     root.handlers[:] = [handler]
     root.setLevel(logging.DEBUG if debug else logging.WARNING)
 

@@ -8,6 +8,7 @@ inside commands so that ``paperdiary --help`` starts fast.
 from __future__ import annotations
 
 import sys
+import threading
 
 import click
 
@@ -25,7 +26,7 @@ from paperdiary.cli.search import search
 from paperdiary.cli.stats import stats
 from paperdiary.cli.review import review
 from paperdiary.errors import PaperDiaryError
-from paperdiary.redact import env_secrets, redact
+from paperdiary.redact import env_secrets, redact, redacted_traceback
 
 
 @click.group(cls=Group, root=True, context_settings={"help_option_names": ["-h", "--help"]})
@@ -50,16 +51,30 @@ def _fail(invocation: Invocation, message: str, code: int) -> None:
     sys.exit(code)
 
 
+def _show_traceback(exc: BaseException) -> None:
+    """--debug: the traceback, chained exceptions and notes included, every line redacted (never re-raised raw:
+    a server's error body may quote the Authorization header)."""
+    click.echo(redacted_traceback(exc, env_secrets()), err=True, nl=False)
+
+
+def _thread_failed(args: threading.ExceptHookArgs) -> None:
+    """A worker thread's uncaught exception: its traceback redacted, as the main thread's."""
+    if args.exc_value is not None and not isinstance(args.exc_value, SystemExit):
+        click.echo(f"Exception in thread {args.thread.name if args.thread else '?'}:", err=True)
+        _show_traceback(args.exc_value)
+
+
 def main() -> None:
     invocation = Invocation()
     setup_logging(False)
+    threading.excepthook = _thread_failed
     try:
         code = cli.main(prog_name="paperdiary", standalone_mode=False, obj=invocation)
         if isinstance(code, int) and code:
             sys.exit(code)
     except PaperDiaryError as exc:
         if invocation.debug:
-            raise
+            _show_traceback(exc)
         _fail(invocation, f"error: {exc}", exc.exit_code)
     except (click.exceptions.Abort, KeyboardInterrupt):
         _fail(invocation, "Interrupted.", 130)
@@ -70,5 +85,6 @@ def main() -> None:
         sys.exit(exc.exit_code)
     except Exception as exc:  # a bug: one line by default, the traceback with --debug
         if invocation.debug:
-            raise
-        _fail(invocation, f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)", 1)
+            _show_traceback(exc)
+        more = "" if invocation.debug else " (run with --debug for the traceback)"
+        _fail(invocation, f"internal error: {type(exc).__name__}: {exc}{more}", 1)

@@ -22,7 +22,7 @@ from rich.text import Text
 from paperdiary.diary.readme import README_NAME
 from paperdiary.diary.review import ApplyResult, PlannedItem, Review, Snapshot, describe
 from paperdiary.errors import PaperDiaryError
-from paperdiary.text import shorten
+from paperdiary.text import shorten, strip_controls
 
 KEYS_HELP = "[a]ccept  [e]dit  [t]heme  [k]ind  [r]eject  [s]kip  [u]ndo  [q]uit"
 
@@ -56,7 +56,7 @@ def print_diff(console: Console, diff: str) -> None:
     if not diff:
         console.print("Nothing accepted to apply.", style="dim")
     else:
-        print(diff, end="")  # plain, for piping into a pager or `git apply`
+        print(strip_controls(diff), end="")  # plain, for piping into a pager or `git apply`
 
 
 def print_list(console: Console, items: tuple[PlannedItem, ...], queue_file: str) -> None:
@@ -95,7 +95,7 @@ def print_applied(console: Console, result: ApplyResult, queue_file: str) -> Non
 def diff_text(diff: str) -> Text:
     """A unified diff, coloured."""
     out = Text()
-    for line in diff.splitlines():
+    for line in strip_controls(diff).splitlines():
         style = ("bold" if line.startswith(("+++", "---")) else "green" if line.startswith("+")
                  else "red" if line.startswith("-") else "cyan" if line.startswith("@@") else "")
         out.append(line + "\n", style=style)

@@ -25,6 +25,7 @@ catalog still works, uncached.
 from __future__ import annotations
 
 import hashlib
+import logging
 import json
 import os
 import re
@@ -47,10 +48,12 @@ from paperdiary.diary.dates import (
 from paperdiary.diary.describe import inline_text, one_line, read_entry_text
 from paperdiary.diary.git_dates import GitHead, first_commit_dates, git_head, staged_renames
 from paperdiary.diary.readme import Readme, ReadmeError, iter_lessons
-from paperdiary.errors import DiaryError
+from paperdiary.errors import DiaryError, OutsideDiaryError
 from paperdiary.fsutil import atomic_create_text
 from paperdiary.settings import Settings
 from paperdiary.state.store import CatalogFileRow, EntryRecord, Store
+
+log = logging.getLogger(__name__)
 
 PARSER_VERSION = 2  # bump when _Facts changes shape or meaning: cached facts of older versions are read again
 README_NAME = "README.md"
@@ -127,6 +130,11 @@ class CatalogEntry:
     problems: tuple[Problem, ...] = ()
     key_points: str = ""  # plain text of its Key Points section, else of its opening (what search reads)
     named_arxiv_ids: tuple[str, ...] = ()  # every paper it names anywhere (links, "arXiv:"), in order
+
+    @property
+    def outside(self) -> bool:
+        """A symlink to a file outside the diary: never read, never listed in the README."""
+        return any(p.kind is ProblemKind.SYMLINK_OUTSIDE for p in self.problems)
 
     @property
     def dated(self) -> bool:
@@ -472,6 +480,8 @@ class Catalog:
                         or relpath in never_files or relpath in found or ignored(relpath, child.name, False)):
                     continue
                 outside = target is not None and not target.is_relative_to(root)
+                if outside:
+                    log.warning("%s is a symlink to %s, outside the diary: skipped unread.", relpath, target)
                 size, mtime_ns = info.st_size, info.st_mtime_ns
                 if target is not None and not outside:
                     try:
@@ -612,7 +622,7 @@ class Catalog:
         readme = self.root / README_NAME
         try:
             model = Readme.read(readme, self.settings.lessons_heading, diary_root=self.root)
-        except ReadmeError:
+        except (ReadmeError, OutsideDiaryError):
             return {}
         cites: dict[str, list[tuple[str, str]]] = defaultdict(list)
         for theme, _, lesson in iter_lessons(model):

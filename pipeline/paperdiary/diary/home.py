@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from paperdiary.errors import DiaryError
-from paperdiary.fsutil import atomic_create_text
+from paperdiary.fsutil import atomic_create_text, resolve_inside
 from paperdiary.diary.readme import DEFAULT_THEMES, README_NAME
 from paperdiary.settings import Settings
 from paperdiary.templates import render
@@ -33,7 +33,7 @@ def init_diary(directory: Path) -> tuple[list[Path], list[Path]]:
     for path, text in ((directory / README_NAME, readme), (gitkeep, "")):
         (created if atomic_create_text(path, text) else kept).append(path)
 
-    gitignore = directory / ".gitignore"
+    gitignore = resolve_inside(directory, directory / ".gitignore")  # appended to: never through a link out
     ignore_line = f"{settings.state_dir}/"
     current = gitignore.read_text(encoding="utf-8") if gitignore.exists() else ""
     if ignore_line not in current.splitlines():

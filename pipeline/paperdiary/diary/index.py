@@ -37,7 +37,7 @@ from paperdiary.diary.home import diary_write_lock
 from paperdiary.diary.links import rewrite_links
 from paperdiary.diary.readme import README_NAME, Readme, ReadmeLesson, entry_link
 from paperdiary.errors import DiaryError
-from paperdiary.fsutil import atomic_write_text
+from paperdiary.fsutil import read_diary_bytes, replace_diary_file
 from paperdiary.settings import Settings
 from paperdiary.stages.entry import ordinal
 from paperdiary.state.store import Store
@@ -62,8 +62,10 @@ def _month_of(heading: str) -> tuple[int, int] | None:
 
 
 def index_entries(entries: Sequence[CatalogEntry]) -> tuple[list[CatalogEntry], list[str]]:
-    """The entries the Full Diary lists, and the paths of those it leaves out for want of a real date."""
-    return [e for e in entries if e.dated], [e.relpath for e in entries if not e.dated]
+    """The entries the Full Diary lists, and the paths of those it leaves out for want of a real date
+    (symlinks out of the diary are left out unread, and said so by the catalog)."""
+    readable = [e for e in entries if not e.outside]
+    return [e for e in readable if e.dated], [e.relpath for e in readable if not e.dated]
 
 
 def entry_line(entry: CatalogEntry, readme_dir: str = "") -> str:
@@ -237,7 +239,7 @@ def plan_index(settings: Settings, heading: str = DEFAULT_HEADING, *, refresh: b
     """The README's section rebuilt from the catalog; nothing is written."""
     path = settings.diary / README_NAME
     try:
-        text = path.read_bytes().decode("utf-8")
+        text = read_diary_bytes(settings.diary, path).decode("utf-8")
     except FileNotFoundError:
         raise DiaryError(f"no {README_NAME} in {settings.diary}.", hint="Run paperdiary init there, or pass --diary.")
     except (OSError, UnicodeDecodeError) as exc:
@@ -265,9 +267,9 @@ def write_index(plan: IndexPlan, settings: Settings) -> None:
     """Write the rebuilt section into README.md, unless README.md changed since it was read;
     remember the lines the tool wrote (for ``--refresh``)."""
     with diary_write_lock(settings):
-        if plan.readme.read_bytes().decode("utf-8") != plan.old:
+        if read_diary_bytes(settings.diary, plan.readme).decode("utf-8") != plan.old:
             raise DiaryError(f"{README_NAME} changed while indexing; nothing was written.", hint="Run it again.")
         if not plan.up_to_date:
-            atomic_write_text(plan.readme, plan.result.new)
+            replace_diary_file(settings.diary, plan.readme, plan.result.new)
         with Store(settings.db_path) as store:
             store.save_catalog_meta(_WRITTEN_KEY + plan.heading, json.dumps(plan.result.written, ensure_ascii=False))

@@ -8,7 +8,7 @@ the same one), so appending twice adds nothing; the file's format is
 from __future__ import annotations
 
 from paperdiary.diary.queue import QUEUE_HEADER, QueuedLesson, append_items, lesson_id, queue_lock, queued_ids
-from paperdiary.fsutil import atomic_write_text
+from paperdiary.fsutil import read_diary_bytes, replace_diary_file
 from paperdiary.settings import Settings
 from paperdiary.stages.drafting.contract import Lesson
 
@@ -36,7 +36,10 @@ def queue_lessons(
     with queue_lock(settings):
         path = settings.queue_path
         # Bytes, not universal newlines: a queue edited on a phone keeps its CRLF lines.
-        text = path.read_bytes().decode("utf-8") if path.exists() else QUEUE_HEADER
+        try:
+            text = read_diary_bytes(settings.diary, path).decode("utf-8")
+        except FileNotFoundError:
+            text = QUEUE_HEADER
         # A drafted lesson the user already applied or rejected does not come back with a re-draft;
         # one they add by hand again is their call.
         present = queued_ids(text) | (set() if own else _settled_ids(settings))
@@ -48,5 +51,5 @@ def queue_lessons(
             present.add(item.id)
             added.append(item)
         if added:
-            atomic_write_text(path, append_items(text, added, own=own))
+            replace_diary_file(settings.diary, path, append_items(text, added, own=own))
         return added

@@ -20,7 +20,7 @@ from paperdiary.errors import LLMError
 from paperdiary.llm.client import LLMClient
 from paperdiary.settings import Settings
 from paperdiary.stages.drafting.grounding import numbers_in
-from paperdiary.templates import data_marker, render
+from paperdiary.templates import DiaryPrompts, data_marker, render
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +36,7 @@ class LLMDescriber:
     """Callable as the catalog's ``Describer``: (entry without a description) -> one line, or None."""
 
     def __init__(self, settings: Settings, client: LLMClient):
-        self.prompts = settings.diary / settings.prompts_dir
+        self.prompts = DiaryPrompts.of(settings)
         self.client = client
 
     def __call__(self, request: DescribeRequest) -> str | None:

@@ -37,10 +37,10 @@ from typing import Literal, Protocol
 
 from paperdiary.diary.queue import QueuedLesson
 from paperdiary.diary.readme import Readme, ReadmeLesson, Theme, cited_path, entry_link, iter_lessons, plain_text
-from paperdiary.errors import ReadmeError
-from paperdiary.fsutil import diary_relpath
+from paperdiary.errors import OutsideDiaryError, ReadmeError
+from paperdiary.fsutil import diary_relpath, read_diary_bytes
 from paperdiary.templates import md_inline
-from paperdiary.text import STOP_WORDS
+from paperdiary.text import STOP_WORDS, clean_text
 from paperdiary.themes import keyword_score
 
 ProposalKind = Literal["add", "extend", "new_theme", "duplicate"]
@@ -168,9 +168,10 @@ def disk_entries(diary_root: Path) -> EntrySummary:
 
     def summary(relpath: str) -> str | None:
         try:
-            return entry_summary((root / relpath).read_text(encoding="utf-8", errors="replace"))
-        except (OSError, ValueError):
+            data = read_diary_bytes(root, root / relpath)
+        except (OSError, ValueError, OutsideDiaryError):  # missing, unreadable, or leading out of the diary
             return None
+        return entry_summary(data.decode("utf-8", errors="replace"))
 
     return summary
 
@@ -487,7 +488,7 @@ def placement_texts(item: MergeItem, readme_dir: str = "") -> tuple[str, str]:
     Links are relative to the README's folder. A lesson without a source entry
     (one the user wrote) cites nothing: its citation is "".
     """
-    lesson_text = " ".join(item.text.split())
+    lesson_text = clean_text(item.text)  # no escape sequence or control character reaches the README
     if not lesson_text:
         raise ReadmeError("a lesson to merge needs some text.")
     if not item.source_entry.strip():

@@ -29,10 +29,11 @@ from urllib.parse import unquote
 
 from paperdiary.diary.readme import entry_link
 from paperdiary.errors import DiaryError
+from paperdiary.fsutil import read_diary_bytes
 from paperdiary.settings import Settings
 from paperdiary.stages.drafting.contract import Lesson
 from paperdiary.templates import md_inline
-from paperdiary.text import line_body, split_lines
+from paperdiary.text import clean_text, line_body, split_lines, strip_controls
 
 QUEUE_HEADER = """# Lessons queue
 
@@ -74,7 +75,7 @@ def format_item(item: QueuedLesson, *, own: bool = False) -> str:
         source = "none"
     if item.arxiv_id:
         source += f" (arXiv {item.arxiv_id})"
-    text = " ".join(lesson.text.split()) if own else md_inline(lesson.text)
+    text = clean_text(lesson.text) if own else md_inline(lesson.text)
     lines = [
         f"- [ ] {text}",
         f"  - id: `{item.id}`",
@@ -118,6 +119,27 @@ _FIELD = re.compile(r"[ \t]+[-*+][ \t]+([A-Za-z][A-Za-z ]{0,20}?)[ \t]*:[ \t]*(.
 _BLOCK_START = re.compile(r"(?:#{1,6}(?:[ \t]|$)|[-*+][ \t]|\d{1,9}[.)][ \t]|>|```|~~~)")
 _LINK = re.compile(r"\[((?:[^\[\]\\]|\\.)*)\]\(<?([^()<>\s]+)>?\)")
 _ARXIV = re.compile(r"\(arXiv ([^)\s]+)\)")
+_FENCE = re.compile(r"[ \t]*(`{3,}|~{3,})")
+
+
+def fenced_lines(bodies: Sequence[str]) -> set[int]:
+    """The lines inside code fences (the fences included): their ``- [x]`` is code, not an item or a tick.
+
+    A fence closes at a line of the same character at least as long; an unclosed one runs to the end.
+    """
+    inside: set[int] = set()
+    opened: str | None = None
+    for n, body in enumerate(bodies):
+        m = _FENCE.match(body)
+        if opened is None and m:
+            opened = m[1]
+        elif opened is not None:
+            if m and m[1][0] == opened[0] and len(m[1]) >= len(opened) and not body[m.end():].strip():
+                opened = None
+        else:
+            continue
+        inside.add(n)
+    return inside
 
 
 @dataclass(frozen=True)
@@ -143,7 +165,9 @@ class QueueFile:
     tick a box, CRLF endings stay, sub-bullets come in any order, notes and
     other text are kept untouched, an item may lose its ID line (it gets one
     derived from its words). Each item owns the blank lines before it, so
-    removing one leaves the spacing of the rest as it was.
+    removing one leaves the spacing of the rest as it was. Code fences are
+    code: nothing inside one is an item, a tick or a field. What an item says
+    is stripped of control characters and terminal escapes (:func:`strip_controls`).
     """
 
     lines: tuple[str, ...]
@@ -155,7 +179,8 @@ class QueueFile:
         bodies = [line_body(line) for line in lines]
         items: list[QueueItem] = []
         seen: set[str] = set()
-        starts = [n for n, body in enumerate(bodies) if _ITEM_START.match(body)]
+        fenced = fenced_lines(bodies)
+        starts = [n for n, body in enumerate(bodies) if n not in fenced and _ITEM_START.match(body)]
         for k, first in enumerate(starts):
             limit = starts[k + 1] if k + 1 < len(starts) else len(lines)
             end = first + 1
@@ -171,8 +196,11 @@ class QueueFile:
                     n = nxt
                     continue
                 indented = body[:1].isspace()
-                if m := _FIELD.match(body):
-                    fields.setdefault(" ".join(m[1].lower().split()), m[2].strip())
+                if n in fenced:
+                    if not indented:
+                        break  # a code block of the user's after the item
+                elif m := _FIELD.match(body):
+                    fields.setdefault(" ".join(m[1].lower().split()), strip_controls(m[2]).strip())
                 elif not fields and not _BLOCK_START.match(body.lstrip()):
                     text_parts.append(body.strip())  # the lesson wrapped onto more lines
                 elif not indented:
@@ -182,7 +210,7 @@ class QueueFile:
             start = first
             while start > 0 and not bodies[start - 1].strip() and (not items or start - 1 >= items[-1].end):
                 start -= 1
-            text = " ".join(" ".join(text_parts).split())
+            text = clean_text(" ".join(text_parts))
             source, arxiv_id = _parse_source(fields.get("source", ""))
             theme = fields.get("theme") or None
             if theme and theme.startswith("(") and theme.endswith(")"):
@@ -255,10 +283,11 @@ def _parse_source(value: str) -> tuple[str, str | None]:
     return path.lstrip("/"), arxiv[1] if arxiv else None
 
 
-def read_queue(path: Path) -> QueueFile:
-    """The queue file at ``path`` as it is on disk; an empty one when there is none."""
+def read_queue(settings: Settings) -> QueueFile:
+    """The diary's queue file as it is on disk; an empty one when there is none."""
+    path = settings.queue_path
     try:
-        return QueueFile.parse(path.read_bytes().decode("utf-8"))
+        return QueueFile.parse(read_diary_bytes(settings.diary, path).decode("utf-8"))
     except FileNotFoundError:
         return QueueFile.parse("")
     except (OSError, UnicodeDecodeError) as exc:

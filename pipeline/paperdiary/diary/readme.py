@@ -43,8 +43,8 @@ from functools import cached_property
 from pathlib import Path, PurePath
 from urllib.parse import quote, unquote
 
-from paperdiary.errors import ReadmeError
-from paperdiary.fsutil import diary_relpath
+from paperdiary.errors import OutsideDiaryError, ReadmeError
+from paperdiary.fsutil import diary_relpath, read_diary_bytes
 from paperdiary.text import line_body, line_ending, split_lines
 
 README_NAME = "README.md"  # the diary's README, at its root: the lessons and the Full Diary index live there
@@ -523,9 +523,12 @@ class Readme:
 
     @classmethod
     def read(cls, path: Path, heading: str = "", *, diary_root: Path | None = None, create: bool = False) -> Readme:
-        """Read a README file exactly as stored (CRLF kept); citations resolve against its folder."""
+        """Read a README file exactly as stored (CRLF kept); citations resolve against its folder.
+
+        With ``diary_root``, a README that is a symlink out of the diary is refused (OutsideDiaryError).
+        """
         try:
-            text = path.read_bytes().decode("utf-8")
+            text = (read_diary_bytes(diary_root, path) if diary_root is not None else path.read_bytes()).decode("utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise ReadmeError(f"cannot read {path}: {exc}.") from None
         readme_dir = ""
@@ -1006,8 +1009,12 @@ def lessons_section_themes(text: str, heading: str = "") -> list[str]:
 
 
 def readme_themes(readme: Path, heading: str = "") -> list[str]:
-    """:func:`lessons_section_themes` of a README file; [] when it cannot be read."""
+    """:func:`lessons_section_themes` of a diary's README file; [] when it cannot be read.
+
+    The README sits at the diary's root: one that is a symlink out of it is not read.
+    """
     try:
-        return lessons_section_themes(readme.read_text(encoding="utf-8", errors="replace"), heading)
-    except OSError:
+        text = read_diary_bytes(readme.parent, readme).decode("utf-8", errors="replace")
+    except (OSError, OutsideDiaryError):
         return []
+    return lessons_section_themes(text, heading)

@@ -21,7 +21,7 @@ from paperdiary.llm.client import LLMClient
 from paperdiary.diary.merge import MergeItem, Proposal, placement_texts
 from paperdiary.diary.readme import Readme, plain_text
 from paperdiary.settings import Settings
-from paperdiary.templates import data_marker, md_inline, render
+from paperdiary.templates import DiaryPrompts, data_marker, md_inline, render
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +42,7 @@ class LLMReranker:
     def __init__(self, settings: Settings, client: LLMClient):
         self.settings = settings
         self.client = client
-        self.prompts = settings.diary / settings.prompts_dir
+        self.prompts = DiaryPrompts.of(settings)
 
     def __call__(self, readme: Readme, item: MergeItem, proposal: Proposal) -> Proposal:
         if proposal.kind not in ("add", "new_theme"):

@@ -45,13 +45,20 @@ from paperdiary.diary.merge import (
 )
 from paperdiary.diary.queue import QueueFile, QueueItem, lesson_id, queue_lock, read_queue
 from paperdiary.diary.readme import README_NAME, Readme, Theme, cited_path, plain_text
-from paperdiary.errors import DiaryError, PaperDiaryError, ReadmeError, ReviewConflictError, ReviewError
-from paperdiary.fsutil import atomic_write_text, diary_relpath
+from paperdiary.errors import (
+    DiaryError,
+    OutsideDiaryError,
+    PaperDiaryError,
+    ReadmeError,
+    ReviewConflictError,
+    ReviewError,
+)
+from paperdiary.fsutil import diary_relpath, read_diary_bytes, replace_diary_file, resolve_inside
 from paperdiary.settings import Settings
 from paperdiary.stages.drafting.contract import Lesson
 from paperdiary.stages.entry import entry_title
 from paperdiary.state.store import ReviewRecord, Store, utcnow
-from paperdiary.text import shorten, unified_diff
+from paperdiary.text import clean_text, shorten, unified_diff
 
 Status = Literal["pending", "accepted", "rejected", "applied"]
 ChosenKind = Literal["add", "extend", "new_theme"]
@@ -424,9 +431,15 @@ class Review:
         """The source entry's title: stored when drafted, else its first heading (read once per run)."""
         if source not in self._titles:
             stored = self._stored.get(source)
-            path = self.settings.diary / source
-            self._titles[source] = stored.title if stored else entry_title(path) if source and path.is_file() else None
+            self._titles[source] = stored.title if stored else self._title_on_disk(source) if source else None
         return self._titles[source]
+
+    def _title_on_disk(self, source: str) -> str | None:
+        try:
+            path = resolve_inside(self.settings.diary, self.settings.diary / source)
+        except OutsideDiaryError:
+            return None  # a source outside the diary (a symlink, "../"): never read
+        return entry_title(path) if path.is_file() else None
 
     # ---- deciding
 
@@ -466,7 +479,7 @@ class Review:
                lesson: str | None = None) -> Snapshot:
         """Set an item's theme, kind or text; an accepted item is placed again accordingly."""
         if lesson is not None:
-            lesson = " ".join(lesson.split())
+            lesson = clean_text(lesson)
             if not lesson:
                 raise ReviewError("a lesson needs some text.")
         with queue_lock(self.settings):
@@ -514,7 +527,7 @@ class Review:
 
     def add(self, text: str, source: str | None = None) -> tuple[str, bool]:
         """Queue the user's own lesson (``source``: see :meth:`find_entry`); returns (its ID, whether newly queued)."""
-        text = " ".join(text.split())
+        text = clean_text(text)
         if not text:
             raise ReviewError("--add needs the lesson's text.")
         relpath, arxiv_id = self.find_entry(source) if source else ("", None)
@@ -577,7 +590,7 @@ class Review:
                 if self._read_readme() != state.readme_text:  # edited while we worked: place against the new text
                     raise ReviewConflictError(f"{README_NAME} changed while applying; nothing was written.",
                                               hint="Run the command again.")
-                atomic_write_text(self.readme_path, new_text)
+                replace_diary_file(self.settings.diary, self.readme_path, new_text)
             self._commit(state, [self._record(p.item, "applied") for p in accepted])
             return ApplyResult(accepted, changed, state.counts()["pending"])
 
@@ -599,12 +612,12 @@ class Review:
         for record in records:
             queue = _shown(queue, record)
         if queue.lines != state.queue.lines:
-            atomic_write_text(self.settings.queue_path, queue.render())
+            replace_diary_file(self.settings.diary, self.settings.queue_path, queue.render())
         self.store.mark_reviews_synced([r.id for r in records])
 
     def _sync(self) -> ReviewState:
         """Replay unsynced decisions onto the queue file, then merge the two. The caller holds the queue lock."""
-        queue = read_queue(self.settings.queue_path)
+        queue = read_queue(self.settings)
         records = self.store.review_records()
         unsynced = sorted((r for r in records.values() if not r.synced), key=lambda r: r.decided_at)
         if unsynced:
@@ -612,7 +625,7 @@ class Review:
             for record in unsynced:
                 shown = _shown(shown, record)
             if shown.lines != queue.lines:
-                atomic_write_text(self.settings.queue_path, shown.render())
+                replace_diary_file(self.settings.diary, self.settings.queue_path, shown.render())
             self.store.mark_reviews_synced([r.id for r in unsynced])
             queue = shown
             records = {key: replace(r, synced=True) for key, r in records.items()}
@@ -621,7 +634,7 @@ class Review:
 
     def _read_readme(self) -> str | None:
         try:
-            return self.readme_path.read_bytes().decode("utf-8")
+            return read_diary_bytes(self.settings.diary, self.readme_path).decode("utf-8")
         except FileNotFoundError:
             return None
         except (OSError, UnicodeDecodeError) as exc:

@@ -48,7 +48,7 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Generic, Literal, Protocol, TypeVar, cast
@@ -79,7 +79,7 @@ from paperdiary.errors import (
     LLMRejectedError,
     LLMUnavailableError,
 )
-from paperdiary.redact import redact
+from paperdiary.redact import redact, url_secrets
 from paperdiary.retry_after import parse_retry_after
 from paperdiary.settings import Settings
 from paperdiary.text import shorten
@@ -115,6 +115,7 @@ _CONTEXT_MAX_RE = re.compile(
 )
 _CONTEXT_CODES = {"context_length_exceeded", "exceed_context_size_error", "string_above_max_length"}
 _FENCE_RE = re.compile(r"```(?:json|JSON)?\s*\n?(.*?)```", re.DOTALL)
+_WHOLE_FENCE_RE = re.compile(r"\A\s*```[\w-]*[ \t]*\r?\n(.*)\n[ \t]*```\s*\Z", re.DOTALL)  # greedy: to the last fence
 
 
 # -- public types ------------------------------------------------------------------
@@ -241,26 +242,56 @@ def _strictify(node: Any, defs: dict[str, Any], inlining: frozenset[str]) -> Any
     return out
 
 
-def extract_json(text: str) -> Any:
-    """The first JSON object in ``text`` (code fences and prose around it ignored).
+def json_objects(text: str) -> Iterator[dict[str, Any]]:
+    """The JSON objects an answer may be, the likeliest first: the whole answer, the whole answer inside one
+    code fence, each fenced piece, then each object in the prose.
 
-    Raises ``json.JSONDecodeError`` describing the first candidate when none parses.
+    The whole comes first because a fence can sit inside the answer's strings (a
+    lesson quoting code): cut at that inner fence, a piece would be a fragment.
+    Objects nested in another are not offered on their own.
     """
-    candidates = [m.group(1) for m in _FENCE_RE.finditer(text)] + [text]
+    whole = [text.strip()]
+    if m := _WHOLE_FENCE_RE.match(text):
+        whole.append(m[1])
+    for candidate in whole:
+        try:
+            value = json.loads(candidate)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(value, dict):
+            yield value
     decoder = json.JSONDecoder()
-    first_error: json.JSONDecodeError | None = None
-    for candidate in candidates:
+    for candidate in [m[1] for m in _FENCE_RE.finditer(text)] + [text]:
         start = candidate.find("{")
         while start != -1:
             try:
-                value, _ = decoder.raw_decode(candidate, start)
-            except json.JSONDecodeError as exc:
-                first_error = first_error or exc
+                value, end = decoder.raw_decode(candidate, start)
+            except json.JSONDecodeError:
+                end = start + 1
             else:
                 if isinstance(value, dict):
-                    return value
-            start = candidate.find("{", start + 1)
-    raise first_error or json.JSONDecodeError("no JSON object in the answer", text, 0)
+                    yield value
+            start = candidate.find("{", end)
+
+
+def extract_json(text: str) -> Any:
+    """The likeliest JSON object in ``text`` (see :func:`json_objects`).
+
+    Raises ``json.JSONDecodeError`` describing the first object that does not parse when none does.
+    """
+    for value in json_objects(text):
+        return value
+    raise _json_error(text)
+
+
+def _json_error(text: str) -> json.JSONDecodeError:
+    """Why ``text`` holds no JSON object: the error at its first ``{``."""
+    start = text.find("{")
+    try:
+        json.JSONDecoder().raw_decode(text, max(start, 0))
+    except json.JSONDecodeError as exc:
+        return exc
+    return json.JSONDecodeError("no JSON object in the answer", text, 0)
 
 
 def close_truncated_json(text: str, *, limit: int = 8) -> list[str]:
@@ -508,14 +539,16 @@ def _parse(content: str, schema: type[M], *, truncated: bool) -> _Parsed[M]:
             except (json.JSONDecodeError, ValidationError):
                 continue
         return _Parsed(None, problem="the answer was cut off at the token limit (finish_reason 'length')")
-    try:
-        data = extract_json(content)
-    except json.JSONDecodeError as exc:
-        return _Parsed(None, problem=f"not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})")
-    try:
-        return _Parsed(schema.model_validate(data), data)
-    except ValidationError as exc:
-        return _Parsed(None, data, problem=f"JSON does not match the schema: {_validation_summary(exc)}")
+    mismatch: tuple[dict[str, Any], ValidationError] | None = None
+    for data in json_objects(content):  # the first that fits the schema: a fenced example may come first
+        try:
+            return _Parsed(schema.model_validate(data), data)
+        except ValidationError as exc:
+            mismatch = mismatch or (data, exc)
+    if mismatch is not None:
+        return _Parsed(None, mismatch[0], problem=f"JSON does not match the schema: {_validation_summary(mismatch[1])}")
+    exc = _json_error(content)
+    return _Parsed(None, problem=f"not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})")
 
 
 def _repair_prompt(problem: str, spec: _SchemaSpec, *, truncated: bool) -> str:
@@ -571,7 +604,8 @@ class LLMClient:
         self.settings = settings
         self.store = store
         self.model = settings.model
-        self._secrets = [settings.api_key] if settings.api_key else []
+        # The key, and whatever credentials the base URL carries (user:password@, ?api-key=).
+        self._secrets = ([settings.api_key] if settings.api_key else []) + url_secrets(settings.base_url)
         # The base URL is explicit so that the openai package never picks one of its own from the
         # environment behind the settings' back; local servers take any key, hence "not-needed".
         self._client = openai.OpenAI(

@@ -28,8 +28,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any, Iterator, Protocol
 
-from paperdiary.errors import CorruptPdfError, EmptyPdfError, ExtractionError
-from paperdiary.fsutil import diary_relpath
+from paperdiary.errors import CorruptPdfError, EmptyPdfError, ExtractionError, OutsideDiaryError
+from paperdiary.fsutil import diary_relpath, resolve_inside, writable_target
 from paperdiary.models import Chunk, ExtractedPaper, FetchedPaper, LLMUsage, PaperMeta, PaperRef, WrittenEntry
 from paperdiary.settings import Settings
 from paperdiary.stages.drafting.contract import Claim, Draft, Lesson
@@ -266,6 +266,8 @@ def finish_paper(
     journal = Journal(store)
     written = _adopt_entry(settings, journal.row(key), draft, meta, date_read, source_name)
     if written is None:
+        if draft.lessons:  # a queue that will refuse its lessons refuses the entry too: nothing half-done
+            writable_target(settings.diary, settings.queue_path)
         written = write_entry(
             settings, draft, meta, date_read, source_name=source_name,
             before_create=lambda path: journal.writing(key, diary_relpath(settings.diary, path)),
@@ -291,7 +293,10 @@ def _adopt_entry(settings: Settings, row: JournalRow | None, draft: Draft, meta:
 
     if row is None or row.stage not in ENTRY_STAGES or not row.entry_path:
         return None
-    path = settings.diary / row.entry_path
+    try:
+        path = resolve_inside(settings.diary, settings.diary / row.entry_path)
+    except OutsideDiaryError:
+        return None  # replaced since by a link out of the diary: not ours to read
     if not path.is_file():
         return None
     if row.stage is Stage.WRITING:

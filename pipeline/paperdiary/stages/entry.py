@@ -9,11 +9,12 @@ from pathlib import Path
 from collections.abc import Callable
 
 from paperdiary.errors import DiaryError, SettingsError
-from paperdiary.fsutil import atomic_create_text, diary_relpath
+from paperdiary.fsutil import atomic_create_text, diary_relpath, resolve_inside
 from paperdiary.models import PaperMeta, WrittenEntry
 from paperdiary.settings import Settings
 from paperdiary.stages.drafting.contract import OFFLINE_DRAFTER, Draft
-from paperdiary.templates import render
+from paperdiary.templates import DiaryPrompts, render
+
 
 ENTRY_TEMPLATE = "entry.md.j2"
 _MAX_COMPONENT = 80  # characters per path component; file systems allow 255 bytes
@@ -108,7 +109,7 @@ def same_entry(text: str, other: str) -> bool:
 def render_entry(settings: Settings, draft: Draft, meta: PaperMeta, date_read: date, source_name: str) -> str:
     return render(
         ENTRY_TEMPLATE,
-        settings.diary / settings.prompts_dir,
+        DiaryPrompts.of(settings),
         title=meta.title,
         date_read_long=long_date(date_read),
         abs_url=meta.abs_url,
@@ -140,7 +141,7 @@ def write_entry(
     created there: the journal records it, so a run killed right after the create
     knows the file is its own.
     """
-    entries_root = settings.entries_path.resolve()
+    entries_root = resolve_inside(settings.diary, settings.entries_path)
     # A diary filed by topic ({theme} in entry_path) files the paper under its first lesson's theme.
     theme = next((lesson.theme for lesson in draft.lessons if lesson.theme), "")
     target = (entries_root / entry_relpath(settings, draft, meta, date_read, theme)).resolve()

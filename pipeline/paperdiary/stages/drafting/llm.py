@@ -25,7 +25,7 @@ from paperdiary.settings import Settings
 from paperdiary.stages.chunk import chunk_paper
 from paperdiary.stages.drafting.contract import Claim, Draft, Lesson, conform_draft, llm_drafter
 from paperdiary.stages.drafting.grounding import PaperText
-from paperdiary.templates import data_marker, render
+from paperdiary.templates import DiaryPrompts, data_marker, render
 
 # The LLM reads the whole paper, so it may say a little more than the extractive drafter.
 LLM_LIST_LIMITS = {
@@ -88,7 +88,7 @@ class LLMDrafter:
         self.settings = settings
         self.client = client
         self.themes = list(themes)  # the README's themes, which the prompt asks the model to prefer
-        self.prompts = settings.diary / settings.prompts_dir
+        self.prompts = DiaryPrompts.of(settings)
 
     # public -----------------------------------------------------------------------------------
     def draft(self, meta: PaperMeta, paper: ExtractedPaper, chunks: list[Chunk]) -> Draft:
