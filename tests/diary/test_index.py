@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from paperdiary.diary.index import build_index, find_entries, first_sentence, key_points_sentence, parse_date
@@ -130,3 +131,27 @@ def test_a_description_is_the_first_whole_sentence() -> None:
     assert first_sentence("As in Fig. 2 the [loss](x.md) falls. Then it rises.") == "As in Fig. 2 the loss falls."
     long = first_sentence("word " * 100)
     assert len(long) == 200 and long.endswith("…")
+
+
+def test_entries_of_one_day_in_a_stable_order_and_one_blank_line_before_the_section(diary: Path) -> None:
+    # Hand-written entries whose file names sort unlike their titles, and two drafted ones of the same day.
+    for name, title in (("11thJuneA.md", "Zeta routing"), ("11thJuneB.md", "alpha scaling"),
+                        ("11thJuneC.md", "Mid training")):
+        write(diary, f"entries/June 2025/{name}", f"# {title}\nDate read: 11th June 2025\n")
+    write(diary, "entries/June 2025/11thJuneMorning.md", "# Read in the morning\nDate read: 11th June 2025\n")
+    write(diary, "entries/June 2025/11thJuneEvening.md", "# Read in the evening\nDate read: 11th June 2025\n")
+    write(diary, "entries/June 2025/12thJuneNext.md", "# The next day\nDate read: 12th June 2025\n")
+    with Store(load_settings(diary, env={}).db_path) as store:
+        for name, drafted in (("Morning", "2025-06-11T08:00:00+00:00"), ("Evening", "2025-06-11T21:00:00+00:00")):
+            store.record_entry(EntryRecord(f"entries/June 2025/11thJune{name}.md", None, None, "", "", "offline",
+                                           "2025-06-11", drafted))
+
+    written = run_cli("index", "--write", cwd=diary)
+    assert written.returncode == 0, written.stderr
+    text = (diary / "README.md").read_text(encoding="utf-8")
+    titles = re.findall(r"^\* \d+\w\w: \[([^\]]+)\]", text, re.M)
+    # Newest first: the next day, then the drafted ones, latest drafted first, then the others by title.
+    assert titles == ["The next day", "Read in the evening", "Read in the morning", "alpha scaling",
+                      "Mid training", "Zeta routing"]
+    assert "\n\n## Full Diary\n" in text and "\n\n\n## Full Diary" not in text  # one blank line before it
+    assert run_cli("index", cwd=diary).stdout.startswith("Full Diary is up to date")

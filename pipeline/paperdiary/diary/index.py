@@ -59,6 +59,7 @@ class DiaryEntry:
     day: date
     title: str  # markdown for the link text
     description: str  # markdown, one line; "" when nothing is known
+    added: str = ""  # when it was drafted (ISO, UTC) when the store knows; orders the entries of one day
 
 
 def parse_date(text: str) -> date | None:
@@ -154,7 +155,8 @@ def find_entries(settings: Settings, stored: Iterable[EntryRecord] = ()) -> tupl
         description = record.description if record is not None and record.description else key_points_sentence(text)
         # Cited paths are NFC in the README model; a file name may be NFD (macOS).
         path_nfc = unicodedata.normalize("NFC", relpath)
-        entries.append(DiaryEntry(path_nfc, day, title, md_inline(description) if description else ""))
+        added = record.created_at if record is not None else ""
+        entries.append(DiaryEntry(path_nfc, day, title, md_inline(description) if description else "", added))
     return entries, undated
 
 
@@ -186,6 +188,17 @@ def _newest_first(keys: Sequence[tuple[int, ...]], default: bool) -> bool:
     ups = sum(a < b for a, b in zip(keys, keys[1:]))
     downs = sum(a > b for a, b in zip(keys, keys[1:]))
     return default if ups == downs else downs > ups
+
+
+def _in_day_order(entries: Sequence[DiaryEntry], newest_first: bool) -> list[DiaryEntry]:
+    """Entries by day in the section's direction; on one day, the drafted ones in the order they were drafted
+    (newest first too when the section is), then the others by title: the same order on every run."""
+    ordered: list[DiaryEntry] = []
+    for day in sorted({entry.day for entry in entries}, reverse=newest_first):
+        same = [entry for entry in entries if entry.day == day]
+        ordered += sorted((e for e in same if e.added), key=lambda e: (e.added, e.path), reverse=newest_first)
+        ordered += sorted((e for e in same if not e.added), key=lambda e: (e.title.casefold(), e.path))
+    return ordered
 
 
 @dataclass(frozen=True)
@@ -249,8 +262,7 @@ def build_index(readme_text: str, entries: Sequence[DiaryEntry], heading: str = 
     for month in all_months:
         body += month_heading.get(month) or [f"### {date(month[0], month[1], 1):%B %Y}{eol}"]
         body += [_ended(line, eol) for line in month_intro.get(month, [])]
-        ordered = sorted(by_month.get(month, []), key=lambda e: (e.day, e.path), reverse=days_desc)
-        for entry in ordered:
+        for entry in _in_day_order(by_month.get(month, []), days_desc):
             if entry.path in listed:
                 body += [_ended(line, eol) for line in listed[entry.path]]
             else:
