@@ -81,8 +81,8 @@ from paperdiary.errors import (
 )
 from paperdiary.redact import redact
 from paperdiary.retry_after import parse_retry_after
-from paperdiary.settings import Settings
-from paperdiary.text import shorten
+from paperdiary.settings import RETRY_ATTEMPTS, Settings, require_llm_endpoint
+from paperdiary.text import plural, shorten
 from paperdiary.state.store import Store
 
 if TYPE_CHECKING:
@@ -93,7 +93,6 @@ log = logging.getLogger(__name__)
 Mode = Literal["json_schema", "json_object", "text"]
 MODES: tuple[Mode, ...] = ("json_schema", "json_object", "text")  # best first: the ladder
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
-MAX_ATTEMPTS = 6
 MAX_BACKOFF_S = 30.0
 M = TypeVar("M", bound=BaseModel)
 T = TypeVar("T")
@@ -568,6 +567,7 @@ class LLMClient:
                  max_in_flight: int | None = None):
         if not settings.model:
             raise LLMError("no LLM model configured.", hint="Set PAPERDIARY_MODEL (or `model` in paperdiary.toml).")
+        require_llm_endpoint(settings)
         self.settings = settings
         self.store = store
         self.model = settings.model
@@ -852,7 +852,7 @@ class LLMClient:
             retry=retry_if_exception(_is_transient),
             wait=self._wait,
             # stop_before_delay: never start a wait that would overrun the budget.
-            stop=stop_after_attempt(MAX_ATTEMPTS) | stop_before_delay(self.settings.retry_max_time),
+            stop=stop_after_attempt(RETRY_ATTEMPTS) | stop_before_delay(self.settings.retry_max_time),
             before_sleep=self._before_sleep,
             reraise=True,
         )
@@ -888,7 +888,7 @@ class LLMClient:
             self._gate.hold(wait)  # every worker on this endpoint waits, not just this one
         log.warning("%s", self._redact(
             f"LLM endpoint {self.endpoint} ({self.model}): {self._reason(error)}; "
-            f"try {state.attempt_number + 1} of {MAX_ATTEMPTS} in {wait:.1f} s"
+            f"try {state.attempt_number + 1} of {RETRY_ATTEMPTS} in {wait:.1f} s"
         ))
 
     def _reason(self, error: BaseException | None) -> str:
@@ -908,7 +908,7 @@ class LLMClient:
     def _translate(self, exc: openai.OpenAIError, tries: int, mode: Mode | None) -> Exception:
         """The LLMError (or _ModeRejected) for what the openai client raised; the server's words redacted."""
         error = self._error
-        attempts = f"{tries} {'try' if tries == 1 else 'tries'}"
+        attempts = plural(tries, "try", "tries")
         if isinstance(exc, openai.APITimeoutError):
             return error(
                 LLMUnavailableError,
