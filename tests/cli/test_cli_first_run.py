@@ -87,6 +87,13 @@ def test_an_unresolvable_arxiv_host_fails_at_once_naming_host_and_setting(diary:
     assert "tries" not in line  # a name that does not resolve is not retried
     assert elapsed < 10  # loosely: the retries it no longer makes took 15 s and more
 
+    # The same for an LLM endpoint: doctor names it at once instead of counting tries.
+    doctor = run_cli("doctor", cwd=diary, env=clean_env(PAPERDIARY_ARXIV_API=UNRESOLVABLE, PAPERDIARY_MODEL="m",
+                                                         OPENAI_BASE_URL="http://llm.invalid/v1"))
+    [endpoint] = [line for line in doctor.stdout.splitlines() if line.startswith("✗ LLM endpoint:")]
+    assert "cannot resolve" in endpoint and "llm.invalid" in endpoint and "OPENAI_BASE_URL" in endpoint
+    assert "tries" not in doctor.stdout
+
 
 def test_a_model_without_key_or_endpoint_fails_before_any_work(diary: Path, fake_arxiv, tmp_path: Path) -> None:
     fake_arxiv.add_paper(ARXIV_ID)

@@ -118,7 +118,8 @@ def test_no_lessons_queued_says_why(diary: Path, fake_arxiv, paper_pdf: Path) ->
     assert proposed >= 1
     again = run_cli("draft", ARXIV_ID, "--force", cwd=diary, env=env)  # the same lessons again
     assert again.returncode == 0, again.stderr
-    assert f"0 lessons queued ({proposed} already in the queue or decided in review)" in again.stdout
+    assert f"0 lessons queued for review in LESSONS-QUEUE.md ({proposed} already there or decided in review)" \
+        in again.stdout
 
 
 def test_catchup_calls_a_paper_drafted_by_draft_already_in_the_diary(diary: Path, fake_arxiv, paper_pdf: Path,

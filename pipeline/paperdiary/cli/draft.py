@@ -38,19 +38,17 @@ def draft(invocation: Invocation, paper: str, date_read: date | None, force: boo
     if not outcome.created:
         click.echo(f"Already in the diary: {outcome.entry_path} (left untouched; --force drafts a new one beside it)")
         return
-    click.echo(
-        f"Drafted {outcome.entry_path} · {lessons_line(outcome)} for review in {settings.queue_file} · "
-        f"{usage_summary(outcome.drafter, outcome.usage)}"
-    )
+    click.echo(f"Drafted {outcome.entry_path} · {lessons_line(outcome, settings.queue_file)} · "
+               f"{usage_summary(outcome.drafter, outcome.usage)}")
 
 
-def lessons_line(outcome: DraftOutcome) -> str:
-    """"2 lessons queued", and when some or all were not, why: a re-draft proposes what is known already."""
+def lessons_line(outcome: DraftOutcome, queue_file: str) -> str:
+    """"2 lessons queued for review in Q", and when some or all were not, why: a re-draft proposes known ones."""
     queued = len(outcome.lessons_queued)
-    line = f"{plural(queued, 'lesson')} queued"
+    line = f"{plural(queued, 'lesson')} queued for review in {queue_file}"
     if not outcome.lessons_drafted:
         return line + " (the draft proposed none)"
     known = outcome.lessons_drafted - queued
     if known:
-        line += f" ({known}{' more' if queued else ''} already in the queue or decided in review)"
+        line += f" ({known}{' more' if queued else ''} already there or decided in review)"
     return line

@@ -80,7 +80,7 @@ from paperdiary.errors import (
     LLMUnavailableError,
 )
 from paperdiary.redact import redact
-from paperdiary.retry_after import parse_retry_after
+from paperdiary.retry_after import is_name_resolution_failure, parse_retry_after
 from paperdiary.settings import RETRY_ATTEMPTS, Settings, require_llm_endpoint
 from paperdiary.text import plural, shorten
 from paperdiary.state.store import Store
@@ -477,8 +477,8 @@ def _mentions_format(exc: openai.APIStatusError) -> bool:
 
 
 def _is_transient(exc: BaseException) -> bool:
-    if isinstance(exc, openai.APIConnectionError):  # timeouts included
-        return True
+    if isinstance(exc, openai.APIConnectionError):  # timeouts included; a host name that does not resolve is not
+        return not is_name_resolution_failure(exc)
     if not isinstance(exc, openai.APIStatusError):
         return False
     if _mentions_format(exc) or _context_limit(exc)[0]:
@@ -917,6 +917,9 @@ class LLMClient:
                 hint="Check OPENAI_BASE_URL / that the server is running; slow local models need a larger "
                 "PAPERDIARY_LLM_TIMEOUT.",
             )
+        if isinstance(exc, openai.APIConnectionError) and is_name_resolution_failure(exc):
+            return error(LLMUnavailableError, "cannot resolve the host name of LLM endpoint {endpoint} (no such host, "
+                         "or no network).", hint="Check OPENAI_BASE_URL (base_url) and your network connection.")
         if isinstance(exc, openai.APIConnectionError):
             return error(LLMUnavailableError, f"LLM endpoint {{endpoint}} unreachable ({{detail}}, {attempts}): "
                          "check OPENAI_BASE_URL / that the server is running.", detail=self._reason(exc))

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import socket
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -37,7 +36,7 @@ from paperdiary import __version__
 from paperdiary.errors import DownloadTooLargeError, FetchError, NotAPdfError, PaperNotFoundError
 from paperdiary.fsutil import atomic_write_bytes
 from paperdiary.models import FetchedPaper, PaperMeta, PaperRef
-from paperdiary.retry_after import parse_retry_after
+from paperdiary.retry_after import is_name_resolution_failure, parse_retry_after
 from paperdiary.settings import RETRY_ATTEMPTS, Settings
 from paperdiary.text import plural
 
@@ -498,7 +497,7 @@ def _network_failure(exc: requests.RequestException, timeout: float, target: str
     A host name that does not resolve is final too: a typo or no network, which retrying does not
     mend (it only kept a first run silent for a minute). ``unresolved_hint`` says what to check then.
     """
-    if _unresolved(exc):
+    if is_name_resolution_failure(exc):
         host = urlsplit(target).hostname if "//" in target else target
         return FetchError(f"cannot resolve {{url}}, the host name of {service} (no such host, or no network).",
                           url=host, hint=unresolved_hint)
@@ -513,24 +512,6 @@ def _network_failure(exc: requests.RequestException, timeout: float, target: str
         return _Transient(reason)
     return FetchError("cannot request {url}: {detail}.", url=target, detail=str(exc),
                       hint="Check PAPERDIARY_ARXIV_API.")
-
-
-def _unresolved(exc: BaseException) -> bool:
-    """Whether a failure comes from a host name lookup (``socket.gaierror``) somewhere down its chain.
-
-    requests wraps urllib3's error, which wraps the lookup's: follow arguments, ``reason``, causes.
-    """
-    seen: set[int] = set()
-    pending: list[object] = [exc]
-    while pending:
-        error = pending.pop()
-        if not isinstance(error, BaseException) or id(error) in seen:
-            continue
-        if isinstance(error, socket.gaierror):
-            return True
-        seen.add(id(error))
-        pending += [error.__cause__, error.__context__, getattr(error, "reason", None), *error.args]
-    return False
 
 
 def _content_length(response: requests.Response) -> int | None:
