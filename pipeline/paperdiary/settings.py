@@ -19,6 +19,9 @@ from paperdiary.errors import SettingsError
 
 SETTINGS_FILE = "paperdiary.toml"
 DEFAULT_ARXIV_API = "https://export.arxiv.org/api/query?{}"
+# Tries per request before giving up, for arXiv and the LLM alike (and for `doctor`, so that every
+# message counts the same), within ``retry_max_time``.
+RETRY_ATTEMPTS = 6
 
 
 @dataclass
@@ -233,6 +236,21 @@ def load_settings(
         # Accept a plain query URL too: http://host/api/query -> http://host/api/query?{}
         settings.arxiv_api = settings.arxiv_api.rstrip("?") + "?{}"
     return settings
+
+
+def require_llm_endpoint(settings: Settings) -> None:
+    """Refuse a model with nowhere to run: OpenAI's endpoint (the default) answers nothing without a key.
+
+    Checked before any work, so that a first run fails at once with what to set instead of
+    retrying an endpoint that cannot answer.
+    """
+    if settings.model and not settings.base_url and not settings.api_key:
+        raise SettingsError(
+            f"model {settings.model!r} is set (PAPERDIARY_MODEL or --model) but neither OPENAI_API_KEY "
+            "nor OPENAI_BASE_URL is.",
+            hint="Set OPENAI_API_KEY to use OpenAI, or OPENAI_BASE_URL for another OpenAI-compatible server "
+                 "(e.g. http://localhost:11434/v1 for Ollama); without a model, drafts are extractive.",
+        )
 
 
 def redacted(settings: Settings) -> dict[str, Any]:

@@ -94,6 +94,11 @@ def one_line(text: str, limit: int = ONE_LINE_MAX_CHARS) -> str:
     return (room[:cut] if cut > 0 else room).rstrip(" ,;:-(") + "…"
 
 
+def plural(count: int, noun: str, many: str | None = None) -> str:
+    """"1 model", "2 models" (``many``: an irregular plural, "1 entry", "3 entries")."""
+    return f"{count:,} {noun if count == 1 else many or noun + 's'}"
+
+
 def shorten(text: object, width: int = 60) -> str:
     """``text`` on one line, cut to ``width`` characters with "…" (for messages and lists, not prose)."""
     flat = " ".join(str(text).split())

@@ -186,9 +186,9 @@ def test_every_entry_of_a_hand_kept_diary_is_on_its_day_with_a_sentence(tmp_path
         day, _, description = found[relpath]
         assert day == f"{want.day.day} {want.day:%B %Y}", relpath
         assert want.word in description and not description.endswith(":"), (relpath, description)
-    # Two entries read on the 4th of June: in their paths' order, and a rebuild is a fixed point.
+    # Two hand-written entries read on the 4th of June: by title, and a rebuild is a fixed point.
     fourth = [line for line in lines if line.startswith("* 4th:")]
-    assert ["ProRL" in fourth[0], "Absolute Zero" in fourth[1]] == [True, True]
+    assert ["Absolute Zero" in fourth[0], "ProRL" in fourth[1]] == [True, True]
     assert lines.index("### June 2025") < lines.index("### May 2025")  # newest first by default
     entries, _ = find_entries(load_settings(tmp_path, env={}))
     assert build_index(plan.result.new, entries).new == plan.result.new
@@ -228,3 +228,27 @@ def test_refresh_rewrites_the_tools_lines_and_keeps_the_users(tmp_path: Path) ->
     (tmp_path / "README.md").write_text(mine, encoding="utf-8")
     again = run_cli("index", "--refresh", "--json", cwd=tmp_path)
     assert json.loads(again.stdout)["up_to_date"], again.stdout
+
+
+def test_entries_of_one_day_in_a_stable_order_and_one_blank_line_before_the_section(diary: Path) -> None:
+    # Hand-written entries whose file names sort unlike their titles, and two drafted ones of the same day.
+    for name, title in (("11thJuneA.md", "Zeta routing"), ("11thJuneB.md", "alpha scaling"),
+                        ("11thJuneC.md", "Mid training")):
+        write(diary, f"entries/June 2025/{name}", f"# {title}\nDate read: 11th June 2025\n")
+    write(diary, "entries/June 2025/11thJuneMorning.md", "# Read in the morning\nDate read: 11th June 2025\n")
+    write(diary, "entries/June 2025/11thJuneEvening.md", "# Read in the evening\nDate read: 11th June 2025\n")
+    write(diary, "entries/June 2025/12thJuneNext.md", "# The next day\nDate read: 12th June 2025\n")
+    with Store(load_settings(diary, env={}).db_path) as store:
+        for name, drafted in (("Morning", "2025-06-11T08:00:00+00:00"), ("Evening", "2025-06-11T21:00:00+00:00")):
+            store.record_entry(EntryRecord(f"entries/June 2025/11thJune{name}.md", None, None, "", "", "offline",
+                                           "2025-06-11", drafted))
+
+    written = run_cli("index", "--write", cwd=diary)
+    assert written.returncode == 0, written.stderr
+    text = (diary / "README.md").read_text(encoding="utf-8")
+    titles = re.findall(r"^\* \d+\w\w: \[([^\]]+)\]", text, re.M)
+    # Newest first: the next day, then the drafted ones, latest drafted first, then the others by title.
+    assert titles == ["The next day", "Read in the evening", "Read in the morning", "alpha scaling",
+                      "Mid training", "Zeta routing"]
+    assert "\n\n## Full Diary\n" in text and "\n\n\n## Full Diary" not in text  # one blank line before it
+    assert run_cli("index", cwd=diary).stdout.startswith("Full Diary is up to date")

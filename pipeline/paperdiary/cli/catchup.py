@@ -73,7 +73,7 @@ def run_backlog(invocation: Invocation, inputs: tuple[str, ...], dry_run: bool, 
 @click.option("--model", help="The model whose endpoint is asked about the batches (default: the configured one).")
 @click.pass_obj
 def status(invocation: Invocation, model: str | None) -> int:
-    """Show the journal (papers by stage, failures) and the Batch API batches in flight."""
+    """Show the journal (papers by stage; the pending and failed ones by name) and the Batch API batches in flight."""
     return _status(invocation, model)
 
 
@@ -83,8 +83,8 @@ def _status(invocation: Invocation, model: str | None) -> int:
 
     report = catchup_status(invocation.settings(model=model))
     if invocation.json:
-        invocation.emit({"journal": report.stages, "failed": report.failed, "batches": report.batches,
-                  "batch_error": report.batch_error})
+        invocation.emit({"journal": report.stages, "pending": report.pending, "failed": report.failed,
+                         "batches": report.batches, "batch_error": report.batch_error})
     else:
         print_status(stdout_console(), report)
     return 0

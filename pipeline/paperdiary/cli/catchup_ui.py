@@ -24,6 +24,7 @@ from paperdiary.runs.catchup import (
 from paperdiary.runs.estimate import Estimate, sum_estimates
 from paperdiary.settings import Settings
 from paperdiary.cli.ui import format_cost, usage_line
+from paperdiary.text import plural
 
 _MARKS = {"drafted": "[green]✓[/]", "skipped": "[dim]–[/]", "failed": "[red]✗[/]", "left": "[yellow]…[/]",
           "waiting": "[cyan]⧗[/]"}
@@ -176,8 +177,13 @@ def print_status(console: Console, status: StatusReport) -> None:
         return
     parts = [f"{count} {stage}" for stage, count in status.stages.items()]
     console.print(f"Journal: {total} paper(s): {', '.join(parts)}.", highlight=False)
+    for paper, stage in status.pending:
+        console.print(f"  {_MARKS['left']} {escape(paper)}: {stage}", highlight=False)
     for paper, error in status.failed:
         console.print(f"  {_MARKS['failed']} {escape(paper)}: {escape(error)}", highlight=False)
+    if status.pending:
+        console.print(f"`paperdiary catchup` continues the {plural(len(status.pending), 'pending paper')}.",
+                      highlight=False)
     if not status.batches:
         console.print("No Batch API batches in flight.")
         return

@@ -38,11 +38,17 @@ class Invocation:
         self.verbose = False
 
     def settings(self, *, need_diary: bool = True, **overrides: object) -> Settings:
-        """The diary's settings; unless told otherwise, refuse a folder that is not a diary."""
-        from paperdiary.diary.home import require_diary
+        """The diary's settings; unless told otherwise, refuse a folder that is not a diary.
+
+        Without --diary (or PAPERDIARY_HOME), the diary is the current folder, or when that is
+        not one, the diary above it (run from ``entries/June 2025/``, the tool finds its diary).
+        """
+        from paperdiary.diary.home import diary_above, is_diary, require_diary
         from paperdiary.settings import load_settings
 
         settings = load_settings(self.diary, overrides=overrides)
+        if self.diary is None and not is_diary(settings) and (above := diary_above(settings.diary)):
+            settings = load_settings(above, overrides=overrides)
         if need_diary:
             require_diary(settings)
         return settings
@@ -180,17 +186,26 @@ def deprecated(old: str, *new: str) -> None:
     click.echo(f"note: `paperdiary {old}` is deprecated and goes in the next release; use {forms}.", err=True)
 
 
-def stdout_console() -> Console:
-    from rich.console import Console
+# How wide a table may grow without a terminal: wide enough that no cell wraps (rich assumes 80 columns).
+_PIPE_WIDTH = 10_000
 
-    # Piped output keeps whole lines (for grep and scripts); a terminal wraps at its width.
-    return Console(highlight=False, soft_wrap=not sys.stdout.isatty())
+
+def stdout_console() -> Console:
+    return _console(stderr=False, highlight=False)
 
 
 def stderr_console() -> Console:
+    return _console(stderr=True, highlight=True)
+
+
+def _console(*, stderr: bool, highlight: bool) -> Console:
+    """A terminal wraps at its width; piped output (grep, cron, CI logs) keeps whole lines, tables' rows too."""
     from rich.console import Console
 
-    return Console(stderr=True)
+    console = Console(stderr=stderr, highlight=highlight)
+    if console.is_terminal:
+        return console
+    return Console(stderr=stderr, highlight=highlight, soft_wrap=True, width=_PIPE_WIDTH)
 
 
 class DateType(click.ParamType):

@@ -11,11 +11,13 @@ from typing import TYPE_CHECKING
 import click
 
 from paperdiary.cli.context import Command, Invocation, stdout_console
+from paperdiary.text import plural
 
 if TYPE_CHECKING:
     from rich.console import Console
 
     from paperdiary.settings import Settings
+    from paperdiary.state.store import Store
 
 _PROBE_ID = "1706.03762"  # any long-lived paper will do
 
@@ -70,32 +72,31 @@ def _dir_size(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) if path.exists() else 0
 
 
+# Doctor answers within seconds: a 10 s budget per probe, and a back-off short enough that the waits
+# between all RETRY_ATTEMPTS tries fit in it (0.25 + 0.5 + 1 + 2 + 4 s at most), so that a failing
+# probe counts its tries as `draft` does.
+_BUDGET_S = 10.0
+_BACKOFF_S = 0.25
+
+
 def run_checks(settings: Settings, on_check: Callable[[Check], None] = lambda check: None) -> list[Check]:
-    """Every check, in order; ``on_check`` hears of each one as it finishes (the network ones take time)."""
-    from paperdiary.diary.readme import readme_themes
+    """Every check, in order; ``on_check`` hears of each one as it finishes (the network ones take time).
+
+    A folder that is not a diary is reported, never created: nothing is written there.
+    """
     from paperdiary.models import PaperRef
     from paperdiary.state.store import Store
 
     checks = _Checks(on_check)
-
-    readme = settings.diary / "README.md"
-    if readme.is_file():
-        themes = readme_themes(readme, settings.lessons_heading)
-        if themes:
-            checks.line(True, "diary", f"{settings.diary} (README with {len(themes)} themes)")
-        else:
-            checks.line(False, "diary", f"{readme} has no lessons section with ### themes: add one, "
-                                        "or set lessons_heading in paperdiary.toml")
-    else:
-        checks.line(False, "diary", f"no README.md in {settings.diary}: run `paperdiary init` or pass --diary")
+    is_diary = _check_diary(settings, checks)
+    quick = dataclasses.replace(settings, retry_max_time=min(settings.retry_max_time, _BUDGET_S))
 
     def arxiv_probe() -> str:
         from paperdiary.stages.fetch import ArxivFetcher
 
-        quick = dataclasses.replace(settings, retry_max_time=min(settings.retry_max_time, 10))
-        with ArxivFetcher(quick) as fetcher:
+        with ArxivFetcher(quick, backoff=_BACKOFF_S) as fetcher:
             found = fetcher.fetch_metadata([PaperRef(raw=_PROBE_ID, arxiv_id=_PROBE_ID)])
-        return f"{settings.arxiv_api.replace('?{}', '')} answered ({len(found)} result)"
+        return f"{settings.arxiv_api.replace('?{}', '')} answered ({plural(len(found), 'result')})"
 
     checks.probe("arXiv API", arxiv_probe)
 
@@ -103,29 +104,67 @@ def run_checks(settings: Settings, on_check: Callable[[Check], None] = lambda ch
         checks.line(None, "LLM", "none configured: drafts are extractive (set PAPERDIARY_MODEL and "
                                  "OPENAI_BASE_URL to use a model)")
     else:
-        from paperdiary.llm.client import LLMClient
+        # Outside a diary the probes' records (structured-output mode, ledger) go to a throwaway store.
+        with Store(settings.db_path if is_diary else Path(":memory:")) as store:
+            _check_llm(quick, store, checks)
 
+    if is_diary:
         with Store(settings.db_path) as store:
-            client = LLMClient(settings, store)
-            models: list[str] = []
-
-            def endpoint_probe() -> str:
-                models.extend(client.list_models())
-                return f"{client.endpoint} answered, {len(models)} models"
-
-            if checks.probe("LLM endpoint", endpoint_probe):
-                if settings.model in models:
-                    checks.line(True, "model", f"{settings.model} is listed")
-                else:
-                    checks.line(False, "model", f"{settings.model} is not among the endpoint's models "
-                                                f"({', '.join(models[:8]) or 'none'}): fix PAPERDIARY_MODEL")
-                checks.probe("structured output", lambda: f"{client.probe_mode()} works for {settings.model}")
-
-    with Store(settings.db_path) as store:
-        cached = store.db.execute("SELECT COUNT(*) FROM llm_cache").fetchone()[0]
-    size = _dir_size(settings.state_path) / 1e6
-    checks.line(True, "cache", f"{settings.state_path} {size:.1f} MB, {cached} cached LLM answers")
+            cached = store.db.execute("SELECT COUNT(*) FROM llm_cache").fetchone()[0]
+        size = _dir_size(settings.state_path) / 1e6
+        checks.line(True, "cache", f"{settings.state_path} {size:.1f} MB, {plural(cached, 'cached LLM answer')}")
+    else:
+        checks.line(None, "cache", "none: not a diary")
     return checks.done
+
+
+def _check_diary(settings: Settings, checks: _Checks) -> bool:
+    """The diary line; whether the folder is a diary at all."""
+    from paperdiary.diary.home import require_diary
+    from paperdiary.diary.readme import README_NAME, readme_themes
+    from paperdiary.errors import DiaryError
+
+    try:
+        require_diary(settings)
+    except DiaryError as exc:
+        checks.line(False, "diary", str(exc))
+        return False
+    readme = settings.diary / README_NAME
+    themes = readme_themes(readme, settings.lessons_heading) if readme.is_file() else []
+    if themes:
+        checks.line(True, "diary", f"{settings.diary} (README with {plural(len(themes), 'theme')})")
+    elif readme.is_file():
+        checks.line(False, "diary", f"{readme} has no lessons section with ### themes: add one, "
+                                    "or set lessons_heading in paperdiary.toml")
+    else:
+        checks.line(False, "diary", f"no {README_NAME} in {settings.diary}: `paperdiary init {settings.diary}` "
+                                    "adds one (and keeps your files)")
+    return True
+
+
+def _check_llm(settings: Settings, store: Store, checks: _Checks) -> None:
+    from paperdiary.errors import PaperDiaryError
+    from paperdiary.llm.client import LLMClient
+
+    try:
+        client = LLMClient(settings, store)
+    except PaperDiaryError as exc:  # no endpoint to ask (a model set without a key or base URL)
+        checks.line(False, "LLM endpoint", str(exc))
+        return
+    client.backoff_base = _BACKOFF_S
+    models: list[str] = []
+
+    def endpoint_probe() -> str:
+        models.extend(client.list_models())
+        return f"{client.endpoint} answered, {plural(len(models), 'model')}"
+
+    if checks.probe("LLM endpoint", endpoint_probe):
+        if settings.model in models:
+            checks.line(True, "model", f"{settings.model} is listed")
+        else:
+            checks.line(False, "model", f"{settings.model} is not among the endpoint's models "
+                                        f"({', '.join(models[:8]) or 'none'}): fix PAPERDIARY_MODEL")
+        checks.probe("structured output", lambda: f"{client.probe_mode()} works for {settings.model}")
 
 
 def print_check(console: Console, check: Check) -> None:

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import TYPE_CHECKING
 
 import click
 
 from paperdiary.cli.context import DATE, Command, Invocation, stderr_console
+from paperdiary.text import plural
+
+if TYPE_CHECKING:
+    from paperdiary.runs.workflow import DraftOutcome
 
 
 @click.command(cls=Command)
@@ -22,15 +27,28 @@ def draft(invocation: Invocation, paper: str, date_read: date | None, force: boo
 
     settings = invocation.settings(model=model)
     reporter = None if invocation.json else ConsoleReporter(stderr_console(), verbose=invocation.verbose)
-    outcome = draft_paper(settings, paper, date_read=date_read, force=force, reporter=reporter)
+    try:
+        outcome = draft_paper(settings, paper, date_read=date_read, force=force, reporter=reporter)
+    finally:
+        if reporter is not None:
+            reporter.close()
     if invocation.json:
         invocation.emit(outcome.as_json())
         return
     if not outcome.created:
         click.echo(f"Already in the diary: {outcome.entry_path} (left untouched; --force drafts a new one beside it)")
         return
-    n = len(outcome.lessons_queued)
-    click.echo(
-        f"Drafted {outcome.entry_path} · {n} lesson{'s' if n != 1 else ''} queued for review in "
-        f"{settings.queue_file} · {usage_summary(outcome.drafter, outcome.usage)}"
-    )
+    click.echo(f"Drafted {outcome.entry_path} · {lessons_line(outcome, settings.queue_file)} · "
+               f"{usage_summary(outcome.drafter, outcome.usage)}")
+
+
+def lessons_line(outcome: DraftOutcome, queue_file: str) -> str:
+    """"2 lessons queued for review in Q", and when some or all were not, why: a re-draft proposes known ones."""
+    queued = len(outcome.lessons_queued)
+    line = f"{plural(queued, 'lesson')} queued for review in {queue_file}"
+    if not outcome.lessons_drafted:
+        return line + " (the draft proposed none)"
+    known = outcome.lessons_drafted - queued
+    if known:
+        line += f" ({known}{' more' if queued else ''} already there or decided in review)"
+    return line

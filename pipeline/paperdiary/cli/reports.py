@@ -12,7 +12,9 @@ from paperdiary.cli.context import Command, Invocation, stdout_console
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from paperdiary.errors import UsageError
     from paperdiary.llm.costs import CostRow
+    from paperdiary.settings import Settings
 
 _SECTIONS = (("key_points", "Key Points"), ("key_methods", "Key Methods"), ("results", "Results"),
              ("limitations", "Limitations"), ("lessons", "Lessons"))
@@ -22,15 +24,13 @@ _SECTIONS = (("key_points", "Key Points"), ("key_methods", "Key Methods"), ("res
 @click.argument("paper")
 @click.pass_obj
 def show(invocation: Invocation, paper: str) -> None:
-    """Show the stored draft behind PAPER's entry: each claim with its supporting quote."""
-    from paperdiary.errors import UsageError
-    from paperdiary.state.store import Store
+    """Show the stored draft behind PAPER's entry (an arXiv ID or link, a local PDF, or the entry's path)."""
+    from paperdiary.runs.workflow import stored_drafts
 
     settings = invocation.settings()
-    with Store(settings.db_path) as store:
-        drafts = store.drafts_for(_lookup_key(paper))
+    drafts = stored_drafts(settings, paper)
     if not drafts:
-        raise UsageError(f"no stored draft for {paper!r}.", hint="Draft it first: paperdiary draft " + paper)
+        raise _no_draft(settings, paper)
     if invocation.json:
         fields = ("entry_path", "arxiv_id", "created_at", "draft")
         invocation.emit([{key: row[key] for key in fields} for row in drafts])
@@ -54,16 +54,22 @@ def costs(invocation: Invocation, by: str) -> None:
         print_costs(stdout_console(), by, rows)
 
 
-def _lookup_key(paper: str) -> str:
-    """An arXiv ID in any pasted form, or else the text itself (an entry path)."""
-    from paperdiary.errors import PaperDiaryError
+def _no_draft(settings: Settings, paper: str) -> UsageError:
+    """Why there is nothing to show: an entry written without a stored draft, or no entry at all."""
+    from paperdiary.errors import PaperDiaryError, UsageError
+    from paperdiary.fsutil import diary_relpath
+    from paperdiary.diary.catalog import entry_for_paper
     from paperdiary.stages.identify import identify
 
     try:
-        ref = identify(paper)
+        arxiv_id = identify(paper).arxiv_id
     except PaperDiaryError:
-        return paper
-    return ref.arxiv_id or paper
+        arxiv_id = None
+    entry = entry_for_paper(settings, arxiv_id) if arxiv_id else None
+    if entry is not None:
+        return UsageError(f"no stored draft for {paper!r}: its entry {diary_relpath(settings.diary, entry)} was "
+                          "written by hand, or drafted before drafts were kept.")
+    return UsageError(f"no stored draft for {paper!r}.", hint="Draft it first: paperdiary draft " + paper)
 
 
 def _total(rows: list[CostRow]) -> dict[str, Any]:

@@ -92,13 +92,29 @@ def print_applied(console: Console, result: ApplyResult, queue_file: str) -> Non
     console.print(f"Applied {n} lesson{'s' if n != 1 else ''} ({where}); {result.pending} still in {queue_file}.")
 
 
-def diff_text(diff: str) -> Text:
-    """A unified diff, coloured."""
+_CONTINUED = "  "  # after the marker, on the rows a long diff line wraps onto
+
+
+def diff_text(diff: str, console: Console) -> Text:
+    """A unified diff, coloured, each line wrapped to the console's width with its marker on every row.
+
+    A terminal wrapping a long ``+`` line itself would start its next rows without
+    the ``+``, and they would read as context. Cropping would hide words of the
+    lesson being decided on; so each row keeps the marker, and the rows a line
+    wraps onto are indented after it (a hanging indent) so that they read as one line.
+    Without a terminal the console is wide enough that no line wraps.
+    """
     out = Text()
     for line in strip_controls(diff).splitlines():
-        style = ("bold" if line.startswith(("+++", "---")) else "green" if line.startswith("+")
-                 else "red" if line.startswith("-") else "cyan" if line.startswith("@@") else "")
-        out.append(line + "\n", style=style)
+        header = line.startswith(("+++", "---", "@@"))
+        style = ("bold" if line.startswith(("+++", "---")) else "cyan" if header else "green"
+                 if line.startswith("+") else "red" if line.startswith("-") else "")
+        marker, body = ("", line) if header or not line else (line[0], line[1:])
+        room = max(console.width - len(marker) - len(_CONTINUED), 10)
+        rows = Text(body).wrap(console, room, no_wrap=False) if body else [Text()]
+        for number, row in enumerate(rows):
+            lead = marker if number == 0 else marker + _CONTINUED
+            out.append(lead + row.plain.rstrip() + "\n", style=style)
     return out
 
 
@@ -322,10 +338,11 @@ class ReviewSession:
         else:
             body.append(f"cannot be placed: {planned.conflict}", style="red")
         self.console.print()
-        self.console.print(Panel(body, title=f"Lesson {number}/{total} · {item.id}", title_align="left"))
+        self.console.print(Panel(body, title=f"Lesson {number}/{total} · {item.id}", title_align="left",
+                                 expand=self.console.is_terminal))  # piped, the console is too wide to fill
         diff = planned.diff()
         if diff:
-            self.console.print(diff_text(diff), end="")
+            self.console.print(diff_text(diff, self.console), end="")
         elif proposal is not None and proposal.kind == "duplicate":
             self.console.print(f"No change to {README_NAME}: accepting drops it from the queue.", style="dim")
 

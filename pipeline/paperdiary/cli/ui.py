@@ -1,6 +1,8 @@
 """Terminal feedback: a line per stage with a spinner while it runs, on stderr.
 
 stdout is kept for results (the closing line, or --json), so scripts can pipe it.
+Without a terminal (a log, cron, CI) there is no spinner: each stage prints a line
+when it starts, so a slow or stuck stage shows at once, and one when it is done.
 """
 
 from __future__ import annotations
@@ -8,13 +10,17 @@ from __future__ import annotations
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.status import Status
 
 from paperdiary.models import LLMUsage
 
 
 class ConsoleReporter:
-    """Shows each stage as it runs; ``verbose`` adds what the stage found and how long it took."""
+    """Shows each stage as it runs; ``verbose`` adds what the stage found and how long it took.
+
+    ``close()`` (after a failure too) stops the spinner, so an error line starts a line of its own.
+    """
 
     def __init__(self, console: Console, *, verbose: bool = False):
         self.console = console
@@ -25,17 +31,25 @@ class ConsoleReporter:
     def stage_started(self, stage: str, label: str) -> None:
         self._label = label
         if self.console.is_terminal:
-            self._status = self.console.status(f"{label}…")
+            self._status = self.console.status(escape(f"{label}…"))
             self._status.start()
+        else:
+            self.console.print(escape(f"{label}…"), highlight=False)
 
     def stage_finished(self, stage: str, seconds: float, detail: dict[str, Any]) -> None:
+        self.close()
+        line = f"[green]✓[/] {escape(self._label)}"
+        if self.verbose:
+            line += f" [dim]({seconds:.2f} s{escape(_describe(detail))})[/]"
+        self.console.print(line, highlight=False)
+        if self.verbose:
+            for number, title in enumerate(detail.get("sections") or [], 1):  # one per line: a list to read
+                self.console.print(f"    {number:>2}. {escape(title)}", style="dim", highlight=False)
+
+    def close(self) -> None:
         if self._status is not None:
             self._status.stop()
             self._status = None
-        line = f"[green]✓[/] {self._label}"
-        if self.verbose:
-            line += f" [dim]({seconds:.2f} s{_describe(detail)})[/]"
-        self.console.print(line, highlight=False)
 
 
 def _describe(detail: dict[str, Any]) -> str:
@@ -44,7 +58,7 @@ def _describe(detail: dict[str, Any]) -> str:
         if key in detail:
             parts.append(f"{key}: {detail[key]}")
     if detail.get("sections"):
-        parts.append(f"sections: {len(detail['sections'])} ({', '.join(detail['sections'][:12])})")
+        parts.append(f"sections: {len(detail['sections'])}")  # listed below the line
     parts.extend(f"{key}: {value}" for key, value in detail.get("notes", {}).items())
     return "; " + "; ".join(parts) if parts else ""
 

@@ -130,6 +130,7 @@ class CatalogEntry:
     problems: tuple[Problem, ...] = ()
     key_points: str = ""  # plain text of its Key Points section, else of its opening (what search reads)
     named_arxiv_ids: tuple[str, ...] = ()  # every paper it names anywhere (links, "arXiv:"), in order
+    added: str = ""  # when PaperDiary drafted it (ISO, UTC), from the store's record; "" for a hand-written one
 
     @property
     def outside(self) -> bool:
@@ -669,6 +670,7 @@ class Catalog:
             problems=tuple(problems),
             key_points=facts.key_points if facts else "",
             named_arxiv_ids=facts.named_ids if facts else (),
+            added=record.created_at if record else "",
         )
 
     def _date(self, f: _File, record: EntryRecord | None, git: dict[str, date],

@@ -7,10 +7,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from paperdiary.errors import DiaryError
+from paperdiary.diary.git_dates import run_git
+from paperdiary.diary.readme import DEFAULT_THEMES, README_NAME, Readme
+from paperdiary.errors import DiaryError, ReadmeError
 from paperdiary.fsutil import atomic_create_text, resolve_inside
-from paperdiary.diary.readme import DEFAULT_THEMES, README_NAME
-from paperdiary.settings import Settings
+from paperdiary.settings import SETTINGS_FILE, Settings
 from paperdiary.templates import render
 
 
@@ -46,13 +47,48 @@ def init_diary(directory: Path) -> tuple[list[Path], list[Path]]:
     return created, kept
 
 
+def in_git_repository(folder: Path) -> bool:
+    """Whether ``folder`` is inside a git work tree (False too when git is not installed)."""
+    return (run_git(folder, "rev-parse", "--is-inside-work-tree") or "").strip() == "true"
+
+
+def git_init(folder: Path) -> bool:
+    """Make ``folder`` a git repository (its .gitignore already keeps the state folder out); False when git fails."""
+    return run_git(folder, "init", "--quiet") is not None
+
+
+def is_diary(settings: Settings) -> bool:
+    """A diary is a folder with README.md or the entries folder."""
+    return (settings.diary / README_NAME).is_file() or settings.entries_path.is_dir()
+
+
+def diary_above(folder: Path) -> Path | None:
+    """The nearest folder above ``folder`` that is unmistakably a diary, or None.
+
+    Unmistakably: a README.md with a lessons section, a paperdiary.toml or a state
+    folder (.paperdiary/). So a command run inside ``entries/`` or a month folder finds
+    the diary it belongs to, and a README.md of some other project is not taken for one.
+    """
+    for parent in folder.resolve().parents:
+        if (parent / SETTINGS_FILE).is_file() or Settings(diary=parent).state_path.is_dir():
+            return parent
+        readme = parent / README_NAME
+        if readme.is_file():
+            try:
+                Readme.read(readme)
+            except ReadmeError:
+                continue
+            return parent
+    return None
+
+
 def require_diary(settings: Settings) -> None:
-    """A diary is a folder with README.md or the entries folder: refuse anything else.
+    """Refuse a folder that is not a diary (``is_diary``).
 
     Drafting into a mistyped --diary path would otherwise scatter a new tree there.
     """
     root = settings.diary
-    if (root / README_NAME).is_file() or settings.entries_path.is_dir():
+    if is_diary(settings):
         return
     where = "does not exist" if not root.exists() else f"has no {README_NAME} or {settings.entries_dir}/"
     raise DiaryError(

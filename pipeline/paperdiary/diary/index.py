@@ -114,6 +114,17 @@ class IndexResult:
     written: dict[str, str] = field(default_factory=dict)  # entry path -> the tool's line in the section now
 
 
+def _in_day_order(entries: Sequence[CatalogEntry], newest_first: bool) -> list[CatalogEntry]:
+    """Entries by day in the section's direction; on one day, the drafted ones in the order they were drafted
+    (newest first too when the section is), then the others by title: the same order on every run."""
+    ordered: list[CatalogEntry] = []
+    for day in sorted({entry.date_read for entry in entries}, reverse=newest_first):
+        same = [entry for entry in entries if entry.date_read == day]
+        ordered += sorted((e for e in same if e.added), key=lambda e: (e.added, e.relpath), reverse=newest_first)
+        ordered += sorted((e for e in same if not e.added), key=lambda e: (e.title.casefold(), e.relpath))
+    return ordered
+
+
 def build_index(readme_text: str, entries: Sequence[CatalogEntry], heading: str = DEFAULT_HEADING, *,
                 refresh: bool = False, written: Mapping[str, str] | None = None) -> IndexResult:
     """README text with the section rebuilt (appended at the end when the README has none).
@@ -174,8 +185,7 @@ def build_index(readme_text: str, entries: Sequence[CatalogEntry], heading: str 
     for month in all_months:
         body += month_heading.get(month) or [f"### {date(month[0], month[1], 1):%B %Y}{eol}"]
         body += [_ended(line, eol) for line in month_intro.get(month, [])]
-        ordered = sorted(sorted(by_month.get(month, []), key=lambda e: e.relpath),
-                         key=lambda e: e.date_read, reverse=days_desc)  # one day's entries: paths' order
+        ordered = _in_day_order(by_month.get(month, []), days_desc)
         for entry in ordered:
             fresh = entry_line(entry)
             lines = listed.get(entry.relpath)

@@ -907,7 +907,9 @@ def _with_section(text: str, lines: Sequence[str], heading: str) -> str:
     level, _ = _wanted(heading)
     title = _ATX_CLOSE.sub("", heading.strip().lstrip("#")).strip() or DEFAULT_SECTION_TITLE
     eol = _dominant_ending(lines)
-    lead = (eol if lines and not line_ending(lines[-1]) else "") + (eol if text.strip() else "")
+    ends_blank = len(lines) > 1 and not line_body(lines[-1]).strip()
+    # One blank line before the new heading: the README's own last blank line, else one added.
+    lead = (eol if lines and not line_ending(lines[-1]) else "") + (eol if text.strip() and not ends_blank else "")
     return f"{text}{lead}{'#' * (level or 2)} {title}{eol}"
 
 

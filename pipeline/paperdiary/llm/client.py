@@ -80,9 +80,9 @@ from paperdiary.errors import (
     LLMUnavailableError,
 )
 from paperdiary.redact import redact, url_secrets
-from paperdiary.retry_after import parse_retry_after
-from paperdiary.settings import Settings
-from paperdiary.text import shorten
+from paperdiary.retry_after import is_name_resolution_failure, parse_retry_after
+from paperdiary.settings import RETRY_ATTEMPTS, Settings, require_llm_endpoint
+from paperdiary.text import plural, shorten
 from paperdiary.state.store import Store
 
 if TYPE_CHECKING:
@@ -93,7 +93,6 @@ log = logging.getLogger(__name__)
 Mode = Literal["json_schema", "json_object", "text"]
 MODES: tuple[Mode, ...] = ("json_schema", "json_object", "text")  # best first: the ladder
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
-MAX_ATTEMPTS = 6
 MAX_BACKOFF_S = 30.0
 M = TypeVar("M", bound=BaseModel)
 T = TypeVar("T")
@@ -509,8 +508,8 @@ def _mentions_format(exc: openai.APIStatusError) -> bool:
 
 
 def _is_transient(exc: BaseException) -> bool:
-    if isinstance(exc, openai.APIConnectionError):  # timeouts included
-        return True
+    if isinstance(exc, openai.APIConnectionError):  # timeouts included; a host name that does not resolve is not
+        return not is_name_resolution_failure(exc)
     if not isinstance(exc, openai.APIStatusError):
         return False
     if _mentions_format(exc) or _context_limit(exc)[0]:
@@ -601,6 +600,7 @@ class LLMClient:
                  max_in_flight: int | None = None):
         if not settings.model:
             raise LLMError("no LLM model configured.", hint="Set PAPERDIARY_MODEL (or `model` in paperdiary.toml).")
+        require_llm_endpoint(settings)
         self.settings = settings
         self.store = store
         self.model = settings.model
@@ -886,7 +886,7 @@ class LLMClient:
             retry=retry_if_exception(_is_transient),
             wait=self._wait,
             # stop_before_delay: never start a wait that would overrun the budget.
-            stop=stop_after_attempt(MAX_ATTEMPTS) | stop_before_delay(self.settings.retry_max_time),
+            stop=stop_after_attempt(RETRY_ATTEMPTS) | stop_before_delay(self.settings.retry_max_time),
             before_sleep=self._before_sleep,
             reraise=True,
         )
@@ -922,7 +922,7 @@ class LLMClient:
             self._gate.hold(wait)  # every worker on this endpoint waits, not just this one
         log.warning("%s", self._redact(
             f"LLM endpoint {self.endpoint} ({self.model}): {self._reason(error)}; "
-            f"try {state.attempt_number + 1} of {MAX_ATTEMPTS} in {wait:.1f} s"
+            f"try {state.attempt_number + 1} of {RETRY_ATTEMPTS} in {wait:.1f} s"
         ))
 
     def _reason(self, error: BaseException | None) -> str:
@@ -942,7 +942,7 @@ class LLMClient:
     def _translate(self, exc: openai.OpenAIError, tries: int, mode: Mode | None) -> Exception:
         """The LLMError (or _ModeRejected) for what the openai client raised; the server's words redacted."""
         error = self._error
-        attempts = f"{tries} {'try' if tries == 1 else 'tries'}"
+        attempts = plural(tries, "try", "tries")
         if isinstance(exc, openai.APITimeoutError):
             return error(
                 LLMUnavailableError,
@@ -951,6 +951,9 @@ class LLMClient:
                 hint="Check OPENAI_BASE_URL / that the server is running; slow local models need a larger "
                 "PAPERDIARY_LLM_TIMEOUT.",
             )
+        if isinstance(exc, openai.APIConnectionError) and is_name_resolution_failure(exc):
+            return error(LLMUnavailableError, "cannot resolve the host name of LLM endpoint {endpoint} (no such host, "
+                         "or no network).", hint="Check OPENAI_BASE_URL (base_url) and your network connection.")
         if isinstance(exc, openai.APIConnectionError):
             return error(LLMUnavailableError, f"LLM endpoint {{endpoint}} unreachable ({{detail}}, {attempts}): "
                          "check OPENAI_BASE_URL / that the server is running.", detail=self._reason(exc))

@@ -113,7 +113,7 @@ def estimate_cost(
 class CostRow:
     """One line of ``paperdiary costs``: the ledger grouped by day, model or paper."""
 
-    key: str  # the day (YYYY-MM-DD, UTC), the model or the paper ("-" for calls outside a paper)
+    key: str  # the day (YYYY-MM-DD, UTC), the model or the paper (for calls outside a paper, what made them)
     calls: int = 0  # every structured() call, cache hits included
     cached_calls: int = 0
     failed_calls: int = 0  # calls that spent tokens but gave no valid answer
@@ -128,6 +128,14 @@ class CostRow:
         return self.prompt_tokens + self.completion_tokens
 
 
+# Calls about no paper, by purpose: named for what made them, in brackets so no paper is taken for them.
+_NOT_A_PAPER = {"probe": "(doctor probe)", "rerank": "(review --llm)"}
+
+
+def _outside_a_paper(call: dict[str, Any]) -> str:
+    return _NOT_A_PAPER.get(str(call.get("purpose")), "(no paper)")
+
+
 def summarise(store: Store, by: SummaryKey = "day") -> list[CostRow]:
     """The LLM ledger grouped ``by`` day, model or paper, sorted by that key."""
     return summarise_calls(store.llm_calls(), by)
@@ -139,7 +147,7 @@ def summarise_calls(calls: Iterable[dict[str, Any]], by: SummaryKey = "day") -> 
         raise ValueError(f"cannot summarise costs by {by!r}: use 'day', 'model' or 'paper'")
     rows: dict[str, CostRow] = {}
     for call in calls:
-        key = str(call["created_at"])[:10] if by == "day" else str(call[by] or "-")
+        key = str(call["created_at"])[:10] if by == "day" else str(call[by] or _outside_a_paper(call))
         row = rows.setdefault(key, CostRow(key))
         row.calls += 1
         row.cached_calls += bool(call["cached"])

@@ -78,7 +78,7 @@ from paperdiary.runs.workflow import (
     resumable_draft,
     save_draft,
 )
-from paperdiary.settings import Settings
+from paperdiary.settings import Settings, require_llm_endpoint
 from paperdiary.state.journal import ENDED_STAGES, ENTRY_STAGES, RESUMABLE_STAGES, Journal, JournalRow, Stage
 
 if TYPE_CHECKING:
@@ -336,15 +336,14 @@ def _settled(settings: Settings, item: BacklogItem, row: JournalRow | None, inde
 
     if stage in ENTRY_STAGES:
         return None  # interrupted while finishing: the entry in the diary is (maybe) ours, finish it
+    # Whoever made it (`draft`, an earlier catch-up, the user's own hand), an entry in the diary is what counts.
     found = index.get(ref.arxiv_id) if ref.arxiv_id else None
     if found is not None:
         relpath = diary_relpath(settings.diary, found)
-        if stage is Stage.DONE:
-            return result("skipped", "drafted by an earlier run", entry_path=relpath, earlier=True)
-        return result("skipped", f"already in the diary: {relpath}", entry_path=relpath)
+        return result("skipped", f"already in the diary: {relpath}", entry_path=relpath, earlier=stage is Stage.DONE)
     entry = row.entry_path if row else None
     if stage is Stage.DONE and ref.local_pdf and entry and (settings.diary / entry).is_file():
-        return result("skipped", "drafted by an earlier run", entry_path=entry, earlier=True)
+        return result("skipped", f"already in the diary: {entry}", entry_path=entry, earlier=True)
     if row is not None and stage is Stage.FAILED and not options.retry_failed:
         return result("failed", f"{row.error or ''} (failed in an earlier run; --retry-failed tries again)",
                       earlier=True)
@@ -449,6 +448,8 @@ def _check_options(settings: Settings, options: CatchupOptions) -> None:
             hint=f'Add it to paperdiary.toml: [prices."{settings.model}"] input = … output = … '
                  "(USD per million tokens).",
         )
+    if not options.dry_run:
+        require_llm_endpoint(settings)  # before any download: a model with nowhere to run fails at once
 
 
 def _llm_client(settings: Settings, store: Store, options: CatchupOptions, *,
@@ -658,14 +659,18 @@ class _Pipeline:
             self._wait()
         finally:
             self.progress.stop()
+        results = self.plan.results + [r for r in self.results if r is not None]
+        # A Ctrl-C that came once every paper was under way stopped nothing: all finished, the run is complete.
+        stopped_nothing = self.stop.interrupted and not self.stop.fatal and not any(r.status == "left"
+                                                                                   for r in results)
         return CatchupReport(
-            results=self.plan.results + [r for r in self.results if r is not None],
+            results=results,
             problems=self.plan.problems,
             busy_s=dict(self.busy.seconds),
             workers={"fetch": 1, "extract": self.extract_workers, "draft": self.options.jobs, "write": 1},
-            stopped=self.stop.reason,
+            stopped=None if stopped_nothing else self.stop.reason,
             fatal=self.stop.fatal,
-            interrupted=self.stop.interrupted,
+            interrupted=self.stop.interrupted and not stopped_nothing,
         )
 
     def _wait(self) -> None:
@@ -673,9 +678,14 @@ class _Pipeline:
 
         The handler is installed for the run, so the extraction workers forked meanwhile
         inherit it: a terminal's Ctrl-C reaches them too, and must not kill them
-        mid-paper (that would report a good paper as failed).
+        mid-paper (that would report a good paper as failed). In them it does nothing:
+        the note is the run's to print, once per press.
         """
+        owner = os.getpid()
+
         def on_interrupt(signum: int, frame: Any) -> None:
+            if os.getpid() != owner:
+                return  # an extraction worker forked with this handler: it finishes its paper, and says nothing
             if self.stop.interrupted:
                 raise KeyboardInterrupt  # the second one: quit now (the journal keeps everything done so far)
             self.stop.set("interrupted (Ctrl-C)", interrupted=True)
@@ -720,8 +730,11 @@ class _Pipeline:
         self.journal.fail(job.key, message)
         self._leave(job, job.outcome("failed", message), at=at)
 
-    def _left(self, job: _Job, *, at: str) -> None:
-        self._leave(job, job.outcome("left", self.stop.reason or "stopped"), at=at)
+    def _left(self, job: _Job) -> None:
+        """A paper the stop leaves for a later run: straight to the writer, counted by no stage bar (the bars
+        show what was done, and the paper was not)."""
+        job.result = job.outcome("left", self.stop.reason or "stopped")
+        self.writer.submit(job)
 
     # -- fetch: metadata in batches, then PDFs one at a time ---------------------------------------------
 
@@ -735,7 +748,7 @@ class _Pipeline:
                     if job.resumed is not None:
                         self.writer.submit(job)  # saved draft: only the writer has work
                     elif self.stop:
-                        self._left(job, at="download")
+                        self._left(job)
                     else:
                         self._fetch(fetcher, metas, job)
         finally:
@@ -768,7 +781,7 @@ class _Pipeline:
 
         while (job := self.to_extract.get()) is not _SENTINEL:
             if self.stop:
-                self._left(job, at="extract")
+                self._left(job)
                 continue
             try:
                 with self.busy.timing("extract"):
@@ -809,14 +822,14 @@ class _Pipeline:
         deferred = _deferred_error(self.settings)
         while (job := self.to_draft.get()) is not _SENTINEL:
             if self.stop:
-                self._left(job, at="draft")
+                self._left(job)
                 continue
             assert job.meta is not None and job.paper is not None and job.chunks is not None
             job.estimate = estimate_for_chunks(self.settings, job.chunks, batch=self.options.batch_api)
             if not self.budget.reserve(job.estimate):
                 self.stop.set(f"the next paper's estimated ${job.estimate.cost_usd or 0:.4f} would pass "
                               f"--max-cost ${self.options.max_cost:g}")
-                self._left(job, at="draft")
+                self._left(job)
                 continue
             spent: float | None = None  # unknown until it succeeds: a failed paper may have paid for part
             try:
@@ -830,7 +843,7 @@ class _Pipeline:
                 continue
             except FATAL_LLM_ERRORS as exc:
                 self.stop.set(str(exc), fatal=True)
-                self._left(job, at="draft")
+                self._left(job)
                 continue
             except Exception as exc:  # noqa: BLE001 - a refusal, an invalid answer, a bug: this paper only
                 self._fail(job, exc, at="draft")
@@ -845,7 +858,8 @@ class _Pipeline:
     def _write(self, job: _Job) -> None:
         result = job.result or self._finish(job)
         self.results[job.index] = result
-        self.progress.advance("write")
+        if result.status != "left":
+            self.progress.advance("write")
         self.progress.paper_finished(result)
 
     def _finish(self, job: _Job) -> PaperResult:
@@ -944,10 +958,12 @@ class StatusReport:
     failed: list[tuple[str, str]]  # (paper, error)
     batches: list[dict[str, Any]]  # open batches, their status refreshed from the server when reachable
     batch_error: str | None = None
+    pending: list[tuple[str, str]] = field(default_factory=list)  # (paper, stage): what the next run continues
 
 
 def catchup_status(settings: Settings) -> StatusReport:
-    """The journal by stage, failures, and the Batch API batches in flight (refreshed from the server)."""
+    """The journal by stage, the papers pending and failed, and the Batch API batches in flight (refreshed from
+    the server)."""
     from paperdiary.state.store import Store
 
     with Store(settings.db_path) as store:
@@ -956,7 +972,8 @@ def catchup_status(settings: Settings) -> StatusReport:
         order = [Stage.DONE, Stage.FAILED, *(stage for stage in Stage if stage not in ENDED_STAGES)]
         stages = {str(stage): counts[stage] for stage in order if counts[stage]}
         failed = [(row.raw, row.error or "") for row in rows if row.stage is Stage.FAILED]
-        report = StatusReport(stages, failed, store.batches(open_only=True))
+        pending = [(row.raw, str(row.stage)) for row in rows if row.stage not in ENDED_STAGES]
+        report = StatusReport(stages, failed, store.batches(open_only=True), pending=pending)
         if report.batches and settings.llm_configured:
             from paperdiary.llm.batch import refresh_batches
             from paperdiary.llm.client import LLMClient

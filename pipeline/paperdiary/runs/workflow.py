@@ -26,12 +26,13 @@ import time
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import date
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator, Protocol
 
-from paperdiary.errors import CorruptPdfError, EmptyPdfError, ExtractionError, OutsideDiaryError
+from paperdiary.errors import CorruptPdfError, EmptyPdfError, ExtractionError, OutsideDiaryError, PaperDiaryError
 from paperdiary.fsutil import diary_relpath, resolve_inside, writable_target
 from paperdiary.models import Chunk, ExtractedPaper, FetchedPaper, LLMUsage, PaperMeta, PaperRef, WrittenEntry
-from paperdiary.settings import Settings
+from paperdiary.settings import Settings, require_llm_endpoint
 from paperdiary.stages.drafting.contract import Claim, Draft, Lesson
 from paperdiary.state.journal import ENTRY_STAGES, Journal, JournalRow, Stage, paper_key
 
@@ -71,6 +72,7 @@ class DraftOutcome:
     created: bool  # False: an entry already existed and was left untouched
     drafter: str = ""
     lessons_queued: list[dict[str, str]] = field(default_factory=list)
+    lessons_drafted: int = 0  # the draft's lessons; those not queued were in the queue or decided in review
     stages: dict[str, dict[str, Any]] = field(default_factory=dict)
     usage: LLMUsage = field(default_factory=LLMUsage)
 
@@ -84,6 +86,7 @@ class DraftOutcome:
             "description": self.description,
             "drafter": self.drafter,
             "lessons_queued": self.lessons_queued,
+            "lessons_drafted": self.lessons_drafted,
             "llm": self.usage.as_json(),
             "stages": self.stages,
         }
@@ -309,6 +312,62 @@ def _adopt_entry(settings: Settings, row: JournalRow | None, draft: Draft, meta:
     return WrittenEntry(path, row.entry_path, created=True)
 
 
+# -- the stored draft behind a paper (`show`) ------------------------------------------------
+
+
+def stored_drafts(settings: Settings, paper: str) -> list[dict[str, Any]]:
+    """The stored drafts behind ``paper``, newest first: an arXiv ID in any form, a local PDF, or an entry's path.
+
+    A local PDF is found through the journal (the entry it became, the arXiv ID it
+    turned out to have), else through the arXiv ID stamped on its first page: a PDF
+    of a paper the diary already had was never drafted itself. Its text comes from
+    the cache the draft filled.
+    """
+    from paperdiary.stages.identify import identify
+    from paperdiary.state.store import Store
+
+    try:
+        ref: PaperRef | None = identify(paper)
+    except PaperDiaryError:
+        ref = None  # an entry's path
+    with Store(settings.db_path) as store:
+        keys = [ref.arxiv_id] if ref is not None and ref.arxiv_id else []
+        if ref is None:
+            keys.append(_entry_key(settings, paper))
+        elif ref.local_pdf:
+            row = Journal(store).row(paper_key(ref))
+            keys += [row.entry_path, row.arxiv_id] if row is not None else []
+        for key in keys:
+            if key and (drafts := store.drafts_for(key)):
+                return drafts
+        if ref is not None and ref.local_pdf and (stamped := _stamped_arxiv_id(settings, ref)):
+            return store.drafts_for(stamped)
+    return []
+
+
+def _entry_key(settings: Settings, text: str) -> str:
+    """An entry's path as the store records it (relative to the diary), from however it was typed."""
+    path = Path(text)
+    if path.is_file():
+        try:
+            return diary_relpath(settings.diary, path)
+        except ValueError:
+            pass  # outside the diary: no entry of it
+    return text
+
+
+def _stamped_arxiv_id(settings: Settings, ref: PaperRef) -> str | None:
+    """The arXiv ID (without version) on a local PDF's side stamp; None without one or when it cannot be read."""
+    if ref.local_pdf is None:
+        return None
+    try:
+        fetched = fetch_paper(settings, ref)
+        _, meta = extract_paper(settings, ref, fetched)
+    except PaperDiaryError:
+        return None
+    return meta.arxiv_id
+
+
 # -- one paper, start to end ---------------------------------------------------------------
 
 
@@ -323,6 +382,7 @@ def _outcome(written: WrittenEntry, meta: PaperMeta, draft: Draft, queued: list[
         created=written.created,
         drafter=draft.drafter,
         lessons_queued=[{"id": q.id, "lesson": q.lesson.text, "theme": q.lesson.theme or ""} for q in queued],
+        lessons_drafted=len(draft.lessons),
         stages=stages,
         usage=draft.usage,
     )
@@ -357,6 +417,7 @@ def draft_paper(
     timer = _Timer(reporter or SilentReporter())
     day = date_read or date.today()
     ref = identifier if isinstance(identifier, PaperRef) else identify(identifier)
+    require_llm_endpoint(settings)  # before any download: a model with nowhere to run fails at once
     key = paper_key(ref)
 
     with Store(settings.db_path) as store:

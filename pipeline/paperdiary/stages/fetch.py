@@ -36,12 +36,12 @@ from paperdiary import __version__
 from paperdiary.errors import DownloadTooLargeError, FetchError, NotAPdfError, PaperNotFoundError
 from paperdiary.fsutil import atomic_write_bytes
 from paperdiary.models import FetchedPaper, PaperMeta, PaperRef
-from paperdiary.retry_after import parse_retry_after
-from paperdiary.settings import Settings
+from paperdiary.retry_after import is_name_resolution_failure, parse_retry_after
+from paperdiary.settings import RETRY_ATTEMPTS, Settings
+from paperdiary.text import plural
 
 USER_AGENT = f"paperdiary/{__version__} (+https://github.com/paperdiary)"
 BATCH_SIZE = 100  # IDs per API query; they all go into one GET URL, and arXiv answers 414 past ~650
-MAX_ATTEMPTS = 6
 PDF_MAGIC = b"%PDF-"
 _CHUNK_BYTES = 64 * 1024
 _HASH_CHUNK_BYTES = 1024 * 1024
@@ -61,8 +61,6 @@ _CONNECTION_REASONS = (
     ("reset", "connection reset"),
     ("aborted", "connection dropped"),
     ("incompleteread", "connection closed mid-answer"),
-    ("name or service", "host not found"),
-    ("nodename", "host not found"),
 )
 
 T = TypeVar("T")
@@ -249,7 +247,11 @@ class ArxivFetcher:
         except arxiv.UnexpectedEmptyPageError as exc:
             raise _Transient("an unexpectedly empty page") from exc
         except requests.RequestException as exc:
-            raise _network_failure(exc, self.settings.http_timeout, self._api_host) from exc
+            raise _network_failure(
+                exc, self.settings.http_timeout, self._api_host, service="the arXiv API",
+                unresolved_hint=f"Check the setting arxiv_api (PAPERDIARY_ARXIV_API, now "
+                                f"{self.settings.arxiv_api.removesuffix('?{}')}) and your network connection.",
+            ) from exc
         response = self._session.last_response
         content_type = response.headers.get("Content-Type", "") if response is not None else ""
         # An HTML page (captcha, proxy login, maintenance) parses as an empty feed:
@@ -297,7 +299,11 @@ class ArxivFetcher:
                     )
                 return self._read_pdf(response, url, label)
         except requests.RequestException as exc:
-            raise _network_failure(exc, self.settings.http_timeout, url) from exc
+            raise _network_failure(
+                exc, self.settings.http_timeout, url, service="the PDF's server",
+                unresolved_hint="Check your network connection (the PDF's address came from the arXiv API), or "
+                                "download the PDF yourself and pass its path.",
+            ) from exc
 
     def _read_pdf(self, response: requests.Response, url: str, label: str) -> bytes:
         """Stream the body, enforcing the size cap and the %PDF- signature as early as possible."""
@@ -337,15 +343,15 @@ class ArxivFetcher:
             retry=retry_if_exception_type(_Transient),
             wait=self._wait,
             # stop_before_delay: never start a wait that would overrun the budget.
-            stop=stop_after_attempt(MAX_ATTEMPTS) | stop_before_delay(self.settings.retry_max_time),
+            stop=stop_after_attempt(RETRY_ATTEMPTS) | stop_before_delay(self.settings.retry_max_time),
             before_sleep=lambda state: self._note_retry(state, what),
             reraise=True,
         )
         try:
             return retrying(attempt)
         except _Transient as exc:
-            tries = retrying.statistics.get("attempt_number", 1)
-            raise FetchError(f"{what} failed {tries} tries ({{detail}}).", paper=paper, url=url, detail=exc.reason,
+            tries = plural(retrying.statistics.get("attempt_number", 1), "try", "tries")
+            raise FetchError(f"{what} failed {tries} ({{detail}}).", paper=paper, url=url, detail=exc.reason,
                              hint=hint) from exc
 
     def _wait(self, state: RetryCallState) -> float:
@@ -360,7 +366,7 @@ class ArxivFetcher:
         self.retry_waits.append(wait)
         error = state.outcome.exception() if state.outcome else None
         reason = error.reason if isinstance(error, _Transient) else "an error"
-        self._log(f"{what}: {reason}; try {state.attempt_number + 1} of {MAX_ATTEMPTS} in {wait:.1f} s")
+        self._log(f"{what}: {reason}; try {state.attempt_number + 1} of {RETRY_ATTEMPTS} in {wait:.1f} s")
 
 
 # -- module helpers --------------------------------------------------------------
@@ -484,8 +490,17 @@ def _retry_after(response: requests.Response | None) -> float | None:
     return parse_retry_after(response.headers.get("Retry-After")) if response is not None else None
 
 
-def _network_failure(exc: requests.RequestException, timeout: float, target: str) -> Exception:
-    """Sort a requests failure: timeouts and dropped connections are transient, the rest final."""
+def _network_failure(exc: requests.RequestException, timeout: float, target: str, *, service: str,
+                     unresolved_hint: str) -> Exception:
+    """Sort a requests failure: timeouts and dropped connections are transient, the rest final.
+
+    A host name that does not resolve is final too: a typo or no network, which retrying does not
+    mend (it only kept a first run silent for a minute). ``unresolved_hint`` says what to check then.
+    """
+    if is_name_resolution_failure(exc):
+        host = urlsplit(target).hostname if "//" in target else target
+        return FetchError(f"cannot resolve {{url}}, the host name of {service} (no such host, or no network).",
+                          url=host, hint=unresolved_hint)
     if isinstance(exc, requests.Timeout):
         return _Transient(f"no answer within {timeout:g} s")
     if isinstance(exc, requests.exceptions.SSLError):
