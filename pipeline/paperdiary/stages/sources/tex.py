@@ -373,6 +373,7 @@ class _Part:
     kind: SectionKind
     text: str  # LaTeX
     numbered: bool = False  # \section{...}, not \section*{...}
+    lettered: bool = False  # after \appendix: A, A.1, B
 
 
 @dataclass
@@ -446,14 +447,15 @@ class _Reader:
         references_at = references[0] if references else None
         start = cuts[0][0] if cuts else len(body)
         front = body[:start]
-        if front.strip():
-            parts.insert(0, _Part("Front matter", 1, "front", front))
+        if front.strip():  # as the PDF path: text before the first heading is front matter, or all the body
+            parts.insert(0, _Part("Front matter", 1, "front" if cuts else "body", front))
         kind_after_references = False
         for index, (position, match) in enumerate(cuts):
             title, text_start = self._heading_title(body, match)
             end = cuts[index + 1][0] if index + 1 < len(cuts) else len(body)
             kind: SectionKind = "body"
-            if any(a < position for a in appendix_at):
+            lettered = any(a < position for a in appendix_at)
+            if lettered:
                 kind = "appendix"
             if references_at is not None and references_at <= position:
                 if not kind_after_references and references:
@@ -461,7 +463,8 @@ class _Reader:
                     kind_after_references = True
                 kind = "appendix"
             level = _LEVELS[match.group(1)]
-            parts.append(_Part(title, level, kind, body[text_start:end], numbered=not match.group(2)))
+            parts.append(_Part(title, level, kind, body[text_start:end], numbered=not match.group(2),
+                               lettered=lettered))
         if references and not kind_after_references:
             parts.append(_Part("References", 1, "references", references[1]))
         return parts
@@ -522,7 +525,7 @@ class _Reader:
         for part in parts:
             current = ""
             if part.numbered:
-                if part.kind == "appendix" and not numbers.appendix:
+                if part.lettered and not numbers.appendix:
                     numbers.appendix = True
                     numbers.section = [0, 0, 0]
                 current = numbers.heading(part.level)
