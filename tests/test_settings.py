@@ -84,3 +84,19 @@ def test_catalog_lists_from_toml_or_env_stay_inside_the_diary(tmp_path: Path) ->
         with pytest.raises(SettingsError, match="catalog_roots") as info:
             load_settings(tmp_path, env={})
         assert info.value.exit_code == 2
+
+
+def test_sources_order_from_toml_and_env(tmp_path: Path) -> None:
+    assert load_settings(tmp_path, env={}).sources == ("tex", "html", "pdf")
+    write_toml(tmp_path, 'sources = ["html", "pdf"]\narxiv_eprint_url = "http://mirror/e-print/{}"\n')
+    s = load_settings(tmp_path, env={})
+    assert s.sources == ("html", "pdf") and s.arxiv_eprint_url == "http://mirror/e-print/{}"
+    assert load_settings(tmp_path, env={"PAPERDIARY_SOURCES": "PDF, tex"}).sources == ("pdf", "tex")
+
+
+@pytest.mark.parametrize("value", ['["tex", "docx"]', "[]", '["pdf", "pdf"]'])
+def test_bad_sources_are_refused_in_one_line(tmp_path: Path, value: str) -> None:
+    write_toml(tmp_path, f"sources = {value}\n")
+    with pytest.raises(SettingsError, match="setting 'sources'") as caught:
+        load_settings(tmp_path, env={})
+    assert "tex, html, pdf" in str(caught.value) and "\n" not in str(caught.value)
