@@ -44,7 +44,7 @@ class Settings:
 
     # arXiv.
     arxiv_api: str = DEFAULT_ARXIV_API  # a query URL with "{}" for the query string
-    arxiv_delay: float = 3.0  # seconds between API requests (arXiv's terms)
+    arxiv_delay: float = 3.0  # seconds between requests to arXiv, API and downloads (arXiv's terms)
     http_timeout: float = 30.0  # per request, connect and read
     retry_max_time: float = 120.0  # total seconds spent retrying one request
     pdf_max_mb: float = 50.0  # the largest download: a PDF, a LaTeX source, an HTML page
