@@ -40,6 +40,22 @@ _FAILED_CONVERSION = re.compile(r"Conversion to HTML had a Fatal error|HTML is n
                                 re.IGNORECASE)
 
 
+_HIDDEN_STYLE = re.compile(
+    r"display\s*:\s*none|visibility\s*:\s*hidden|"
+    r"(?<![-\w])color\s*:\s*(?:#fff(?:fff)?\b|white\b|rgb\(\s*255\s*,\s*255\s*,\s*255\s*\))",
+    re.IGNORECASE,
+)
+_FONT_SIZE = re.compile(r"font-size\s*:\s*([\d.]+)\s*(px|pt)?\s*(?:;|$)", re.IGNORECASE)
+
+
+def _hidden(style: str | None) -> bool:
+    """Whether an element's style hides its text (not shown, white, under 1 pt): a prompt-injection vector."""
+    if not style:
+        return False
+    size = _FONT_SIZE.search(style)
+    return bool(_HIDDEN_STYLE.search(style)) or (size is not None and float(size.group(1) or "0") < 1)
+
+
 def is_latexml_paper(html: str) -> str | None:
     """None when ``html`` looks like a rendered paper, else why it is not (a stub, an error page)."""
     if _FAILED_CONVERSION.search(html):
@@ -113,7 +129,7 @@ class _LatexmlParser(HTMLParser):
                 self._add(" ")
             return
         opened = _Open(tag, classes)
-        if self.skip_depth or tag in _SKIPPED_TAGS or classes & _SKIPPED_CLASSES:
+        if self.skip_depth or tag in _SKIPPED_TAGS or classes & _SKIPPED_CLASSES or _hidden(values.get("style")):
             if "ltx_authors" in classes:
                 self._author = []
             opened.skipped = True

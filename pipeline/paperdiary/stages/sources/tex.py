@@ -132,8 +132,19 @@ def main_file(source: SourceFiles) -> str:
 
 
 def strip_comments(text: str) -> str:
-    """The text without ``%`` comments (``\\%`` is a percent sign); a comment eats its line end as in TeX."""
-    return _COMMENT.sub(r"\1", text.replace("\r\n", "\n"))
+    """The text without ``%`` comments (``\\%`` is a percent sign); a comment eats its line end as in TeX.
+
+    ``\\iffalse ... \\fi`` blocks, the other way papers comment text out, go too.
+    """
+    return _IFFALSE.sub(" ", _COMMENT.sub(r"\1", text.replace("\r\n", "\n")))
+
+
+_IFFALSE = re.compile(r"\\iffalse\b.*?\\fi\b", re.DOTALL)
+# Text set in white or in type below 1 pt: nobody reads it, so it is a prompt-injection vector, never paper text.
+_INVISIBLE = re.compile(
+    r"\\textcolor\s*\{\s*(?:white|White|WHITE)\s*\}|\\textcolor\s*\[\s*(?:rgb|RGB|gray|HTML)\s*\]\s*\{\s*"
+    r"(?:1\s*,\s*1\s*,\s*1|255\s*,\s*255\s*,\s*255|1|FFFFFF|ffffff)\s*\}|\\fontsize\s*\{\s*0*\.\d*\s*(?:pt)?\s*\}"
+)
 
 
 # =========================================================================== \input and macros
@@ -594,7 +605,10 @@ class _Plain:
                 i = self._command(text, i)
             elif c == "$":
                 i = self._dollar_math(text, i)
-            elif c in "{}":
+            elif c == "{":
+                group, i = read_group(text, i)
+                self._walk(group or "")
+            elif c == "}":
                 i += 1
             elif c in "~&":  # a tie; a column separator left over
                 self.out.append(" ")
@@ -640,6 +654,13 @@ class _Plain:
         if name == "\\":
             self.out.append(" ")
             return _skip_optional(text, j)
+        if name == "textcolor" and _INVISIBLE.match(text, i):
+            _, end = read_group(text, _skip_space(text, _INVISIBLE.match(text, i).end()))
+            return end  # white text
+        if name == "color" and re.match(r"\\color\s*\{\s*(?:white|White)\s*\}", text[i:]):
+            return len(text)  # white from here to the end of the group being read
+        if name == "fontsize" and _INVISIBLE.match(text, i):
+            return len(text)
         if name in ("(", "["):
             closing = "\\)" if name == "(" else "\\]"
             end = text.find(closing, j)
