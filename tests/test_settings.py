@@ -108,3 +108,19 @@ def test_a_folder_setting_through_a_symlink_must_land_inside(tmp_path: Path) -> 
     assert load_settings(diary, env={}).entries_dir == "entries"  # a link within the diary is fine
     with pytest.raises(SettingsError, match="'state_dir' in \\$PAPERDIARY_STATE_DIR is 'state', a symlink to"):
         load_settings(diary, env={"PAPERDIARY_STATE_DIR": "state"})
+
+
+def test_sources_order_from_toml_and_env(tmp_path: Path) -> None:
+    assert load_settings(tmp_path, env={}).sources == ("tex", "html", "pdf")
+    write_toml(tmp_path, 'sources = ["html", "pdf"]\narxiv_eprint_url = "http://mirror/e-print/{}"\n')
+    s = load_settings(tmp_path, env={})
+    assert s.sources == ("html", "pdf") and s.arxiv_eprint_url == "http://mirror/e-print/{}"
+    assert load_settings(tmp_path, env={"PAPERDIARY_SOURCES": "PDF, tex"}).sources == ("pdf", "tex")
+
+
+@pytest.mark.parametrize("value", ['["tex", "docx"]', "[]", '["pdf", "pdf"]'])
+def test_bad_sources_are_refused_in_one_line(tmp_path: Path, value: str) -> None:
+    write_toml(tmp_path, f"sources = {value}\n")
+    with pytest.raises(SettingsError, match="setting 'sources'") as caught:
+        load_settings(tmp_path, env={})
+    assert "tex, html, pdf" in str(caught.value) and "\n" not in str(caught.value)

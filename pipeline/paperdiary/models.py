@@ -18,6 +18,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 SectionKind = Literal["front", "abstract", "body", "references", "appendix"]
+# Where a paper's text comes from: its LaTeX source, arXiv's HTML rendering (LaTeXML), or the PDF.
+SourceKind = Literal["tex", "html", "pdf"]
+SOURCE_KINDS: tuple[SourceKind, ...] = ("tex", "html", "pdf")
 
 
 @dataclass(frozen=True)
@@ -65,12 +68,23 @@ class PaperMeta:
 
 @dataclass
 class FetchedPaper:
-    """Metadata plus a PDF on disk (in the state cache, or the user's own file)."""
+    """Metadata plus the file the text is read from: a LaTeX source, an HTML page or a PDF.
+
+    In the state cache, or the user's own PDF. ``passed_over`` says, one line per
+    source, why the better sources were not used ("tex: the e-print is a PDF ...").
+    """
 
     meta: PaperMeta
-    pdf_path: Path
+    path: Path
     sha256: str
     downloaded: bool = False  # False when served from the cache or a local file
+    source: SourceKind = "pdf"
+    passed_over: list[str] = field(default_factory=list)
+
+    @property
+    def pdf_path(self) -> Path | None:
+        """The PDF, when the text is read from one."""
+        return self.path if self.source == "pdf" else None
 
 
 @dataclass
@@ -84,15 +98,16 @@ class Section:
 
 @dataclass
 class ExtractedPaper:
-    """Clean text of a PDF, split into sections."""
+    """Clean text of a paper, split into sections, from its LaTeX source, HTML rendering or PDF."""
 
-    sha256: str
-    pages: int
+    sha256: str  # of the file read
+    pages: int  # 0 when not read from a PDF
     sections: list[Section]
     title: str | None = None  # read off the PDF (metadata or first page)
     authors: list[str] = field(default_factory=list)
     invisible_chars_dropped: int = 0
     arxiv_stamp_id: str | None = None  # "1706.03762v5" read off the arXiv side stamp, if any
+    source: SourceKind = "pdf"
 
     @property
     def body_sections(self) -> list[Section]:

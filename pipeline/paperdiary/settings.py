@@ -16,6 +16,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Mapping
 
 from paperdiary.errors import SettingsError
+from paperdiary.models import SOURCE_KINDS
 
 SETTINGS_FILE = "paperdiary.toml"
 DEFAULT_ARXIV_API = "https://export.arxiv.org/api/query?{}"
@@ -47,10 +48,18 @@ class Settings:
 
     # arXiv.
     arxiv_api: str = DEFAULT_ARXIV_API  # a query URL with "{}" for the query string
-    arxiv_delay: float = 3.0  # seconds between API requests (arXiv's terms)
+    arxiv_delay: float = 3.0  # seconds between requests to arXiv, API and downloads (arXiv's terms)
     http_timeout: float = 30.0  # per request, connect and read
     retry_max_time: float = 120.0  # total seconds spent retrying one request
-    pdf_max_mb: float = 50.0
+    pdf_max_mb: float = 50.0  # the largest download: a PDF, a LaTeX source, an HTML page
+    # Where a paper's text comes from, best first: its LaTeX source (arXiv's /e-print/), arXiv's HTML
+    # rendering (/html/), the PDF. A local file is always read as a PDF.
+    sources: tuple[str, ...] = SOURCE_KINDS
+    # URLs of the LaTeX source and the HTML rendering, "{}" standing for the versioned ID
+    # ("https://arxiv.org/e-print/{}"); empty: on the host of the PDF link the arXiv API gives.
+    arxiv_eprint_url: str = ""
+    arxiv_html_url: str = ""
+    source_max_mb: float = 100.0  # a LaTeX source's size once decompressed (tar bombs)
 
     # Extraction and chunking.
     extract_timeout: float = 120.0
@@ -147,7 +156,21 @@ def check_path_setting(diary: Path, name: str, value: str, source: str | None) -
                             f"Replace the symlink {value!r} with a folder of the diary.")
 
 
+def _sources(value: Any, source: str) -> tuple[str, ...]:
+    """The ``sources`` setting: some of tex, html, pdf, in the order to try them."""
+    items = value.split(",") if isinstance(value, str) else value
+    kinds = tuple(str(item).strip().lower() for item in (items if isinstance(items, (list, tuple)) else [items]))
+    kinds = tuple(kind for kind in kinds if kind)
+    if not kinds or any(kind not in SOURCE_KINDS for kind in kinds) or len(set(kinds)) != len(kinds):
+        raise SettingsError(f"setting 'sources' from {source} is {value!r}; it takes some of "
+                            f"{', '.join(SOURCE_KINDS)}, each once, best first.",
+                            hint='e.g. sources = ["tex", "html", "pdf"] (PAPERDIARY_SOURCES=tex,html,pdf)')
+    return kinds
+
+
 def _coerce(name: str, value: Any, kind: type, source: str) -> Any:
+    if name == "sources":
+        return _sources(value, source)
     if kind is tuple:
         return _path_list(name, value, source)
     try:

@@ -1,4 +1,4 @@
-"""A look-alike of the arXiv API and PDF server, on 127.0.0.1, for tests and demos.
+"""A look-alike of the arXiv API, PDF, source (e-print) and HTML servers, on 127.0.0.1, for tests and demos.
 
 It speaks real HTTP and answers with the Atom XML arXiv sends, so the real
 ``arxiv`` client and ``requests`` run unchanged against it::
@@ -9,13 +9,15 @@ It speaks real HTTP and answers with the Atom XML arXiv sends, so the real
         settings = load_settings(overrides={"arxiv_api": fake.api_url}, ...)
 
 Like arXiv it drops unknown IDs silently, answers a malformed ID with HTTP 400
-and returns entries in an order of its own. Faults queue per route ("api" or
-"pdf") and each request consumes the next one:
+and returns entries in an order of its own. A paper's LaTeX source is served at
+``/e-print/IDvN`` and its HTML rendering at ``/html/IDvN`` when given
+(``eprint_bytes``, ``html``); otherwise those answer 404. Faults queue per route
+("api", "pdf", "eprint" or "html") and each request consumes the next one:
 
 - ``status``: ``code`` (429, 500, 503, ...) with optional ``headers``;
 - ``hang``: wait ``seconds`` before answering, to trip client timeouts;
 - ``html``: 200 with an HTML page (a captcha or maintenance page);
-- ``truncate``: only the first ``bytes`` bytes of the PDF, with an honest Content-Length;
+- ``truncate``: only the first ``bytes`` bytes of the body, with an honest Content-Length;
 - ``cut``: the full Content-Length is announced, ``bytes`` bytes are sent, then the connection closes;
 - ``unsized``: the PDF without a Content-Length, its end marked by closing the connection;
 - ``reset``: close the connection without any response.
@@ -35,6 +37,7 @@ import struct
 import textwrap
 import threading
 import time
+import zlib
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -45,7 +48,8 @@ from typing import Any, Literal, get_args
 from urllib.parse import parse_qs, urlsplit
 from xml.sax.saxutils import escape, quoteattr
 
-Route = Literal["api", "pdf"]
+Route = Literal["api", "pdf", "eprint", "html"]
+_DOWNLOADS = ("pdf", "eprint", "html")
 FaultKind = Literal["status", "hang", "html", "truncate", "cut", "unsized", "reset"]
 
 _ID_RE = re.compile(
@@ -63,7 +67,7 @@ _HTML_PAGE = (
 class RecordedRequest:
     """One request the fake received, for assertions on count, pacing and headers."""
 
-    route: str  # "api", "pdf" or "other"
+    route: str  # "api", "pdf", "eprint", "html" or "other"
     path: str
     query: dict[str, str]
     headers: Message  # case-insensitive: headers["user-agent"] == headers["User-Agent"]
@@ -89,6 +93,8 @@ class _Version:
     doi: str | None
     journal_ref: str | None
     withdrawn: bool
+    eprint_bytes: bytes | None
+    html: str | None
 
 
 @dataclass
@@ -136,8 +142,8 @@ class FakeArxiv:
     def __init__(self, host: str = "127.0.0.1", port: int = 0):
         self._address = (host, port)
         self._papers: dict[str, dict[int, _Version]] = {}
-        self._faults: dict[str, deque[_Fault]] = {"api": deque(), "pdf": deque()}
-        self._latency: dict[str, float] = {"api": 0.0, "pdf": 0.0}
+        self._faults: dict[str, deque[_Fault]] = {route: deque() for route in get_args(Route)}
+        self._latency: dict[str, float] = {route: 0.0 for route in get_args(Route)}
         self._requests: list[RecordedRequest] = []
         self._lock = threading.Lock()
         # Set on shutdown so a handler in the middle of a "hang" returns at once.
@@ -203,8 +209,15 @@ class FakeArxiv:
         doi: str | None = None,
         journal_ref: str | None = None,
         withdrawn: bool = False,
+        eprint_bytes: bytes | None = None,
+        html: str | None = None,
     ) -> None:
-        """Add one version of a paper; add several versions by calling again."""
+        """Add one version of a paper; add several versions by calling again.
+
+        ``eprint_bytes`` is what ``/e-print/`` sends (a gzipped tar or .tex, or a
+        PDF as arXiv sends for papers without source); ``html`` the page ``/html/``
+        sends. Without them those routes answer 404.
+        """
         parsed = _parse_id(arxiv_id)
         if parsed is None or parsed[1] is not None:
             raise ValueError(f"not an unversioned arXiv ID: {arxiv_id!r}")
@@ -226,6 +239,8 @@ class FakeArxiv:
             doi=doi,
             journal_ref=journal_ref,
             withdrawn=withdrawn,
+            eprint_bytes=eprint_bytes,
+            html=html,
         )
         with self._lock:
             self._papers.setdefault(arxiv_id, {})[version] = entry
@@ -235,11 +250,11 @@ class FakeArxiv:
     def inject(self, route: Route, kind: FaultKind, **options: Any) -> None:
         """Queue a fault for the next request on ``route`` (FIFO, one per request)."""
         if route not in self._faults:
-            raise ValueError(f"route must be 'api' or 'pdf', not {route!r}")
+            raise ValueError(f"route must be one of {', '.join(get_args(Route))}, not {route!r}")
         if kind not in get_args(FaultKind):
             raise ValueError(f"unknown fault {kind!r}; one of {', '.join(get_args(FaultKind))}")
-        if kind in _PDF_BODY_FAULTS and route != "pdf":
-            raise ValueError(f"a {kind!r} fault only applies to the 'pdf' route")
+        if kind in _PDF_BODY_FAULTS and route not in _DOWNLOADS:
+            raise ValueError(f"a {kind!r} fault only applies to the download routes {_DOWNLOADS}")
         with self._lock:
             self._faults[route].append(_Fault(kind, options))
 
@@ -259,6 +274,14 @@ class FakeArxiv:
     @property
     def pdf_requests(self) -> list[RecordedRequest]:
         return [r for r in self.requests if r.route == "pdf"]
+
+    @property
+    def eprint_requests(self) -> list[RecordedRequest]:
+        return [r for r in self.requests if r.route == "eprint"]
+
+    @property
+    def html_requests(self) -> list[RecordedRequest]:
+        return [r for r in self.requests if r.route == "html"]
 
     # -- used by the handler -------------------------------------------------
 
@@ -352,6 +375,14 @@ def _error_feed(message: str) -> bytes:
     ).encode()
 
 
+def _gunzip_head(data: bytes) -> bytes:
+    """The first bytes of gzipped ``data`` (b"" when it is not gzip)."""
+    try:
+        return zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(data, 1024)
+    except zlib.error:
+        return b""
+
+
 def _make_handler(fake: FakeArxiv) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"  # keep-alive, like arXiv's front ends
@@ -368,7 +399,9 @@ def _make_handler(fake: FakeArxiv) -> type[BaseHTTPRequestHandler]:
 
         def _serve(self) -> None:
             parts = urlsplit(self.path)
-            route = "api" if parts.path == "/api/query" else "pdf" if parts.path.startswith("/pdf/") else "other"
+            prefixes = {"/pdf/": "pdf", "/e-print/": "eprint", "/html/": "html"}
+            route = "api" if parts.path == "/api/query" else next(
+                (name for prefix, name in prefixes.items() if parts.path.startswith(prefix)), "other")
             query = {k: v[0] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
             fault = fake._record(RecordedRequest(route, parts.path, query, self.headers, time.monotonic()))
             fake._sleep(fake._latency.get(route, 0.0))
@@ -376,8 +409,8 @@ def _make_handler(fake: FakeArxiv) -> type[BaseHTTPRequestHandler]:
                 return
             if route == "api":
                 self._api(query)
-            elif route == "pdf":
-                self._pdf(parts.path.removeprefix("/pdf/"), fault)
+            elif route in _DOWNLOADS:
+                self._download(route, parts.path.split("/", 2)[2], fault)
             else:
                 self._send(404, b"Not found", "text/plain")
 
@@ -414,20 +447,31 @@ def _make_handler(fake: FakeArxiv) -> type[BaseHTTPRequestHandler]:
             body = fake._feed(ids, start, max_results)
             self._send(200, body, "application/atom+xml; charset=UTF-8")
 
-        def _pdf(self, requested: str, fault: _Fault | None) -> None:
-            entry = fake._lookup(requested.removesuffix(".pdf"))
-            if entry is None or entry.withdrawn:
+        def _download(self, route: str, requested: str, fault: _Fault | None) -> None:
+            entry = fake._lookup(requested.removesuffix(".pdf").rstrip("/"))
+            body, content_type = None, "application/pdf"
+            if entry is not None and not entry.withdrawn:
+                if route == "pdf":
+                    body = entry.pdf_bytes
+                elif route == "eprint" and entry.eprint_bytes is not None:
+                    body = entry.eprint_bytes
+                    # arXiv's types: a PDF, a gzipped tar, a single gzipped file.
+                    content_type = ("application/pdf" if body.startswith(b"%PDF-") else
+                                    "application/x-eprint-tar" if b"ustar" in _gunzip_head(body) else
+                                    "application/x-eprint")
+                elif route == "html" and entry.html is not None:
+                    body, content_type = entry.html.encode(), "text/html; charset=utf-8"
+            if body is None:
                 self._send(404, b"<html><body>Not found</body></html>", "text/html")
                 return
-            body = entry.pdf_bytes
             if fault is not None and fault.kind == "truncate":
-                self._send(200, body[: int(fault.options.get("bytes", 100))], "application/pdf")
+                self._send(200, body[: int(fault.options.get("bytes", 100))], content_type)
             elif fault is not None and fault.kind == "cut":
                 self._send_and_close(body, sent=int(fault.options.get("bytes", 100)), length=len(body))
             elif fault is not None and fault.kind == "unsized":
                 self._send_and_close(body, sent=len(body), length=None)
             else:
-                self._send(200, body, "application/pdf")
+                self._send(200, body, content_type)
 
         def _send(self, code: int, body: bytes, content_type: str, headers: dict[str, str] | None = None) -> None:
             self.send_response(code)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import importlib.util
+import io
 import random
 import textwrap
 import zlib
@@ -462,6 +463,210 @@ def _padded_sections(
     return [*sections[:-1], (last_heading, last_body + "\n\n" + "\n\n".join(filler))]
 
 
+# --------------------------------------------------------------------------- title blocks
+
+# One piece of an author line: (text, size, rise); a rise above 0 sets a superscript.
+Piece = tuple[str, float, float]
+
+
+def make_title_block_pdf(
+    path: Path,
+    *,
+    title_lines: Sequence[tuple[str, float]],
+    author_lines: Sequence[Sequence[Piece]] = (),
+    author_columns: Sequence[Sequence[str]] = (),
+    title_bold: bool = True,
+    authors_bold: bool | None = None,
+    title_step: float = 1.25,
+    author_gap: float = 2.0,
+    author_size: float = 11.0,
+) -> Path:
+    """A one-page paper whose title block is set as given, without PDF metadata (a local PDF).
+
+    ``title_lines`` are (text, size), one per line, ``title_step`` times the size
+    apart; ``author_lines`` (pieces with superscripts) start ``author_gap`` times the
+    last title line's size below it. ``author_columns`` sets the authors side by side
+    instead, one column of lines (name, affiliation, e-mail) per author, as
+    LaTeX's tabular author blocks do. Then an abstract and a paragraph.
+    """
+    fonts = _fonts()
+    pdf = FPDF(unit="pt", format=(PAGE_W, PAGE_H))
+    pdf.set_auto_page_break(False)
+    pdf.add_font("Serif", "", str(fonts.regular))
+    pdf.add_font("Serif", "B", str(fonts.bold))
+    pdf.set_creation_date(datetime(2025, 6, 3, tzinfo=UTC))
+    pdf.add_page()
+    authors_bold = title_bold if authors_bold is None else authors_bold
+
+    def centred(text: str, size: float, y: float, bold: bool) -> None:
+        pdf.set_font("Serif", "B" if bold else "", size)
+        pdf.text((PAGE_W - pdf.get_string_width(text)) / 2, y, text)
+
+    y = MARGIN_TOP + 20
+    for i, (text, size) in enumerate(title_lines):
+        y += size * title_step if i else 0
+        centred(text, size, y, title_bold)
+    y += title_lines[-1][1] * author_gap
+    for pieces in author_lines:
+        widths = []
+        for text, size, _rise in pieces:
+            pdf.set_font("Serif", "B" if authors_bold else "", size)
+            widths.append(pdf.get_string_width(text))
+        x = (PAGE_W - sum(widths)) / 2
+        for (text, size, rise), width in zip(pieces, widths):
+            pdf.set_font("Serif", "B" if authors_bold and rise == 0 else "", size)
+            pdf.text(x, y - rise, text)
+            x += width
+        y += max(size for _, size, _ in pieces) * 1.3
+    if author_columns:
+        width = (PAGE_W - 2 * MARGIN_X) / len(author_columns)
+        for column, block in enumerate(author_columns):
+            for row, text in enumerate(block):
+                bold = authors_bold and row == 0
+                pdf.set_font("Serif", "B" if bold else "", author_size)
+                x = MARGIN_X + column * width + (width - pdf.get_string_width(text)) / 2
+                pdf.text(x, y + row * author_size * 1.2, text)
+        y += len(max(author_columns, key=len)) * author_size * 1.2
+    y += 30
+    centred("Abstract", 12, y, True)
+    pdf.set_font("Serif", "", BODY_SIZE)
+    for line in textwrap.wrap(" ".join(_sentence(random.Random(n)) for n in range(12)), 95):
+        y += LEADING
+        pdf.text(MARGIN_X, y, line)
+    pdf.output(str(path))
+    return Path(path)
+
+
+def superscripted(names: Sequence[tuple[str, str]], size: float = 11.0, *, separator: str = ", ") -> list[Piece]:
+    """An author line: each (name, marks) pair as the name then its marks raised in a smaller type."""
+    pieces: list[Piece] = []
+    for i, (name, marks) in enumerate(names):
+        pieces.append(((separator if i else "") + name, size, 0.0))
+        if marks:
+            pieces.append((marks, round(size * 0.65, 2), size * 0.35))
+    return pieces
+
+
+# --------------------------------------------------------------------------- fonts pypdf cannot decode
+
+# The symbols of the font below, by the codes its built-in encoding gives them (as in TeX's txsys font).
+SYMBOL_CODES = {"×": 2, "±": 3, "≤": 4, "→": 5}
+_SYMBOL_GLYPHS = {"×": "multiply", "±": "plusminus", "≤": "lessequal", "→": "arrowright"}
+
+
+def _symbol_font_program() -> bytes:
+    """A CFF (Type1C) font whose built-in encoding puts ×, ±, ≤, → at codes 2 to 5 (boxes for glyphs)."""
+    from fontTools.fontBuilder import FontBuilder
+    from fontTools.pens.t2CharStringPen import T2CharStringPen
+
+    names = [".notdef", *_SYMBOL_GLYPHS.values()]
+    builder = FontBuilder(1000, isTTF=False)
+    builder.setupGlyphOrder(names)
+    builder.setupCharacterMap({})
+    charstrings = {}
+    for name in names:
+        pen = T2CharStringPen(600, None)
+        if name != ".notdef":
+            pen.moveTo((60, 0))
+            pen.lineTo((540, 0))
+            pen.lineTo((540, 500))
+            pen.lineTo((60, 500))
+            pen.closePath()
+        charstrings[name] = pen.getCharString()
+    builder.setupCFF("PDSymbols", {"FullName": "PDSymbols"}, charstrings, {})
+    builder.setupHorizontalMetrics({name: (600, 0) for name in names})
+    builder.setupHorizontalHeader(ascent=800, descent=-200)
+    builder.setupNameTable({"familyName": "PDSymbols", "styleName": "Regular"})
+    builder.setupOS2()
+    builder.setupPost()
+    cff = builder.font["CFF "].cff
+    encoding = [".notdef"] * 256
+    for symbol, code in SYMBOL_CODES.items():
+        encoding[code] = _SYMBOL_GLYPHS[symbol]
+    cff.topDictIndex[0].Encoding = encoding
+    buffer = io.BytesIO()
+    cff.compile(buffer, builder.font)
+    return buffer.getvalue()
+
+
+def make_builtin_encoding_pdf(path: Path, lines: Sequence[str]) -> Path:
+    """A one-page PDF of ``lines`` in Helvetica whose ×, ±, ≤ and → are set in a font pypdf cannot decode.
+
+    As TeX's symbol fonts in real arXiv papers (FlashAttention's "×"): the symbols'
+    font carries a ToUnicode map that covers some other code only, so pypdf gives
+    the symbols' raw codes (control characters), while the font program's own
+    encoding, which pdfium reads, names them.
+    """
+    def show(text: str) -> bytes:
+        out = bytearray()
+        for run_is_symbol, run in _symbol_runs(text):
+            if run_is_symbol:
+                codes = bytes(SYMBOL_CODES[c] for c in run)
+                out += b"/F2 10 Tf (" + _pdf_string(codes) + b") Tj "
+            else:
+                out += b"/F1 10 Tf (" + _pdf_string(run.encode("latin-1")) + b") Tj "
+        return bytes(out)
+
+    content = bytearray(b"BT 14 TL 72 720 Td ")
+    for line in lines:
+        content += show(line) + b"T* "
+    content += b"ET"
+    program = _symbol_font_program()
+    to_unicode = (b"/CIDInit /ProcSet findresource begin 12 dict begin begincmap\n"
+                  b"/CIDSystemInfo << /Registry (TeX) /Ordering (pdsymbols) /Supplement 0 >> def\n"
+                  b"/CMapName /TeX-pdsymbols-0 def /CMapType 2 def\n"
+                  b"1 begincodespacerange <00> <FF> endcodespacerange\n"
+                  b"1 beginbfchar <C7> <1D40> endbfchar\n"
+                  b"endcmap CMapName currentdict /CMap defineresource pop end end")
+    widths = b" ".join([b"600"] * 6)
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
+        b"/Resources << /Font << /F1 4 0 R /F2 5 0 R >> >> /Contents 6 0 R >>",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /PDSymbols /FirstChar 0 /LastChar 5 /Widths [" + widths
+        + b"] /FontDescriptor 7 0 R /ToUnicode 9 0 R >>",
+        b"<< /Length %d >>\nstream\n" % len(content) + bytes(content) + b"\nendstream",
+        b"<< /Type /FontDescriptor /FontName /PDSymbols /Flags 4 /FontBBox [0 -200 1000 800] /ItalicAngle 0 "
+        b"/Ascent 800 /Descent -200 /CapHeight 600 /StemV 80 /FontFile3 8 0 R >>",
+        b"<< /Subtype /Type1C /Length %d >>\nstream\n" % len(program) + program + b"\nendstream",
+        b"<< /Length %d >>\nstream\n" % len(to_unicode) + to_unicode + b"\nendstream",
+    ]
+    Path(path).write_bytes(_pdf_file(objects))
+    return Path(path)
+
+
+def _symbol_runs(text: str) -> Iterator[tuple[bool, str]]:
+    run, symbol = "", False
+    for char in text:
+        is_symbol = char in SYMBOL_CODES
+        if run and is_symbol != symbol:
+            yield symbol, run
+            run = ""
+        run, symbol = run + char, is_symbol
+    if run:
+        yield symbol, run
+
+
+def _pdf_string(raw: bytes) -> bytes:
+    return raw.replace(b"\\", b"\\\\").replace(b"(", b"\\(").replace(b")", b"\\)")
+
+
+def _pdf_file(objects: Sequence[bytes]) -> bytes:
+    """A PDF file of ``objects`` (numbered from 1, the first the catalog), with its cross-reference table."""
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
 # --------------------------------------------------------------------------- broken PDFs
 
 
@@ -637,12 +842,15 @@ __all__ = [
     "generate_paper",
     "ligate",
     "make_bomb_pdf",
+    "make_builtin_encoding_pdf",
     "make_corrupt_pdf",
     "make_empty_file",
     "make_encrypted_pdf",
     "make_image_only_pdf",
     "make_paper_pdf",
+    "make_title_block_pdf",
     "make_truncated_pdf",
     "make_zero_page_pdf",
     "page_count",
+    "superscripted",
 ]

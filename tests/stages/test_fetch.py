@@ -246,7 +246,7 @@ def test_a_connection_closed_mid_pdf_is_retried(fake, make_fetcher, pdf_bytes):
 
 def test_user_agent_names_the_tool_on_api_and_pdf_requests(fake, make_fetcher):
     fake.add_paper("2506.01939")
-    make_fetcher().fetch(ref("2506.01939"))
+    make_fetcher(sources="pdf").fetch(ref("2506.01939"))
 
     agents = {r.route: r.user_agent for r in fake.requests}
     assert set(agents) == {"api", "pdf"}

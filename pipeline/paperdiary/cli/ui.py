@@ -54,6 +54,9 @@ class ConsoleReporter:
 
 def _describe(detail: dict[str, Any]) -> str:
     parts = []
+    if "source" in detail:
+        passed = "; ".join(f"no {reason}" for reason in detail.get("passed_over", []))
+        parts.append(f"source: {detail['source']}" + (f" ({passed})" if passed else ""))
     for key in ("pages", "chars", "chunks", "tokens", "drafter", "lessons"):
         if key in detail:
             parts.append(f"{key}: {detail[key]}")

@@ -867,7 +867,7 @@ class _Pipeline:
         draft = resumed.draft if resumed else job.draft
         meta = resumed.meta if resumed else job.meta
         assert draft is not None and meta is not None
-        source_name = resumed.source_name if resumed else (job.fetched.pdf_path.name if job.fetched else "")
+        source_name = resumed.source_name if resumed else (job.fetched.path.name if job.fetched else "")
         try:
             with self.busy.timing("write"):
                 written, _ = finish_paper(self.settings, self.store, job.key, meta, draft, job.date_read,

@@ -133,7 +133,7 @@ def draft_from_json(text: str) -> Draft:
 def _meta_for_local(fetched: FetchedPaper, paper: ExtractedPaper) -> PaperMeta:
     """A local PDF has no API metadata: take what the PDF itself says."""
     meta = fetched.meta
-    meta.title = meta.title or paper.title or fetched.pdf_path.stem
+    meta.title = meta.title or paper.title or fetched.path.stem
     meta.authors = meta.authors or list(paper.authors)
     if paper.arxiv_stamp_id and not meta.arxiv_id:
         arxiv_id, _, version = paper.arxiv_stamp_id.partition("v")
@@ -142,13 +142,17 @@ def _meta_for_local(fetched: FetchedPaper, paper: ExtractedPaper) -> PaperMeta:
     return meta
 
 
-def _downloaded_pdf_error(exc: ExtractionError, fetched: FetchedPaper) -> ExtractionError:
+_SOURCE_NAMES = {"tex": "LaTeX source", "html": "HTML rendering", "pdf": "PDF"}
+
+
+def _downloaded_file_error(exc: ExtractionError, fetched: FetchedPaper) -> ExtractionError:
     """Name the paper rather than our cache file; drop a broken download so the next run fetches it again."""
     meta = fetched.meta
     error = copy.copy(exc)
-    error.subject = f"the PDF of arXiv {meta.arxiv_id}" + (f"v{meta.version}" if meta.version else "")
+    error.subject = (f"the {_SOURCE_NAMES[fetched.source]} of arXiv {meta.arxiv_id}"
+                     + (f"v{meta.version}" if meta.version else ""))
     if isinstance(exc, (CorruptPdfError, EmptyPdfError)):
-        fetched.pdf_path.unlink(missing_ok=True)
+        fetched.path.unlink(missing_ok=True)
         error.hint = "The broken download was removed from the cache: run the command again to fetch it afresh."
     return error
 
@@ -166,17 +170,19 @@ def fetch_paper(settings: Settings, ref: PaperRef, fetcher: ArxivFetcher | None 
 
 
 def extract_paper(settings: Settings, ref: PaperRef, fetched: FetchedPaper) -> tuple[ExtractedPaper, PaperMeta]:
-    """The PDF's text and sections (time-limited worker process, cached), and the paper's metadata.
+    """The paper's text and sections (time-limited worker process, cached), and its metadata.
 
-    For a local PDF the metadata is what the PDF says (title, arXiv stamp). A broken
+    The text comes from the source the fetch stage chose (LaTeX, HTML or PDF). For
+    a local PDF the metadata is what the PDF says (title, arXiv stamp). A broken
     download is named by its arXiv ID and removed from the cache.
     """
-    from paperdiary.stages.extract import extract_pdf
+    from paperdiary.stages.extract import extract_file
 
     try:
-        paper = extract_pdf(fetched.pdf_path, timeout=settings.extract_timeout, cache_dir=settings.cache_path)
+        paper = extract_file(fetched.path, fetched.source, timeout=settings.extract_timeout,
+                             cache_dir=settings.cache_path, max_source_bytes=int(settings.source_max_mb * 1024 * 1024))
     except ExtractionError as exc:
-        raise _downloaded_pdf_error(exc, fetched) if not ref.local_pdf else exc
+        raise _downloaded_file_error(exc, fetched) if not ref.local_pdf else exc
     meta = _meta_for_local(fetched, paper) if ref.local_pdf else fetched.meta
     return paper, meta
 
@@ -216,7 +222,10 @@ class Drafting:
                    f"Drafting with {settings.model}")
 
     def draft(self, meta: PaperMeta, paper: ExtractedPaper, chunks: list[Chunk]) -> Draft:
-        return self.drafter.draft(meta, paper, chunks)
+        """The drafter's draft; its notes (the entry's hidden comment) say which source the text came from."""
+        draft = self.drafter.draft(meta, paper, chunks)
+        draft.notes = {"source": paper.source, **draft.notes}
+        return draft
 
 
 # -- finishing: journal, entry, records, lessons ------------------------------------------------
@@ -434,11 +443,14 @@ def draft_paper(
 
     with timer.stage("fetch", f"Fetching {ref.label}") as detail:
         fetched = fetch_paper(settings, ref)
-        detail.update(downloaded=fetched.downloaded, pdf=str(fetched.pdf_path))
+        detail.update(downloaded=fetched.downloaded, source=fetched.source, path=str(fetched.path),
+                      passed_over=fetched.passed_over)
 
     with timer.stage("extract", "Extracting text") as detail:
         paper, meta = extract_paper(settings, ref, fetched)
-        detail.update(pages=paper.pages, chars=paper.chars, sections=[s.title for s in paper.sections])
+        detail.update(chars=paper.chars, sections=[s.title for s in paper.sections])
+        if paper.pages:
+            detail["pages"] = paper.pages
 
     if ref.local_pdf and meta.arxiv_id and not force:
         if outcome := _existing_outcome(settings, ref, meta.arxiv_id, timer):
@@ -461,7 +473,7 @@ def draft_paper(
 
         with timer.stage("write", "Writing entry") as detail:
             written, queued = finish_paper(settings, store, key, meta, draft, day,
-                                           source_name=fetched.pdf_path.name)
+                                           source_name=fetched.path.name)
             detail["path"] = written.relpath
             detail["lessons_queued"] = len(queued)
 

@@ -1,8 +1,15 @@
-"""Fetch stage: PaperRef -> FetchedPaper (arXiv metadata plus the PDF on disk).
+"""Fetch stage: PaperRef -> FetchedPaper (arXiv metadata plus the file to read the text from).
 
 Metadata comes through the ``arxiv`` package, batched: one API query per up to
-100 IDs. PDFs are downloaded with ``requests`` into the state cache, once per
-version.
+100 IDs. Then the paper's best source, in the ``sources`` setting's order: its
+LaTeX source (``/e-print/``), arXiv's HTML rendering (``/html/``), the PDF; a
+source that is missing or unusable (a PDF in place of the source, a broken
+archive, a stub page) is passed over with its reason. Downloads go with
+``requests`` into the state cache, once per version; the cache names are this
+module's (``pdf_cache_path``, ``source_cache_path``).
+
+Every request, API or download, goes through one session that paces them to
+one per ``settings.arxiv_delay`` seconds, as arXiv asks.
 
 Retries live in one layer, this one: the arxiv client runs with
 ``num_retries=0`` and every request (API or PDF) goes through ``_retrying``,
@@ -16,10 +23,11 @@ from __future__ import annotations
 
 import hashlib
 import re
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import arxiv
 import requests
@@ -35,9 +43,12 @@ from tenacity import (
 from paperdiary import __version__
 from paperdiary.errors import DownloadTooLargeError, FetchError, NotAPdfError, PaperNotFoundError
 from paperdiary.fsutil import atomic_write_bytes
-from paperdiary.models import FetchedPaper, PaperMeta, PaperRef
+from paperdiary.models import FetchedPaper, PaperMeta, PaperRef, SourceKind
 from paperdiary.retry_after import is_name_resolution_failure, parse_retry_after
 from paperdiary.settings import RETRY_ATTEMPTS, Settings
+from paperdiary.stages.sources import UnusableSource, read_source
+from paperdiary.stages.sources.eprint import EprintKind, eprint_kind
+from paperdiary.stages.sources.latexml import is_latexml_paper
 from paperdiary.text import plural
 
 USER_AGENT = f"paperdiary/{__version__} (+https://github.com/paperdiary)"
@@ -64,6 +75,7 @@ _CONNECTION_REASONS = (
 )
 
 T = TypeVar("T")
+_BodyCheck = Callable[[bytearray, requests.Response, str, str], None]
 
 
 class _Transient(Exception):
@@ -76,19 +88,23 @@ class _Transient(Exception):
 
 
 class _Session(requests.Session):
-    """A Session that puts a timeout and our User-Agent on every request.
+    """A Session that paces requests and puts a timeout and our User-Agent on every one.
 
     The arxiv client calls ``session.get(url, headers={"user-agent": ...})``
-    without a timeout; this is the one place where both can be fixed. It also
-    keeps the last response, because ``arxiv.HTTPError`` carries only the status
-    code and the retry policy needs the response's ``Retry-After``.
+    without a timeout; this is the one place where both can be fixed, and where
+    API queries and downloads share arXiv's pace (``interval`` seconds between
+    the starts of two requests). It also keeps the last response, because
+    ``arxiv.HTTPError`` carries only the status code and the retry policy needs
+    the response's ``Retry-After``.
     """
 
-    def __init__(self, timeout: float):
+    def __init__(self, timeout: float, interval: float):
         super().__init__()
         self.timeout = timeout
+        self.interval = interval
         self.headers["User-Agent"] = USER_AGENT
         self.last_response: requests.Response | None = None
+        self._last_start: float | None = None
 
     def request(self, method: str, url: str, **kwargs: Any) -> requests.Response:  # type: ignore[override]
         if kwargs.get("timeout") is None:
@@ -96,17 +112,23 @@ class _Session(requests.Session):
         # Drop a caller's User-Agent (arxiv.py sends its own) so the session's names our tool.
         headers = kwargs.get("headers") or {}
         kwargs["headers"] = {k: v for k, v in headers.items() if k.lower() != "user-agent"}
+        if self._last_start is not None:
+            time.sleep(max(0.0, self._last_start + self.interval - time.monotonic()))
+        start = time.monotonic()
         self.last_response = None
         self.last_response = super().request(method, url, **kwargs)
+        # Paced from the last request arXiv answered: a connection that failed asked nothing of it,
+        # so retrying a refused or unreachable host waits only for the back-off.
+        self._last_start = start
         return self.last_response
 
 
 class ArxivFetcher:
-    """Fetches arXiv metadata and PDFs, politely and with bounded retries.
+    """Fetches arXiv metadata, sources and PDFs, politely and with bounded retries.
 
-    One fetcher holds one ``arxiv.Client``, whose ``delay_seconds`` paces API
-    requests to one per ``settings.arxiv_delay`` seconds. Not thread-safe: arXiv
-    asks for one connection at a time, so share one fetcher and call it serially.
+    One fetcher holds one session, which paces every request (API or download)
+    to one per ``settings.arxiv_delay`` seconds. Not thread-safe: arXiv asks for
+    one connection at a time, so share one fetcher and call it serially.
 
     ``backoff`` is the base of the exponential back-off in seconds (tests make it
     small). ``retry_waits`` records every wait taken between tries, in seconds.
@@ -123,8 +145,9 @@ class ArxivFetcher:
         self.retry_waits: list[float] = []
         self._log = log or (lambda message: None)
         self._backoff = wait_random_exponential(multiplier=backoff, max=60)
-        self._session = _Session(settings.http_timeout)
-        self._client = arxiv.Client(page_size=BATCH_SIZE, delay_seconds=settings.arxiv_delay, num_retries=0)
+        self._session = _Session(settings.http_timeout, settings.arxiv_delay)
+        # The session paces every request, the API's included: the client must not wait a second time.
+        self._client = arxiv.Client(page_size=BATCH_SIZE, delay_seconds=0, num_retries=0)
         self._client.query_url_format = settings.arxiv_api
         # Private attribute, but the client offers no other way to set a timeout.
         self._client._session = self._session
@@ -173,7 +196,7 @@ class ArxivFetcher:
         return self.fetch_with_meta(ref, self.fetch_metadata([ref]).get(ref.arxiv_id))
 
     def fetch_with_meta(self, ref: PaperRef, meta: PaperMeta | None) -> FetchedPaper:
-        """The PDF for an arXiv ``ref`` whose metadata came from ``fetch_metadata`` (None: arXiv does not know it).
+        """The best source of an arXiv ``ref`` whose metadata came from ``fetch_metadata`` (None: unknown to arXiv).
 
         Lets a caller query metadata for many refs at once, then download one by
         one. Raises PaperNotFoundError for an unknown or withdrawn ID.
@@ -190,7 +213,34 @@ class ArxivFetcher:
             notice = (meta.comment or "").rstrip(". ")
             raise PaperNotFoundError("arXiv paper {paper} has been withdrawn ({detail}).", paper=ref.label,
                                      detail=notice, hint=hint)
-        return self.download_pdf(meta)
+        return self.best_source(meta)
+
+    def best_source(self, meta: PaperMeta) -> FetchedPaper:
+        """The first usable source of ``settings.sources``; the others passed over are said in ``passed_over``.
+
+        A failure of the last source in the order is raised as it is (a PDF that
+        cannot be downloaded says so); earlier ones only pass over to the next.
+        """
+        passed_over: list[str] = []
+        kinds: tuple[str, ...] = self.settings.sources
+        for position, kind in enumerate(kinds):
+            try:
+                fetched = {"tex": self._latex_source, "html": self._html_rendering, "pdf": self.download_pdf}[kind](meta)
+            except UnusableSource as exc:
+                reason = exc.reason
+            except FetchError as exc:
+                if position == len(kinds) - 1:
+                    raise
+                reason = str(exc.message)
+            else:
+                fetched.passed_over = passed_over
+                return fetched
+            self._log(f"{_label(meta)}: no {kind} ({reason})")
+            passed_over.append(f"{kind}: {reason}")
+        raise FetchError(
+            "no source of {paper} could be used ({detail}).", paper=_label(meta), detail="; ".join(passed_over),
+            hint='Add "pdf" to the sources setting (PAPERDIARY_SOURCES), or pass a PDF of the paper.',
+        )
 
     def download_pdf(self, meta: PaperMeta) -> FetchedPaper:
         """The PDF ``meta.pdf_url`` points to, from the cache or downloaded into it.
@@ -208,23 +258,77 @@ class ArxivFetcher:
         path = pdf_cache_path(self.settings, meta.arxiv_id, version)
         if version is not None and _is_pdf_file(path):
             self._log(f"{label}: using the cached PDF {path}")
-            return FetchedPaper(meta=meta, pdf_path=path, sha256=sha256_file(path), downloaded=False)
+            return FetchedPaper(meta=meta, path=path, sha256=sha256_file(path), downloaded=False)
 
         url = meta.pdf_url
         self._log(f"{label}: downloading {url}")
         data = self._retrying(
-            lambda: self._get_pdf(url, label),
+            lambda: self._get(url, label, "PDF", require=_require_pdf),
             what=f"The PDF server ({url})", paper=label, url=url,
             hint="Try again later, or download the PDF yourself and pass its path.",
         )
+        self._store(path, data, label, "PDF")
+        return FetchedPaper(meta=meta, path=path, sha256=hashlib.sha256(data).hexdigest(), downloaded=True)
+
+    def _latex_source(self, meta: PaperMeta) -> FetchedPaper:
+        """The paper's LaTeX source, from the cache or ``/e-print/``; UnusableSource when there is none to read.
+
+        An e-print that is the PDF itself (no source was submitted) goes to the PDF
+        cache, so that the PDF, if it comes to that, is not downloaded again.
+        """
+        label = _label(meta)
+        url = _source_url(self.settings.arxiv_eprint_url, meta, "e-print")
+        if url is None or not meta.arxiv_id:
+            raise UnusableSource("no URL for the LaTeX source")
+        path = source_cache_path(self.settings, meta.arxiv_id, meta.version, "tex")
+        data, downloaded = self._cached_or_downloaded(path, meta, url, "LaTeX source")
+        if eprint_kind(data) is EprintKind.PDF:
+            self._store(pdf_cache_path(self.settings, meta.arxiv_id, meta.version), data, label, "PDF")
+            raise UnusableSource("arXiv has no LaTeX source for it (its e-print is the PDF)")
+        return self._usable(meta, path, data, "tex", downloaded)
+
+    def _html_rendering(self, meta: PaperMeta) -> FetchedPaper:
+        """arXiv's HTML rendering of the paper, from the cache or ``/html/IDvN``; UnusableSource for a stub page."""
+        url = _source_url(self.settings.arxiv_html_url, meta, "html")
+        if url is None or not meta.arxiv_id:
+            raise UnusableSource("no URL for the HTML rendering")
+        path = source_cache_path(self.settings, meta.arxiv_id, meta.version, "html")
+        data, downloaded = self._cached_or_downloaded(path, meta, url, "HTML rendering")
+        problem = is_latexml_paper(data.decode("utf-8", errors="replace"))
+        if problem:
+            raise UnusableSource(problem)
+        return self._usable(meta, path, data, "html", downloaded)
+
+    def _cached_or_downloaded(self, path: Path, meta: PaperMeta, url: str, what: str) -> tuple[bytes, bool]:
+        """The bytes of a version's source: from the cache, else downloaded (not cached until found usable)."""
+        if meta.version is not None and path.is_file():
+            self._log(f"{_label(meta)}: using the cached {what} {path}")
+            return path.read_bytes(), False
+        label = _label(meta)
+        self._log(f"{label}: downloading {url}")
+        data = self._retrying(
+            lambda: self._get(url, label, what),
+            what=f"arXiv's {what} server ({url})", paper=label, url=url, hint="Try again later.",
+        )
+        return data, True
+
+    def _usable(self, meta: PaperMeta, path: Path, data: bytes, kind: SourceKind, downloaded: bool) -> FetchedPaper:
+        """Read the source once (it is quick) to know it gives the paper's text; then cache it."""
+        sha = hashlib.sha256(data).hexdigest()
+        read_source(kind, data, sha, max_bytes=int(self.settings.source_max_mb * 1024 * 1024))
+        if downloaded:
+            self._store(path, data, _label(meta), "LaTeX source" if kind == "tex" else "HTML rendering")
+        return FetchedPaper(meta=meta, path=path, sha256=sha, downloaded=downloaded, source=kind)
+
+    def _store(self, path: Path, data: bytes, label: str, what: str) -> None:
         try:
             atomic_write_bytes(path, data)
         except OSError as exc:
             raise FetchError(
-                "cannot write the PDF of {paper} to {detail}.", paper=label, detail=f"{path}: {exc.strerror or exc}",
+                f"cannot write the {what} of {{paper}} to {{detail}}.", paper=label,
+                detail=f"{path}: {exc.strerror or exc}",
                 hint=f"Check free disk space and the permissions of {path.parent}.",
             ) from exc
-        return FetchedPaper(meta=meta, pdf_path=path, sha256=hashlib.sha256(data).hexdigest(), downloaded=True)
 
     # -- API ---------------------------------------------------------------------
 
@@ -278,10 +382,10 @@ class ArxivFetcher:
             hint="Check PAPERDIARY_ARXIV_API.",
         )
 
-    # -- PDF ---------------------------------------------------------------------
+    # -- downloads -----------------------------------------------------------------
 
-    def _get_pdf(self, url: str, label: str) -> bytes:
-        """One download attempt: the whole PDF, checked, in memory (at most pdf_max_mb)."""
+    def _get(self, url: str, label: str, what: str, *, require: _BodyCheck | None = None) -> bytes:
+        """One download attempt: the whole body of ``what`` ("PDF", "LaTeX source"...), in memory, checked."""
         try:
             with self._session.get(url, stream=True) as response:
                 status = response.status_code
@@ -289,15 +393,15 @@ class ArxivFetcher:
                     raise _transient_status(status, response)
                 if status in (404, 410):
                     raise PaperNotFoundError(
-                        f"{{url}} has no PDF for {{paper}} (HTTP {status}).", paper=label, url=url,
+                        f"{{url}} has no {what} for {{paper}} (HTTP {status}).", paper=label, url=url,
                         hint="Check the ID and version; the paper may have been withdrawn.",
                     )
                 if not 200 <= status < 300:
                     raise FetchError(
-                        f"{{url}} refused to send the PDF of {{paper}} (HTTP {status}).", paper=label, url=url,
+                        f"{{url}} refused to send the {what} of {{paper}} (HTTP {status}).", paper=label, url=url,
                         hint="Download the PDF yourself and pass its path.",
                     )
-                return self._read_pdf(response, url, label)
+                return self._read_body(response, url, label, what, require)
         except requests.RequestException as exc:
             raise _network_failure(
                 exc, self.settings.http_timeout, url, service="the PDF's server",
@@ -305,32 +409,33 @@ class ArxivFetcher:
                                 "download the PDF yourself and pass its path.",
             ) from exc
 
-    def _read_pdf(self, response: requests.Response, url: str, label: str) -> bytes:
-        """Stream the body, enforcing the size cap and the %PDF- signature as early as possible."""
+    def _read_body(self, response: requests.Response, url: str, label: str, what: str,
+                   require: _BodyCheck | None) -> bytes:
+        """Stream the body, enforcing the size cap and ``require`` (the %PDF- signature) as early as possible."""
         limit = int(self.settings.pdf_max_mb * 1024 * 1024)
         declared = _content_length(response)
         if declared is not None and declared > limit:
-            raise self._too_large(label, url, declared)
+            raise self._too_large(label, url, declared, what)
         body = bytearray()
-        signature_checked = False
+        checked = require is None
         for chunk in response.iter_content(_CHUNK_BYTES):
             body += chunk
             if len(body) > limit:
-                raise self._too_large(label, url, None)
-            if not signature_checked and len(body) >= len(PDF_MAGIC):
-                _require_pdf(body, response, url, label)
-                signature_checked = True
+                raise self._too_large(label, url, None, what)
+            if not checked and require is not None and len(body) >= len(PDF_MAGIC):
+                require(body, response, url, label)
+                checked = True
         # urllib3 normally raises on a short body first; this also covers servers it trusts.
         if declared is not None and len(body) < declared:
             raise _Transient(f"the connection closed after {len(body)} of {declared} bytes")
-        if not signature_checked:
-            _require_pdf(body, response, url, label)
+        if not checked and require is not None:
+            require(body, response, url, label)
         return bytes(body)
 
-    def _too_large(self, label: str, url: str, size: int | None) -> DownloadTooLargeError:
+    def _too_large(self, label: str, url: str, size: int | None, what: str) -> DownloadTooLargeError:
         size_text = f" ({size:,} bytes)" if size is not None else ""
         return DownloadTooLargeError(
-            f"The PDF of {{paper}} ({{url}}) is over the {self.settings.pdf_max_mb:g} MB limit{size_text}.",
+            f"The {what} of {{paper}} ({{url}}) is over the {self.settings.pdf_max_mb:g} MB limit{size_text}.",
             paper=label, url=url,
             hint="Raise PAPERDIARY_PDF_MAX_MB, or download it yourself and pass its path.",
         )
@@ -383,6 +488,26 @@ def pdf_cache_path(settings: Settings, arxiv_id: str, version: int | None) -> Pa
                                           else f"{_file_id(arxiv_id)}.pdf")
 
 
+def source_cache_path(settings: Settings, arxiv_id: str, version: int | None, kind: SourceKind) -> Path:
+    """Where a paper's LaTeX source (the e-print as arXiv sent it) or HTML rendering is cached."""
+    folder, suffix = {"tex": ("source", ".eprint"), "html": ("html", ".html"), "pdf": ("pdf", ".pdf")}[kind]
+    name = f"{_file_id(arxiv_id)}v{version}" if version is not None else _file_id(arxiv_id)
+    return settings.cache_path / folder / f"{name}{suffix}"
+
+
+def _source_url(template: str, meta: PaperMeta, route: str) -> str | None:
+    """A source's URL: the setting's template ("{}" for the versioned ID), else ``/route/ID`` on the PDF's host."""
+    if not meta.arxiv_id:
+        return None
+    versioned = f"{meta.arxiv_id}v{meta.version}" if meta.version else meta.arxiv_id
+    if template:
+        return template.replace("{}", versioned) if "{}" in template else f"{template.rstrip('/')}/{versioned}"
+    if not meta.pdf_url:
+        return None
+    parts = urlsplit(meta.pdf_url)
+    return urlunsplit((parts.scheme, parts.netloc, f"/{route}/{versioned}", "", ""))
+
+
 def cached_pdf(settings: Settings, arxiv_id: str, version: int | None) -> Path | None:
     """The cached PDF of that version, or without a version the newest version cached; None when none is."""
     if version is not None:
@@ -421,7 +546,7 @@ def local_paper(ref: PaperRef) -> FetchedPaper:
             "cannot read {paper}: {detail}.", paper=str(path), detail=str(exc.strerror or exc),
             hint="Check that it is a readable file.",
         ) from exc
-    return FetchedPaper(meta=PaperMeta(title=""), pdf_path=path, sha256=sha, downloaded=False)
+    return FetchedPaper(meta=PaperMeta(title=""), path=path, sha256=sha, downloaded=False)
 
 
 def _to_meta(result: arxiv.Result) -> PaperMeta:

@@ -1,6 +1,7 @@
-"""Extract clean text and sections from a paper PDF.
+"""Extract clean text and sections from a paper PDF (or, through :mod:`paperdiary.stages.sources`, its source).
 
-    extract_pdf(path, timeout=..., cache_dir=...) -> ExtractedPaper   # worker process + cache
+    extract_file(path, source, timeout=..., cache_dir=...) -> ExtractedPaper  # worker process + cache
+    extract_pdf(path, timeout=..., cache_dir=...) -> ExtractedPaper   # the same for a PDF
     read_pdf(path) -> ExtractedPaper                                   # the work itself, in-process
     page_count(path) -> int | None                                     # pages only (cost estimates)
 
@@ -9,7 +10,8 @@ By its layers, in the order a PDF goes through them:
 * :mod:`.worker` runs the extraction in a time-limited process and caches it;
 * :mod:`.assemble` runs the steps below on one PDF;
 * :mod:`.pdf` reads it with pypdf, lines with their geometry, dropping what
-  :mod:`.visibility` finds nobody sees (a prompt-injection vector);
+  :mod:`.visibility` finds nobody sees (a prompt-injection vector); a page whose
+  glyphs pypdf cannot decode gets them from pdfium (:mod:`.glyphs`);
 * :mod:`.clean` normalises the lines (NFKC ligatures) and removes the arXiv side
   stamp, page numbers, running headers and footers and conference banners;
 * :mod:`.layout` joins wrapped lines into paragraphs, re-joining words
@@ -22,6 +24,7 @@ By its layers, in the order a PDF goes through them:
 from paperdiary.stages.extract.clean import normalize_line
 from paperdiary.stages.extract.hyphens import Vocabulary, join_lines, keep_hyphen
 from paperdiary.stages.extract.pdf import page_count
-from paperdiary.stages.extract.worker import extract_pdf, read_pdf
+from paperdiary.stages.extract.worker import extract_file, extract_pdf, read_pdf
 
-__all__ = ["Vocabulary", "extract_pdf", "join_lines", "keep_hyphen", "normalize_line", "page_count", "read_pdf"]
+__all__ = ["Vocabulary", "extract_file", "extract_pdf", "join_lines", "keep_hyphen", "normalize_line", "page_count",
+           "read_pdf"]

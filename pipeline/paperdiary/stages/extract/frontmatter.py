@@ -1,4 +1,11 @@
-"""The title and authors read off page 1's geometry: the largest upright font before the abstract, then names."""
+"""The title and authors read off page 1's geometry: the largest upright font before the abstract, then names.
+
+The title goes on over the lines that follow it in its own type (a title on two
+lines) or in a slightly smaller one (a subtitle), set close below it; it never
+takes an author line, whatever its type size: a line of names, names with
+superscript marks (affiliations, footnotes) or e-mail addresses, or a line set
+further below than the title's own line spacing.
+"""
 
 from __future__ import annotations
 
@@ -31,6 +38,11 @@ def looks_like_name(name: str) -> bool:
     return not _AFFILIATION.search(name)
 
 
+_LINE_GAP = 1.5  # the largest baseline distance between two lines of one title, in units of the upper one's size
+_SUBTITLE = 0.8  # a subtitle's type is at least this fraction of the title's
+_MARKS = re.compile(r"[\d*∗†‡§¶♯♭⋆,a-e]+")  # what superscripts after a name say: affiliations, footnotes
+
+
 def _title_lines(lines: list[Line]) -> tuple[list[Line], int]:
     """The title's lines on page 1: the largest upright font before the abstract, not a banner or the stamp.
 
@@ -45,19 +57,40 @@ def _title_lines(lines: list[Line]) -> tuple[list[Line], int]:
     if not candidates:
         return [], 0
     largest = max(line.size for _, line in candidates)
-    run: list[Line] = []
-    end = 0
-    for i, line in candidates:
-        if line.size >= largest - 0.5:
-            run.append(line)
-            end = i + 1
-        elif run:
-            break
-    subtitle = lines[end] if end < len(lines) else None
-    if subtitle is not None and subtitle.upright and subtitle.bold == run[-1].bold and 0.8 * largest <= subtitle.size:
-        run.append(subtitle)  # "STaR: Self-Taught Reasoner" / "Bootstrapping Reasoning With Reasoning"
+    start = next(i for i, line in candidates if line.size >= largest - 0.5)
+    run = [lines[start]]
+    end = start + 1
+    while end < abstract and _continues_title(run, lines[end], largest):
+        run.append(lines[end])
         end += 1
     return run, end
+
+
+def _continues_title(run: list[Line], line: Line, largest: float) -> bool:
+    """Whether ``line`` carries on the title ``run``: same type or a subtitle's, close below, not an author line."""
+    previous = run[-1]
+    if not line.upright or letters(line.text) < 3 or line.bold != previous.bold or is_author_line(line):
+        return False
+    same_type = abs(line.size - previous.size) <= 0.5
+    subtitle = previous.size >= largest - 0.5 and _SUBTITLE * largest <= line.size < previous.size
+    if not (same_type or subtitle):
+        return False
+    if previous.y is not None and line.y is not None and line.page == previous.page:
+        step = previous.y - line.y
+        return 0 < step <= _LINE_GAP * previous.size
+    return True
+
+
+def is_author_line(line: Line) -> bool:
+    """A line of the author block: e-mail addresses, names marked with superscripts, or a list of names."""
+    if "@" in line.text:
+        return True
+    marks = [text for text, size in line.spans if size < _SUBTITLE * line.size and _MARKS.fullmatch(text.strip())]
+    unmarked = _drop_marks(line)
+    names = _author_names(unmarked)
+    if marks and (names or len(marks) >= 2):
+        return True  # "Tri Dao†, Daniel Y. Fu†" / "Bo Peng¹ Eric Alcaide² Quentin Anthony³"
+    return len(names) >= 2 or (bool(names) and bool(re.search(r",\s*$|\band\s*$", unmarked)))
 
 
 def title_and_authors(lines: list[Line], vocab: Vocabulary) -> tuple[str | None, list[str]]:
@@ -75,13 +108,30 @@ def title_and_authors(lines: list[Line], vocab: Vocabulary) -> tuple[str | None,
         numbered = NUMBERED.match(line.text)
         if ABSTRACT.match(line.text) or (numbered and titleish(numbered.group(2))):
             break
-        authors.extend(_author_names(_drop_marks(line)))
+        authors.extend(_names_on(line))
     return title.strip(" .") or None, list(dict.fromkeys(authors))
+
+
+def _names_on(line: Line) -> list[str]:
+    """The names on an author line; names set apart only by their superscript marks are split at those."""
+    names = _author_names(_drop_marks(line))
+    if names or not any(size < _SUBTITLE * line.size for _, size in line.spans):
+        return names
+    pieces, current = [], []
+    for text, size in line.spans:
+        if size < _SUBTITLE * line.size:
+            pieces.append("".join(current))
+            current = []
+        else:
+            current.append(text)
+    pieces.append("".join(current))
+    found = [_author_names(piece) for piece in pieces if piece.strip()]
+    return [name for names in found for name in names] if found and all(found) else []
 
 
 def _drop_marks(line: Line) -> str:
     """The line without superscripts (footnote and affiliation marks are set in a smaller font)."""
-    return "".join(text for text, size in line.spans if size >= 0.8 * line.size) or line.text
+    return "".join(text for text, size in line.spans if size >= _SUBTITLE * line.size) or line.text
 
 
 def _author_names(text: str) -> list[str]:

@@ -2,8 +2,9 @@
 
 pypdf's plain mode reads two-column pages column by column; its visitor callbacks
 report where each piece of text sits and in which font, which the cleaning and
-sectioning steps need. Text nobody sees is dropped (:mod:`.visibility`). pypdf's
-own warnings go to the debug log, never to the user's terminal.
+sectioning steps need. Text nobody sees is dropped (:mod:`.visibility`); glyphs
+pypdf cannot decode are taken from pdfium's reading of the page (:mod:`.glyphs`).
+pypdf's own warnings go to the debug log, never to the user's terminal.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from pypdf.errors import DependencyError, EmptyFileError, FileNotDecryptedError,
 from paperdiary.errors import CorruptPdfError, EmptyPdfError, EncryptedPdfError, ExtractionError
 from paperdiary.stages.extract.clean import normalize_line
 from paperdiary.stages.extract.frontmatter import looks_like_name
+from paperdiary.stages.extract.glyphs import PdfiumText, repair, undecodable
 from paperdiary.stages.extract.layout import Line, Page
 from paperdiary.stages.extract.visibility import VisibilityScan, blank_hidden_text, mult
 
@@ -40,13 +42,34 @@ class RawPdf:
     outline: list[tuple[str, int, int]]  # (title, 0-based page, depth) of the bookmarks
     title: str | None  # from the document information, when it looks like a real title
     authors: list[str]
+    glyphs_recovered: int = 0  # undecodable glyphs of pypdf's replaced by pdfium's
 
 
 def read_raw(path: Path, data: bytes) -> RawPdf:
     """Read the PDF ``data`` (from ``path``) with pypdf, quietly. Raises an ExtractionError naming ``path``."""
     with _quiet_pypdf():
         reader = _open_reader(path, data)
-        return RawPdf(_read_pages(path, reader), _outline_entries(reader), *_metadata(reader))
+        pdfium = PdfiumText(data)
+        try:
+            pages = _read_pages(path, reader)
+            recovered = _recover_glyphs(pages, pdfium)
+        finally:
+            pdfium.close()
+        return RawPdf(pages, _outline_entries(reader), *_metadata(reader), glyphs_recovered=recovered)
+
+
+def _recover_glyphs(pages: list[Page], pdfium: PdfiumText) -> int:
+    """On every page whose text holds undecodable glyphs, take them from pdfium; drop the spans past page 1."""
+    recovered = 0
+    for index, page in enumerate(pages):
+        if any(undecodable(line.text) for line in page.lines):
+            reference = pdfium.page(index)
+            if reference is not None:
+                recovered += repair(page.lines, reference)
+        if index != 0:  # spans are only used to read the title and authors off page 1
+            for line in page.lines:
+                line.spans = []
+    return recovered
 
 
 class _QuietHandler(logging.Handler):
@@ -249,9 +272,6 @@ class _LineBuilder:
 
     def finish(self) -> list[Line]:
         self._end_line()
-        if self.page != 0:  # spans are only used to read the title and authors off page 1
-            for line in self.lines:
-                line.spans = []
         return self.lines
 
 

@@ -2,7 +2,8 @@
 
 pypdf runs in a child process killed when the time is up, because some real
 pages take minutes (huge content streams) and pypdf cannot be interrupted from
-a thread. Results are cached as JSON by the PDF's SHA-256, per extractor version.
+a thread; a LaTeX source or an HTML rendering is read the same way. Results are
+cached as JSON by the file's SHA-256, per extractor version.
 """
 
 from __future__ import annotations
@@ -20,34 +21,43 @@ from pathlib import Path
 from typing import Any
 
 import pypdf
+import pypdfium2
 
 from paperdiary.errors import EmptyPdfError, ExtractionError, ExtractionTimeoutError, PaperDiaryError
-from paperdiary.models import ExtractedPaper, Section
+from paperdiary.models import ExtractedPaper, Section, SourceKind
 from paperdiary.stages.extract.assemble import parse
+from paperdiary.stages.sources import UnusableSource, read_source
 
 log = logging.getLogger(__name__)
 
 
 # Bump when the extractor's output changes, so that cached results are redone.
-FORMAT_VERSION = 1
-_CACHE_KEY = f"{FORMAT_VERSION}/pypdf-{pypdf.__version__}"
+FORMAT_VERSION = 2
+_CACHE_KEY = f"{FORMAT_VERSION}/pypdf-{pypdf.__version__}/pdfium-{pypdfium2.version.PYPDFIUM_INFO}"
+SOURCE_MAX_BYTES = 100 * 1024 * 1024  # a LaTeX source's decompressed size, unless the caller says otherwise
 
 
 def extract_pdf(path: Path, *, timeout: float = 120.0, cache_dir: Path | None = None) -> ExtractedPaper:
-    """Extract ``path`` in a worker process killed after ``timeout`` seconds, cached under ``cache_dir``.
+    """Extract the PDF ``path`` in a worker process killed after ``timeout`` seconds, cached under ``cache_dir``."""
+    return extract_file(path, "pdf", timeout=timeout, cache_dir=cache_dir)
 
-    The cache lives in ``cache_dir / "text" / "<sha256>.json"``; a hit does not
-    touch pypdf. Raises an ``ExtractionError`` subclass naming the file.
+
+def extract_file(path: Path, source: SourceKind, *, timeout: float = 120.0, cache_dir: Path | None = None,
+                 max_source_bytes: int = SOURCE_MAX_BYTES) -> ExtractedPaper:
+    """Extract ``path`` (a PDF, an arXiv e-print, a LaTeXML page) in a time-limited worker process, cached.
+
+    The cache lives in ``cache_dir / "text" / "<sha256>.json"``; a hit reads no
+    file but the cache. Raises an ``ExtractionError`` subclass naming the file.
     """
     path = Path(path)
-    data = _read_bytes(path)
+    data = _read_bytes(path, source)
     sha = hashlib.sha256(data).hexdigest()
     cache_file = Path(cache_dir) / "text" / f"{sha}.json" if cache_dir is not None else None
     if cache_file is not None:
         cached = _load_cached(cache_file, sha)
-        if cached is not None:
+        if cached is not None and cached.source == source:
             return cached
-    paper = _run_in_worker(path, data, sha, timeout)
+    paper = _run_in_worker(path, data, sha, timeout, source, max_source_bytes)
     if cache_file is not None:
         _store_cached(cache_file, paper)
     return paper
@@ -60,7 +70,19 @@ def read_pdf(path: Path) -> ExtractedPaper:
     return parse(path, data, hashlib.sha256(data).hexdigest())
 
 
-def _read_bytes(path: Path) -> bytes:
+def _parse(path: Path, data: bytes, sha: str, source: SourceKind, max_source_bytes: int) -> ExtractedPaper:
+    """The extraction itself, whatever the source."""
+    if source == "pdf":
+        return parse(path, data, sha)
+    try:
+        return read_source(source, data, sha, max_bytes=max_source_bytes)
+    except UnusableSource as exc:
+        what = "LaTeX source" if source == "tex" else "HTML rendering"
+        raise ExtractionError(f"the {what} {{subject}} gives no text ({{detail}}).", path=path, detail=exc.reason,
+                              hint='Read the PDF instead: set sources = ["pdf"] (PAPERDIARY_SOURCES=pdf).') from None
+
+
+def _read_bytes(path: Path, source: SourceKind = "pdf") -> bytes:
     try:
         data = path.read_bytes()
     except FileNotFoundError:
@@ -68,7 +90,7 @@ def _read_bytes(path: Path) -> bytes:
     except OSError as exc:
         raise ExtractionError("cannot read {subject}: {detail}.", path=path, detail=exc.strerror,
                               hint="Check the file's permissions.") from None
-    if not data or data.isspace():
+    if source == "pdf" and (not data or data.isspace()):
         raise EmptyPdfError("{subject} is empty (0 bytes of PDF).", path=path, hint="Download it again.")
     return data
 
@@ -80,11 +102,13 @@ def _mp_context() -> multiprocessing.context.ForkContext | multiprocessing.conte
     return multiprocessing.get_context("spawn")
 
 
-def _run_in_worker(path: Path, data: bytes, sha: str, timeout: float) -> ExtractedPaper:
-    """Run ``parse`` in a child process; kill it when ``timeout`` runs out."""
+def _run_in_worker(path: Path, data: bytes, sha: str, timeout: float, source: SourceKind,
+                   max_source_bytes: int) -> ExtractedPaper:
+    """Run ``_parse`` in a child process; kill it when ``timeout`` runs out."""
     ctx = _mp_context()
     receiver, sender = ctx.Pipe(duplex=False)
-    worker = ctx.Process(target=_worker_main, args=(sender, path, data, sha), name="paperdiary-extract", daemon=True)
+    worker = ctx.Process(target=_worker_main, args=(sender, path, data, sha, source, max_source_bytes),
+                         name="paperdiary-extract", daemon=True)
     worker.start()
     sender.close()  # only the child writes: EOF on the receiver then means the child died
     try:
@@ -112,10 +136,10 @@ def _run_in_worker(path: Path, data: bytes, sha: str, timeout: float) -> Extract
     raise RuntimeError(f"extracting {path} failed with an internal error:\n{payload}")
 
 
-def _worker_main(conn: Any, path: Path, data: bytes, sha: str) -> None:
+def _worker_main(conn: Any, path: Path, data: bytes, sha: str, source: SourceKind, max_source_bytes: int) -> None:
     """Child process: parse, then send ("ok", paper), ("error", PaperDiaryError) or ("crash", traceback)."""
     try:
-        result: tuple[str, Any] = ("ok", parse(path, data, sha))
+        result: tuple[str, Any] = ("ok", _parse(path, data, sha, source, max_source_bytes))
     except PaperDiaryError as exc:  # pickles: (template,) in args, the fields and hint in __dict__
         result = ("error", exc)
     except BaseException:  # a bug in the extractor: the parent re-raises it with the child's traceback
