@@ -22,7 +22,8 @@ def draft(invocation: Invocation, paper: str, date_read: date | None, force: boo
 
     settings = invocation.settings(model=model)
     reporter = None if invocation.json else ConsoleReporter(stderr_console(), verbose=invocation.verbose)
-    outcome = draft_paper(settings, paper, date_read=date_read, force=force, reporter=reporter)
+    with invocation.writing(settings, "draft"):
+        outcome = draft_paper(settings, paper, date_read=date_read, force=force, reporter=reporter)
     if invocation.json:
         invocation.emit(outcome.as_json())
         return

@@ -13,12 +13,14 @@ from paperdiary.cli.context import Command, Invocation, stdout_console
 @click.pass_obj
 def index(invocation: Invocation, write: bool, heading: str) -> None:
     """Show (or --write) the README's chronological Full Diary section, one line per entry."""
-    from paperdiary.diary.index import plan_index, write_index
+    from paperdiary.diary.index import plan_index, update_index
 
-    plan = plan_index(invocation.settings(), heading)
-    written = write and not plan.up_to_date
-    if written:
-        write_index(plan)
+    settings = invocation.settings()
+    if write:
+        with invocation.writing(settings, "index --write"):
+            plan, written = update_index(settings, heading)
+    else:
+        plan, written = plan_index(settings, heading), False
     result = plan.result
     if invocation.json:
         invocation.emit({"heading": heading, "entries": result.entries, "months": result.months, "added": result.added,

@@ -7,6 +7,7 @@ inside commands so that ``paperdiary --help`` starts fast.
 
 from __future__ import annotations
 
+import errno
 import sys
 
 import click
@@ -20,7 +21,7 @@ from paperdiary.cli.index import index
 from paperdiary.cli.init import init
 from paperdiary.cli.reports import costs, show
 from paperdiary.cli.review import review
-from paperdiary.errors import PaperDiaryError
+from paperdiary.errors import PaperDiaryError, write_error
 from paperdiary.redact import env_secrets, redact
 
 
@@ -64,7 +65,24 @@ def main() -> None:
         if invocation.json:
             invocation.emit({"error": redact(exc.format_message(), env_secrets()), "exit_code": exc.exit_code})
         sys.exit(exc.exit_code)
-    except Exception as exc:  # a bug: one line by default, the traceback with --debug
+    except Exception as exc:  # a bug, or the system refusing a write: one line by default, the traceback with --debug
         if invocation.debug:
             raise
+        refused = _refused_write(exc, invocation)
+        if refused is not None:
+            _fail(invocation, f"error: {refused}", refused.exit_code)
         _fail(invocation, f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)", 1)
+
+
+def _refused_write(exc: Exception, invocation: Invocation) -> PaperDiaryError | None:
+    """The one-line error for a write the system refused (full disk, read-only), wherever it escaped from."""
+    if isinstance(exc, OSError):
+        return write_error(exc)
+    if type(exc).__module__ == "sqlite3" and invocation.loaded is not None:  # sqlite3's own errors
+        text = str(exc).lower()
+        store = invocation.loaded.db_path
+        if "disk is full" in text:
+            return write_error(OSError(errno.ENOSPC, "database or disk is full", str(store)))
+        if "readonly" in text or "read-only" in text or "unable to open" in text:
+            return write_error(OSError(errno.EROFS, str(exc), str(store)))
+    return None

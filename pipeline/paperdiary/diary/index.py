@@ -32,7 +32,8 @@ from paperdiary.errors import DiaryError
 from paperdiary.fsutil import atomic_write_text, diary_relpath
 from paperdiary.diary.readme import README_NAME, Readme, ReadmeLesson, entry_link, plain_text
 from paperdiary.settings import Settings
-from paperdiary.state.store import EntryRecord, Store
+from paperdiary.state.lock import diary_lock
+from paperdiary.state.store import EntryRecord, open_for_reading
 from paperdiary.templates import md_inline
 from paperdiary.text import shorten, split_sentences, unified_diff
 
@@ -300,14 +301,31 @@ def plan_index(settings: Settings, heading: str = DEFAULT_HEADING) -> IndexPlan:
         raise DiaryError(f"cannot read {path}: {exc}.") from None
     stored: list[EntryRecord] = []
     if settings.db_path.exists():
-        with Store(settings.db_path) as store:
+        with open_for_reading(settings.db_path) as store:
             stored = store.entries()
     entries, undated = find_entries(settings, stored)
     return IndexPlan(path, text, heading, build_index(text, entries, heading), undated)
 
 
 def write_index(plan: IndexPlan) -> None:
-    """Write the rebuilt section into README.md, unless README.md changed since it was read."""
+    """Write the rebuilt section into README.md, unless README.md changed since it was read.
+
+    The caller holds the diary's write lock (:func:`update_index` does both).
+    """
     if plan.readme.read_bytes().decode("utf-8") != plan.old:
         raise DiaryError(f"{README_NAME} changed while indexing; nothing was written.", hint="Run it again.")
     atomic_write_text(plan.readme, plan.result.new)
+
+
+def update_index(settings: Settings, heading: str = DEFAULT_HEADING) -> tuple[IndexPlan, bool]:
+    """Rebuild the section and write it when it changed, both under the diary's write lock.
+
+    Returns the plan and whether README.md was written. Planned under the lock, the
+    README cannot change between reading and writing (``review apply`` waits).
+    """
+    with diary_lock(settings, "index --write"):
+        plan = plan_index(settings, heading)
+        if plan.up_to_date:
+            return plan, False
+        write_index(plan)
+        return plan, True

@@ -40,7 +40,6 @@ that stays down) stop new work instead; the papers left stay pending.
 
 from __future__ import annotations
 
-import fcntl
 import logging
 import os
 import queue
@@ -56,7 +55,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol, TextIO
 
 from paperdiary.errors import (
-    DiaryError,
     LLMAuthError,
     LLMModelNotFoundError,
     LLMQuotaError,
@@ -64,7 +62,7 @@ from paperdiary.errors import (
     PaperDiaryError,
     UsageError,
 )
-from paperdiary.fsutil import diary_relpath, sweep_temp_files
+from paperdiary.fsutil import diary_relpath
 from paperdiary.llm.costs import price_for
 from paperdiary.models import Chunk, ExtractedPaper, FetchedPaper, LLMUsage, PaperMeta
 from paperdiary.runs.estimate import Estimate, estimate_for_chunks, estimate_without_text, sum_estimates
@@ -409,17 +407,20 @@ def run_catchup(
     """Catch up on a backlog: a Plan for a dry run, else the run's report. Raises PaperDiaryError for usage errors."""
     from paperdiary.state.store import Store
 
+    from paperdiary.state.lock import diary_lock
+
     _check_options(settings, options)
     progress = progress or SilentProgress()
     started = time.perf_counter()
-    with _single_run(settings), Store(settings.db_path) as store:
-        backlog = read_inputs(settings, store, options, stdin)
-        if options.dry_run:
-            plan = make_plan(settings, store, backlog, options)
+    if options.dry_run:  # changes nothing: no lock, so it may run beside a real run
+        with Store(settings.db_path) as store:
+            plan = make_plan(settings, store, read_inputs(settings, store, options, stdin), options)
             estimate_plan(settings, plan, batch=options.batch_api)
             return plan
+    # One writer per diary: two runs (or a run and a `draft`) would draft the same papers twice.
+    with diary_lock(settings, "catchup"), Store(settings.db_path) as store:
+        backlog = read_inputs(settings, store, options, stdin)
         _warm_up()
-        _sweep_temp_files(settings)
         collected = None
         if settings.llm_configured and store.batches(open_only=True):
             collected = _collect_batches(_llm_client(settings, store, options), store, progress)
@@ -433,7 +434,6 @@ def run_catchup(
         report.batch = collected
         if client is not None and hook is not None and options.batch_api and hook.queued:
             _submit_batches(hook, client, store, report, progress)
-        _sweep_temp_files(settings)
     report.wall_s = time.perf_counter() - started
     return report
 
@@ -494,28 +494,6 @@ def _batch_queue(store: Store, settings: Settings, options: CatchupOptions) -> B
     from paperdiary.llm.batch import BatchQueue
 
     return BatchQueue(store, submit=options.batch_api)
-
-
-@contextmanager
-def _single_run(settings: Settings) -> Iterator[None]:
-    """One catch-up at a time per diary: two would draft the same papers twice."""
-    settings.state_path.mkdir(parents=True, exist_ok=True)
-    with open(settings.state_path / "catchup.lock", "w") as lock:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise DiaryError(
-                f"another catchup is running in {settings.diary}.",
-                hint="Wait for it to finish (or stop it), then run catchup again: it continues where that one stops.",
-            ) from None
-        yield
-
-
-def _sweep_temp_files(settings: Settings) -> None:
-    """Remove the temp files a killed write left behind: entries and the queue are written via temp + link/rename."""
-    sweep_temp_files(settings.queue_path.parent, settings.queue_path.name)
-    if settings.entries_path.is_dir():
-        sweep_temp_files(settings.entries_path, "*.md", recursive=True)
 
 
 class _Stop:

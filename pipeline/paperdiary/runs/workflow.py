@@ -342,15 +342,27 @@ def draft_paper(
     force: bool = False,
     reporter: Reporter | None = None,
 ) -> DraftOutcome:
-    """Turn one paper into a diary entry plus queued lessons. Raises PaperDiaryError."""
+    """Turn one paper into a diary entry plus queued lessons. Raises PaperDiaryError.
+
+    Runs under the diary's write lock: a second ``draft`` of the same paper (or a
+    ``catchup`` listing it) waits, then finds this entry instead of writing another.
+    """
+    from paperdiary.stages.identify import identify
+    from paperdiary.state.lock import diary_lock
+
+    ref = identifier if isinstance(identifier, PaperRef) else identify(identifier)
+    with diary_lock(settings, "draft"):
+        return _draft(settings, ref, date_read=date_read, force=force, reporter=reporter)
+
+
+def _draft(settings: Settings, ref: PaperRef, *, date_read: date | None, force: bool,
+           reporter: Reporter | None) -> DraftOutcome:
     # Stage modules import lazily: `paperdiary --help` must stay fast.
     from paperdiary.stages.chunk import chunk_paper
-    from paperdiary.stages.identify import identify
     from paperdiary.state.store import Store
 
     timer = _Timer(reporter or SilentReporter())
     day = date_read or date.today()
-    ref = identifier if isinstance(identifier, PaperRef) else identify(identifier)
     key = paper_key(ref)
 
     with Store(settings.db_path) as store:

@@ -4,11 +4,16 @@ The schema evolves by the named migrations of ``state/migrations.py``, applied
 in order and recorded in ``_migrations``. The catch-up journal's table is
 ``state/journal.py``'s; this module holds the rest: entries, drafts, the LLM
 cache and ledger, review decisions and Batch API batches.
+
+Read-only commands open the store with :func:`open_for_reading`: read-only (and
+never migrated) when the state folder cannot be written, so ``costs``, ``show``
+and ``review list`` work on a diary whose ``.paperdiary/`` is read-only.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 from contextlib import contextmanager
@@ -17,11 +22,49 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
+from paperdiary.errors import DiaryError
 from paperdiary.state.migrations import MIGRATIONS
 
 
 def utcnow() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def open_for_reading(path: Path) -> Store:
+    """The store at ``path`` for a command that only reads it.
+
+    Opened as usual (migrated when behind) when its folder can be written; else
+    read-only, or, when there is no store yet, an empty one in memory.
+    """
+    if _writable(path):
+        return Store(path)
+    if not path.exists():
+        return Store(Path(":memory:"))
+    return Store(path, read_only=True)
+
+
+def _writable(path: Path) -> bool:
+    """Whether SQLite can write ``path`` (and its journal files beside it), or create it."""
+    if path.exists():
+        return os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)
+    folder = path.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    return os.access(folder, os.W_OK)
+
+
+def _connect_read_only(path: Path) -> sqlite3.Connection:
+    """A read-only connection; ``immutable`` when SQLite cannot even create its shared-memory file beside it."""
+    uri = path.resolve().as_uri()
+    try:
+        db = sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=30, isolation_level=None, check_same_thread=False)
+        db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        return db
+    except sqlite3.OperationalError:
+        # A WAL store in a read-only folder: no -shm can be made, so read the file as it is (no writer
+        # can be changing it: the folder is read-only). What a killed writer left in the -wal file is
+        # not seen until a writing command checkpoints it.
+        return sqlite3.connect(f"{uri}?immutable=1", uri=True, isolation_level=None, check_same_thread=False)
 
 
 @dataclass
@@ -71,12 +114,21 @@ class Store:
     One connection, shared by the threads of a process (catch-up calls the LLM
     client from several workers) behind a lock; other processes are kept apart
     by SQLite itself (WAL mode, busy timeout).
+
+    ``read_only``: open without writing anything (no WAL switch, no migrations);
+    a store whose schema is behind cannot be read that way (``DiaryError``).
     """
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, *, read_only: bool = False):
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
+        self.read_only = read_only
         self._lock = threading.RLock()
+        if read_only:
+            self.db = _connect_read_only(path)
+            self.db.row_factory = sqlite3.Row
+            self._check_migrated()
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
         self.db.row_factory = sqlite3.Row
         self.db.execute("PRAGMA journal_mode=WAL")
@@ -92,15 +144,37 @@ class Store:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def _applied(self) -> set[str]:
+        try:
+            return {row[0] for row in self.db.execute("SELECT name FROM _migrations")}
+        except sqlite3.OperationalError:  # no such table: a new store
+            return set()
+
     def _migrate(self) -> None:
-        self.db.execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT)")
-        done = {row[0] for row in self.db.execute("SELECT name FROM _migrations")}
+        """Apply the migrations this store lacks, in order, each in a write transaction of its own.
+
+        Whether a migration is applied is read inside its transaction (BEGIN IMMEDIATE: one
+        writer at a time), so two processes opening a new store never both apply one.
+        """
+        if {name for name, _ in MIGRATIONS} <= self._applied():
+            return  # up to date: no write lock taken
+        with self.transaction() as db:
+            db.execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT)")
         for name, apply in MIGRATIONS:
-            if name in done:
-                continue
-            with self.transaction():
-                apply(self.db)
-                self.db.execute("INSERT INTO _migrations VALUES (?, ?)", (name, utcnow()))
+            with self.transaction() as db:
+                if name in self._applied():
+                    continue
+                apply(db)
+                db.execute("INSERT INTO _migrations VALUES (?, ?)", (name, utcnow()))
+
+    def _check_migrated(self) -> None:
+        missing = [name for name, _ in MIGRATIONS if name not in self._applied()]
+        if missing:
+            self.db.close()
+            raise DiaryError(
+                f"the store {self.path} needs an upgrade ({len(missing)} migration(s)), and its folder cannot be "
+                "written.", hint=f"Make {self.path.parent} writable and run the command again: it upgrades the "
+                "store on the way.")
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
