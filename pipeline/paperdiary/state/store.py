@@ -16,6 +16,7 @@ import json
 import os
 import sqlite3
 import threading
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -24,6 +25,8 @@ from typing import Any, Iterator
 
 from paperdiary.errors import DiaryError
 from paperdiary.state.migrations import MIGRATIONS
+
+_BUSY_TIMEOUT_S = 30.0  # how long a statement waits for another process's write transaction
 
 
 def utcnow() -> str:
@@ -57,7 +60,8 @@ def _connect_read_only(path: Path) -> sqlite3.Connection:
     """A read-only connection; ``immutable`` when SQLite cannot even create its shared-memory file beside it."""
     uri = path.resolve().as_uri()
     try:
-        db = sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=30, isolation_level=None, check_same_thread=False)
+        db = sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=_BUSY_TIMEOUT_S, isolation_level=None,
+                             check_same_thread=False)
         db.execute("SELECT count(*) FROM sqlite_master").fetchone()
         return db
     except sqlite3.OperationalError:
@@ -129,9 +133,9 @@ class Store:
             self._check_migrated()
             return
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+        self.db = sqlite3.connect(path, timeout=_BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
         self.db.row_factory = sqlite3.Row
-        self.db.execute("PRAGMA journal_mode=WAL")
+        self._use_wal()
         self.db.execute("PRAGMA synchronous=NORMAL")
         self._migrate()
 
@@ -143,6 +147,21 @@ class Store:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def _use_wal(self) -> None:
+        """Switch to WAL mode; another process making the same new file may hold it a moment.
+
+        (Changing the journal mode does not wait for the busy timeout: SQLite answers "locked" at once.)
+        """
+        deadline = time.monotonic() + _BUSY_TIMEOUT_S
+        while True:
+            try:
+                self.db.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.01)
 
     def _applied(self) -> set[str]:
         try:
