@@ -12,7 +12,8 @@ PaperDiaryError
 ├── DiaryError                    no diary, unreadable README or queue, ...
 │   ├── ReadmeError               no lessons section, no such theme, an edit that cannot land
 │   ├── ReviewConflictError       an accepted lesson's place in README.md is gone or ambiguous
-│   ├── DiaryLockedError          another command holds the diary's write lock (path, holder)
+│   ├── QueueFileError            the lessons queue cannot be read (not UTF-8, unreadable) (path, detail)
+│   ├── DiaryLockedError          another command holds the diary's write lock (path, command, holder)
 │   └── WriteError                a file or folder cannot be written: read-only, full disk (path, detail)
 ├── FetchError                    arXiv API or PDF download failed     (paper, url)
 │   ├── PaperNotFoundError        unknown or withdrawn ID
@@ -114,6 +115,17 @@ class ReadmeError(DiaryError):
 
 class ReviewConflictError(DiaryError):
     """README.md changed so that an accepted lesson's place is gone or ambiguous: nothing was written."""
+
+
+class QueueFileError(DiaryError):
+    """The lessons queue file at ``path`` cannot be read (``detail``: why): not UTF-8, or unreadable."""
+
+    fields = ("path", "detail")
+
+    def __init__(self, message: str, *, path: Path, detail: str, hint: str | None = None):
+        super().__init__(message, hint=hint)
+        self.path = path
+        self.detail = detail
 
 
 class DiaryLockedError(DiaryError):

@@ -7,7 +7,6 @@ inside commands so that ``paperdiary --help`` starts fast.
 
 from __future__ import annotations
 
-import errno
 import sys
 
 import click
@@ -78,11 +77,8 @@ def _refused_write(exc: Exception, invocation: Invocation) -> PaperDiaryError | 
     """The one-line error for a write the system refused (full disk, read-only), wherever it escaped from."""
     if isinstance(exc, OSError):
         return write_error(exc)
-    if type(exc).__module__ == "sqlite3" and invocation.loaded is not None:  # sqlite3's own errors
-        text = str(exc).lower()
-        store = invocation.loaded.db_path
-        if "disk is full" in text:
-            return write_error(OSError(errno.ENOSPC, "database or disk is full", str(store)))
-        if "readonly" in text or "read-only" in text or "unable to open" in text:
-            return write_error(OSError(errno.EROFS, str(exc), str(store)))
+    if type(exc).__module__ == "sqlite3" and invocation.loaded is not None:  # the store, written mid-command
+        from paperdiary.state.store import store_write_error
+
+        return store_write_error(exc, invocation.loaded.db_path)  # type: ignore[arg-type]
     return None

@@ -24,10 +24,10 @@ _SECTIONS = (("key_points", "Key Points"), ("key_methods", "Key Methods"), ("res
 def show(invocation: Invocation, paper: str) -> None:
     """Show the stored draft behind PAPER's entry: each claim with its supporting quote."""
     from paperdiary.errors import UsageError
-    from paperdiary.state.store import Store
+    from paperdiary.state.store import open_for_reading
 
     settings = invocation.settings()
-    with Store(settings.db_path) as store:
+    with open_for_reading(settings.db_path) as store:
         drafts = store.drafts_for(_lookup_key(paper))
     if not drafts:
         raise UsageError(f"no stored draft for {paper!r}.", hint="Draft it first: paperdiary draft " + paper)
@@ -44,9 +44,9 @@ def show(invocation: Invocation, paper: str) -> None:
 def costs(invocation: Invocation, by: str) -> None:
     """Sum LLM tokens and estimated cost by day, model or paper."""
     from paperdiary.llm.costs import summarise
-    from paperdiary.state.store import Store
+    from paperdiary.state.store import open_for_reading
 
-    with Store(invocation.settings().db_path) as store:
+    with open_for_reading(invocation.settings().db_path) as store:
         rows = summarise(store, by)  # type: ignore[arg-type]
     if invocation.json:
         invocation.emit({"by": by, "rows": [asdict(row) for row in rows], "total": _total(rows)})

@@ -7,7 +7,15 @@ the same one), so appending twice adds nothing; the file's format is
 
 from __future__ import annotations
 
-from paperdiary.diary.queue import QUEUE_HEADER, QueuedLesson, append_items, lesson_id, queue_lock, queued_ids
+from paperdiary.diary.queue import (
+    QUEUE_HEADER,
+    QueuedLesson,
+    append_items,
+    lesson_id,
+    queue_lock,
+    queued_ids,
+    read_queue_text,
+)
 from paperdiary.fsutil import atomic_write_text
 from paperdiary.settings import Settings
 from paperdiary.stages.drafting.contract import Lesson
@@ -35,8 +43,9 @@ def queue_lessons(
         return []
     with queue_lock(settings):
         path = settings.queue_path
-        # Bytes, not universal newlines: a queue edited on a phone keeps its CRLF lines.
-        text = path.read_bytes().decode("utf-8") if path.exists() else QUEUE_HEADER
+        text = read_queue_text(path)
+        if text is None:
+            text = QUEUE_HEADER
         # A drafted lesson the user already applied or rejected does not come back with a re-draft;
         # one they add by hand again is their call.
         present = queued_ids(text) | (set() if own else _settled_ids(settings))

@@ -28,7 +28,7 @@ from pathlib import Path
 from urllib.parse import unquote
 
 from paperdiary.diary.readme import entry_link
-from paperdiary.errors import DiaryError
+from paperdiary.errors import QueueFileError
 from paperdiary.settings import Settings
 from paperdiary.stages.drafting.contract import Lesson
 from paperdiary.templates import md_inline
@@ -257,9 +257,23 @@ def _parse_source(value: str) -> tuple[str, str | None]:
 
 def read_queue(path: Path) -> QueueFile:
     """The queue file at ``path`` as it is on disk; an empty one when there is none."""
+    return QueueFile.parse(read_queue_text(path) or "")
+
+
+def read_queue_text(path: Path) -> str | None:
+    """The queue file's text, bytes as they are (a phone's CRLF kept); None when there is none.
+
+    Raises ``QueueFileError`` for a file that cannot be read or is not UTF-8.
+    """
     try:
-        return QueueFile.parse(path.read_bytes().decode("utf-8"))
+        return path.read_bytes().decode("utf-8")
     except FileNotFoundError:
-        return QueueFile.parse("")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DiaryError(f"cannot read the queue {path}: {exc}.") from None
+        return None
+    except UnicodeDecodeError as exc:
+        raise QueueFileError("the lessons queue {path} is not UTF-8 text ({detail}).", path=path,
+                             detail=f"byte {exc.start}: {exc.reason}",
+                             hint="Save it as UTF-8 (your editor's encoding setting), then run the command again."
+                             ) from None
+    except OSError as exc:
+        raise QueueFileError("cannot read the lessons queue {path} ({detail}).", path=path,
+                             detail=exc.strerror or str(exc), hint="Check its permissions.") from None

@@ -60,7 +60,10 @@ from paperdiary.errors import (
     LLMQuotaError,
     LLMUnavailableError,
     PaperDiaryError,
+    QueueFileError,
     UsageError,
+    WriteError,
+    write_error,
 )
 from paperdiary.fsutil import diary_relpath
 from paperdiary.llm.costs import price_for
@@ -407,6 +410,7 @@ def run_catchup(
     """Catch up on a backlog: a Plan for a dry run, else the run's report. Raises PaperDiaryError for usage errors."""
     from paperdiary.state.store import Store
 
+    from paperdiary.diary.queue import read_queue_text
     from paperdiary.state.lock import diary_lock
 
     _check_options(settings, options)
@@ -419,6 +423,7 @@ def run_catchup(
             return plan
     # One writer per diary: two runs (or a run and a `draft`) would draft the same papers twice.
     with diary_lock(settings, "catchup"), Store(settings.db_path) as store:
+        read_queue_text(settings.queue_path)  # a queue that cannot take the lessons: say so before any work
         backlog = read_inputs(settings, store, options, stdin)
         _warm_up()
         collected = None
@@ -693,6 +698,10 @@ class _Pipeline:
 
     def _fail(self, job: _Job, exc: BaseException, *, at: str) -> None:
         message = _error_message(exc)
+        if _refused_write(exc):  # a full disk or a read-only folder fails every paper alike: stop new work
+            self.stop.set(message, fatal=True)
+            self._left(job, at=at)
+            return
         if not isinstance(exc, PaperDiaryError):
             log.error("%s failed", job.label, exc_info=exc)
         self.journal.fail(job.key, message)
@@ -838,6 +847,9 @@ class _Pipeline:
                                           source_name=source_name)
         except Exception as exc:  # noqa: BLE001 - a paper that cannot be written must not stop the others
             message = _error_message(exc)
+            if _refused_write(exc):  # every paper would fail alike: stop; the journal resumes this one next run
+                self.stop.set(message, fatal=True)
+                return job.outcome("left", message)
             if not isinstance(exc, PaperDiaryError):
                 log.error("%s failed", job.label, exc_info=exc)
             self.journal.fail(job.key, message)
@@ -949,8 +961,15 @@ def catchup_status(settings: Settings) -> StatusReport:
 # -- small helpers ----------------------------------------------------------------------------------------------
 
 
+def _refused_write(exc: BaseException) -> bool:
+    """A write the system refuses (full disk, read-only) or a queue file that cannot take lessons: not the paper's fault."""
+    return isinstance(exc, (WriteError, QueueFileError)) or (isinstance(exc, OSError) and write_error(exc) is not None)
+
+
 def _error_message(exc: BaseException) -> str:
     """One line for the report: our errors say what to do; anything else is a bug, named as such."""
     if isinstance(exc, PaperDiaryError):
         return str(exc)
+    if isinstance(exc, OSError) and (refused := write_error(exc)) is not None:
+        return str(refused)
     return f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)"

@@ -28,7 +28,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any, Iterator, Protocol
 
-from paperdiary.errors import CorruptPdfError, EmptyPdfError, ExtractionError
+from paperdiary.errors import CorruptPdfError, EmptyPdfError, ExtractionError, QueueFileError
 from paperdiary.fsutil import diary_relpath
 from paperdiary.models import Chunk, ExtractedPaper, FetchedPaper, LLMUsage, PaperMeta, PaperRef, WrittenEntry
 from paperdiary.settings import Settings
@@ -274,7 +274,12 @@ def finish_paper(
     store.record_entry(EntryRecord(written.relpath, meta.arxiv_id, meta.version, meta.title, draft.description,
                                    draft.drafter, date_read.isoformat(), utcnow()))
     store.save_draft(written.relpath, meta.arxiv_id, asdict(draft))
-    queued = queue_lessons(settings, draft.lessons, written.relpath, meta.arxiv_id)
+    try:
+        queued = queue_lessons(settings, draft.lessons, written.relpath, meta.arxiv_id)
+    except QueueFileError as exc:  # the journal keeps the paper short of done: its lessons are queued next time
+        exc.hint = (f"The entry {written.relpath} is written and its lessons are kept: save the queue as UTF-8, "
+                    f"then run `paperdiary catchup` (or draft {meta.arxiv_id or 'the paper'} again) to queue them.")
+        raise
     journal.mark(key, Stage.DONE)
     return written, queued
 
@@ -361,9 +366,12 @@ def _draft(settings: Settings, ref: PaperRef, *, date_read: date | None, force: 
     from paperdiary.stages.chunk import chunk_paper
     from paperdiary.state.store import Store
 
+    from paperdiary.diary.queue import read_queue_text
+
     timer = _Timer(reporter or SilentReporter())
     day = date_read or date.today()
     key = paper_key(ref)
+    read_queue_text(settings.queue_path)  # a queue that cannot take the lessons: say so before any work
 
     with Store(settings.db_path) as store:
         resumed = resumable_draft(Journal(store).row(key), drafter_name(settings))

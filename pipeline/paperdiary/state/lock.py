@@ -101,7 +101,7 @@ def diary_lock(settings: Settings, command: str, *, on_wait: Callable[[LockHolde
     fd = _open(settings, path)
     try:
         _acquire(fd, settings, wait_s if wait_s is not None else settings.lock_wait, on_wait)
-        _record_holder(fd, path, command)
+        _record_holder(fd, command)
         depths[key] = 1
         _sweep_temp_files(settings)
         yield
@@ -160,17 +160,18 @@ def _acquire(fd: int, settings: Settings, wait_s: float, on_wait: Callable[[Lock
         time.sleep(_POLL_S)
 
 
-def _record_holder(fd: int, path: Path, command: str) -> None:
-    """Write who holds the lock into its file: ``pid``, ``started`` (ISO) and ``command`` lines."""
+def _record_holder(fd: int, command: str) -> None:
+    """Write who holds the lock into its file: ``pid``, ``started`` (ISO) and ``command`` lines.
+
+    Best effort: on a full disk waiters are told less, and the command meets the full
+    disk where it writes what matters (and says so there).
+    """
     record = f"pid {os.getpid()}\nstarted {datetime.now().isoformat(timespec='seconds')}\ncommand {command}\n"
     try:
         os.ftruncate(fd, 0)
         os.pwrite(fd, record.encode("utf-8"), 0)
-    except OSError as exc:
-        error = write_error(exc, path)
-        if error is not None:
-            raise error from None
-        raise
+    except OSError:
+        pass
 
 
 def _read_holder(path: Path) -> LockHolder:

@@ -12,8 +12,10 @@ and ``review list`` work on a diary whose ``.paperdiary/`` is read-only.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import shutil
 import sqlite3
 import threading
 import time
@@ -23,14 +25,33 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
-from paperdiary.errors import DiaryError
+from paperdiary.errors import DiaryError, WriteError, write_error
 from paperdiary.state.migrations import MIGRATIONS
 
 _BUSY_TIMEOUT_S = 30.0  # how long a statement waits for another process's write transaction
+_FULL_BYTES = 256 * 1024  # SQLite reports a full disk as an I/O error when it cannot map its -shm file
 
 
 def utcnow() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def store_write_error(exc: sqlite3.Error, path: Path) -> WriteError | None:
+    """The one-line error for SQLite refusing to write the store at ``path`` (full disk, read-only), else None."""
+    text = str(exc).lower()
+    full = "disk is full" in text or ("disk i/o error" in text and _nearly_full(path.parent))
+    if full:
+        return write_error(OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path)))
+    if "readonly" in text or "read-only" in text or "unable to open" in text:
+        return write_error(OSError(errno.EROFS, str(exc), str(path)))
+    return None
+
+
+def _nearly_full(folder: Path) -> bool:
+    try:
+        return shutil.disk_usage(folder).free < _FULL_BYTES
+    except OSError:
+        return False
 
 
 def open_for_reading(path: Path) -> Store:
@@ -135,9 +156,16 @@ class Store:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(path, timeout=_BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
         self.db.row_factory = sqlite3.Row
-        self._use_wal()
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        self._migrate()
+        try:
+            self._use_wal()
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self._migrate()
+        except sqlite3.OperationalError as exc:
+            self.db.close()
+            refused = store_write_error(exc, path)
+            if refused is None:
+                raise
+            raise refused from None
 
     def close(self) -> None:
         self.db.close()
