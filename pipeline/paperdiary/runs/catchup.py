@@ -268,17 +268,19 @@ class SilentProgress:
 
 
 def read_inputs(settings: Settings, store: Store, options: CatchupOptions, stdin: TextIO | None) -> Backlog:
-    """The backlog to work on: the inputs given, else the journal's unfinished papers (and failed ones with
-    --retry-failed)."""
+    """The backlog to work on: the inputs given; else the diary's reading list and the journal's unfinished
+    papers (and failed ones with --retry-failed)."""
     from paperdiary.runs.backlog import Backlog, BacklogItem, read_backlog
     from paperdiary.stages.identify import identify
     from paperdiary.state.journal import paper_key
 
     if options.inputs:
         return read_backlog(options.inputs, stdin=stdin)
-    backlog = Backlog()
+    reading_list = settings.diary / settings.reading_list
+    backlog = read_backlog([str(reading_list)]) if reading_list.is_file() else Backlog()
+    listed = {item.key for item in backlog.items}
     for key, row in Journal(store).rows().items():
-        if row.stage is Stage.DONE or (row.stage is Stage.FAILED and not options.retry_failed):
+        if key in listed or row.stage is Stage.DONE or (row.stage is Stage.FAILED and not options.retry_failed):
             continue
         try:
             ref = identify(row.source)
@@ -287,12 +289,31 @@ def read_inputs(settings: Settings, store: Store, options: CatchupOptions, stdin
         if paper_key(ref) != key:
             continue
         backlog.add(BacklogItem(ref, row.date_read, "journal"))
-    if not backlog.items:
+    if not backlog.items and not backlog.problems:
         raise UsageError(
-            "nothing to catch up on: the journal has no unfinished papers.",
-            hint="Give a backlog file, - for standard input, or paper identifiers.",
+            f"nothing to catch up on: no paper waits in the reading list ({settings.reading_list}) and the journal "
+            "has no unfinished papers.",
+            hint=f"Add papers to {settings.reading_list} (an arXiv ID or link per line), or give a backlog file, "
+                 "- for standard input, or paper identifiers.",
         )
     return backlog
+
+
+def tick_read_lists(settings: Settings, backlog: Backlog, report: CatchupReport, progress: Progress) -> None:
+    """Tick the papers that have an entry now off the diary's reading list, if the run read it."""
+    from paperdiary.runs.backlog import tick_reading_list
+
+    reading_list = (settings.diary / settings.reading_list).resolve()
+    entries = {result.key: result.entry_path for result in report.results if result.entry_path}
+    if reading_list not in backlog.files or not entries:
+        return
+    try:
+        ticked = tick_reading_list(reading_list, entries, settings.diary.resolve())
+    except (OSError, UnicodeDecodeError) as exc:  # the run's work is done and kept: only the ticks are missing
+        progress.note(f"Could not tick {settings.reading_list}: {exc}.")
+        return
+    if ticked:
+        progress.note(f"Ticked {ticked} paper(s) in {settings.reading_list}.")
 
 
 def make_plan(settings: Settings, store: Store, backlog: Backlog, options: CatchupOptions) -> Plan:
@@ -302,7 +323,7 @@ def make_plan(settings: Settings, store: Store, backlog: Backlog, options: Catch
     """
     from paperdiary.stages.entry import diary_arxiv_index
 
-    index = diary_arxiv_index(settings)
+    index = diary_arxiv_index(settings, not_entries=backlog.files)
     journal = Journal(store)
     rows = journal.rows()
     drafter = drafter_name(settings)
@@ -437,6 +458,7 @@ def run_catchup(
         plan = make_plan(settings, store, backlog, options)
         report = _Pipeline(settings, store, plan, options, progress, drafting).run()
         report.batch = collected
+        tick_read_lists(settings, backlog, report, progress)
         if client is not None and hook is not None and options.batch_api and hook.queued:
             _submit_batches(hook, client, store, report, progress)
     report.wall_s = time.perf_counter() - started

@@ -7,7 +7,7 @@ import re
 import unicodedata
 from datetime import date, datetime, timezone
 from pathlib import Path
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from paperdiary.errors import DiaryError, SettingsError
 from paperdiary.fsutil import atomic_create_text, diary_relpath
@@ -80,6 +80,8 @@ _ANY_ID = re.compile(
     re.IGNORECASE,
 )
 _DRAFTED_FIELD = re.compile(r'"drafted": "[^"]*"')
+# A task-list line naming a paper: two of them make a file a list of papers to read, not an entry.
+_PAPER_CHECKBOX = re.compile(rf"^[ \t]*[-*+][ \t]+\[[ xX]\][ \t].*?{_ID_PREFIXES}", re.IGNORECASE | re.MULTILINE)
 
 
 def arxiv_ids(text: str) -> list[str]:
@@ -98,24 +100,32 @@ def _id_pattern(arxiv_id: str) -> re.Pattern[str]:
     return re.compile(rf"{_ID_PREFIXES}{escaped}(?![\d])", re.IGNORECASE)
 
 
-def diary_pages(settings: Settings) -> Iterator[tuple[Path, str]]:
-    """Every markdown file of the diary, sorted, with its text: entries, hand-written ones included.
+def diary_pages(settings: Settings, *, not_entries: Iterable[Path] = ()) -> Iterator[tuple[Path, str]]:
+    """Every markdown file of the diary that may be an entry, sorted, with its text (hand-written ones included).
 
-    Not the README, the review queue, the templates or the state folder, nor
-    anything in tool or VCS folders; a file that cannot be read is passed over.
+    Not the README, the review queue, the reading list, the templates or the state
+    folder, nor anything in tool or VCS folders, nor ``not_entries`` (backlog files
+    being read), nor a checklist of papers (a reading list by another name); a file
+    that cannot be read is passed over.
     """
     root = settings.diary
-    skip = {settings.state_path, root / "README.md", settings.queue_path, root / settings.prompts_dir}
+    skip = {settings.state_path, root / "README.md", settings.queue_path, root / settings.prompts_dir,
+            root / settings.reading_list}
+    skip_resolved = {Path(path).resolve() for path in not_entries}
     found: list[Path] = []
     for dirpath, dirnames, filenames in os.walk(root):
         here = Path(dirpath)
         dirnames[:] = [d for d in dirnames if d not in _SKIP_DIRS and here / d not in skip]
         found.extend(here / f for f in filenames if f.lower().endswith(".md") and here / f not in skip)
     for path in sorted(found):
+        if skip_resolved and path.resolve() in skip_resolved:
+            continue
         try:
-            yield path, path.read_text(encoding="utf-8", errors="replace")
+            text = path.read_text(encoding="utf-8", errors="replace")
         except OSError:
             continue
+        if len(_PAPER_CHECKBOX.findall(text)) < 2:
+            yield path, text
 
 
 def find_existing_entry(settings: Settings, arxiv_id: str) -> Path | None:
@@ -124,16 +134,17 @@ def find_existing_entry(settings: Settings, arxiv_id: str) -> Path | None:
     return next((path for path, text in diary_pages(settings) if pattern.search(text)), None)
 
 
-def diary_arxiv_index(settings: Settings) -> dict[str, Path]:
+def diary_arxiv_index(settings: Settings, *, not_entries: Iterable[Path] = ()) -> dict[str, Path]:
     """Every arXiv ID the diary's markdown links to -> the first file naming it, in one scan.
 
     The many-paper form of ``find_existing_entry`` (hand-written entries count):
-    catch-up asks it once for a whole backlog instead of scanning once per paper.
+    catch-up asks it once for a whole backlog instead of scanning once per paper, and
+    passes its backlog files as ``not_entries``.
     IDs come back without version; old-style ones without subject class
     (``math.GT/0309136`` -> ``math/0309136``), as ``identify`` gives them.
     """
     index: dict[str, Path] = {}
-    for path, text in diary_pages(settings):
+    for path, text in diary_pages(settings, not_entries=not_entries):
         for arxiv_id in arxiv_ids(text):
             index.setdefault(arxiv_id, path)
     return index
