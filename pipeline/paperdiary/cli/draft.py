@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from datetime import date
 
 import click
@@ -31,7 +32,9 @@ def draft(invocation: Invocation, paper: str, date_read: date | None, force: boo
         click.echo(f"Already in the diary: {outcome.entry_path} (left untouched; --force drafts a new one beside it)")
         return
     n = len(outcome.lessons_queued)
+    unverified = (f" · {outcome.unverified} of {outcome.claims} claims unverified: paperdiary show "
+                  f"{outcome.arxiv_id or shlex.quote(outcome.entry_path)}") if outcome.unverified else ""
     click.echo(
         f"Drafted {outcome.entry_path} · {n} lesson{'s' if n != 1 else ''} queued for review in "
-        f"{settings.queue_file} · {usage_summary(outcome.drafter, outcome.usage)}"
+        f"{settings.queue_file} · {usage_summary(outcome.drafter, outcome.usage)}{unverified}"
     )

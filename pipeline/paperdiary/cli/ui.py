@@ -28,6 +28,10 @@ class ConsoleReporter:
             self._status = self.console.status(f"{label}…")
             self._status.start()
 
+    def stage_progress(self, stage: str, note: str) -> None:
+        if self._status is not None:
+            self._status.update(f"{self._label}… {note}")
+
     def stage_finished(self, stage: str, seconds: float, detail: dict[str, Any]) -> None:
         if self._status is not None:
             self._status.stop()

@@ -26,7 +26,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import date
-from typing import TYPE_CHECKING, Any, Iterator, Protocol
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Protocol
 
 from paperdiary.errors import CorruptPdfError, EmptyPdfError, ExtractionError, QueueFileError
 from paperdiary.fsutil import diary_relpath
@@ -48,11 +48,17 @@ class Reporter(Protocol):
 
     def stage_started(self, stage: str, label: str) -> None: ...
 
+    def stage_progress(self, stage: str, note: str) -> None:
+        """How far the running stage is ("812 tokens"); may come from several threads at once."""
+
     def stage_finished(self, stage: str, seconds: float, detail: dict[str, Any]) -> None: ...
 
 
 class SilentReporter:
     def stage_started(self, stage: str, label: str) -> None:
+        pass
+
+    def stage_progress(self, stage: str, note: str) -> None:
         pass
 
     def stage_finished(self, stage: str, seconds: float, detail: dict[str, Any]) -> None:
@@ -73,6 +79,8 @@ class DraftOutcome:
     lessons_queued: list[dict[str, str]] = field(default_factory=list)
     stages: dict[str, dict[str, Any]] = field(default_factory=dict)
     usage: LLMUsage = field(default_factory=LLMUsage)
+    claims: int = 0  # bullets and lessons of the draft
+    unverified: int = 0  # those whose quote was not found in the paper (marked ⚠ in the entry)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -85,6 +93,8 @@ class DraftOutcome:
             "drafter": self.drafter,
             "lessons_queued": self.lessons_queued,
             "llm": self.usage.as_json(),
+            "claims": self.claims,
+            "unverified_claims": self.unverified,
             "stages": self.stages,
         }
 
@@ -193,11 +203,13 @@ class Drafting:
         self.label = label
 
     @classmethod
-    def for_settings(cls, settings: Settings, store: Store, *, client: LLMClient | None = None) -> Drafting:
+    def for_settings(cls, settings: Settings, store: Store, *, client: LLMClient | None = None,
+                     on_tokens: Callable[[int], None] | None = None) -> Drafting:
         """The LLM drafter when a model is configured (on ``client``, else a client of its own), else the offline one.
 
         Build it once per run: it reads the README's themes once, and its LLM client
-        (thread-safe) may serve several workers at a time.
+        (thread-safe) may serve several workers at a time. ``on_tokens``: given to a
+        client of its own (see ``LLMClient``).
         """
         from paperdiary.diary.readme import README_NAME, readme_themes
 
@@ -209,7 +221,7 @@ class Drafting:
         from paperdiary.llm.client import LLMClient
         from paperdiary.stages.drafting.llm import LLMDrafter
 
-        return cls(LLMDrafter(settings, client or LLMClient(settings, store), themes=themes),
+        return cls(LLMDrafter(settings, client or LLMClient(settings, store, on_tokens=on_tokens), themes=themes),
                    f"Drafting with {settings.model}")
 
     def draft(self, meta: PaperMeta, paper: ExtractedPaper, chunks: list[Chunk]) -> Draft:
@@ -314,6 +326,7 @@ def _adopt_entry(settings: Settings, row: JournalRow | None, draft: Draft, meta:
 
 def _outcome(written: WrittenEntry, meta: PaperMeta, draft: Draft, queued: list[QueuedLesson],
              stages: dict[str, dict[str, Any]]) -> DraftOutcome:
+    unverified, claims = draft.unverified()
     return DraftOutcome(
         entry_path=written.relpath,
         title=meta.title,
@@ -325,6 +338,8 @@ def _outcome(written: WrittenEntry, meta: PaperMeta, draft: Draft, queued: list[
         lessons_queued=[{"id": q.id, "lesson": q.lesson.text, "theme": q.lesson.theme or ""} for q in queued],
         stages=stages,
         usage=draft.usage,
+        claims=claims,
+        unverified=unverified,
     )
 
 
@@ -402,7 +417,9 @@ def _draft(settings: Settings, ref: PaperRef, *, date_read: date | None, force: 
             chunks = chunk_paper(paper, settings.chunk_tokens)
             detail.update(chunks=len(chunks), tokens=sum(c.tokens for c in chunks))
 
-        drafting = Drafting.for_settings(settings, store)
+        reporter = timer.reporter
+        drafting = Drafting.for_settings(settings, store,
+                                         on_tokens=lambda count: reporter.stage_progress("draft", f"{count:,} tokens"))
         with timer.stage("draft", drafting.label) as detail:
             draft = drafting.draft(meta, paper, chunks)
             detail.update(drafter=draft.drafter, lessons=len(draft.lessons), notes=draft.notes)
