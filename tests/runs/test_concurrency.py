@@ -91,11 +91,12 @@ def entry_files(diary: Path) -> list[Path]:
 
 @pytest.fixture(scope="session")
 def heavy_pdfs(tmp_path_factory) -> list[bytes]:
-    """Sixteen different papers whose extracted text outgrows a pipe's buffer (64 KiB): a worker writing
-    it to a parent that is gone blocks, unless it dies with its parent."""
-    folder = tmp_path_factory.mktemp("heavy-pdfs")
-    return [pdfs.make_paper_pdf(folder / f"{n}.pdf", **pdfs.generate_paper(20, seed=100 + n)).read_bytes()
-            for n in range(16)]
+    """Sixteen PDFs whose extracted text outgrows a pipe's buffer (64 KiB): a worker writing it to a parent
+    that is gone blocks, unless it dies with its parent. One paper, each copy with a different comment
+    after its end, so that none is served from another's extraction cache."""
+    data = pdfs.make_paper_pdf(tmp_path_factory.mktemp("heavy-pdf") / "p.pdf",
+                               **pdfs.generate_paper(18, seed=100)).read_bytes()
+    return [data + f"% copy {n}\n".encode() for n in range(16)]
 
 
 def test_kill_9_mid_extraction_leaves_no_process_and_an_immediate_resume_finishes(diary, fake_arxiv, heavy_pdfs,
