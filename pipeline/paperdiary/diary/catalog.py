@@ -47,7 +47,7 @@ from paperdiary.diary.dates import (
 from paperdiary.diary.describe import inline_text, one_line, read_entry_text
 from paperdiary.diary.git_dates import first_commit_dates, git_head
 from paperdiary.diary.readme import Readme, ReadmeError, iter_lessons
-from paperdiary.errors import DiaryError
+from paperdiary.errors import DiaryError, WriteError
 from paperdiary.fsutil import atomic_create_text
 from paperdiary.settings import Settings
 from paperdiary.state.store import CatalogFileRow, EntryRecord, Store
@@ -433,7 +433,7 @@ class Catalog:
                 # A hand-kept diary never ran `init`: keep the new folder out of its git status.
                 atomic_create_text(state / ".gitignore", "*\n")
             return Store(self.settings.db_path), True
-        except (OSError, sqlite3.Error):
+        except (OSError, sqlite3.Error, WriteError):  # WriteError: the store refused (read-only, full disk)
             return None, False
 
     def _read_files(self, files: list[_File], store: Store | None) -> None:

@@ -35,7 +35,14 @@ stored metadata spares the arXiv API.
 
 **Failures** are per paper: reported, journaled, and the others go on. Errors
 that would fail every paper alike (bad key, unknown model, no credit, an endpoint
-that stays down) stop new work instead; the papers left stay pending.
+that stays down, a full disk, a read-only folder) stop new work instead; the
+papers left stay pending.
+
+**One writer.** A run (not a dry run) holds the diary's write lock
+(``state/lock.py``) from start to end, so a ``draft`` or a second run waits for
+it. With no backlog given it drafts the diary's reading list and what the journal
+left unfinished; at the end the reading list's papers that have an entry now are
+ticked and linked to it (``backlog.tick_reading_list``).
 """
 
 from __future__ import annotations
@@ -299,7 +306,7 @@ def read_inputs(settings: Settings, store: Store, options: CatchupOptions, stdin
     return backlog
 
 
-def tick_read_lists(settings: Settings, backlog: Backlog, report: CatchupReport, progress: Progress) -> None:
+def _tick_reading_list(settings: Settings, backlog: Backlog, report: CatchupReport, progress: Progress) -> None:
     """Tick the papers that have an entry now off the diary's reading list, if the run read it."""
     from paperdiary.runs.backlog import tick_reading_list
 
@@ -429,10 +436,9 @@ def run_catchup(
     stdin: TextIO | None = None,
 ) -> CatchupReport | Plan:
     """Catch up on a backlog: a Plan for a dry run, else the run's report. Raises PaperDiaryError for usage errors."""
-    from paperdiary.state.store import Store
-
     from paperdiary.diary.queue import read_queue_text
     from paperdiary.state.lock import diary_lock
+    from paperdiary.state.store import Store
 
     _check_options(settings, options)
     progress = progress or SilentProgress()
@@ -458,7 +464,7 @@ def run_catchup(
         plan = make_plan(settings, store, backlog, options)
         report = _Pipeline(settings, store, plan, options, progress, drafting).run()
         report.batch = collected
-        tick_read_lists(settings, backlog, report, progress)
+        _tick_reading_list(settings, backlog, report, progress)
         if client is not None and hook is not None and options.batch_api and hook.queued:
             _submit_batches(hook, client, store, report, progress)
     report.wall_s = time.perf_counter() - started

@@ -23,10 +23,11 @@ from __future__ import annotations
 import copy
 import json
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import date
-from typing import TYPE_CHECKING, Any, Callable, Iterator, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from paperdiary.errors import CorruptPdfError, EmptyPdfError, ExtractionError, QueueFileError
 from paperdiary.fsutil import diary_relpath
@@ -378,10 +379,9 @@ def draft_paper(
 def _draft(settings: Settings, ref: PaperRef, *, date_read: date | None, force: bool,
            reporter: Reporter | None) -> DraftOutcome:
     # Stage modules import lazily: `paperdiary --help` must stay fast.
+    from paperdiary.diary.queue import read_queue_text
     from paperdiary.stages.chunk import chunk_paper
     from paperdiary.state.store import Store
-
-    from paperdiary.diary.queue import read_queue_text
 
     timer = _Timer(reporter or SilentReporter())
     day = date_read or date.today()
