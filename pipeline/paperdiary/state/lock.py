@@ -69,9 +69,12 @@ def _close_in_child() -> None:
             pass
     _open_fds.clear()
     _held.__dict__.clear()
+    _open_fds_lock.release()
 
 
-os.register_at_fork(after_in_child=_close_in_child)
+# A fork waits while a descriptor is being opened or closed, so the child's copy of _open_fds is exact.
+os.register_at_fork(before=_open_fds_lock.acquire, after_in_parent=_open_fds_lock.release,
+                    after_in_child=_close_in_child)
 
 
 def _depths() -> dict[str, int]:
@@ -109,16 +112,19 @@ def diary_lock(settings: Settings, command: str, *, on_wait: Callable[[LockHolde
         depths.pop(key, None)
         with _open_fds_lock:
             _open_fds.discard(fd)
-        os.close(fd)  # releases the lock
+            os.close(fd)  # releases the lock
 
 
 def _open(settings: Settings, path: Path) -> int:
     try:
         settings.state_path.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
     except OSError as exc:
         raise _unwritable(settings, exc) from None
     with _open_fds_lock:
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        except OSError as exc:
+            raise _unwritable(settings, exc) from None
         _open_fds.add(fd)
     return fd
 
