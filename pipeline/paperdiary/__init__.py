@@ -9,6 +9,8 @@ The library surface, on one screen::
     report = paperdiary.run_catchup(settings, paperdiary.CatchupOptions(inputs=["backlog.txt"]))
     with paperdiary.Review(settings) as review:                    # the queued lessons, decided and applied
         ...
+    with paperdiary.diary_lock(settings, "my script"):             # writing the diary yourself: one writer at a time
+        ...
 
 Everything else (the stages, the diary's parts, the LLM client, the store) lives in
 sub-packages whose names follow the paper's journey; see README's "How it works".
@@ -40,11 +42,15 @@ _EXPORTS = {
     "CatchupReport": "paperdiary.runs.catchup",
     "Review": "paperdiary.diary.review",
     "init_diary": "paperdiary.diary.home",
+    "update_index": "paperdiary.diary.index",
+    "diary_lock": "paperdiary.state.lock",
     "PaperDiaryError": "paperdiary.errors",
     "UsageError": "paperdiary.errors",
     "IdentifierError": "paperdiary.errors",
     "SettingsError": "paperdiary.errors",
     "DiaryError": "paperdiary.errors",
+    "DiaryLockedError": "paperdiary.errors",
+    "WriteError": "paperdiary.errors",
     "FetchError": "paperdiary.errors",
     "ExtractionError": "paperdiary.errors",
     "LLMError": "paperdiary.errors",
@@ -54,9 +60,11 @@ __all__ = ["__version__", *_EXPORTS]
 
 if TYPE_CHECKING:  # for type checkers and IDEs; at run time names load on first use (below)
     from paperdiary.diary.home import init_diary
+    from paperdiary.diary.index import update_index
     from paperdiary.diary.review import Review
     from paperdiary.errors import (
         DiaryError,
+        DiaryLockedError,
         ExtractionError,
         FetchError,
         IdentifierError,
@@ -64,6 +72,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs; at run time names load on first
         PaperDiaryError,
         SettingsError,
         UsageError,
+        WriteError,
     )
     from paperdiary.models import LLMUsage, PaperMeta, PaperRef
     from paperdiary.runs.catchup import CatchupOptions, CatchupReport, run_catchup
@@ -71,6 +80,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs; at run time names load on first
     from paperdiary.settings import Settings, load_settings
     from paperdiary.stages.drafting.contract import Claim, Draft, Lesson
     from paperdiary.stages.identify import identify
+    from paperdiary.state.lock import diary_lock
 
 
 def __getattr__(name: str) -> Any:

@@ -15,7 +15,10 @@ PaperDiaryError
 │   ├── ReadmeError               no lessons section, no such theme, an edit that cannot land
 │   ├── ReviewConflictError       an accepted lesson's place in README.md is gone or ambiguous
 │   ├── OutsideDiaryError         a file or symlink that leads out of the diary              (name, target)
-│   └── ReadOnlyFileError         a diary file to change that is read-only                   (name)
+│   ├── ReadOnlyFileError         a diary file to change that is read-only                   (name)
+│   ├── QueueFileError            the lessons queue cannot be read (not UTF-8, unreadable) (path, detail)
+│   ├── DiaryLockedError          another command holds the diary's write lock (path, command, holder)
+│   └── WriteError                a file or folder cannot be written: read-only, full disk (path, detail)
 ├── FetchError                    arXiv API or PDF download failed     (paper, url)
 │   ├── PaperNotFoundError        unknown or withdrawn ID
 │   ├── NotAPdfError              the server sent HTML or something else
@@ -49,6 +52,7 @@ API key: their text passes through ``paperdiary.llm.client``'s ``redact``.
 
 from __future__ import annotations
 
+import errno
 import re
 from pathlib import Path
 from typing import ClassVar
@@ -175,6 +179,46 @@ class ReadOnlyFileError(DiaryError):
         self.command = command
 
 
+class QueueFileError(DiaryError):
+    """The lessons queue file at ``path`` cannot be read (``detail``: why): not UTF-8, or unreadable."""
+
+    fields = ("path", "detail")
+
+    def __init__(self, message: str, *, path: Path, detail: str, hint: str | None = None):
+        super().__init__(message, hint=hint)
+        self.path = path
+        self.detail = detail
+
+
+class DiaryLockedError(DiaryError):
+    """Another command holds the diary's write lock.
+
+    ``path``: the diary; ``command``: the holder's command (``catchup``); ``holder``: who, as the lock file says.
+    """
+
+    fields = ("path", "command", "holder")
+
+    def __init__(self, message: str, *, path: Path, command: str, holder: str, hint: str | None = None):
+        super().__init__(message, hint=hint)
+        self.path = path
+        self.command = command
+        self.holder = holder
+
+
+class WriteError(DiaryError):
+    """``path`` cannot be written: a read-only folder or file system, no permission, a full disk.
+
+    ``detail``: the system's reason. Nothing was half-written (writes are atomic).
+    """
+
+    fields = ("path", "detail")
+
+    def __init__(self, message: str, *, path: Path, detail: str, hint: str | None = None):
+        super().__init__(message, hint=hint)
+        self.path = path
+        self.detail = detail
+
+
 class FetchError(PaperDiaryError):
     """Getting a paper failed. ``paper``: the paper(s) concerned; ``url``: the server or file asked."""
 
@@ -288,3 +332,23 @@ class LLMOutputError(LLMError):
 
 class LLMRefusalError(LLMOutputError):
     """The model refused to answer (``message.refusal`` or the content filter)."""
+
+
+_NO_SPACE = {errno.ENOSPC, errno.EDQUOT}
+_NOT_WRITABLE = {errno.EROFS, errno.EACCES, errno.EPERM}
+
+
+def write_error(exc: OSError, path: Path | None = None) -> WriteError | None:
+    """The one-line error for an OSError no retry gets past (full disk, read-only, no permission), else None.
+
+    ``path``: what was being written, when ``exc`` does not name it.
+    """
+    where = Path(exc.filename) if exc.filename else path
+    if where is None or exc.errno not in _NO_SPACE | _NOT_WRITABLE:
+        return None
+    detail = exc.strerror or str(exc)
+    if exc.errno in _NO_SPACE:
+        return WriteError("no space left to write {path} ({detail}); nothing was half-written.", path=where,
+                          detail=detail, hint="Free some disk space, then run the command again.")
+    return WriteError("cannot write {path} ({detail}).", path=where, detail=detail,
+                      hint="Make it (and its folder) writable, then run the command again.")

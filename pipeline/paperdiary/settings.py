@@ -9,6 +9,7 @@ file (diaries are git repositories) and never printed.
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import tomllib
 from dataclasses import dataclass, field, fields
@@ -23,6 +24,7 @@ DEFAULT_ARXIV_API = "https://export.arxiv.org/api/query?{}"
 # Tries per request before giving up, for arXiv and the LLM alike (and for `doctor`, so that every
 # message counts the same), within ``retry_max_time``.
 RETRY_ATTEMPTS = 6
+MIN_CHUNK_TOKENS = 64  # a smaller chunk holds no useful piece of a paper
 
 
 @dataclass
@@ -69,8 +71,11 @@ class Settings:
     model: str = ""
     base_url: str = ""
     api_key: str = field(default="", repr=False)
-    llm_timeout: float = 120.0
+    llm_timeout: float = 120.0  # seconds without a token (answers stream) before the request is retried
     llm_concurrency: int = 4
+
+    # Seconds a writing command waits for the diary's write lock (another writing command) before giving up.
+    lock_wait: float = 5.0
     # Extra or corrected prices, USD per million tokens: {"my-model": {"input": 0.5, "output": 1.5}}.
     # Only from paperdiary.toml's [prices] table.
     prices: dict[str, dict[str, float]] = field(default_factory=dict)
@@ -186,6 +191,30 @@ def _coerce(name: str, value: Any, kind: type, source: str) -> Any:
         ) from None
 
 
+# Allowed ranges of the numeric settings: (lowest, lowest included, highest, what the number is).
+_RANGES: dict[str, tuple[float, bool, float, str]] = {
+    "arxiv_delay": (0, True, 3600, "seconds"),
+    "http_timeout": (0, False, 3600, "seconds"),
+    "retry_max_time": (0, True, 86400, "seconds"),
+    "pdf_max_mb": (0, False, 10_000, "megabytes"),
+    "extract_timeout": (0, False, 86400, "seconds"),
+    "chunk_tokens": (MIN_CHUNK_TOKENS, True, 10_000_000, "tokens"),
+    "llm_timeout": (0, False, 86400, "seconds"),
+    "llm_concurrency": (1, True, 256, "requests"),
+    "lock_wait": (0, True, 86400, "seconds"),
+}
+
+
+def _check_range(name: str, value: float, source: str) -> None:
+    """A numeric setting outside its range (negative, zero, nan, inf) is refused, naming where it came from."""
+    low, low_included, high, unit = _RANGES[name]
+    inside = math.isfinite(value) and (value >= low if low_included else value > low) and value <= high
+    if not inside:
+        bound = f"at least {low:,}" if low_included else f"above {low:,}"
+        raise SettingsError(f"setting {name!r} from {source} is {value!r}: it must be {bound} and at most "
+                            f"{high:,} ({unit}).", hint=f"Fix it in {source}.")
+
+
 def _field_types() -> dict[str, type]:
     hints = {"Path": Path, "str": str, "float": float, "int": int, "bool": bool, "tuple[str, ...]": tuple}
     return {f.name: hints[str(f.type)] for f in fields(Settings) if str(f.type) in hints}
@@ -193,15 +222,19 @@ def _field_types() -> dict[str, type]:
 
 def _prices(table: Any, source: Path) -> dict[str, dict[str, float]]:
     try:
-        return {
+        prices = {
             str(model): {kind: float(price[kind]) for kind in ("input", "output") if kind in price}
             for model, price in table.items()
         }
     except (AttributeError, TypeError, ValueError):
+        prices = None
+    if prices is None or not all(math.isfinite(v) and v >= 0 for price in prices.values() for v in price.values()):
         raise SettingsError(
-            f"{source}: [prices] must map model names to {{input = USD, output = USD}} per million tokens.",
+            f"{source}: [prices] must map model names to {{input = USD, output = USD}} per million tokens, "
+            "each a number of at least 0.",
             hint="e.g. [prices.\"my-model\"] input = 0.5 output = 1.5",
-        ) from None
+        )
+    return prices
 
 
 def load_settings(
@@ -250,6 +283,9 @@ def load_settings(
             values[name] = _coerce(name, value, types[name], f"--{name.replace('_', '-')}")
             sources[name] = f"--{name.replace('_', '-')}"
 
+    for name, source in sources.items():
+        if name in _RANGES:
+            _check_range(name, values[name], source)
     settings = Settings(diary=diary_path, **values)
     for name in PATH_SETTINGS:
         value = getattr(settings, name)

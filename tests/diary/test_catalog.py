@@ -491,6 +491,18 @@ def test_without_a_writable_state_folder_the_catalog_still_works_uncached(tmp_pa
     assert not found.stats.cached and found.stats.read == 1
 
 
+def test_with_a_read_only_state_folder_the_catalog_still_works_uncached(tmp_path: Path) -> None:
+    from tests.fakes.mounts import read_only
+
+    write(tmp_path, "a.md", "# A\nDate: 2025-06-01\n")
+    assert catalog(tmp_path).entries()  # the store exists, with its cache
+    write(tmp_path, "b.md", "# B\nDate: 2025-06-02\n")
+    with read_only(tmp_path / ".paperdiary"):
+        found = catalog(tmp_path)
+        assert [e.date_read for e in found.entries()] == [date(2025, 6, 1), date(2025, 6, 2)]
+    assert not found.stats.cached
+
+
 def test_a_new_state_folder_keeps_itself_out_of_git(tmp_path: Path) -> None:
     write(tmp_path, "a.md", "# A\nDate: 2025-06-01\n")
     catalog(tmp_path).entries()

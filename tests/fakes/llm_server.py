@@ -33,6 +33,11 @@ Schema quoted in the prompt). Usage is reported unless a Reply says
 - ``batch_statuses``: what successive retrieves of a batch report (default
   validating, in_progress, completed; ``["completed"]`` completes at once).
 
+**Streaming.** A request with ``"stream": true`` gets the answer as server-sent
+events, as OpenAI sends them: pieces of ``stream_piece_chars`` characters,
+``stream_interval`` seconds apart, the finish reason, then the usage chunk when
+``stream_options.include_usage`` asks for it, then ``[DONE]``.
+
 **Faults** queue FIFO, one per completion request (other routes take none):
 ``status`` (``code``, ``message``, ``error_code``, ``error_type``, ``headers``; ``echo_headers=True``
 adds the request's headers to the message, as careless servers do, Authorization included),
@@ -40,7 +45,9 @@ adds the request's headers to the message, as careless servers do, Authorization
 ``hang`` (sleep ``seconds``, default 30, then answer), ``reset`` (drop the
 connection), ``context_length`` (400, ``max_tokens``), ``truncate`` (200,
 finish_reason "length", the answer cut to ``keep`` characters, default half),
-``malformed`` (200 with ``content``, default broken JSON).
+``malformed`` (200 with ``content``, default broken JSON); for streamed answers
+``stall`` (after ``after`` pieces, send nothing for ``seconds``, default 30, then
+go on) and ``drop`` (after ``after`` pieces, drop the connection).
 
 Every request is recorded (``requests``, ``completion_requests``) with its
 arrival time, for counting calls and checking waits.
@@ -70,7 +77,8 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 FaultKind = Literal[
-    "status", "rate_limit", "insufficient_quota", "hang", "reset", "context_length", "truncate", "malformed"
+    "status", "rate_limit", "insufficient_quota", "hang", "reset", "context_length", "truncate", "malformed",
+    "stall", "drop",
 ]
 FAULT_KINDS = set(FaultKind.__args__)  # type: ignore[attr-defined]
 FormatType = Literal["json_schema", "json_object", "text"]
@@ -201,6 +209,8 @@ class FakeLLM:
         self.accepts: set[str] = {"json_schema", "json_object", "text"}
         self.json_schema_rejection: Literal["400", "llama-cpp-python"] = "400"
         self.simulated_latency = 0.0
+        self.stream_interval = 0.0  # seconds between the pieces of a streamed answer
+        self.stream_piece_chars = 16  # characters per piece
         self.max_context_tokens: int | None = None
         self.batch_statuses: list[str] = ["validating", "in_progress", "completed"]
         self._handler: Handler = default_handler
@@ -383,7 +393,7 @@ class FakeLLM:
             return self._context_error(limit, max(prompt_tokens(request), limit + 1))
         if fault.kind == "hang":
             self._sleep(float(options.get("seconds", 30.0)))
-        return None  # hang (after the wait), truncate and malformed answer normally, altered
+        return None  # hang (after the wait), truncate, malformed, stall and drop answer normally, altered
 
     @staticmethod
     def _context_error(limit: int, tokens: int) -> _Answer:
@@ -428,6 +438,30 @@ class FakeLLM:
         elif reply.usage is not None:
             body["usage"] = reply.usage
         return body
+
+    def _stream_events(self, request: dict[str, Any], body: dict[str, Any]) -> list[dict[str, Any]]:
+        """A completion body as the chunks a streamed answer sends (``[DONE]`` not included)."""
+        choice = body["choices"][0]
+        message = choice["message"]
+        base = {key: body[key] for key in ("id", "created", "model", "system_fingerprint")}
+        base["object"] = "chat.completion.chunk"
+        usage_asked = bool((request.get("stream_options") or {}).get("include_usage"))
+        if usage_asked:
+            base["usage"] = None
+
+        def chunk(delta: dict[str, Any], finish_reason: str | None = None) -> dict[str, Any]:
+            return base | {"choices": [{"index": 0, "delta": delta, "finish_reason": finish_reason,
+                                        "logprobs": None}]}
+
+        text, size = message.get("content") or "", max(1, self.stream_piece_chars)
+        events = [chunk({"role": "assistant", "content": ""})]
+        events += [chunk({"content": text[i:i + size]}) for i in range(0, len(text), size)]
+        if message.get("refusal"):
+            events.append(chunk({"refusal": message["refusal"]}))
+        events.append(chunk({}, choice["finish_reason"]))
+        if usage_asked and body.get("usage") is not None:
+            events.append(base | {"choices": [], "usage": body["usage"]})
+        return events
 
     # -- batch API -------------------------------------------------------------------------
 
@@ -513,6 +547,12 @@ def _make_handler(fake: FakeLLM) -> type[BaseHTTPRequestHandler]:
         def log_message(self, format: str, *args: Any) -> None:
             """Stay quiet: tests read ``fake.requests`` instead."""
 
+        def handle(self) -> None:
+            try:
+                super().handle()
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client went away between requests (it closed a streamed answer or gave up on a stall)
+
         def do_GET(self) -> None:
             self._guarded(self._get)
 
@@ -578,7 +618,10 @@ def _make_handler(fake: FakeLLM) -> type[BaseHTTPRequestHandler]:
                 fake._sleep(fake.simulated_latency)
                 if fault is not None and fault.kind == "reset":
                     return self._reset()
-                return self._answer(fake._chat(data or {}, fault))
+                answer = fake._chat(data or {}, fault)
+                if (data or {}).get("stream") and answer.status == 200:
+                    return self._stream(answer, data, fault)
+                return self._answer(answer)
             if path == "/v1/files":
                 fields = _multipart(self.headers.get("Content-Type", ""), body)
                 upload = fields.get("file")
@@ -607,6 +650,33 @@ def _make_handler(fake: FakeLLM) -> type[BaseHTTPRequestHandler]:
                 self.send_header(name, value)
             self.end_headers()
             self.wfile.write(body)
+
+        def _stream(self, answer: _Answer, request: dict[str, Any], fault: _Fault | None) -> None:
+            """Send a completion as server-sent events, piece by piece (a stall or a drop on the way if asked)."""
+            if answer.delay:
+                fake._sleep(answer.delay)
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.send_header("x-request-id", f"req_{time.monotonic_ns()}")
+            for name, value in answer.headers.items():
+                self.send_header(name, value)
+            self.end_headers()
+            kind = fault.kind if fault is not None else None
+            after = int(fault.options.get("after", 3)) if fault is not None else -1
+            events = [json.dumps(event) for event in fake._stream_events(request, answer.body)] + ["[DONE]"]
+            for n, event in enumerate(events):
+                if n == after and kind == "stall":
+                    fake._sleep(float(fault.options.get("seconds", 30.0)))  # type: ignore[union-attr]
+                if n == after and kind == "drop":
+                    return self._reset()
+                if n and fake.stream_interval:
+                    fake._sleep(fake.stream_interval)
+                data = f"data: {event}\n\n".encode()
+                self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+                self.wfile.flush()
+            self.wfile.write(b"0\r\n\r\n")
+            self.wfile.flush()
 
         def _reset(self) -> None:
             # SO_LINGER 0 makes close() send a TCP RST, as a crashed server does.

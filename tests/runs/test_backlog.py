@@ -112,3 +112,50 @@ def test_diary_index_finds_every_linked_id_in_one_scan(tmp_path: Path) -> None:
     assert set(index) == {"2506.01939", "1706.03762", "hep-th/9901001", "2203.14465", "math/0309136"}
     for arxiv_id in ("2506.01939", "1706.03762", "hep-th/9901001", "2203.14465"):
         assert index[arxiv_id] == find_existing_entry(settings, arxiv_id)  # the same answer as one by one
+
+
+def test_markdown_checklists_links_other_date_forms_and_html_comments() -> None:
+    backlog = parse_backlog(
+        "<!-- from my phone\n2506.39999 -->\n"
+        "* [ ] https://arxiv.org/abs/2506.01939\n"
+        "- [x] 1706.03762 2025-06-11\n"
+        "- [ ] [STaR](https://arxiv.org/abs/2203.14465) 11/06/2025\n"
+        "- [ ] 2205.14135 June 12, 2025 the FlashAttention one\n"
+        "+ [X] hep-th/9901001 13th June 2025\n"
+        "- [x] 2505.24864 → [entry](entries/June%202025/4thJuneProRL.md)\n",  # ticked and linked: done
+        source="READING-LIST.md",
+    )
+    assert [(i.key, i.date_read) for i in backlog.items] == [
+        ("2506.01939", None), ("1706.03762", date(2025, 6, 11)), ("2203.14465", date(2025, 6, 11)),
+        ("2205.14135", date(2025, 6, 12)), ("hep-th/9901001", date(2025, 6, 13)),
+    ]
+    assert backlog.items[2].comment == "STaR" and backlog.items[3].comment == "the FlashAttention one"
+    assert backlog.problems == []
+
+
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        ("- [ ] the RLHF survey Bob mentioned", "a checklist item with no paper"),
+        ("* [x] 2506.01939 June 2025", "'June 2025' is not a date it can read"),
+        ("2506.01939 11-06-25x", "'11-06-25x' is not a date it can read"),
+        ("2506.01939 31/02/2025", "'31/02/2025' is not a date"),
+        ("papers I liked last week", "no paper identifier on this line"),
+    ],
+)
+def test_each_rejected_line_gets_its_own_reason(line: str, reason: str) -> None:
+    backlog = parse_backlog(f"{line}\n", source="b.md")
+    [problem] = backlog.problems
+    assert problem.reason.startswith(reason) and "identifiers on one line" not in problem.reason
+
+
+def test_backlog_files_and_checklists_of_papers_are_not_entries(tmp_path: Path) -> None:
+    settings = Settings(diary=tmp_path)
+    (tmp_path / "READING-LIST.md").write_text("https://arxiv.org/abs/2506.01939\n", encoding="utf-8")
+    (tmp_path / "backlog.md").write_text("https://arxiv.org/abs/1706.03762 2025-06-11\n", encoding="utf-8")
+    (tmp_path / "to-read.md").write_text("- [ ] https://arxiv.org/abs/2203.14465\n- [x] arXiv:2205.14135\n",
+                                         encoding="utf-8")
+    (tmp_path / "entry.md").write_text("# ProRL\n[paper](https://arxiv.org/abs/2505.24864)\n- [ ] try it\n",
+                                       encoding="utf-8")
+    index = diary_arxiv_index(settings, not_entries=[tmp_path / "backlog.md"])
+    assert set(index) == {"2505.24864"}

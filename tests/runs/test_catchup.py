@@ -535,10 +535,13 @@ def test_lock_keeps_a_second_run_out(diary, fake_arxiv, tmp_path) -> None:
     import fcntl
 
     state = diary / ".paperdiary"
-    with open(state / "catchup.lock", "w") as held:
+    with open(state / "diary.lock", "w") as held:  # as a running catch-up holds it
+        held.write(f"pid 4242\nstarted 2025-06-11T14:02:00\ncommand catchup\n")
+        held.flush()
         fcntl.flock(held, fcntl.LOCK_EX)
-        with pytest.raises(Exception, match="another catchup is running"):
-            run_catchup(settings_for(diary, fake_arxiv), CatchupOptions(inputs=["2506.00001"]))
+        with pytest.raises(Exception, match="another catchup is running") as refused:
+            run_catchup(settings_for(diary, fake_arxiv, lock_wait=0.2), CatchupOptions(inputs=["2506.00001"]))
+        assert "PID 4242: paperdiary catchup started 14:02" in str(refused.value)
 
 
 def test_status_counts_the_journal_by_stage(diary, fake_arxiv) -> None:

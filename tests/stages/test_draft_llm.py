@@ -249,3 +249,50 @@ def test_every_part_is_asked_even_when_one_fails(diary, fake_arxiv, llm, long_pd
         chunks = len(chunk_paper(extract_pdf(store.path.parent / "cache" / "pdf" / f"{ARXIV_ID}v1.pdf",
                                              cache_dir=settings.cache_path), 4000))
     assert chunks > 2 and len(llm.completion_requests) == chunks  # every map asked; no reduce
+
+
+def test_closing_line_counts_the_unverified_claims(diary, fake_arxiv, short_pdf) -> None:
+    fake_arxiv.add_paper(ARXIV_ID, pdf_bytes=short_pdf)
+    env = clean_env(PAPERDIARY_ARXIV_API=fake_arxiv.api_url, PAPERDIARY_ARXIV_DELAY="0")
+    with FakeLLM() as llm:
+        llm.script(DraftingModel(invent_quote_for_first_point=True))
+        result = run_cli("--diary", str(diary), "draft", ARXIV_ID,
+                         env=env | {"OPENAI_BASE_URL": llm.base_url, "PAPERDIARY_MODEL": "fake-model"})
+    assert result.returncode == 0, result.stderr
+    assert re.search(rf" · 1 of 10 claims unverified: paperdiary show {ARXIV_ID}$", result.stdout.strip())
+
+
+def test_the_draft_stage_hears_the_tokens_as_they_stream(diary, fake_arxiv, llm, short_pdf) -> None:
+    fake_arxiv.add_paper(ARXIV_ID, pdf_bytes=short_pdf)
+    heard: list[tuple[str, str]] = []
+
+    class Recorder:
+        def stage_started(self, stage: str, label: str) -> None:
+            pass
+
+        def stage_progress(self, stage: str, note: str) -> None:
+            heard.append((stage, note))
+
+        def stage_finished(self, stage: str, seconds: float, detail: dict) -> None:
+            pass
+
+    draft_paper(settings_for(diary, fake_arxiv, llm), ARXIV_ID, reporter=Recorder())
+    counts = [int(note.removesuffix(" tokens").replace(",", "")) for stage, note in heard if stage == "draft"]
+    assert len(counts) > 20 and counts == list(range(1, len(counts) + 1))
+
+
+def test_the_terminal_shows_the_live_token_count(diary, fake_arxiv, llm, short_pdf) -> None:
+    import sys
+
+    import pexpect
+
+    fake_arxiv.add_paper(ARXIV_ID, pdf_bytes=short_pdf)
+    llm.stream_interval = 0.01  # a local model writing its answer: the count goes up on the stage line
+    env = clean_env(PAPERDIARY_ARXIV_API=fake_arxiv.api_url, PAPERDIARY_ARXIV_DELAY="0", TERM="xterm",
+                    OPENAI_BASE_URL=llm.base_url, PAPERDIARY_MODEL="fake-model")
+    child = pexpect.spawn(sys.executable, ["-m", "paperdiary", "--diary", str(diary), "draft", ARXIV_ID], env=env,
+                          encoding="utf-8", timeout=60, dimensions=(40, 200))
+    child.expect(r"Drafting with fake-model… [\d,]+ tokens")
+    child.expect(pexpect.EOF)
+    child.wait()
+    assert child.exitstatus == 0

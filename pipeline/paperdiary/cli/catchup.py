@@ -10,6 +10,7 @@ backlog file literally named ``status`` (or ``run``) is passed as ``./status``.
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from datetime import date
 
 import click
@@ -59,7 +60,9 @@ def run_backlog(invocation: Invocation, inputs: tuple[str, ...], dry_run: bool, 
     settings = invocation.settings(model=model)
     options = CatchupOptions(inputs=list(inputs), date_read=date_read, jobs=jobs, max_cost=max_cost,
                              retry_failed=retry_failed, batch_api=batch_api, dry_run=dry_run)
-    outcome = run_catchup(settings, options, progress=None if invocation.json else StageProgress(stderr_console()))
+    progress = None if invocation.json else StageProgress(stderr_console())
+    with nullcontext() if dry_run else invocation.writing(settings, "catchup"):  # a dry run changes nothing
+        outcome = run_catchup(settings, options, progress=progress)
     if invocation.json:
         invocation.emit(outcome.as_json())
     elif isinstance(outcome, Plan):

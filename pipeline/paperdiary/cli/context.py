@@ -15,6 +15,8 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -36,6 +38,7 @@ class Invocation:
         self.debug = False
         self.json = False
         self.verbose = False
+        self.loaded: Settings | None = None  # the settings last loaded: errors name the diary's files by them
 
     def settings(self, *, need_diary: bool = True, **overrides: object) -> Settings:
         """The diary's settings; unless told otherwise, refuse a folder that is not a diary.
@@ -49,9 +52,21 @@ class Invocation:
         settings = load_settings(self.diary, overrides=overrides)
         if self.diary is None and not is_diary(settings) and (above := diary_above(settings.diary)):
             settings = load_settings(above, overrides=overrides)
+        self.loaded = settings
         if need_diary:
             require_diary(settings)
         return settings
+
+    @contextmanager
+    def writing(self, settings: Settings, command: str) -> Iterator[None]:
+        """Hold the diary's write lock for a command that changes the diary; a wait for it is said on stderr."""
+        from paperdiary.state.lock import LockHolder, diary_lock
+
+        def announce(holder: LockHolder) -> None:
+            click.echo(f"waiting for the diary lock held by {holder.describe()}…", err=True)
+
+        with diary_lock(settings, command, on_wait=announce):
+            yield
 
     def emit(self, document: Any) -> None:
         """The command's one JSON document on stdout."""

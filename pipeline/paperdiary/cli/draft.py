@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from datetime import date
 from typing import TYPE_CHECKING
 
@@ -28,7 +29,8 @@ def draft(invocation: Invocation, paper: str, date_read: date | None, force: boo
     settings = invocation.settings(model=model)
     reporter = None if invocation.json else ConsoleReporter(stderr_console(), verbose=invocation.verbose)
     try:
-        outcome = draft_paper(settings, paper, date_read=date_read, force=force, reporter=reporter)
+        with invocation.writing(settings, "draft"):
+            outcome = draft_paper(settings, paper, date_read=date_read, force=force, reporter=reporter)
     finally:
         if reporter is not None:
             reporter.close()
@@ -38,8 +40,10 @@ def draft(invocation: Invocation, paper: str, date_read: date | None, force: boo
     if not outcome.created:
         click.echo(f"Already in the diary: {outcome.entry_path} (left untouched; --force drafts a new one beside it)")
         return
+    unverified = (f" · {outcome.unverified} of {outcome.claims} claims unverified: paperdiary show "
+                  f"{outcome.arxiv_id or shlex.quote(outcome.entry_path)}") if outcome.unverified else ""
     click.echo(f"Drafted {outcome.entry_path} · {lessons_line(outcome, settings.queue_file)} · "
-               f"{usage_summary(outcome.drafter, outcome.usage)}")
+               f"{usage_summary(outcome.drafter, outcome.usage)}{unverified}")
 
 
 def lessons_line(outcome: DraftOutcome, queue_file: str) -> str:

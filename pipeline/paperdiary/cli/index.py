@@ -16,13 +16,14 @@ from paperdiary.cli.context import Command, Invocation, stdout_console
 @click.pass_obj
 def index(invocation: Invocation, write: bool, refresh: bool, heading: str) -> None:
     """Show (or --write) the README's chronological Full Diary section, one line per entry."""
-    from paperdiary.diary.index import plan_index, write_index
+    from paperdiary.diary.index import plan_index, update_index
 
     settings = invocation.settings()
-    plan = plan_index(settings, heading, refresh=refresh)
-    written = write and not plan.up_to_date
     if write:
-        write_index(plan, settings)
+        with invocation.writing(settings, "index --write"):
+            plan, written = update_index(settings, heading, refresh=refresh)
+    else:
+        plan, written = plan_index(settings, heading, refresh=refresh), False
     result = plan.result
     if invocation.json:
         invocation.emit({"heading": heading, "entries": result.entries, "months": result.months, "added": result.added,

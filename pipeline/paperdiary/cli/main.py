@@ -25,7 +25,7 @@ from paperdiary.cli.reports import costs, show
 from paperdiary.cli.search import search
 from paperdiary.cli.stats import stats
 from paperdiary.cli.review import review
-from paperdiary.errors import PaperDiaryError
+from paperdiary.errors import PaperDiaryError, write_error
 from paperdiary.redact import env_secrets, redact, redacted_traceback
 
 
@@ -83,8 +83,22 @@ def main() -> None:
         if invocation.json:
             invocation.emit({"error": redact(exc.format_message(), env_secrets()), "exit_code": exc.exit_code})
         sys.exit(exc.exit_code)
-    except Exception as exc:  # a bug: one line by default, the traceback with --debug
+    except Exception as exc:  # a bug, or the system refusing a write: one line by default, the traceback with --debug
         if invocation.debug:
             _show_traceback(exc)
+        refused = _refused_write(exc, invocation)
+        if refused is not None:
+            _fail(invocation, f"error: {refused}", refused.exit_code)
         more = "" if invocation.debug else " (run with --debug for the traceback)"
         _fail(invocation, f"internal error: {type(exc).__name__}: {exc}{more}", 1)
+
+
+def _refused_write(exc: Exception, invocation: Invocation) -> PaperDiaryError | None:
+    """The one-line error for a write the system refused (full disk, read-only), wherever it escaped from."""
+    if isinstance(exc, OSError):
+        return write_error(exc)
+    if type(exc).__module__ == "sqlite3" and invocation.loaded is not None:  # the store, written mid-command
+        from paperdiary.state.store import store_write_error
+
+        return store_write_error(exc, invocation.loaded.db_path)  # type: ignore[arg-type]
+    return None

@@ -44,9 +44,9 @@ def show(invocation: Invocation, paper: str) -> None:
 def costs(invocation: Invocation, by: str) -> None:
     """Sum LLM tokens and estimated cost by day, model or paper."""
     from paperdiary.llm.costs import summarise
-    from paperdiary.state.store import Store
+    from paperdiary.state.store import open_for_reading
 
-    with Store(invocation.settings().db_path) as store:
+    with open_for_reading(invocation.settings().db_path) as store:
         rows = summarise(store, by)  # type: ignore[arg-type]
     if invocation.json:
         invocation.emit({"by": by, "rows": [asdict(row) for row in rows], "total": _total(rows)})

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -63,7 +63,7 @@ def review(ctx: click.Context, use_llm: bool) -> None:
     invocation: Invocation = ctx.obj
     if invocation.json:  # the old `review --json`: a walk has no JSON form
         deprecated("review --json", "review list --json")
-        _carry_out(invocation, use_llm, [_list])
+        _carry_out(invocation, use_llm, [_list], writes=None)
         return
     from paperdiary.cli.review_ui import KeyReader, ReviewSession
 
@@ -78,7 +78,7 @@ def review(ctx: click.Context, use_llm: bool) -> None:
 @click.pass_context
 def list_(ctx: click.Context, use_llm: bool) -> None:
     """List the queued lessons with their IDs, status and proposals (kind, theme, ...)."""
-    _carry_out(ctx.obj, _llm(ctx, use_llm), [_list])
+    _carry_out(ctx.obj, _llm(ctx, use_llm), [_list], writes=None)
 
 
 @review.command()
@@ -90,7 +90,7 @@ def accept(ctx: click.Context, ids: tuple[str, ...], use_llm: bool) -> None:
 
     An ID may be shortened to a unique prefix of at least 4 characters.
     """
-    _carry_out(ctx.obj, _llm(ctx, use_llm), [_accept(ids)])
+    _carry_out(ctx.obj, _llm(ctx, use_llm), [_accept(ids)], writes="review accept")
 
 
 @review.command()
@@ -98,7 +98,7 @@ def accept(ctx: click.Context, ids: tuple[str, ...], use_llm: bool) -> None:
 @click.pass_obj
 def reject(invocation: Invocation, ids: tuple[str, ...]) -> None:
     """Reject the lessons ID... (they leave the queue)."""
-    _carry_out(invocation, False, [_reject(ids)])
+    _carry_out(invocation, False, [_reject(ids)], writes="review reject")
 
 
 @review.command()
@@ -108,7 +108,7 @@ def reject(invocation: Invocation, ids: tuple[str, ...]) -> None:
 @click.pass_context
 def theme(ctx: click.Context, lesson_id: str, name: str, use_llm: bool) -> None:
     """Place lesson ID under theme NAME (a new theme if the README has none of that name)."""
-    _carry_out(ctx.obj, _llm(ctx, use_llm), [_choose(lesson_id, theme=name)])
+    _carry_out(ctx.obj, _llm(ctx, use_llm), [_choose(lesson_id, theme=name)], writes="review theme")
 
 
 @review.command()
@@ -118,7 +118,7 @@ def theme(ctx: click.Context, lesson_id: str, name: str, use_llm: bool) -> None:
 @click.pass_context
 def kind(ctx: click.Context, lesson_id: str, kind: str, use_llm: bool) -> None:
     """Place lesson ID as KIND: add (to a theme), extend (cite beside a similar lesson) or new_theme."""
-    _carry_out(ctx.obj, _llm(ctx, use_llm), [_choose(lesson_id, kind=kind)])
+    _carry_out(ctx.obj, _llm(ctx, use_llm), [_choose(lesson_id, kind=kind)], writes="review kind")
 
 
 @review.command()
@@ -128,7 +128,7 @@ def kind(ctx: click.Context, lesson_id: str, kind: str, use_llm: bool) -> None:
 @click.pass_context
 def add(ctx: click.Context, text: str, source: str | None, use_llm: bool) -> None:
     """Queue a lesson of your own, TEXT, placed like the others."""
-    _carry_out(ctx.obj, _llm(ctx, use_llm), [_add(text, source)])
+    _carry_out(ctx.obj, _llm(ctx, use_llm), [_add(text, source)], writes="review add")
 
 
 @review.command()
@@ -136,7 +136,7 @@ def add(ctx: click.Context, text: str, source: str | None, use_llm: bool) -> Non
 @click.pass_context
 def diff(ctx: click.Context, use_llm: bool) -> None:
     """Show the README diff of the accepted lessons not yet applied (writes nothing)."""
-    _carry_out(ctx.obj, _llm(ctx, use_llm), [_diff])
+    _carry_out(ctx.obj, _llm(ctx, use_llm), [_diff], writes=None)
 
 
 @review.command()
@@ -144,7 +144,7 @@ def diff(ctx: click.Context, use_llm: bool) -> None:
 @click.pass_context
 def apply(ctx: click.Context, use_llm: bool) -> None:
     """Write the accepted lessons into README.md; they leave the queue."""
-    _carry_out(ctx.obj, _llm(ctx, use_llm), [_apply])
+    _carry_out(ctx.obj, _llm(ctx, use_llm), [_apply], writes="review apply")
 
 
 @review.command(_LEGACY, hidden=True)
@@ -194,19 +194,25 @@ def old_flags(ctx: click.Context, ids: tuple[str, ...], list_: bool, accept_: bo
     if apply_:
         steps.append(("--apply", "review apply", _apply))
     deprecated("review " + " ".join(dict.fromkeys(flag for flag, _, _ in steps)), *(new for _, new, _ in steps))
-    _carry_out(invocation, _llm(ctx, use_llm), [action for _, _, action in steps])
+    writing = [flag for flag, _, _ in steps if flag not in ("--list", "--diff")]
+    _carry_out(invocation, _llm(ctx, use_llm), [action for _, _, action in steps],
+               writes=f"review {' '.join(writing)}" if writing else None)
 
 
 # --------------------------------------------------------------------------- carrying out
 
 
-def _carry_out(invocation: Invocation, use_llm: bool, actions: list[Action]) -> None:
-    """Open the review, carry out each action in turn and report it; one JSON document under --json."""
+def _carry_out(invocation: Invocation, use_llm: bool, actions: list[Action], *, writes: str | None) -> None:
+    """Open the review, carry out each action in turn and report it; one JSON document under --json.
 
+    ``writes``: the command, for actions that change the diary (they hold its write lock);
+    None for those that only read (they work with a read-only state folder too).
+    """
     settings = invocation.settings()
     console = None if invocation.json else stdout_console()
     reports: list[Report] = []
-    with _open_review(settings, use_llm) as opened:
+    with invocation.writing(settings, writes) if writes else nullcontext(), \
+            _open_review(settings, use_llm, read_only=writes is None) as opened:
         for action in actions:
             report = action(opened, settings)
             if console is not None:
@@ -223,12 +229,15 @@ def _llm(ctx: click.Context, flag: bool) -> bool:
 
 
 @contextmanager
-def _open_review(settings: Settings, use_llm: bool) -> Iterator[Review]:
-    """The review of the diary's queue, with the LLM reranker passed in when --llm asks for it."""
-    from paperdiary.diary.review import Review
-    from paperdiary.state.store import Store
+def _open_review(settings: Settings, use_llm: bool, *, read_only: bool = False) -> Iterator[Review]:
+    """The review of the diary's queue, with the LLM reranker passed in when --llm asks for it.
 
-    with Store(settings.db_path) as store, \
+    ``read_only``: for commands that only read (the store is opened read-only when its folder cannot be written).
+    """
+    from paperdiary.diary.review import Review
+    from paperdiary.state.store import Store, open_for_reading
+
+    with open_for_reading(settings.db_path) if read_only else Store(settings.db_path) as store, \
             Review(settings, store=store, reranker=_llm_reranker(settings, store) if use_llm else None) as opened:
         yield opened
 

@@ -24,14 +24,13 @@ _WEEKS_SHOWN = 12
 def stats(invocation: Invocation, to_readme: bool) -> None:
     """Reading statistics and plots of the diary (needs pip install 'paperdiary[map]')."""
     from paperdiary.diary.catalog import Catalog
-    from paperdiary.diary.home import diary_write_lock
     from paperdiary.diary.plots import require_plotting, write_plots
     from paperdiary.diary.stats import reading_stats, write_readme_block
 
     require_plotting("stats")
     settings = invocation.settings()
     figures = reading_stats(Catalog(settings).entries())
-    with diary_write_lock(settings):
+    with invocation.writing(settings, "stats"):
         files = write_plots(settings, figures)
         readme_written = write_readme_block(settings, figures, files.png, files.html) if to_readme else False
     if invocation.json:

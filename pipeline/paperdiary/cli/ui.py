@@ -36,6 +36,10 @@ class ConsoleReporter:
         else:
             self.console.print(escape(f"{label}…"), highlight=False)
 
+    def stage_progress(self, stage: str, note: str) -> None:
+        if self._status is not None:
+            self._status.update(f"{self._label}… {note}")
+
     def stage_finished(self, stage: str, seconds: float, detail: dict[str, Any]) -> None:
         self.close()
         line = f"[green]✓[/] {escape(self._label)}"

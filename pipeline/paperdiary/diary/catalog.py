@@ -34,7 +34,7 @@ import stat
 import time
 import unicodedata
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import date
 from enum import Enum
@@ -48,14 +48,15 @@ from paperdiary.diary.dates import (
 from paperdiary.diary.describe import inline_text, one_line, read_entry_text
 from paperdiary.diary.git_dates import GitHead, first_commit_dates, git_head, staged_renames
 from paperdiary.diary.readme import Readme, ReadmeError, iter_lessons
-from paperdiary.errors import DiaryError, OutsideDiaryError
+from paperdiary.errors import DiaryError, OutsideDiaryError, WriteError
 from paperdiary.fsutil import atomic_create_text
 from paperdiary.settings import Settings
+from paperdiary.stages.entry import is_paper_checklist
 from paperdiary.state.store import CatalogFileRow, EntryRecord, Store
 
 log = logging.getLogger(__name__)
 
-PARSER_VERSION = 2  # bump when _Facts changes shape or meaning: cached facts of older versions are read again
+PARSER_VERSION = 3  # bump when _Facts changes shape or meaning: cached facts of older versions are read again
 README_NAME = "README.md"
 _MARKDOWN_SUFFIXES = (".md", ".markdown")
 # And every hidden folder. "docs" is a site's pages (GitHub Pages, MkDocs), not entries.
@@ -198,6 +199,7 @@ class _Facts:
     unread_dates: tuple[str, ...]  # date lines that hold no readable date
     not_utf8: bool
     key_points: str
+    checklist: bool  # a checklist of papers (a backlog, a reading list): never an entry
 
     def to_json(self) -> str:
         data = {name: getattr(self, name) for name in self.__dataclass_fields__}
@@ -240,6 +242,7 @@ class _Facts:
             unread_dates=tuple(unread),
             not_utf8=not_utf8,
             key_points=said.key_points,
+            checklist=is_paper_checklist(text),
         )
 
 
@@ -360,12 +363,13 @@ class Catalog:
         """Entries by the paper they are about (two entries of one paper: a list of two)."""
         return _by_paper(self.entries())
 
-    def papers(self) -> dict[str, str]:
+    def papers(self, *, not_entries: Iterable[Path] = ()) -> dict[str, str]:
         """Every arXiv ID the entries name -> the path of the entry about that paper, else of the first
         entry naming it anywhere (an entry that cites a paper counts as having it).
 
         Reads only what the files say (cached by hash), not dates, the README or git: cheap
-        enough for every ``draft``'s check for an entry it would duplicate.
+        enough for every ``draft``'s check for an entry it would duplicate. ``not_entries``: files
+        that are no entry whatever they look like (the backlog files catch-up is reading).
         """
         if self._entries is not None:
             named = [(e.relpath, e.arxiv_id or "", e.named_arxiv_ids) for e in self._entries]
@@ -377,7 +381,11 @@ class Catalog:
             finally:
                 if owned and store is not None:
                     store.close()
-            named = [(f.relpath, f.facts.arxiv_id, f.facts.named_ids) for f in files if f.facts]
+            named = [(f.relpath, f.facts.arxiv_id, f.facts.named_ids) for f in files
+                     if f.facts and not f.facts.checklist]
+        skip = {Path(path).resolve() for path in not_entries}
+        if skip:
+            named = [item for item in named if (self.root / item[0]).resolve() not in skip]
         found: dict[str, str] = {}
         for relpath, about, _ in sorted(named):
             if about:
@@ -424,6 +432,7 @@ class Catalog:
         store, owned = self._open_store()
         try:
             self._read_files(files, store)
+            files = [f for f in files if not (f.facts and f.facts.checklist)]
             records = self._records(store)
             stated = self._resolve_dates(files)
             undated = [f for f, said in zip(files, stated) if said is None and _nfc(f.relpath) not in records]
@@ -511,7 +520,7 @@ class Catalog:
                 # A hand-kept diary never ran `init`: keep the new folder out of its git status.
                 atomic_create_text(state / ".gitignore", "*\n")
             return Store(self.settings.db_path), True
-        except (OSError, sqlite3.Error):
+        except (OSError, sqlite3.Error, WriteError):  # WriteError: the store refused (read-only, full disk)
             return None, False
 
     def _read_files(self, files: list[_File], store: Store | None) -> None:
@@ -740,14 +749,15 @@ def entry_for_paper(settings: Settings, arxiv_id: str, *, store: Store | None = 
     return settings.diary / relpath if relpath is not None else None
 
 
-def paper_index(settings: Settings, *, store: Store | None = None) -> dict[str, Path]:
+def paper_index(settings: Settings, *, store: Store | None = None, not_entries: Iterable[Path] = ()
+                ) -> dict[str, Path]:
     """Every arXiv ID the diary's entries name -> the entry :func:`entry_for_paper` gives, in one read.
 
     IDs come without version; old-style ones without subject class (``math.GT/0309136`` ->
     ``math/0309136``), as ``identify`` gives them.
     """
     return {arxiv_id: settings.diary / relpath
-            for arxiv_id, relpath in Catalog(settings, store=store).papers().items()}
+            for arxiv_id, relpath in Catalog(settings, store=store).papers(not_entries=not_entries).items()}
 
 
 def _by_paper(entries: list[CatalogEntry]) -> dict[str, list[CatalogEntry]]:

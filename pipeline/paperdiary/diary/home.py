@@ -1,10 +1,7 @@
-"""Creating a diary (README with a lessons section, entries/, a git-ignored state folder), finding it, locking it."""
+"""Creating a diary (README with a lessons section, entries/, a git-ignored state folder), and finding one."""
 
 from __future__ import annotations
 
-import fcntl
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from paperdiary.diary.git_dates import run_git
@@ -95,26 +92,3 @@ def require_diary(settings: Settings) -> None:
         f"{root} is not a diary: it {where}.",
         hint=f"Create one with `paperdiary init {root}`, or point --diary (PAPERDIARY_HOME) at yours.",
     )
-
-
-@contextmanager
-def diary_write_lock(settings: Settings) -> Iterator[None]:
-    """Hold the diary's write lock while a command rewrites README.md or moves entries (index --write,
-    stats --readme, reorganize): two of them at once would each write over the other's work.
-
-    The one place these commands take it. Without a writable state folder there is no lock to take,
-    and the command goes on (atomic writes still keep each file whole).
-    """
-    try:
-        settings.state_path.mkdir(parents=True, exist_ok=True)
-        handle = open(settings.state_path / "diary.lock", "w")
-    except OSError:
-        yield
-        return
-    with handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise DiaryError("another paperdiary command is changing this diary right now.",
-                             hint="Wait for it to finish, then run this again.") from None
-        yield

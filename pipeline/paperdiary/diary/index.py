@@ -33,14 +33,14 @@ from datetime import date
 from pathlib import Path
 
 from paperdiary.diary.catalog import Catalog, CatalogEntry
-from paperdiary.diary.home import diary_write_lock
 from paperdiary.diary.links import rewrite_links
 from paperdiary.diary.readme import README_NAME, Readme, ReadmeLesson, entry_link
 from paperdiary.errors import DiaryError
 from paperdiary.fsutil import read_diary_bytes, replace_diary_file
 from paperdiary.settings import Settings
 from paperdiary.stages.entry import ordinal
-from paperdiary.state.store import Store
+from paperdiary.state.lock import diary_lock
+from paperdiary.state.store import Store, open_for_reading
 from paperdiary.templates import md_inline
 from paperdiary.text import line_body, unified_diff
 
@@ -254,7 +254,7 @@ def plan_index(settings: Settings, heading: str = DEFAULT_HEADING, *, refresh: b
         raise DiaryError(f"no {README_NAME} in {settings.diary}.", hint="Run paperdiary init there, or pass --diary.")
     except (OSError, UnicodeDecodeError) as exc:
         raise DiaryError(f"cannot read {path}: {exc}.") from None
-    with Store(settings.db_path) as store:
+    with open_for_reading(settings.db_path) as store:
         entries, undated = index_entries(Catalog(settings, store=store).entries())
         written = _written(store, heading)
     result = build_index(text, entries, heading, refresh=refresh, written=written)
@@ -275,11 +275,24 @@ def rename_written_lines(store: Store, moves: list[tuple[str, str]]) -> None:
 
 def write_index(plan: IndexPlan, settings: Settings) -> None:
     """Write the rebuilt section into README.md, unless README.md changed since it was read;
-    remember the lines the tool wrote (for ``--refresh``)."""
-    with diary_write_lock(settings):
-        if read_diary_bytes(settings.diary, plan.readme).decode("utf-8") != plan.old:
-            raise DiaryError(f"{README_NAME} changed while indexing; nothing was written.", hint="Run it again.")
-        if not plan.up_to_date:
-            replace_diary_file(settings.diary, plan.readme, plan.result.new)
-        with Store(settings.db_path) as store:
-            store.save_catalog_meta(_WRITTEN_KEY + plan.heading, json.dumps(plan.result.written, ensure_ascii=False))
+    remember the lines the tool wrote (for ``--refresh``). The caller holds the diary's write lock
+    (:func:`update_index` does both)."""
+    if read_diary_bytes(settings.diary, plan.readme).decode("utf-8") != plan.old:
+        raise DiaryError(f"{README_NAME} changed while indexing; nothing was written.", hint="Run it again.")
+    if not plan.up_to_date:
+        replace_diary_file(settings.diary, plan.readme, plan.result.new)
+    with Store(settings.db_path) as store:
+        store.save_catalog_meta(_WRITTEN_KEY + plan.heading, json.dumps(plan.result.written, ensure_ascii=False))
+
+
+def update_index(settings: Settings, heading: str = DEFAULT_HEADING, *, refresh: bool = False
+                 ) -> tuple[IndexPlan, bool]:
+    """Rebuild the section and write it when it changed, both under the diary's write lock.
+
+    Returns the plan and whether README.md was written. Planned under the lock, the
+    README cannot change between reading and writing (``review apply`` waits).
+    """
+    with diary_lock(settings, "index --write"):
+        plan = plan_index(settings, heading, refresh=refresh)
+        write_index(plan, settings)
+        return plan, not plan.up_to_date

@@ -7,8 +7,16 @@ the same one), so appending twice adds nothing; the file's format is
 
 from __future__ import annotations
 
-from paperdiary.diary.queue import QUEUE_HEADER, QueuedLesson, append_items, lesson_id, queue_lock, queued_ids
-from paperdiary.fsutil import read_diary_bytes, replace_diary_file
+from paperdiary.diary.queue import (
+    QUEUE_HEADER,
+    QueuedLesson,
+    append_items,
+    lesson_id,
+    queue_lock,
+    queued_ids,
+    read_queue_text,
+)
+from paperdiary.fsutil import replace_diary_file
 from paperdiary.settings import Settings
 from paperdiary.stages.drafting.contract import Lesson
 
@@ -35,10 +43,8 @@ def queue_lessons(
         return []
     with queue_lock(settings):
         path = settings.queue_path
-        # Bytes, not universal newlines: a queue edited on a phone keeps its CRLF lines.
-        try:
-            text = read_diary_bytes(settings.diary, path).decode("utf-8")
-        except FileNotFoundError:
+        text = read_queue_text(settings)
+        if text is None:
             text = QUEUE_HEADER
         # A drafted lesson the user already applied or rejected does not come back with a re-draft;
         # one they add by hand again is their call.

@@ -28,7 +28,7 @@ from pathlib import Path
 from urllib.parse import unquote
 
 from paperdiary.diary.readme import entry_link
-from paperdiary.errors import DiaryError
+from paperdiary.errors import QueueFileError
 from paperdiary.fsutil import read_diary_bytes
 from paperdiary.settings import Settings
 from paperdiary.stages.drafting.contract import Lesson
@@ -285,10 +285,25 @@ def _parse_source(value: str) -> tuple[str, str | None]:
 
 def read_queue(settings: Settings) -> QueueFile:
     """The diary's queue file as it is on disk; an empty one when there is none."""
+    return QueueFile.parse(read_queue_text(settings) or "")
+
+
+def read_queue_text(settings: Settings) -> str | None:
+    """The queue file's text, bytes as they are (a phone's CRLF kept); None when there is none.
+
+    Raises ``QueueFileError`` for a file that cannot be read or is not UTF-8, and
+    ``OutsideDiaryError`` for one that is a symlink out of the diary.
+    """
     path = settings.queue_path
     try:
-        return QueueFile.parse(read_diary_bytes(settings.diary, path).decode("utf-8"))
+        return read_diary_bytes(settings.diary, path).decode("utf-8")
     except FileNotFoundError:
-        return QueueFile.parse("")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DiaryError(f"cannot read the queue {path}: {exc}.") from None
+        return None
+    except UnicodeDecodeError as exc:
+        raise QueueFileError("the lessons queue {path} is not UTF-8 text ({detail}).", path=path,
+                             detail=f"byte {exc.start}: {exc.reason}",
+                             hint="Save it as UTF-8 (your editor's encoding setting), then run the command again."
+                             ) from None
+    except OSError as exc:
+        raise QueueFileError("cannot read the lessons queue {path} ({detail}).", path=path,
+                             detail=exc.strerror or str(exc), hint="Check its permissions.") from None

@@ -35,13 +35,13 @@ from pathlib import Path
 
 from paperdiary.diary.catalog import README_NAME, Catalog, CatalogEntry, DateSource, ProblemKind
 from paperdiary.diary.dates import MONTHS, folder_month
-from paperdiary.diary.home import diary_write_lock
 from paperdiary.diary.index import rename_written_lines
 from paperdiary.diary.links import rewrite_links
 from paperdiary.errors import DiaryError
 from paperdiary.fsutil import atomic_write_bytes
 from paperdiary.settings import Settings
 from paperdiary.state.journal import Journal
+from paperdiary.state.lock import diary_lock
 from paperdiary.state.store import Store
 from paperdiary.stages.entry import layout_fields, layout_relpath
 from paperdiary.text import unified_diff
@@ -308,5 +308,5 @@ def carry_out(settings: Settings, plan: Plan, store: Store) -> list[str]:
 
 def reorganize(settings: Settings, plan: Plan) -> list[str]:
     """Carry out a plan made by :func:`make_plan`, under the diary's write lock."""
-    with diary_write_lock(settings), Store(settings.db_path) as store:
+    with diary_lock(settings, "reorganize"), Store(settings.db_path) as store:
         return carry_out(settings, plan, store)

@@ -57,6 +57,7 @@ from paperdiary.fsutil import diary_relpath, read_diary_bytes, replace_diary_fil
 from paperdiary.settings import Settings
 from paperdiary.stages.drafting.contract import Lesson
 from paperdiary.stages.entry import entry_title
+from paperdiary.state.lock import diary_lock
 from paperdiary.state.store import ReviewRecord, Store, utcnow
 from paperdiary.text import clean_text, shorten, unified_diff
 
@@ -388,7 +389,12 @@ class Review:
     # ---- reading
 
     def state(self) -> ReviewState:
-        """The queue and decisions, after replaying onto the queue file any decision a killed run left unsynced."""
+        """The queue and decisions, after replaying onto the queue file any decision a killed run left unsynced.
+
+        With a read-only store (a read-only state folder) the decisions are replayed in memory only.
+        """
+        if self.store.read_only:
+            return self._sync(write=False)
         with queue_lock(self.settings):
             return self._sync()
 
@@ -445,7 +451,7 @@ class Review:
 
     def accept(self, refs: Sequence[str]) -> list[Snapshot]:
         """Accept lessons where the merger (or the user's choice) puts them; their boxes get ticked."""
-        with queue_lock(self.settings):
+        with diary_lock(self.settings, "review accept"), queue_lock(self.settings):
             state = self._sync()
             items = [state.find(ref) for ref in refs]  # every ID checked before anything is saved
             plan = self.plan(state)
@@ -464,7 +470,7 @@ class Review:
 
     def reject(self, refs: Sequence[str]) -> list[Snapshot]:
         """Reject lessons: they leave the queue file (their lines are kept in the store for undo)."""
-        with queue_lock(self.settings):
+        with diary_lock(self.settings, "review reject"), queue_lock(self.settings):
             state = self._sync()
             items = [state.find(ref) for ref in refs]
             records = [
@@ -482,7 +488,7 @@ class Review:
             lesson = clean_text(lesson)
             if not lesson:
                 raise ReviewError("a lesson needs some text.")
-        with queue_lock(self.settings):
+        with diary_lock(self.settings, "review"), queue_lock(self.settings):
             state = self._sync()
             item = state.find(ref)
             record = item.record or ReviewRecord(item.id, item.status)
@@ -516,7 +522,7 @@ class Review:
 
     def restore(self, snapshot: Snapshot) -> None:
         """Undo: put an item back as it was before a decision (back in the queue after a rejection)."""
-        with queue_lock(self.settings):
+        with diary_lock(self.settings, "review"), queue_lock(self.settings):
             state = self._sync()
             current = state.records.get(snapshot.id)
             status = "accepted" if snapshot.checked else "pending"
@@ -532,7 +538,8 @@ class Review:
             raise ReviewError("--add needs the lesson's text.")
         relpath, arxiv_id = self.find_entry(source) if source else ("", None)
         lesson = Lesson(text)
-        added = queue_lessons(self.settings, [lesson], relpath, arxiv_id, own=True)
+        with diary_lock(self.settings, "review add"):
+            added = queue_lessons(self.settings, [lesson], relpath, arxiv_id, own=True)
         return (added[0].id if added else lesson_id(lesson, arxiv_id or relpath)), bool(added)
 
     def find_entry(self, value: str) -> tuple[str, str | None]:
@@ -570,7 +577,7 @@ class Review:
         Refuses, writing nothing, when an accepted lesson's place is gone or
         ambiguous in the README as it is now.
         """
-        with queue_lock(self.settings):
+        with diary_lock(self.settings, "review apply"), queue_lock(self.settings):
             state = self._sync()
             plan = self.plan(state)
             accepted = plan.accepted
@@ -615,8 +622,11 @@ class Review:
             replace_diary_file(self.settings.diary, self.settings.queue_path, queue.render())
         self.store.mark_reviews_synced([r.id for r in records])
 
-    def _sync(self) -> ReviewState:
-        """Replay unsynced decisions onto the queue file, then merge the two. The caller holds the queue lock."""
+    def _sync(self, *, write: bool = True) -> ReviewState:
+        """Replay unsynced decisions onto the queue file (in memory only unless ``write``), then merge the two.
+
+        The caller holds the queue lock when writing.
+        """
         queue = read_queue(self.settings)
         records = self.store.review_records()
         unsynced = sorted((r for r in records.values() if not r.synced), key=lambda r: r.decided_at)
@@ -624,11 +634,12 @@ class Review:
             shown = queue
             for record in unsynced:
                 shown = _shown(shown, record)
-            if shown.lines != queue.lines:
-                replace_diary_file(self.settings.diary, self.settings.queue_path, shown.render())
-            self.store.mark_reviews_synced([r.id for r in unsynced])
+            if write:
+                if shown.lines != queue.lines:
+                    replace_diary_file(self.settings.diary, self.settings.queue_path, shown.render())
+                self.store.mark_reviews_synced([r.id for r in unsynced])
+                records = {key: replace(r, synced=True) for key, r in records.items()}
             queue = shown
-            records = {key: replace(r, synced=True) for key, r in records.items()}
         items = tuple(_effective(queued, records.get(queued.id)) for queued in queue.items)
         return ReviewState(queue, items, records, self._read_readme())
 

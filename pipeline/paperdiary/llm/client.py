@@ -13,10 +13,15 @@ model, whatever the server supports:
 - **One repair.** An answer that is not valid JSON for the schema gets one
   follow-up message quoting the problem; an answer cut off at the token limit is
   first closed locally (brackets, quotes). Still invalid → ``LLMOutputError``.
+- **Streamed.** Answers stream (``stream=True``, usage from the last chunk when
+  the server sends it, else estimated): ``settings.llm_timeout`` is the longest
+  wait for the next piece, not for the whole answer, so a slow local model that
+  keeps writing is never cut off; ``on_tokens`` hears the count as pieces arrive.
+  A stream that stalls or drops mid-way is retried like any transient failure.
 - **Retries in one layer.** The openai client runs with ``max_retries=0``;
   tenacity retries 429s (waiting as long as ``Retry-After`` says), 5xx,
-  timeouts and dropped connections, with jittered exponential back-off, within
-  ``settings.retry_max_time``. A rate-limit answer also holds a back-off gate
+  timeouts, stalled streams and dropped connections, with jittered exponential
+  back-off, within ``settings.retry_max_time``. A rate-limit answer also holds a back-off gate
   shared by every client of the endpoint in the process, so concurrent workers
   slow down together. Errors that retrying cannot fix (401/403, 404, other
   4xx, ``insufficient_quota``, context length) fail at once with a one-line
@@ -115,6 +120,7 @@ _CONTEXT_MAX_RE = re.compile(
 _CONTEXT_CODES = {"context_length_exceeded", "exceed_context_size_error", "string_above_max_length"}
 _FENCE_RE = re.compile(r"```(?:json|JSON)?\s*\n?(.*?)```", re.DOTALL)
 _WHOLE_FENCE_RE = re.compile(r"\A\s*```[\w-]*[ \t]*\r?\n(.*)\n[ \t]*```\s*\Z", re.DOTALL)  # greedy: to the last fence
+_FINISH_REASONS = {"stop", "length", "tool_calls", "content_filter", "function_call"}  # ChatCompletion's
 
 
 # -- public types ------------------------------------------------------------------
@@ -597,7 +603,9 @@ class LLMClient:
     backoff_base: float = 1.0
 
     def __init__(self, settings: Settings, store: Store, *, defer: Deferral | None = None,
-                 max_in_flight: int | None = None):
+                 max_in_flight: int | None = None, on_tokens: Callable[[int], None] | None = None):
+        """``on_tokens(n)``: told the number of answer pieces (about a token each) streamed so far by this
+        client, as they arrive, from whichever thread is reading (``draft`` shows it on its stage line)."""
         if not settings.model:
             raise LLMError("no LLM model configured.", hint="Set PAPERDIARY_MODEL (or `model` in paperdiary.toml).")
         require_llm_endpoint(settings)
@@ -625,6 +633,10 @@ class LLMClient:
         # Requests open at once, over all threads (catch-up's --jobs); None: no limit of our own.
         self._slots = threading.BoundedSemaphore(max_in_flight) if max_in_flight else None
         self._defer = defer
+        self._on_tokens = on_tokens
+        self._streamed = 0  # answer pieces received, over all requests
+        self._streamed_lock = threading.Lock()
+        self._stream_usage = True  # ask for usage in the last chunk, unless the server refuses stream_options
 
     def __repr__(self) -> str:
         return f"LLMClient(endpoint={self.endpoint!r}, model={self.model!r})"
@@ -872,10 +884,64 @@ class LLMClient:
     # -- transport: retries and error translation ----------------------------------------
 
     def _create(self, request: dict[str, Any], *, mode: Mode | None) -> ChatCompletion:
-        """One chat completion, with retries; see ``_with_retries`` for ``mode``."""
-        return cast("ChatCompletion", self._with_retries(
-            lambda: self._client.chat.completions.create(**request), mode=mode
-        ))
+        """One chat completion, streamed and put together, with retries; see ``_with_retries`` for ``mode``.
+
+        The whole stream is read inside one try: a stall (no piece within ``llm_timeout``)
+        or a drop mid-way fails the try, and the request is sent again.
+        """
+        def streamed() -> ChatCompletion:
+            options = {"stream_options": {"include_usage": True}} if self._stream_usage else {}
+            try:
+                stream = self._client.chat.completions.create(**request, stream=True, **options)
+            except openai.APIStatusError as exc:
+                if not (options and exc.status_code in (400, 422) and "stream_options" in _status_detail(exc)):
+                    raise
+                self._stream_usage = False  # an older server: no usage chunk, so usage is estimated
+                stream = self._client.chat.completions.create(**request, stream=True)
+            with stream:
+                return self._gather(stream)
+
+        return self._with_retries(streamed, mode=mode)
+
+    def _gather(self, stream: Any) -> ChatCompletion:
+        """The completion a stream of chunks adds up to; a stream that ends without a finish reason was cut."""
+        from openai.types.chat import ChatCompletion
+
+        content: list[str] = []
+        refusal: list[str] = []
+        finish: str | None = None
+        usage: Any = None
+        first: Any = None
+        for chunk in stream:
+            first = first or chunk
+            usage = chunk.usage or usage
+            for choice in chunk.choices:
+                if choice.index != 0:
+                    continue
+                delta = choice.delta
+                if delta is not None and (delta.content or delta.refusal):
+                    content.append(delta.content or "")
+                    refusal.append(delta.refusal or "")
+                    self._count_piece()
+                finish = choice.finish_reason or finish
+        if finish is None:
+            raise openai.APIConnectionError(message="the answer stream ended before the answer did",
+                                            request=stream.response.request)
+        return ChatCompletion.model_validate({
+            "id": getattr(first, "id", "") or "streamed", "object": "chat.completion",
+            "created": getattr(first, "created", 0) or 0, "model": getattr(first, "model", "") or self.model,
+            "choices": [{"index": 0, "finish_reason": finish if finish in _FINISH_REASONS else "stop",
+                         "message": {"role": "assistant", "content": "".join(content) or None,
+                                     "refusal": "".join(refusal) or None}}],
+            "usage": usage.model_dump() if usage is not None else None,
+        })
+
+    def _count_piece(self) -> None:
+        with self._streamed_lock:
+            self._streamed += 1
+            count = self._streamed
+        if self._on_tokens is not None:
+            self._on_tokens(count)
 
     def _with_retries(self, call: Callable[[], T], *, mode: Mode | None) -> T:
         """Run ``call`` with retries on transient failures; translate what escapes into LLMError.
@@ -927,7 +993,7 @@ class LLMClient:
 
     def _reason(self, error: BaseException | None) -> str:
         if isinstance(error, openai.APITimeoutError):
-            return f"no answer within {self.settings.llm_timeout:g} s"
+            return f"nothing received for {self.settings.llm_timeout:g} s"
         if isinstance(error, openai.APIConnectionError):
             cause = error.__cause__
             if cause is None:
@@ -946,8 +1012,8 @@ class LLMClient:
         if isinstance(exc, openai.APITimeoutError):
             return error(
                 LLMUnavailableError,
-                f"LLM endpoint {{endpoint}} unreachable: no answer within {self.settings.llm_timeout:g} s for model "
-                f"{{model!r}} ({attempts}).",
+                f"LLM endpoint {{endpoint}} unreachable: nothing received for {self.settings.llm_timeout:g} s from "
+                f"model {{model!r}} ({attempts}).",
                 hint="Check OPENAI_BASE_URL / that the server is running; slow local models need a larger "
                 "PAPERDIARY_LLM_TIMEOUT.",
             )

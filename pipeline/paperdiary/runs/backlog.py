@@ -7,11 +7,19 @@ A backlog text file holds one paper per line::
     - arXiv:2203.14465v2  2025-06-12  # tried this one on the train
     ~/papers/local-copy.pdf
 
-Blank lines and ``#`` comments (at the start of a line, or after white space:
-a ``#`` inside a URL stays) are ignored; a leading markdown list marker is
-dropped, so a pasted reading list works as it is. The date is optional and may
-stand before or after the identifier. Relative PDF paths are read from the
-backlog file's folder.
+Blank lines, ``#`` comments (at the start of a line, or after white space:
+a ``#`` inside a URL stays) and ``<!-- -->`` comments are ignored; a leading
+markdown list marker and checkbox are dropped, so a pasted list or the diary's
+reading list (``READING-LIST.md``, kept from a phone) works as it is::
+
+    * [ ] https://arxiv.org/abs/2506.01939
+    - [x] [Attention](https://arxiv.org/abs/1706.03762) June 11, 2025
+
+The date is optional and may stand anywhere on the line, as 2025-06-11,
+11/06/2025 (day first unless the numbers say otherwise), June 11, 2025 or 11th
+June 2025; other words are a note. Relative PDF paths are read from the backlog
+file's folder. :func:`tick_reading_list` ticks the lines drafted and links them
+to their entries; a line so linked is done and read no more.
 
 A BibTeX file (``.bib``, or text starting with ``@``) contributes its entries
 that name an arXiv paper: an ``eprint`` field (with ``archivePrefix = {arXiv}``
@@ -27,20 +35,31 @@ from __future__ import annotations
 import re
 import shlex
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import TextIO
 
+from paperdiary.diary.dates import DateContext, parse_written, resolve
 from paperdiary.errors import IdentifierError, UsageError
 from paperdiary.stages.identify import identify
 from paperdiary.models import PaperRef
 from paperdiary.state.journal import paper_key
 
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 # A comment starts at a "#" at the beginning of the line or after white space.
 _COMMENT = re.compile(r"(?:^|\s)#(?P<comment>.*)$")
 _LIST_MARKER = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
+_CHECKBOX = re.compile(r"\[([ xX])\](?:\s+|$)")  # a markdown task-list box, after the list marker
+_ENTRY_LINK = re.compile(r"\s→ \[entry\]\([^)\s]*\)")  # what tick_reading_list appends: the line is done
+_MD_LINK = re.compile(r"\[([^\]]*)\]\(<?([^)\s>]+)>?\)")
+# What a date was meant to be, left once the readable ones are taken: 11-06-25x, 2025/6, June 2025, 11 Juni.
+_DATE_LIKE = re.compile(r"\d{1,4}[-/.]\d{1,2}(?:[-/.]\d{1,4})?\w*")
+_ID_LIKE = re.compile(r"\d{4}\.\d{4,5}(?:v\d+)?")  # an arXiv ID looks like a date to _DATE_LIKE
+_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
+_MONTH_DATE_LIKE = re.compile(rf"\b{_MONTH},?\s+\d{{1,4}}\b|\b\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH}(?=\s|$)", re.IGNORECASE)
+_LINE_HINT = "One paper per line: IDENTIFIER [DATE] [# comment]."
+_DATE_FORMS = "write the day you read it as 2025-06-11, 11/06/2025 or June 11, 2025"
 _BIB_SKIP = {"comment", "string", "preamble"}
 # An arXiv mention inside a BibTeX field: a link, "arXiv:ID", or an arXiv DOI.
 _BIB_ARXIV = re.compile(
@@ -86,6 +105,7 @@ class Backlog:
     items: list[BacklogItem] = field(default_factory=list)  # distinct papers, in backlog order
     problems: list[BacklogProblem] = field(default_factory=list)
     duplicates: list[Duplicate] = field(default_factory=list)
+    files: list[Path] = field(default_factory=list)  # the backlog files read (resolved): lists, never entries
 
     def add(self, item: BacklogItem) -> None:
         """Add a paper unless it is already there (then it is noted as a duplicate)."""
@@ -100,6 +120,7 @@ class Backlog:
             self.add(item)
         self.problems.extend(other.problems)
         self.duplicates.extend(other.duplicates)
+        self.files.extend(other.files)
 
 
 def read_backlog(inputs: list[str], *, stdin: TextIO | None = None) -> Backlog:
@@ -120,6 +141,7 @@ def read_backlog(inputs: list[str], *, stdin: TextIO | None = None) -> Backlog:
             except (OSError, UnicodeDecodeError) as exc:
                 raise UsageError(f"cannot read the backlog {arg}: {exc}.", hint="Check the path.") from None
             backlog.extend(parse_backlog(text, source=path.name, base_dir=path.parent, bibtex=_is_bibtex(path, text)))
+            backlog.files.append(path.resolve())
         else:
             backlog.extend(parse_backlog(arg, source=f"argument {number}", numbered=False))
     return backlog
@@ -139,46 +161,131 @@ def parse_backlog(text: str, *, source: str, base_dir: Path | None = None, bibte
 # -- text backlogs ----------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _Line:
+    """What one line of a text backlog says."""
+
+    item: BacklogItem | None = None
+    problem: BacklogProblem | None = None
+    box: int | None = None  # where the mark of its checkbox ("[ ]" / "[x]") is in the line
+    done: bool = False  # ticked by catch-up, with a link to its entry: nothing left to do
+
+
 def _parse_lines(text: str, source: str, base_dir: Path | None, numbered: bool) -> Backlog:
     backlog = Backlog()
-    for number, line in enumerate(text.splitlines(), start=1):
-        where = f"{source}:{number}" if numbered else source
-        comment_match = _COMMENT.search(line)
-        comment = comment_match["comment"].strip() if comment_match else ""
-        content = line[: comment_match.start()] if comment_match else line
-        content = _LIST_MARKER.sub("", content).strip()
-        if not content:
-            continue
-        try:
-            backlog.add(_parse_line(content, where, comment, base_dir))
-        except UsageError as exc:
-            backlog.problems.append(BacklogProblem(where, content, exc.message))
+    for line in _read_lines(text.splitlines(), source, base_dir, numbered):
+        if line.item is not None:
+            backlog.add(line.item)
+        elif line.problem is not None:
+            backlog.problems.append(line.problem)
     return backlog
 
 
-def _parse_line(content: str, where: str, comment: str, base_dir: Path | None) -> BacklogItem:
-    """``IDENTIFIER [YYYY-MM-DD]`` (either order) -> an item; UsageError says what is wrong."""
+def _read_lines(lines: list[str], source: str, base_dir: Path | None, numbered: bool) -> Iterator[_Line]:
+    """Each line read (one ``_Line`` per line, in order); ``<!-- -->`` comments may span lines."""
+    in_comment = False
+    for number, raw in enumerate(lines, start=1):
+        line, in_comment = _without_html_comments(raw, in_comment)
+        yield _read_line(line, f"{source}:{number}" if numbered else source, base_dir)
+
+
+def _without_html_comments(line: str, in_comment: bool) -> tuple[str, bool]:
+    """The line with ``<!-- ... -->`` blanked out (same length: positions stay), and whether a comment stays open."""
+    out, position = list(line), 0
+    while position < len(line):
+        if in_comment:
+            end = line.find("-->", position)
+            stop = len(line) if end == -1 else end + 3
+            out[position:stop] = " " * (stop - position)
+            position, in_comment = stop, end == -1
+        else:
+            start = line.find("<!--", position)
+            if start == -1:
+                break
+            position, in_comment = start, True
+    return "".join(out), in_comment
+
+
+def _read_line(line: str, where: str, base_dir: Path | None) -> _Line:
+    if _ENTRY_LINK.search(line):
+        return _Line(done=True)
+    comment_match = _COMMENT.search(line)
+    comment = comment_match["comment"].strip() if comment_match else ""
+    content = line[: comment_match.start()] if comment_match else line
+    marker = _LIST_MARKER.match(content)
+    at = marker.end() if marker else len(content) - len(content.lstrip())
+    box_match = _CHECKBOX.match(content, at)
+    box = box_match.start(1) if box_match else None
+    content = content[box_match.end() if box_match else at:].strip()
+    if not content:
+        return _Line(box=box)
+    try:
+        return _Line(_parse_line(content, where, comment, base_dir, checklist=box is not None), box=box)
+    except UsageError as exc:
+        return _Line(problem=BacklogProblem(where, content, exc.message), box=box)
+
+
+def _parse_line(content: str, where: str, comment: str, base_dir: Path | None, *, checklist: bool) -> BacklogItem:
+    """``IDENTIFIER [DATE] [words]`` (in any order) -> an item; UsageError says what is wrong.
+
+    A markdown link counts by its URL (its text is a note); the date may be written
+    2025-06-11, 11/06/2025 (day first unless the numbers say otherwise), June 11, 2025 or
+    11th June 2025; words that name no paper are a note, kept as the comment.
+    """
+    note = " ".join(m[1] for m in _MD_LINK.finditer(content))
+    content = _MD_LINK.sub(lambda m: f" {m[2]} ", content)
+    content, day = _take_date(content)
     try:
         tokens = shlex.split(content)  # quotes keep a PDF path with spaces together
     except ValueError:
         tokens = content.split()  # an unbalanced quote (an apostrophe in a path): plain words
-    dates = [t for t in tokens if _DATE.fullmatch(t)]
-    words = [t for t in tokens if not _DATE.fullmatch(t)]
-    if len(dates) > 1:
-        raise UsageError("two dates on one line.", hint="One paper per line: IDENTIFIER [YYYY-MM-DD] [# comment].")
-    if len(words) != 1:
-        # A local path with unquoted spaces is still one paper.
-        joined = " ".join(words)
-        if len(words) > 1 and _local_pdf(joined, base_dir).is_file():
-            words = [joined]
-        else:
-            raise UsageError(
-                "no paper identifier." if not words else f"{len(words)} identifiers on one line.",
-                hint="One paper per line: IDENTIFIER [YYYY-MM-DD] [# comment].",
-            )
-    day = _parse_date(dates[0]) if dates else None
-    ref = _identify(words[0], base_dir)
-    return BacklogItem(ref, day, where, comment)
+    odd_date = next((t for t in tokens if _DATE_LIKE.fullmatch(t.strip(",.")) and not _ID_LIKE.fullmatch(t)), None)
+    if odd_date is None and (month_date := _MONTH_DATE_LIKE.search(content)):
+        odd_date = month_date[0]
+    if odd_date is not None:
+        raise UsageError(f"{odd_date!r} is not a date it can read: {_DATE_FORMS}.")
+    refs, errors = [], []
+    for token in tokens:
+        try:
+            refs.append(_identify(token, base_dir))
+        except IdentifierError as exc:
+            errors.append(exc)
+    if not refs and len(tokens) > 1 and _local_pdf(" ".join(tokens), base_dir).is_file():
+        refs = [_identify(" ".join(tokens), base_dir)]  # a local path with unquoted spaces is still one paper
+        tokens = []
+    if len(refs) > 1:
+        raise UsageError(f"{len(refs)} identifiers on one line.", hint=_LINE_HINT)
+    if not refs:
+        if len(tokens) == 1 and not checklist:
+            raise errors[0]  # what is wrong with the one word given ("not a paper identifier", "no such PDF")
+        what = "a checklist item with no paper" if checklist else "no paper identifier on this line"
+        raise UsageError(f"{what} (an arXiv ID or link, or a PDF path).", hint=_LINE_HINT)
+    words = [t for t in tokens if t not in {r.raw for r in refs}]
+    return BacklogItem(refs[0], day, where, comment or " ".join(filter(None, [note, *words])).strip())
+
+
+def _take_date(content: str) -> tuple[str, date | None]:
+    """The content without its date, and the date (the first one standing as words of its own)."""
+    probe, found = content, None
+    while (written := parse_written(probe)) is not None:
+        start = probe.find(written.text)
+        end = start + len(written.text)
+        probe = probe[:start] + " " * (end - start) + probe[end:]  # same length: positions stay
+        if not _stands_alone(content, start, end):
+            continue  # inside a word: a PDF named 2025-06-11-notes.pdf
+        if found is not None:
+            raise UsageError("two dates on one line.", hint=_LINE_HINT)
+        resolved = resolve(written, DateContext())
+        if resolved is None:
+            raise UsageError(f"{written.text!r} is not a date: {_DATE_FORMS}.")
+        found, content = resolved.day, content[:start] + " " * (end - start) + content[end:]
+    return content, found
+
+
+def _stands_alone(text: str, start: int, end: int) -> bool:
+    before = text[start - 1] if start > 0 else " "
+    after = text[end] if end < len(text) else " "
+    return (before.isspace() or before in "([") and (after.isspace() or after in ",;)]")
 
 
 def _identify(text: str, base_dir: Path | None) -> PaperRef:
@@ -196,11 +303,39 @@ def _local_pdf(text: str, base_dir: Path | None) -> Path:
     return path if path.is_absolute() or base_dir is None else base_dir / path
 
 
-def _parse_date(text: str) -> date:
-    try:
-        return datetime.strptime(text, "%Y-%m-%d").date()
-    except ValueError:
-        raise UsageError(f"{text} is not a date.", hint="Write the day you read it as YYYY-MM-DD.") from None
+# -- ticking drafted papers off a reading list ---------------------------------------------------------------
+
+
+def tick_reading_list(path: Path, entries: dict[str, str], diary: Path) -> int:
+    """Tick the lines of the reading list at ``path`` whose paper has an entry now, and link each to it.
+
+    ``entries``: journal key -> the entry's path relative to the diary. A ticked line
+    reads ``- [x] 2506.01939 2025-06-11 → [entry](entries/June%202025/11thJuneX.md)``
+    (a line without a checkbox only gets the link); every other byte of the file stays
+    as it was. Written atomically; returns how many lines changed.
+    """
+    from paperdiary.diary.readme import entry_link
+    from paperdiary.fsutil import atomic_write_text
+
+    data = path.read_bytes()
+    bom = "\ufeff" if data.startswith(b"\xef\xbb\xbf") else ""
+    raw_lines = data.decode("utf-8").removeprefix(bom).splitlines(keepends=True)
+    bodies = [(raw.splitlines() or [""])[0] for raw in raw_lines]  # without their line ends
+    folder = path.parent.relative_to(diary) if path.parent.is_relative_to(diary) else Path(".")
+    changed = 0
+    for n, line in enumerate(_read_lines(bodies, path.name, path.parent, numbered=True)):
+        entry = entries.get(line.item.key) if line.item is not None else None
+        if entry is None or line.done:
+            continue
+        body = bodies[n]
+        if line.box is not None and body[line.box] == " ":
+            body = body[: line.box] + "x" + body[line.box + 1 :]
+        body = f"{body.rstrip()} → [entry]({entry_link(entry, folder)})"
+        raw_lines[n] = body + raw_lines[n][len(bodies[n]):]
+        changed += 1
+    if changed:
+        atomic_write_text(path, bom + "".join(raw_lines))
+    return changed
 
 
 def _is_backlog_file(arg: str) -> bool:

@@ -35,12 +35,18 @@ stored metadata spares the arXiv API.
 
 **Failures** are per paper: reported, journaled, and the others go on. Errors
 that would fail every paper alike (bad key, unknown model, no credit, an endpoint
-that stays down) stop new work instead; the papers left stay pending.
+that stays down, a full disk, a read-only folder) stop new work instead; the
+papers left stay pending.
+
+**One writer.** A run (not a dry run) holds the diary's write lock
+(``state/lock.py``) from start to end, so a ``draft`` or a second run waits for
+it. With no backlog given it drafts the diary's reading list and what the journal
+left unfinished; at the end the reading list's papers that have an entry now are
+ticked and linked to it (``backlog.tick_reading_list``).
 """
 
 from __future__ import annotations
 
-import fcntl
 import logging
 import os
 import queue
@@ -56,15 +62,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol, TextIO
 
 from paperdiary.errors import (
-    DiaryError,
     LLMAuthError,
     LLMModelNotFoundError,
     LLMQuotaError,
     LLMUnavailableError,
     PaperDiaryError,
+    QueueFileError,
     UsageError,
+    WriteError,
+    write_error,
 )
-from paperdiary.fsutil import diary_relpath, sweep_temp_files
+from paperdiary.fsutil import diary_relpath
 from paperdiary.llm.costs import price_for
 from paperdiary.models import Chunk, ExtractedPaper, FetchedPaper, LLMUsage, PaperMeta
 from paperdiary.runs.estimate import Estimate, estimate_for_chunks, estimate_without_text, sum_estimates
@@ -267,17 +275,19 @@ class SilentProgress:
 
 
 def read_inputs(settings: Settings, store: Store, options: CatchupOptions, stdin: TextIO | None) -> Backlog:
-    """The backlog to work on: the inputs given, else the journal's unfinished papers (and failed ones with
-    --retry-failed)."""
+    """The backlog to work on: the inputs given; else the diary's reading list and the journal's unfinished
+    papers (and failed ones with --retry-failed)."""
     from paperdiary.runs.backlog import Backlog, BacklogItem, read_backlog
     from paperdiary.stages.identify import identify
     from paperdiary.state.journal import paper_key
 
     if options.inputs:
         return read_backlog(options.inputs, stdin=stdin)
-    backlog = Backlog()
+    reading_list = settings.diary / settings.reading_list
+    backlog = read_backlog([str(reading_list)]) if reading_list.is_file() else Backlog()
+    listed = {item.key for item in backlog.items}
     for key, row in Journal(store).rows().items():
-        if row.stage is Stage.DONE or (row.stage is Stage.FAILED and not options.retry_failed):
+        if key in listed or row.stage is Stage.DONE or (row.stage is Stage.FAILED and not options.retry_failed):
             continue
         try:
             ref = identify(row.source)
@@ -286,12 +296,31 @@ def read_inputs(settings: Settings, store: Store, options: CatchupOptions, stdin
         if paper_key(ref) != key:
             continue
         backlog.add(BacklogItem(ref, row.date_read, "journal"))
-    if not backlog.items:
+    if not backlog.items and not backlog.problems:
         raise UsageError(
-            "nothing to catch up on: the journal has no unfinished papers.",
-            hint="Give a backlog file, - for standard input, or paper identifiers.",
+            f"nothing to catch up on: no paper waits in the reading list ({settings.reading_list}) and the journal "
+            "has no unfinished papers.",
+            hint=f"Add papers to {settings.reading_list} (an arXiv ID or link per line), or give a backlog file, "
+                 "- for standard input, or paper identifiers.",
         )
     return backlog
+
+
+def _tick_reading_list(settings: Settings, backlog: Backlog, report: CatchupReport, progress: Progress) -> None:
+    """Tick the papers that have an entry now off the diary's reading list, if the run read it."""
+    from paperdiary.runs.backlog import tick_reading_list
+
+    reading_list = (settings.diary / settings.reading_list).resolve()
+    entries = {result.key: result.entry_path for result in report.results if result.entry_path}
+    if reading_list not in backlog.files or not entries:
+        return
+    try:
+        ticked = tick_reading_list(reading_list, entries, settings.diary.resolve())
+    except (OSError, UnicodeDecodeError) as exc:  # the run's work is done and kept: only the ticks are missing
+        progress.note(f"Could not tick {settings.reading_list}: {exc}.")
+        return
+    if ticked:
+        progress.note(f"Ticked {ticked} paper(s) in {settings.reading_list}.")
 
 
 def make_plan(settings: Settings, store: Store, backlog: Backlog, options: CatchupOptions) -> Plan:
@@ -301,7 +330,7 @@ def make_plan(settings: Settings, store: Store, backlog: Backlog, options: Catch
     """
     from paperdiary.diary.catalog import paper_index
 
-    index = paper_index(settings, store=store)
+    index = paper_index(settings, store=store, not_entries=backlog.files)
     journal = Journal(store)
     rows = journal.rows()
     drafter = drafter_name(settings)
@@ -406,19 +435,23 @@ def run_catchup(
     stdin: TextIO | None = None,
 ) -> CatchupReport | Plan:
     """Catch up on a backlog: a Plan for a dry run, else the run's report. Raises PaperDiaryError for usage errors."""
+    from paperdiary.diary.queue import read_queue_text
+    from paperdiary.state.lock import diary_lock
     from paperdiary.state.store import Store
 
     _check_options(settings, options)
     progress = progress or SilentProgress()
     started = time.perf_counter()
-    with _single_run(settings), Store(settings.db_path) as store:
-        backlog = read_inputs(settings, store, options, stdin)
-        if options.dry_run:
-            plan = make_plan(settings, store, backlog, options)
+    if options.dry_run:  # changes nothing: no lock, so it may run beside a real run
+        with Store(settings.db_path) as store:
+            plan = make_plan(settings, store, read_inputs(settings, store, options, stdin), options)
             estimate_plan(settings, plan, batch=options.batch_api)
             return plan
+    # One writer per diary: two runs (or a run and a `draft`) would draft the same papers twice.
+    with diary_lock(settings, "catchup"), Store(settings.db_path) as store:
+        read_queue_text(settings)  # a queue that cannot take the lessons: say so before any work
+        backlog = read_inputs(settings, store, options, stdin)
         _warm_up()
-        _sweep_temp_files(settings)
         collected = None
         if settings.llm_configured and store.batches(open_only=True):
             collected = _collect_batches(_llm_client(settings, store, options), store, progress)
@@ -430,9 +463,9 @@ def run_catchup(
         plan = make_plan(settings, store, backlog, options)
         report = _Pipeline(settings, store, plan, options, progress, drafting).run()
         report.batch = collected
+        _tick_reading_list(settings, backlog, report, progress)
         if client is not None and hook is not None and options.batch_api and hook.queued:
             _submit_batches(hook, client, store, report, progress)
-        _sweep_temp_files(settings)
     report.wall_s = time.perf_counter() - started
     return report
 
@@ -495,28 +528,6 @@ def _batch_queue(store: Store, settings: Settings, options: CatchupOptions) -> B
     from paperdiary.llm.batch import BatchQueue
 
     return BatchQueue(store, submit=options.batch_api)
-
-
-@contextmanager
-def _single_run(settings: Settings) -> Iterator[None]:
-    """One catch-up at a time per diary: two would draft the same papers twice."""
-    settings.state_path.mkdir(parents=True, exist_ok=True)
-    with open(settings.state_path / "catchup.lock", "w") as lock:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise DiaryError(
-                f"another catchup is running in {settings.diary}.",
-                hint="Wait for it to finish (or stop it), then run catchup again: it continues where that one stops.",
-            ) from None
-        yield
-
-
-def _sweep_temp_files(settings: Settings) -> None:
-    """Remove the temp files a killed write left behind: entries and the queue are written via temp + link/rename."""
-    sweep_temp_files(settings.queue_path.parent, settings.queue_path.name)
-    if settings.entries_path.is_dir():
-        sweep_temp_files(settings.entries_path, "*.md", recursive=True)
 
 
 class _Stop:
@@ -725,6 +736,10 @@ class _Pipeline:
 
     def _fail(self, job: _Job, exc: BaseException, *, at: str) -> None:
         message = _error_message(exc)
+        if _refused_write(exc):  # a full disk or a read-only folder fails every paper alike: stop new work
+            self.stop.set(message, fatal=True)
+            self._left(job, at=at)
+            return
         if not isinstance(exc, PaperDiaryError):
             log.error("%s failed", job.label, exc_info=exc)
         self.journal.fail(job.key, message)
@@ -874,6 +889,9 @@ class _Pipeline:
                                           source_name=source_name)
         except Exception as exc:  # noqa: BLE001 - a paper that cannot be written must not stop the others
             message = _error_message(exc)
+            if _refused_write(exc):  # every paper would fail alike: stop; the journal resumes this one next run
+                self.stop.set(message, fatal=True)
+                return job.outcome("left", message)
             if not isinstance(exc, PaperDiaryError):
                 log.error("%s failed", job.label, exc_info=exc)
             self.journal.fail(job.key, message)
@@ -988,8 +1006,15 @@ def catchup_status(settings: Settings) -> StatusReport:
 # -- small helpers ----------------------------------------------------------------------------------------------
 
 
+def _refused_write(exc: BaseException) -> bool:
+    """A write the system refuses (full disk, read-only) or a queue file that cannot take lessons: not the paper's fault."""
+    return isinstance(exc, (WriteError, QueueFileError)) or (isinstance(exc, OSError) and write_error(exc) is not None)
+
+
 def _error_message(exc: BaseException) -> str:
     """One line for the report: our errors say what to do; anything else is a bug, named as such."""
     if isinstance(exc, PaperDiaryError):
         return str(exc)
+    if isinstance(exc, OSError) and (refused := write_error(exc)) is not None:
+        return str(refused)
     return f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)"

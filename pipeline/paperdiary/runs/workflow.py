@@ -23,13 +23,16 @@ from __future__ import annotations
 import copy
 import json
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from paperdiary.errors import CorruptPdfError, EmptyPdfError, ExtractionError, OutsideDiaryError, PaperDiaryError
+from paperdiary.errors import (
+    CorruptPdfError, EmptyPdfError, ExtractionError, OutsideDiaryError, PaperDiaryError, QueueFileError,
+)
 from paperdiary.fsutil import diary_relpath, resolve_inside, writable_target
 from paperdiary.models import Chunk, ExtractedPaper, FetchedPaper, LLMUsage, PaperMeta, PaperRef, WrittenEntry
 from paperdiary.settings import Settings, require_llm_endpoint
@@ -49,11 +52,17 @@ class Reporter(Protocol):
 
     def stage_started(self, stage: str, label: str) -> None: ...
 
+    def stage_progress(self, stage: str, note: str) -> None:
+        """How far the running stage is ("812 tokens"); may come from several threads at once."""
+
     def stage_finished(self, stage: str, seconds: float, detail: dict[str, Any]) -> None: ...
 
 
 class SilentReporter:
     def stage_started(self, stage: str, label: str) -> None:
+        pass
+
+    def stage_progress(self, stage: str, note: str) -> None:
         pass
 
     def stage_finished(self, stage: str, seconds: float, detail: dict[str, Any]) -> None:
@@ -75,6 +84,8 @@ class DraftOutcome:
     lessons_drafted: int = 0  # the draft's lessons; those not queued were in the queue or decided in review
     stages: dict[str, dict[str, Any]] = field(default_factory=dict)
     usage: LLMUsage = field(default_factory=LLMUsage)
+    claims: int = 0  # bullets and lessons of the draft
+    unverified: int = 0  # those whose quote was not found in the paper (marked ⚠ in the entry)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -88,6 +99,8 @@ class DraftOutcome:
             "lessons_queued": self.lessons_queued,
             "lessons_drafted": self.lessons_drafted,
             "llm": self.usage.as_json(),
+            "claims": self.claims,
+            "unverified_claims": self.unverified,
             "stages": self.stages,
         }
 
@@ -202,11 +215,13 @@ class Drafting:
         self.label = label
 
     @classmethod
-    def for_settings(cls, settings: Settings, store: Store, *, client: LLMClient | None = None) -> Drafting:
+    def for_settings(cls, settings: Settings, store: Store, *, client: LLMClient | None = None,
+                     on_tokens: Callable[[int], None] | None = None) -> Drafting:
         """The LLM drafter when a model is configured (on ``client``, else a client of its own), else the offline one.
 
         Build it once per run: it reads the README's themes once, and its LLM client
-        (thread-safe) may serve several workers at a time.
+        (thread-safe) may serve several workers at a time. ``on_tokens``: given to a
+        client of its own (see ``LLMClient``).
         """
         from paperdiary.diary.readme import README_NAME, readme_themes
 
@@ -218,7 +233,7 @@ class Drafting:
         from paperdiary.llm.client import LLMClient
         from paperdiary.stages.drafting.llm import LLMDrafter
 
-        return cls(LLMDrafter(settings, client or LLMClient(settings, store), themes=themes),
+        return cls(LLMDrafter(settings, client or LLMClient(settings, store, on_tokens=on_tokens), themes=themes),
                    f"Drafting with {settings.model}")
 
     def draft(self, meta: PaperMeta, paper: ExtractedPaper, chunks: list[Chunk]) -> Draft:
@@ -288,7 +303,12 @@ def finish_paper(
     store.record_entry(EntryRecord(written.relpath, meta.arxiv_id, meta.version, meta.title, draft.description,
                                    draft.drafter, date_read.isoformat(), utcnow()))
     store.save_draft(written.relpath, meta.arxiv_id, asdict(draft))
-    queued = queue_lessons(settings, draft.lessons, written.relpath, meta.arxiv_id)
+    try:
+        queued = queue_lessons(settings, draft.lessons, written.relpath, meta.arxiv_id)
+    except QueueFileError as exc:  # the journal keeps the paper short of done: its lessons are queued next time
+        exc.hint = (f"The entry {written.relpath} is written and its lessons are kept: save the queue as UTF-8, "
+                    f"then run `paperdiary catchup` (or draft {meta.arxiv_id or 'the paper'} again) to queue them.")
+        raise
     journal.mark(key, Stage.DONE)
     return written, queued
 
@@ -333,13 +353,13 @@ def stored_drafts(settings: Settings, paper: str) -> list[dict[str, Any]]:
     the cache the draft filled.
     """
     from paperdiary.stages.identify import identify
-    from paperdiary.state.store import Store
+    from paperdiary.state.store import open_for_reading
 
     try:
         ref: PaperRef | None = identify(paper)
     except PaperDiaryError:
         ref = None  # an entry's path
-    with Store(settings.db_path) as store:
+    with open_for_reading(settings.db_path) as store:
         keys = [ref.arxiv_id] if ref is not None and ref.arxiv_id else []
         if ref is None:
             keys.append(_entry_key(settings, paper))
@@ -382,6 +402,7 @@ def _stamped_arxiv_id(settings: Settings, ref: PaperRef) -> str | None:
 
 def _outcome(written: WrittenEntry, meta: PaperMeta, draft: Draft, queued: list[QueuedLesson],
              stages: dict[str, dict[str, Any]]) -> DraftOutcome:
+    unverified, claims = draft.unverified()
     return DraftOutcome(
         entry_path=written.relpath,
         title=meta.title,
@@ -394,6 +415,8 @@ def _outcome(written: WrittenEntry, meta: PaperMeta, draft: Draft, queued: list[
         lessons_drafted=len(draft.lessons),
         stages=stages,
         usage=draft.usage,
+        claims=claims,
+        unverified=unverified,
     )
 
 
@@ -417,17 +440,31 @@ def draft_paper(
     force: bool = False,
     reporter: Reporter | None = None,
 ) -> DraftOutcome:
-    """Turn one paper into a diary entry plus queued lessons. Raises PaperDiaryError."""
-    # Stage modules import lazily: `paperdiary --help` must stay fast.
-    from paperdiary.stages.chunk import chunk_paper
+    """Turn one paper into a diary entry plus queued lessons. Raises PaperDiaryError.
+
+    Runs under the diary's write lock: a second ``draft`` of the same paper (or a
+    ``catchup`` listing it) waits, then finds this entry instead of writing another.
+    """
     from paperdiary.stages.identify import identify
+    from paperdiary.state.lock import diary_lock
+
+    ref = identifier if isinstance(identifier, PaperRef) else identify(identifier)
+    require_llm_endpoint(settings)  # before any download: a model with nowhere to run fails at once
+    with diary_lock(settings, "draft"):
+        return _draft(settings, ref, date_read=date_read, force=force, reporter=reporter)
+
+
+def _draft(settings: Settings, ref: PaperRef, *, date_read: date | None, force: bool,
+           reporter: Reporter | None) -> DraftOutcome:
+    # Stage modules import lazily: `paperdiary --help` must stay fast.
+    from paperdiary.diary.queue import read_queue_text
+    from paperdiary.stages.chunk import chunk_paper
     from paperdiary.state.store import Store
 
     timer = _Timer(reporter or SilentReporter())
     day = date_read or date.today()
-    ref = identifier if isinstance(identifier, PaperRef) else identify(identifier)
-    require_llm_endpoint(settings)  # before any download: a model with nowhere to run fails at once
     key = paper_key(ref)
+    read_queue_text(settings)  # a queue that cannot take the lessons: say so before any work
 
     with Store(settings.db_path) as store:
         resumed = resumable_draft(Journal(store).row(key), drafter_name(settings))
@@ -461,7 +498,9 @@ def draft_paper(
             chunks = chunk_paper(paper, settings.chunk_tokens)
             detail.update(chunks=len(chunks), tokens=sum(c.tokens for c in chunks))
 
-        drafting = Drafting.for_settings(settings, store)
+        reporter = timer.reporter
+        drafting = Drafting.for_settings(settings, store,
+                                         on_tokens=lambda count: reporter.stage_progress("draft", f"{count:,} tokens"))
         with timer.stage("draft", drafting.label) as detail:
             draft = drafting.draft(meta, paper, chunks)
             detail.update(drafter=draft.drafter, lessons=len(draft.lessons), notes=draft.notes)

@@ -19,12 +19,12 @@ from typing import TypeVar
 from paperdiary.errors import UsageError
 from paperdiary.llm.tokens import count_tokens
 from paperdiary.models import Chunk, ExtractedPaper, Section
+from paperdiary.settings import MIN_CHUNK_TOKENS
 from paperdiary.text import sentence_spans, split_paragraphs, trim_span
 
-# Below this a heading plus a few words no longer fit, and the cuts stop making
-# sense to a reader or a model; any single character (at most 4 byte-level tokens)
-# always fits, which the last-resort cut relies on.
-MIN_CHUNK_TOKENS = 64
+# MIN_CHUNK_TOKENS (settings.py owns it and checks chunk_tokens against it): below it a heading
+# plus a few words no longer fit, and the cuts stop making sense to a reader or a model; any
+# single character (at most 4 byte-level tokens) always fits, which the last-resort cut relies on.
 
 _SEP = "\n\n"  # between paragraphs and sections, in the paper and in chunks
 _SEP_TOKENS = 1  # what _SEP adds when joined between two pieces ("\n\n" is one token)

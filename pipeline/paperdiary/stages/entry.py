@@ -89,6 +89,8 @@ _ANY_ID = re.compile(
     re.IGNORECASE,
 )
 _DRAFTED_FIELD = re.compile(r'"drafted": "[^"]*"')
+# A task-list line naming a paper: two of them make a file a list of papers to read, not an entry.
+_PAPER_CHECKBOX = re.compile(rf"^[ \t]*[-*+][ \t]+\[[ xX]\][ \t].*?{_ID_PREFIXES}", re.IGNORECASE | re.MULTILINE)
 
 
 def arxiv_ids(text: str) -> list[str]:
@@ -99,6 +101,12 @@ def arxiv_ids(text: str) -> list[str]:
     """
     found = (m["new"] or f"{m['archive'].lower()}/{m['old']}" for m in _ANY_ID.finditer(text))
     return list(dict.fromkeys(found))
+
+
+def is_paper_checklist(text: str) -> bool:
+    """A checklist of papers (``- [ ] https://arxiv.org/abs/...`` lines): a reading list by another name,
+    never an entry, whatever it is called (a ``backlog.md`` beside the entries)."""
+    return len(_PAPER_CHECKBOX.findall(text)) >= 2
 
 
 def same_entry(text: str, other: str) -> bool:

@@ -4,24 +4,92 @@ The schema evolves by the named migrations of ``state/migrations.py``, applied
 in order and recorded in ``_migrations``. The catch-up journal's table is
 ``state/journal.py``'s; this module holds the rest: entries, drafts, the LLM
 cache and ledger, review decisions and Batch API batches.
+
+Read-only commands open the store with :func:`open_for_reading`: read-only (and
+never migrated) when the state folder cannot be written, so ``costs``, ``show``
+and ``review list`` work on a diary whose ``.paperdiary/`` is read-only.
 """
 
 from __future__ import annotations
 
+import errno
 import json
+import os
+import shutil
 import sqlite3
 import threading
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
+from paperdiary.errors import DiaryError, WriteError, write_error
 from paperdiary.state.migrations import MIGRATIONS
+
+_BUSY_TIMEOUT_S = 30.0  # how long a statement waits for another process's write transaction
+_FULL_BYTES = 256 * 1024  # SQLite reports a full disk as an I/O error when it cannot map its -shm file
 
 
 def utcnow() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def store_write_error(exc: sqlite3.Error, path: Path) -> WriteError | None:
+    """The one-line error for SQLite refusing to write the store at ``path`` (full disk, read-only), else None."""
+    text = str(exc).lower()
+    full = "disk is full" in text or ("disk i/o error" in text and _nearly_full(path.parent))
+    if full:
+        return write_error(OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path)))
+    if "readonly" in text or "read-only" in text or "unable to open" in text:
+        return write_error(OSError(errno.EROFS, str(exc), str(path)))
+    return None
+
+
+def _nearly_full(folder: Path) -> bool:
+    try:
+        return shutil.disk_usage(folder).free < _FULL_BYTES
+    except OSError:
+        return False
+
+
+def open_for_reading(path: Path) -> Store:
+    """The store at ``path`` for a command that only reads it.
+
+    Opened as usual (migrated when behind) when its folder can be written; else
+    read-only, or, when there is no store yet, an empty one in memory.
+    """
+    if _writable(path):
+        return Store(path)
+    if not path.exists():
+        return Store(Path(":memory:"))
+    return Store(path, read_only=True)
+
+
+def _writable(path: Path) -> bool:
+    """Whether SQLite can write ``path`` (and its journal files beside it), or create it."""
+    if path.exists():
+        return os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)
+    folder = path.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    return os.access(folder, os.W_OK)
+
+
+def _connect_read_only(path: Path) -> sqlite3.Connection:
+    """A read-only connection; ``immutable`` when SQLite cannot even create its shared-memory file beside it."""
+    uri = path.resolve().as_uri()
+    try:
+        db = sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=_BUSY_TIMEOUT_S, isolation_level=None,
+                             check_same_thread=False)
+        db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        return db
+    except sqlite3.OperationalError:
+        # A WAL store in a read-only folder: no -shm can be made, so read the file as it is (no writer
+        # can be changing it: the folder is read-only). What a killed writer left in the -wal file is
+        # not seen until a writing command checkpoints it.
+        return sqlite3.connect(f"{uri}?immutable=1", uri=True, isolation_level=None, check_same_thread=False)
 
 
 @dataclass
@@ -71,17 +139,33 @@ class Store:
     One connection, shared by the threads of a process (catch-up calls the LLM
     client from several workers) behind a lock; other processes are kept apart
     by SQLite itself (WAL mode, busy timeout).
+
+    ``read_only``: open without writing anything (no WAL switch, no migrations);
+    a store whose schema is behind cannot be read that way (``DiaryError``).
     """
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, *, read_only: bool = False):
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
+        self.read_only = read_only
         self._lock = threading.RLock()
-        self.db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+        if read_only:
+            self.db = _connect_read_only(path)
+            self.db.row_factory = sqlite3.Row
+            self._check_migrated()
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(path, timeout=_BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
         self.db.row_factory = sqlite3.Row
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        self._migrate()
+        try:
+            self._use_wal()
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self._migrate()
+        except sqlite3.OperationalError as exc:
+            self.db.close()
+            refused = store_write_error(exc, path)
+            if refused is None:
+                raise
+            raise refused from None
 
     def close(self) -> None:
         self.db.close()
@@ -92,15 +176,52 @@ class Store:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def _use_wal(self) -> None:
+        """Switch to WAL mode; another process making the same new file may hold it a moment.
+
+        (Changing the journal mode does not wait for the busy timeout: SQLite answers "locked" at once.)
+        """
+        deadline = time.monotonic() + _BUSY_TIMEOUT_S
+        while True:
+            try:
+                self.db.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.01)
+
+    def _applied(self) -> set[str]:
+        try:
+            return {row[0] for row in self.db.execute("SELECT name FROM _migrations")}
+        except sqlite3.OperationalError:  # no such table: a new store
+            return set()
+
     def _migrate(self) -> None:
-        self.db.execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT)")
-        done = {row[0] for row in self.db.execute("SELECT name FROM _migrations")}
+        """Apply the migrations this store lacks, in order, each in a write transaction of its own.
+
+        Whether a migration is applied is read inside its transaction (BEGIN IMMEDIATE: one
+        writer at a time), so two processes opening a new store never both apply one.
+        """
+        if {name for name, _ in MIGRATIONS} <= self._applied():
+            return  # up to date: no write lock taken
+        with self.transaction() as db:
+            db.execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT)")
         for name, apply in MIGRATIONS:
-            if name in done:
-                continue
-            with self.transaction():
-                apply(self.db)
-                self.db.execute("INSERT INTO _migrations VALUES (?, ?)", (name, utcnow()))
+            with self.transaction() as db:
+                if name in self._applied():
+                    continue
+                apply(db)
+                db.execute("INSERT INTO _migrations VALUES (?, ?)", (name, utcnow()))
+
+    def _check_migrated(self) -> None:
+        missing = [name for name, _ in MIGRATIONS if name not in self._applied()]
+        if missing:
+            self.db.close()
+            raise DiaryError(
+                f"the store {self.path} needs an upgrade ({len(missing)} migration(s)), and its folder cannot be "
+                "written.", hint=f"Make {self.path.parent} writable and run the command again: it upgrades the "
+                "store on the way.")
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:

@@ -73,6 +73,11 @@ class Draft:
     notes: dict[str, str] = field(default_factory=dict)  # e.g. path taken, coverage
     usage: LLMUsage = field(default_factory=LLMUsage)
 
+    def unverified(self) -> tuple[int, int]:
+        """(claims whose quote was not found in the paper, all claims): the bullets and the lessons."""
+        claims = [*self.key_points, *self.key_methods, *self.results, *self.limitations, *self.lessons]
+        return sum(not claim.verified for claim in claims), len(claims)
+
 
 class Drafter(Protocol):
     """Turns one paper into a conformed Draft. ``chunks`` are the chunk stage's cut of the body."""

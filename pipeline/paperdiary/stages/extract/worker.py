@@ -4,17 +4,23 @@ pypdf runs in a child process killed when the time is up, because some real
 pages take minutes (huge content streams) and pypdf cannot be interrupted from
 a thread; a LaTeX source or an HTML rendering is read the same way. Results are
 cached as JSON by the file's SHA-256, per extractor version.
+
+A worker dies with its parent: on Linux the kernel kills it (``PR_SET_PDEATHSIG``)
+when the thread that forked it ends, a ``kill -9`` of the parent included; it
+holds no descriptor of the parent's but its own pipe end (the diary lock's is
+closed at fork by ``state/lock.py``), so nothing of a killed run stays behind.
 """
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import json
 import logging
 import multiprocessing
 import os
+import signal
 import sys
-import tempfile
 import traceback
 from dataclasses import asdict
 from pathlib import Path
@@ -24,6 +30,7 @@ import pypdf
 import pypdfium2
 
 from paperdiary.errors import EmptyPdfError, ExtractionError, ExtractionTimeoutError, PaperDiaryError
+from paperdiary.fsutil import atomic_write_text
 from paperdiary.models import ExtractedPaper, Section, SourceKind
 from paperdiary.stages.extract.assemble import parse
 from paperdiary.stages.sources import UnusableSource, read_source
@@ -107,7 +114,8 @@ def _run_in_worker(path: Path, data: bytes, sha: str, timeout: float, source: So
     """Run ``_parse`` in a child process; kill it when ``timeout`` runs out."""
     ctx = _mp_context()
     receiver, sender = ctx.Pipe(duplex=False)
-    worker = ctx.Process(target=_worker_main, args=(sender, path, data, sha, source, max_source_bytes),
+    worker = ctx.Process(target=_worker_main, args=(sender, receiver, os.getpid(), path, data, sha, source,
+                                                     max_source_bytes),
                          name="paperdiary-extract", daemon=True)
     worker.start()
     sender.close()  # only the child writes: EOF on the receiver then means the child died
@@ -136,8 +144,31 @@ def _run_in_worker(path: Path, data: bytes, sha: str, timeout: float, source: So
     raise RuntimeError(f"extracting {path} failed with an internal error:\n{payload}")
 
 
-def _worker_main(conn: Any, path: Path, data: bytes, sha: str, source: SourceKind, max_source_bytes: int) -> None:
+_PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+
+
+def _die_with_parent(parent: int) -> None:
+    """Have the kernel kill this process when its parent ends; exit now if the parent is already gone.
+
+    The death signal fires when the *thread* that forked us ends: the extracting thread
+    waits for this worker, so that is when the parent ends or gives up on it anyway.
+    """
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):  # no prctl in this libc: the parent check below still holds
+            pass
+    if os.getppid() != parent:  # the parent died between fork and prctl
+        os._exit(1)
+
+
+def _worker_main(conn: Any, parent_end: Any, parent: int, path: Path, data: bytes, sha: str, source: SourceKind,
+                 max_source_bytes: int) -> None:
     """Child process: parse, then send ("ok", paper), ("error", PaperDiaryError) or ("crash", traceback)."""
+    _die_with_parent(parent)
+    # The parent's end of the pipe, inherited by the fork: while we held it, a send to a parent that
+    # had died would block forever instead of failing.
+    parent_end.close()
     try:
         result: tuple[str, Any] = ("ok", _parse(path, data, sha, source, max_source_bytes))
     except PaperDiaryError as exc:  # pickles: (template,) in args, the fields and hint in __dict__
@@ -168,14 +199,6 @@ def _load_cached(cache_file: Path, sha: str) -> ExtractedPaper | None:
 
 
 def _store_cached(cache_file: Path, paper: ExtractedPaper) -> None:
-    """Write atomically (temp file + os.replace) so a killed run never leaves half a cache file."""
-    cache_file.parent.mkdir(parents=True, exist_ok=True)
+    """Write atomically, so a killed run never leaves half a cache file."""
     record = {"extractor": _CACHE_KEY, "paper": asdict(paper)}
-    fd, tmp = tempfile.mkstemp(dir=cache_file.parent, prefix=cache_file.name, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(record, fh, ensure_ascii=False)
-        os.replace(tmp, cache_file)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write_text(cache_file, json.dumps(record, ensure_ascii=False))
