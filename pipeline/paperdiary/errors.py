@@ -8,7 +8,8 @@ PaperDiaryError
 ├── UsageError (exit 2)           bad identifier, bad setting, bad flag value
 │   ├── IdentifierError           not a paper identifier              (text)
 │   ├── SettingsError
-│   └── ReviewError               a review command that cannot be carried out as asked
+│   ├── ReviewError               a review command that cannot be carried out as asked
+│   └── MissingExtraError         an optional extra (``map``) is not installed  (extra, packages)
 ├── DiaryError                    no diary, unreadable README or queue, ...
 │   ├── ReadmeError               no lessons section, no such theme, an edit that cannot land
 │   └── ReviewConflictError       an accepted lesson's place in README.md is gone or ambiguous
@@ -99,6 +100,18 @@ class SettingsError(UsageError):
 
 class ReviewError(UsageError):
     """A review command that cannot be carried out as asked (unknown ID, impossible choice)."""
+
+
+class MissingExtraError(UsageError):
+    """A command needs an optional extra that is not installed. ``extra``: its name; ``packages``: the missing ones."""
+
+    fields = ("extra", "packages", "command")
+
+    def __init__(self, message: str, *, extra: str, packages: str, command: str, hint: str | None = None):
+        super().__init__(message, hint=hint)
+        self.extra = extra
+        self.packages = packages
+        self.command = command
 
 
 class DiaryError(PaperDiaryError):

@@ -18,6 +18,7 @@ from paperdiary.cli.doctor import doctor
 from paperdiary.cli.draft import draft
 from paperdiary.cli.index import index
 from paperdiary.cli.init import init
+from paperdiary.cli.map import map_
 from paperdiary.cli.reports import costs, show
 from paperdiary.cli.review import review
 from paperdiary.errors import PaperDiaryError
@@ -33,7 +34,7 @@ def cli() -> None:
     """
 
 
-for _command in (init, draft, show, costs, doctor, review, index, catchup):
+for _command in (init, draft, show, costs, doctor, review, index, catchup, map_):
     cli.add_command(_command)
 
 

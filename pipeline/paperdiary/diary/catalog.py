@@ -52,7 +52,7 @@ from paperdiary.fsutil import atomic_create_text
 from paperdiary.settings import Settings
 from paperdiary.state.store import CatalogFileRow, EntryRecord, Store
 
-PARSER_VERSION = 1  # bump when _Facts changes shape or meaning: cached facts of older versions are read again
+PARSER_VERSION = 2  # bump when _Facts changes shape or meaning: cached facts of older versions are read again
 README_NAME = "README.md"
 _MARKDOWN_SUFFIXES = (".md", ".markdown")
 _SKIP_DIRS = {"node_modules", "assets", "__pycache__", "venv", "site-packages"}  # and every hidden folder
@@ -124,6 +124,7 @@ class CatalogEntry:
     drafted: bool  # PaperDiary's hidden comment is in it
     sha256: str  # of its content; "" when it was not read
     problems: tuple[Problem, ...] = ()
+    key_points: tuple[str, ...] = ()  # its "Key Points" items, plain text (what the topic map embeds)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -133,6 +134,7 @@ class CatalogEntry:
             "description_source": self.description_source.value, "themes": list(self.themes),
             "lessons": list(self.lessons), "drafted": self.drafted, "sha256": self.sha256,
             "problems": [{"kind": p.kind.value, "message": p.message} for p in self.problems],
+            "key_points": list(self.key_points),
         }
 
 
@@ -178,6 +180,7 @@ class _Facts:
     dates: tuple[WrittenDate, ...]
     unread_dates: tuple[str, ...]  # date lines that hold no readable date
     not_utf8: bool
+    key_points: tuple[str, ...]
 
     def to_json(self) -> str:
         data = {name: getattr(self, name) for name in self.__dataclass_fields__}
@@ -193,6 +196,7 @@ class _Facts:
             data = json.loads(row.facts_json)
             data["dates"] = tuple(WrittenDate.from_json(w) for w in data["dates"])
             data["links"], data["unread_dates"] = tuple(data["links"]), tuple(data["unread_dates"])
+            data["key_points"] = tuple(data["key_points"])
             return cls(**data)
         except (ValueError, KeyError, TypeError):
             return None
@@ -217,6 +221,7 @@ class _Facts:
             dates=tuple(dates),
             unread_dates=tuple(unread),
             not_utf8=not_utf8,
+            key_points=said.key_points,
         )
 
 
@@ -580,6 +585,7 @@ class Catalog:
             drafted=bool(facts and facts.drafted),
             sha256=f.sha256,
             problems=tuple(problems),
+            key_points=facts.key_points if facts else (),
         )
 
     def _date(self, f: _File, record: EntryRecord | None, git: dict[str, date],

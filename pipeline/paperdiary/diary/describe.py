@@ -20,6 +20,7 @@ from paperdiary.stages.entry import arxiv_ids
 
 MAX_DESCRIPTION = 200  # characters; longer sentences are cut at a word boundary
 MAX_LINKS = 3
+MAX_KEY_POINTS = 8  # enough to say what a paper is about (the topic map embeds them)
 _HEAD_LINES = 20  # without a second heading, the head of an entry is this many lines
 
 _FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
@@ -48,6 +49,7 @@ _META_LABELS = {
     "categories", "keywords", "status", "rating", "score", "institution", "institutions", "affiliation",
     "affiliations", "title", "pdf", "blog", "website", "project page", "project", "year", "lab", "org",
     "organisation", "organization", "video", "slides", "dataset", "datasets", "model", "models", "doi", "citation",
+    "related in this diary",
 }
 _SECTION_NAMES = {
     "key points", "key methods", "methods", "method", "results", "limitations", "my notes", "notes", "summary",
@@ -146,6 +148,7 @@ class EntryText:
     all_arxiv_ids: tuple[str, ...]
     links: tuple[str, ...]  # non-arXiv http(s) links near the top: a blog post's source
     drafted: DraftedComment | None
+    key_points: tuple[str, ...] = ()  # the items of its "Key Points" section, plain text
 
 
 def read_entry_text(text: str) -> EntryText:
@@ -165,7 +168,32 @@ def read_entry_text(text: str) -> EntryText:
         all_arxiv_ids=tuple(arxiv_ids(text)),
         links=_source_links(head),
         drafted=drafted_comment(text),
+        key_points=_key_points(lines, headings),
     )
+
+
+def _key_points(lines: list[str], headings: list[tuple[int, tuple[int, str]]]) -> tuple[str, ...]:
+    """The list items (or paragraph lines) of the first "Key Points" section, as plain text."""
+    start = next((i for i, (_, name) in headings if _fold(inline_text(name)) == "key points"), None)
+    if start is None:
+        return ()
+    end = next((i for i, _ in headings if i > start), len(lines))
+    points: list[str] = []
+    for raw in lines[start + 1:end]:
+        if _SETEXT.match(raw) or _HR.match(raw):
+            continue
+        item = _LIST_MARKER.match(raw)
+        body = _LIST_MARKER.sub("", raw).strip()
+        text = inline_text(body)
+        if not text or _PLACEHOLDER.match(body):
+            continue
+        if item or not points:
+            points.append(text)
+        else:
+            points[-1] += " " + text  # a wrapped item or paragraph continues
+        if len(points) > MAX_KEY_POINTS:
+            break
+    return tuple(points[:MAX_KEY_POINTS])
 
 
 def _source_links(head: str) -> tuple[str, ...]:
