@@ -34,3 +34,20 @@ def test_an_item_that_lost_its_id_line_gets_the_id_it_was_queued_with() -> None:
     item = QueuedLesson(lesson_id(lesson, "2506.00003"), lesson, "entries/x.md", "2506.00003")
     text = "".join(line + "\n" for line in append_items("", [item]).splitlines() if "- id:" not in line)
     assert queued_ids(text) == {item.id}
+
+
+def test_a_suggested_theme_reads_back_as_a_theme_item() -> None:
+    from paperdiary.diary.queue import ItemKind, QueuedTheme
+
+    theme = QueuedTheme.suggest("Diffusion <Models>", ["entries/June 2025/4thJuneDDPM.md", "Robotics/x [1].md"],
+                                "A cluster no theme covers.")
+    text = append_items(append_items(QUEUE_HEADER, ITEMS[:1]), [theme])
+    lesson, item = QueueFile.parse(text).items
+    assert lesson.kind is ItemKind.LESSON and lesson.members == ()
+    assert (item.id, item.kind, item.theme, item.checked) == (theme.id, ItemKind.NEW_THEME, "Diffusion &lt;Models&gt;",
+                                                              False)
+    assert item.members == ("entries/June 2025/4thJuneDDPM.md", "Robotics/x [1].md")
+    assert item.text.startswith("New theme: **Diffusion &lt;Models&gt;** (2 entries)")
+    assert QueueFile.parse(text.replace(f"  - id: `{theme.id}`\n", "")).items[1].id == \
+        QueuedTheme.suggest("Diffusion &lt;Models&gt;", [], "").id  # without its ID line: one from its name
+    assert QueuedTheme.suggest("diffusion  models", [], "").id == QueuedTheme.suggest("Diffusion Models", [], "").id

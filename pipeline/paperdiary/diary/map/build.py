@@ -18,6 +18,7 @@ from paperdiary.diary.map.cluster import NOISE, cluster, cluster_method, match_p
 from paperdiary.diary.map.embed import Embedder, embed_texts, entry_text
 from paperdiary.diary.map.name import keyword_names
 from paperdiary.diary.map.project import project
+from paperdiary.errors import DiaryError
 from paperdiary.settings import Settings
 from paperdiary.state.store import MapClusterRow, Store
 
@@ -128,13 +129,22 @@ def build_map(settings: Settings, store: Store, embedder: Embedder, *, namer: Cl
 
     with step("catalog", "Reading the diary"):
         entries = map_entries(settings, store) if entries is None else entries
+    if not entries:
+        raise DiaryError(f"the diary {settings.diary} has no entries to map.",
+                         hint="Draft one first: paperdiary draft ARXIV_ID")
     texts = [entry_text(e.title, e.description, e.key_points) for e in entries]
     with step("embed", f"Embedding {len(entries)} entries", len(entries)):
         vectors = embed_texts(texts, embedder, store, progress=reporter.advance)
-    with step("project", "Projecting (PCA, t-SNE)"):
-        projection = project(vectors)
-    with step("cluster", "Clustering"):
-        clustering = cluster(projection.reduced, cluster_method(settings))
+    # One thread for t-SNE's and K-Means' OpenMP loops: a map of 500 entries takes about a second on one
+    # core, while two threads on a busy 2-core machine spin-wait for each other (5-8 s measured), and one
+    # thread sums in one order, so the coordinates are the same on every machine.
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1):
+        with step("project", "Projecting (PCA, t-SNE)"):
+            projection = project(vectors)
+        with step("cluster", "Clustering"):
+            clustering = cluster(projection.reduced, cluster_method(settings))
     with step("name", "Naming the clusters"):
         clusters = _named_clusters(entries, texts, clustering.labels, projection.coords, store.map_clusters(), namer)
         store.save_map_clusters([MapClusterRow(c.id, c.name, c.name_source, c.members) for c in clusters])

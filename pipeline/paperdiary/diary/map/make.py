@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from paperdiary.diary.lessons import queue_theme_suggestions
-from paperdiary.diary.map.build import ClusterNamer, MapReporter, SilentMapReporter, TopicMap, build_map, map_entries
+from paperdiary.diary.map.build import ClusterNamer, MapReporter, SilentMapReporter, TopicMap, build_map
 from paperdiary.diary.map.embed import Embedder, embedder_for
 from paperdiary.diary.map.render import MapFiles, readme_block, with_readme_block, write_map_files
 from paperdiary.diary.map.suggest import SplitTheme, ThemeSuggestion, split_themes, theme_suggestions
@@ -50,12 +50,8 @@ def make_map(settings: Settings, store: Store, *, embedder: Embedder | None = No
              readme: bool = False, suggest: bool = True, reporter: MapReporter | None = None) -> MapOutcome:
     """Build and draw the map; queue new-theme suggestions (``suggest``); update README's map block (``readme``)."""
     reporter = reporter or SilentMapReporter()
-    entries = map_entries(settings, store)
-    if not entries:
-        raise DiaryError(f"the diary {settings.diary} has no entries to map.",
-                         hint="Draft one first: paperdiary draft ARXIV_ID")
     topic_map = build_map(settings, store, embedder or embedder_for(settings, store), namer=namer,
-                          reporter=reporter, entries=entries)
+                          reporter=reporter)
     timings = dict(topic_map.timings)
     reporter.step_started("render", "Drawing the map")
     started = time.perf_counter()

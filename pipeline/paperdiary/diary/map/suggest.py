@@ -16,9 +16,11 @@ A cluster of at least ``map_theme_min_entries`` entries that no theme covers is
 suggested as a new theme, under its cluster's name, for review like any lesson.
 
 A theme is *split* when its cited entries fall into two or more clusters holding
-at least two of them each, and the two largest of those clusters are at least as
-far apart (centroids in the reduced space) as the median pair of clusters: the
-theme gathers topics the map keeps apart.
+at least two of them each, and the two largest of those clusters are *distant*:
+their centroids (in the reduced space) are farther apart than their members lie
+from their own centroids on average. Closer than that, the two clusters overlap,
+and the theme is one topic the clustering happened to cut in two; farther, the
+map sees two topics where the README has one theme.
 """
 
 from __future__ import annotations
@@ -59,7 +61,7 @@ class SplitTheme:
 
     theme: str
     parts: tuple[tuple[int, str, int], ...]  # (cluster id, cluster name, the theme's entries in it), largest first
-    distance: float  # between the two largest parts' centroids, over the median distance between clusters
+    distance: float  # between the two largest parts' centroids, over their members' mean distance to them
 
     def as_json(self) -> dict[str, Any]:
         return {"theme": self.theme, "distance": round(self.distance, 2),
@@ -101,11 +103,11 @@ def split_themes(topic_map: TopicMap) -> list[SplitTheme]:
     if len(topic_map.clusters) < 2:
         return []
     rows = {p.relpath: n for n, p in enumerate(topic_map.points)}
-    centroids = {c.id: topic_map.reduced[[rows[path] for path in c.members]].mean(axis=0)
-                 for c in topic_map.clusters}
-    ids = sorted(centroids)
-    pairs = [float(np.linalg.norm(centroids[a] - centroids[b])) for i, a in enumerate(ids) for b in ids[i + 1:]]
-    typical = float(np.median(pairs)) or 1.0
+    centroids, spread = {}, {}
+    for c in topic_map.clusters:
+        members = topic_map.reduced[[rows[path] for path in c.members]]
+        centroids[c.id] = members.mean(axis=0)
+        spread[c.id] = float(np.linalg.norm(members - centroids[c.id], axis=1).mean())
     by_theme: dict[str, Counter[int]] = {}
     for point in topic_map.points:
         for theme in point.themes:
@@ -116,7 +118,9 @@ def split_themes(topic_map: TopicMap) -> list[SplitTheme]:
         parts = sorted(((n, cid) for cid, n in counts.items() if n >= SPLIT_MIN_PART), key=lambda x: (-x[0], x[1]))
         if len(parts) < 2:
             continue
-        distance = float(np.linalg.norm(centroids[parts[0][1]] - centroids[parts[1][1]])) / typical
+        first, second = parts[0][1], parts[1][1]
+        radius = (spread[first] + spread[second]) / 2 or 1.0
+        distance = float(np.linalg.norm(centroids[first] - centroids[second])) / radius
         if distance >= 1.0:
             found.append(SplitTheme(theme, tuple((cid, topic_map.cluster(cid).name, n) for n, cid in parts),
                                     distance))
