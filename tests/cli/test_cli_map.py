@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import json
-import re
 import subprocess
 import sys
 from pathlib import Path
-from urllib.parse import unquote
 
-from tests.cli.test_cli_draft import ARXIV_ID, env_for, paper_pdf, served  # noqa: F401 (fixtures)
 from tests.conftest import clean_env, run_cli
 from tests.fakes.llm_server import FakeLLM
 from tests.fakes.topic_diary import write_topic_diary
@@ -87,18 +84,3 @@ def test_map_llm_without_a_model_is_a_usage_error(diary: Path) -> None:
     result = run_cli("map", "--llm", cwd=diary)
     assert result.returncode == 2 and "--llm needs a model" in result.stderr
 
-
-def test_draft_links_the_nearest_earlier_entries(diary: Path, served) -> None:
-    write_topic_diary(diary, 3)
-    result = run_cli("draft", ARXIV_ID, "--date", "2025-06-11", "--verbose", env=env_for(served), cwd=diary)
-    assert result.returncode == 0, result.stderr
-    [entry] = (diary / "entries").rglob("*.md")
-    [line] = [line for line in entry.read_text(encoding="utf-8").splitlines() if line.startswith("Related in")]
-    links = re.findall(r"\]\(([^)]+)\)", line)
-    assert len(links) == 3 and all((entry.parent / unquote(link)).resolve().is_file() for link in links)
-    assert "related entries: 3 entries" in result.stderr
-    off = run_cli("draft", ARXIV_ID, "--force", "--date", "2025-06-11", env=env_for(served, PAPERDIARY_RELATED_ENTRIES="false"),
-                  cwd=diary)
-    assert off.returncode == 0, off.stderr
-    second = next(p for p in (diary / "entries").rglob("*.md") if p != entry)
-    assert "Related in this diary" not in second.read_text(encoding="utf-8")

@@ -557,3 +557,16 @@ def test_a_given_store_is_used_and_left_open_and_a_damaged_cache_row_is_read_aga
         assert [e.title for e in again.entries()] == ["A"]  # the store is still open: it was not closed
         assert (again.stats.read, again.stats.parsed) == (1, 1)
         assert store.catalog_files()["a.md"].facts_json == row.facts_json
+
+
+def test_key_points_are_read_for_the_topic_map(tmp_path: Path) -> None:
+    write(tmp_path, "June 2025/11thJuneX.md", "# X\nDate read: 11th June 2025\n\n## Key Points\n"
+          "- First **point** about [diffusion](http://x).\n- Second point\n  wrapped here. ⚠ unverified\n\n"
+          "- _No key points found._\n## Key Methods\n- Not a key point.\n")
+    write(tmp_path, "June 2025/12thJuneY.md", "# Y\nDate read: 12th June 2025\n\nNo sections here.\n")
+    x, y = catalog(tmp_path).entries()
+    assert x.key_points == ("First point about diffusion.", "Second point wrapped here.") and y.key_points == ()
+    age(tmp_path)
+    assert catalog(tmp_path).entries()[0].key_points == x.key_points  # cached with the other facts
+    assert read_entry_text("Related in this diary: [A](a.md), [B](b.md)\n\nA real sentence.\n").description == \
+        "A real sentence."

@@ -127,8 +127,8 @@ def write_topic_entry(root: Path, topic: str, day: date, rng: random.Random, *, 
     relpath = f"{day:%B %Y}/{name}"
     text = (f"# {title}\nDate read: {day.day} {day:%B %Y}\n\n"
             f"[arXiv link](https://arxiv.org/abs/{2400 + serial // 9000}.{10000 + serial % 9000:05d})\n\n"
-            f"## Key Points\n" + "".join(f"- {s}\n" for s in sentences[:3]) + "\n"
-            f"## Key Methods\n" + "".join(f"- {s}\n" for s in sentences[3:5]) + "\n"
+            "## Key Points\n" + "".join(f"- {s}\n" for s in sentences[:3]) + "\n"
+            "## Key Methods\n" + "".join(f"- {s}\n" for s in sentences[3:5]) + "\n"
             f"## Results\n- {sentences[5]}\n\n## My Notes\n")
     path = root / relpath
     path.parent.mkdir(parents=True, exist_ok=True)
