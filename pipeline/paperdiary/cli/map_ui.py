@@ -65,9 +65,12 @@ def print_outcome(console: Console, outcome: MapOutcome, queue_file: str, *, ver
     for split in outcome.splits:
         parts = ", ".join(f"{name} ({n})" for _, name, n in split.parts)
         console.print(Text(f"Theme {split.theme!r} is split across distant clusters: {parts}.", style="yellow"))
+    queued = {item.id for item in outcome.queued}
     for suggestion in outcome.suggestions:
-        state = "queued" if any(q.id == suggestion.queued().id for q in outcome.queued) else "already in the queue or decided"
-        console.print(Text(f"New theme suggested: {suggestion.name!r} ({len(suggestion.members)} entries, {state})."))
+        state = ("not queued: --no-suggest" if not outcome.suggest else "queued" if suggestion.queued().id in queued
+                 else "already queued or decided in review")
+        console.print(Text(f"No theme covers the cluster {suggestion.name!r} ({len(suggestion.members)} entries): "
+                           f"a new theme, {state}."))
     if verbose:
         console.print(Text(f"{topic_map.method}; embedder {topic_map.embedder}; seconds: "
                            + ", ".join(f"{k} {v:.2f}" for k, v in outcome.timings.items()), style="dim"))

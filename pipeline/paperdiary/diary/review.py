@@ -668,9 +668,9 @@ class Review:
                                 f"{README_NAME} already has the theme {found[0].name!r}.", 1.0)
             return PlannedItem(item, readme, proposal, readme, already=item.status == "accepted")
         count = len(item.queued.members)
-        reason = item.queued.why or "Suggested by the topic map."
-        proposal = Proposal("new_theme", None, None, None, name, "",
-                            f"{reason} ({count} entr{'ies' if count != 1 else 'y'}.)", 1.0)
+        reason = (f"A theme for {count} entr{'ies' if count != 1 else 'y'} the topic map groups together: "
+                  f"applying adds its heading to {README_NAME}; no lesson moves.")
+        proposal = Proposal("new_theme", None, None, None, name, "", reason, 1.0)
         return PlannedItem(item, readme, proposal, apply_proposal(readme, proposal))
 
     def _already_there(self, readme: Readme, item: ReviewItem, merge_item: MergeItem) -> Proposal | None:

@@ -28,6 +28,7 @@ class MapOutcome:
     files: MapFiles
     suggestions: list[ThemeSuggestion]  # clusters no theme covers
     queued: list[QueuedTheme]  # those newly added to the review queue
+    suggest: bool  # suggestions were offered to the queue (not --no-suggest)
     splits: list[SplitTheme]
     readme_changed: bool | None  # None: --readme not asked
     timings: dict[str, float] = field(default_factory=dict)
@@ -62,7 +63,7 @@ def make_map(settings: Settings, store: Store, *, embedder: Embedder | None = No
     themes = readme_themes(settings.diary / README_NAME, settings.lessons_heading)
     suggestions = theme_suggestions(topic_map, themes, settings.map_theme_min_entries)
     queued = queue_theme_suggestions(settings, [s.queued() for s in suggestions]) if suggest else []
-    return MapOutcome(topic_map, files, suggestions, queued, split_themes(topic_map), readme_changed, timings)
+    return MapOutcome(topic_map, files, suggestions, queued, suggest, split_themes(topic_map), readme_changed, timings)
 
 
 def _update_readme(settings: Settings, topic_map: TopicMap) -> bool:
