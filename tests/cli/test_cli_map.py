@@ -84,3 +84,20 @@ def test_map_llm_without_a_model_is_a_usage_error(diary: Path) -> None:
     result = run_cli("map", "--llm", cwd=diary)
     assert result.returncode == 2 and "--llm needs a model" in result.stderr
 
+
+
+def test_a_suggested_theme_is_reviewed_from_the_command_line(diary: Path) -> None:
+    write_topic_diary(diary, 5)
+    assert run_cli("map", cwd=diary).returncode == 0
+    listed = run_cli("review", "list", "--json", cwd=diary)
+    items = json.loads(listed.stdout)
+    assert {item["item_kind"] for item in items} == {"new theme"} and all(len(item["members"]) == 5 for item in items)
+    first = items[0]
+    assert first["proposal"]["kind"] == "new_theme" and first["proposal"]["theme"] == first["suggested_theme"]
+    assert run_cli("review", "theme", first["id"], "My New Theme", cwd=diary).returncode == 0
+    assert run_cli("review", "accept", first["id"], cwd=diary).returncode == 0
+    applied = run_cli("review", "apply", cwd=diary)
+    assert applied.returncode == 0, applied.stderr
+    assert "\n### My New Theme\n" in (diary / "README.md").read_text(encoding="utf-8")
+    edit = run_cli("review", "kind", items[1]["id"], "add", cwd=diary)
+    assert edit.returncode == 2 and "suggests a new theme, not a lesson" in edit.stderr
