@@ -179,3 +179,11 @@ class WrittenEntry:
     path: Path
     relpath: str  # relative to the diary root, forward slashes
     created: bool  # False when an entry already existed and was left alone
+
+
+@dataclass(frozen=True)
+class RelatedEntry:
+    """An earlier entry close to a new one in the topic map's embedding: ``draft`` links it."""
+
+    title: str
+    relpath: str  # relative to the diary root

@@ -80,6 +80,16 @@ class Settings:
     # Only from paperdiary.toml's [prices] table.
     prices: dict[str, dict[str, float]] = field(default_factory=dict)
 
+    # The topic map (`paperdiary map`, diary/map/) and related entries; they need the `map` extra.
+    # embedder: "wordllama" (offline, its weights ship in its wheel) or an embedding model served at
+    # embedder_url's OpenAI-compatible /v1/embeddings (default: base_url). Configured means used.
+    embedder: str = "wordllama"
+    embedder_url: str = ""
+    map_clusters: str = "auto"  # "auto" (k by silhouette within map_k_range), a number of clusters, or "hdbscan"
+    map_k_range: str = "2-12"
+    map_theme_min_entries: int = 4  # a cluster this large that no theme covers is suggested as a new theme
+    related_entries: bool = True  # `draft` links the 3 nearest earlier entries
+
     @property
     def state_path(self) -> Path:
         return self.diary / self.state_dir

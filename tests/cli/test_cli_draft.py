@@ -6,11 +6,13 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from urllib.parse import unquote
 
 import pytest
 
 from tests.conftest import SHARED_PAPERS, clean_env, run_cli
 from tests.fakes import pdfs
+from tests.fakes.topic_diary import write_topic_diary
 
 ARXIV_ID = "2506.01939"
 
@@ -250,3 +252,19 @@ def test_a_folder_that_is_not_a_diary_is_refused(tmp_path) -> None:
     missing = tmp_path / "typo"
     assert_clean_failure(run_cli("--diary", str(missing), "draft", "2506.01939"))
     assert not missing.exists()
+
+
+def test_draft_links_the_nearest_earlier_entries(diary: Path, served) -> None:
+    write_topic_diary(diary, 3)
+    result = run_cli("draft", ARXIV_ID, "--date", "2025-06-11", "--verbose", env=env_for(served), cwd=diary)
+    assert result.returncode == 0, result.stderr
+    [entry] = (diary / "entries").rglob("*.md")
+    [line] = [line for line in entry.read_text(encoding="utf-8").splitlines() if line.startswith("Related in")]
+    links = re.findall(r"\]\(([^)]+)\)", line)
+    assert len(links) == 3 and all((entry.parent / unquote(link)).resolve().is_file() for link in links)
+    assert "related entries: 3 entries" in result.stderr
+    off = run_cli("draft", ARXIV_ID, "--force", "--date", "2025-06-11", cwd=diary,
+                  env=env_for(served, PAPERDIARY_RELATED_ENTRIES="false"))
+    assert off.returncode == 0, off.stderr
+    second = next(p for p in (diary / "entries").rglob("*.md") if p != entry)
+    assert "Related in this diary" not in second.read_text(encoding="utf-8")

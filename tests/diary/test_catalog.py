@@ -581,3 +581,16 @@ def test_an_entry_moved_with_git_mv_keeps_its_date_before_the_move_is_committed(
     git(tmp_path, "mv", "May 2025/plain.md", "Topics/plain.md")
     (entry,) = catalog(tmp_path).entries()
     assert (entry.relpath, entry.date_read, entry.date_source) == ("Topics/plain.md", date(2025, 3, 14), DateSource.GIT)
+
+
+def test_key_points_are_read_for_the_topic_map(tmp_path: Path) -> None:
+    write(tmp_path, "June 2025/11thJuneX.md", "# X\nDate read: 11th June 2025\n\n## Key Points\n"
+          "- First **point** about [diffusion](http://x).\n- Second point\n  wrapped here. ⚠ unverified\n\n"
+          "- _No key points found._\n## Key Methods\n- Not a key point.\n")
+    write(tmp_path, "June 2025/12thJuneY.md", "# Y\nDate read: 12th June 2025\n\nNo sections here.\n")
+    x, y = catalog(tmp_path).entries()
+    assert x.key_point_items == ("First point about diffusion.", "Second point wrapped here.") and y.key_point_items == ()
+    age(tmp_path)
+    assert catalog(tmp_path).entries()[0].key_point_items == x.key_point_items  # cached with the other facts
+    assert read_entry_text("Related in this diary: [A](a.md), [B](b.md)\n\nA real sentence.\n").description == \
+        "A real sentence."

@@ -60,3 +60,20 @@ def test_escape_sequences_never_reach_an_item() -> None:
     assert (item.text, item.theme) == ("**Red** lesson here", "Robotics")
     own = QueuedLesson("1a2b3c4d", Lesson("Mine \x1b[2J\x9b1m with escapes."), "")
     assert "Mine with escapes." in append_items(QUEUE_HEADER, [own], own=True)
+
+
+def test_a_suggested_theme_reads_back_as_a_theme_item() -> None:
+    from paperdiary.diary.queue import ItemKind, QueuedTheme
+
+    theme = QueuedTheme.suggest("Diffusion <Models>", ["entries/June 2025/4thJuneDDPM.md", "Robotics/x [1].md"],
+                                "A cluster no theme covers.")
+    text = append_items(append_items(QUEUE_HEADER, ITEMS[:1]), [theme])
+    lesson, item = QueueFile.parse(text).items
+    assert lesson.kind is ItemKind.LESSON and lesson.members == ()
+    assert (item.id, item.kind, item.theme, item.checked) == (theme.id, ItemKind.NEW_THEME, "Diffusion &lt;Models&gt;",
+                                                              False)
+    assert item.members == ("entries/June 2025/4thJuneDDPM.md", "Robotics/x [1].md")
+    assert item.text.startswith("New theme: **Diffusion &lt;Models&gt;** (2 entries)")
+    assert QueueFile.parse(text.replace(f"  - id: `{theme.id}`\n", "")).items[1].id == \
+        QueuedTheme.suggest("Diffusion &lt;Models&gt;", [], "").id  # without its ID line: one from its name
+    assert QueuedTheme.suggest("diffusion  models", [], "").id == QueuedTheme.suggest("Diffusion Models", [], "").id

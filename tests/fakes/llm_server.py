@@ -9,7 +9,7 @@ real ``openai`` client runs unchanged against it::
         fake.inject("rate_limit", retry_after=1)            # the next completion gets a 429
         settings = load_settings(tmp_path, overrides={"base_url": fake.base_url, "model": "fake-model"})
 
-Routes: ``POST /v1/chat/completions``, ``GET /v1/models``, and the Batch API
+Routes: ``POST /v1/chat/completions``, ``POST /v1/embeddings``, ``GET /v1/models``, and the Batch API
 (``POST /v1/files``, ``GET /v1/files/{id}``, ``GET /v1/files/{id}/content``,
 ``POST /v1/batches``, ``GET /v1/batches/{id}``).
 
@@ -27,6 +27,8 @@ Schema quoted in the prompt). Usage is reported unless a Reply says
   ``json_schema_rejection = "llama-cpp-python"`` that server's HTTP 500 with a
   request-validation message; a refused ``json_object`` gets LM Studio's 400.
 - ``models`` (default ``["fake-model"]``): another model gets 404 ``model_not_found``.
+- ``embedding_models`` (default ``["fake-embed"]``) answer ``/v1/embeddings`` deterministically: each
+  word hashed to one of ``embedding_dim`` (64) signed buckets, so texts sharing words get close vectors.
 - ``api_key``: when set, requests without ``Authorization: Bearer <key>`` get 401.
 - ``simulated_latency``: seconds added to every completion.
 - ``max_context_tokens``: longer prompts get the context-length error.
@@ -60,8 +62,10 @@ Standalone, for manual runs and benchmarks::
 from __future__ import annotations
 
 import argparse
+import hashlib
 import itertools
 import json
+import re
 import socket
 import struct
 import threading
@@ -205,6 +209,8 @@ class FakeLLM:
                  api_key: str | None = None):
         self._address = (host, port)
         self.models: list[str] = list(models or ["fake-model"])
+        self.embedding_models: list[str] = ["fake-embed"]
+        self.embedding_dim = 64
         self.api_key = api_key
         self.accepts: set[str] = {"json_schema", "json_object", "text"}
         self.json_schema_rejection: Literal["400", "llama-cpp-python"] = "400"
@@ -297,6 +303,10 @@ class FakeLLM:
     @property
     def completion_requests(self) -> list[RecordedRequest]:
         return [r for r in self.requests if r.path == "/v1/chat/completions"]
+
+    @property
+    def embedding_requests(self) -> list[RecordedRequest]:
+        return [r for r in self.requests if r.path == "/v1/embeddings"]
 
     def clear_requests(self) -> None:
         with self._lock:
@@ -394,6 +404,29 @@ class FakeLLM:
         if fault.kind == "hang":
             self._sleep(float(options.get("seconds", 30.0)))
         return None  # hang (after the wait), truncate, malformed, stall and drop answer normally, altered
+
+    def _embeddings(self, request: dict[str, Any]) -> _Answer:
+        model = request.get("model")
+        if model not in self.embedding_models:
+            return _Answer(404, _error(f"The model `{model}` does not exist or you do not have access to it.",
+                                       "invalid_request_error", "model_not_found"))
+        inputs = request.get("input")
+        texts = [inputs] if isinstance(inputs, str) else list(inputs or [])
+        if not texts or not all(isinstance(t, str) and t for t in texts):
+            return _Answer(400, _error("'input' must be a non-empty string or array of non-empty strings.",
+                                       "invalid_request_error", None, "input"))
+        data = [{"object": "embedding", "index": n, "embedding": self.embed_text(text)} for n, text in enumerate(texts)]
+        tokens = sum(estimate_tokens(text) for text in texts)
+        return _Answer(200, {"object": "list", "data": data, "model": model,
+                             "usage": {"prompt_tokens": tokens, "total_tokens": tokens}})
+
+    def embed_text(self, text: str) -> list[float]:
+        """The deterministic vector this server gives ``text`` (not normalised)."""
+        vector = [0.0] * self.embedding_dim
+        for word in re.findall(r"[a-z0-9]+", text.lower()):
+            digest = hashlib.sha256(word.encode()).digest()
+            vector[digest[0] % self.embedding_dim] += 1.0 if digest[1] % 2 else -1.0
+        return vector
 
     @staticmethod
     def _context_error(limit: int, tokens: int) -> _Answer:
@@ -622,6 +655,8 @@ def _make_handler(fake: FakeLLM) -> type[BaseHTTPRequestHandler]:
                 if (data or {}).get("stream") and answer.status == 200:
                     return self._stream(answer, data, fault)
                 return self._answer(answer)
+            if path == "/v1/embeddings":
+                return self._answer(fake._embeddings(data or {}))
             if path == "/v1/files":
                 fields = _multipart(self.headers.get("Content-Type", ""), body)
                 upload = fields.get("file")

@@ -536,7 +536,7 @@ def test_lock_keeps_a_second_run_out(diary, fake_arxiv, tmp_path) -> None:
 
     state = diary / ".paperdiary"
     with open(state / "diary.lock", "w") as held:  # as a running catch-up holds it
-        held.write(f"pid 4242\nstarted 2025-06-11T14:02:00\ncommand catchup\n")
+        held.write("pid 4242\nstarted 2025-06-11T14:02:00\ncommand catchup\n")
         held.flush()
         fcntl.flock(held, fcntl.LOCK_EX)
         with pytest.raises(Exception, match="another catchup is running") as refused:

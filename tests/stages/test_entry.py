@@ -160,3 +160,19 @@ def test_topic_folders_use_the_first_lesson_theme(tmp_path: Path) -> None:
     assert written.relpath == "entries/Reinforcement Learning/TokenEntropyRLVR.md"
     no_theme = make_draft(short_name="Other", lessons=[Lesson("A lesson.")])
     assert write_entry(settings, no_theme, META, date(2025, 6, 11)).relpath == "entries/Unsorted/Other.md"
+
+
+def test_related_entries_are_linked_from_the_entry_folder(settings) -> None:
+    from paperdiary.models import RelatedEntry
+    from paperdiary.stages.entry import render_entry, same_entry
+
+    related = [RelatedEntry("Older [one]", "entries/May 2025/1stMayOld.md"), RelatedEntry("Root", "notes/x y.md")]
+    written = write_entry(settings, make_draft(), META, date(2025, 6, 11), related=related)
+    text = written.path.read_text(encoding="utf-8")
+    [line] = [line for line in text.splitlines() if line.startswith("Related in this diary:")]
+    assert line == ("Related in this diary: [Older \\[one\\]](../May%202025/1stMayOld.md), "
+                    "[Root](../../notes/x%20y.md)")
+    # The line depends on the diary when written: a re-render without it is still the same entry.
+    assert same_entry(text, render_entry(settings, make_draft(), META, date(2025, 6, 11), ""))
+    plain = write_entry(settings, make_draft(short_name="Other"), META, date(2025, 6, 11))
+    assert "Related in this diary" not in plain.path.read_text(encoding="utf-8")

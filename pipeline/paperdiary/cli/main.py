@@ -20,6 +20,7 @@ from paperdiary.cli.draft import draft
 from paperdiary.cli.entries import entries
 from paperdiary.cli.index import index
 from paperdiary.cli.init import init
+from paperdiary.cli.map import map_
 from paperdiary.cli.reorganize import reorganize
 from paperdiary.cli.reports import costs, show
 from paperdiary.cli.search import search
@@ -38,7 +39,7 @@ def cli() -> None:
     """
 
 
-for _command in (init, draft, show, costs, doctor, review, entries, index, stats, search, reorganize, catchup):
+for _command in (init, draft, show, costs, doctor, review, entries, index, stats, search, reorganize, map_, catchup):
     cli.add_command(_command)
 
 

@@ -347,6 +347,7 @@ def item_json(planned: PlannedItem) -> dict[str, Any]:
     item, proposal = planned.item, planned.proposal
     return {
         "id": item.id,
+        "item_kind": item.queued.kind.value,  # "lesson", or "new theme" (from `paperdiary map`)
         "status": item.status,
         "lesson": item.text,
         "edited": item.text != item.queued.text,
@@ -354,6 +355,7 @@ def item_json(planned: PlannedItem) -> dict[str, Any]:
         "arxiv_id": item.queued.arxiv_id,
         "suggested_theme": item.queued.theme,
         "why": item.queued.why,
+        "members": list(item.queued.members),
         "choice": {"kind": item.kind, "theme": item.theme},
         "proposal": None if proposal is None else {
             "kind": proposal.kind,

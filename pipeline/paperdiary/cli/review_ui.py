@@ -324,6 +324,9 @@ class ReviewSession:
             if item.queued.arxiv_id:
                 body.append(f" · arXiv {item.queued.arxiv_id}", style="dim")
             body.append("\n")
+        if item.queued.members:
+            body.append("\nEntries: ", style="dim")
+            body.append(", ".join(item.queued.members) + "\n")
         if item.queued.why:
             body.append("Why: ", style="dim")
             body.append(item.queued.why + "\n")
@@ -338,7 +341,8 @@ class ReviewSession:
         else:
             body.append(f"cannot be placed: {planned.conflict}", style="red")
         self.console.print()
-        self.console.print(Panel(body, title=f"Lesson {number}/{total} · {item.id}", title_align="left",
+        what = "New theme" if item.is_theme else "Lesson"
+        self.console.print(Panel(body, title=f"{what} {number}/{total} · {item.id}", title_align="left",
                                  expand=self.console.is_terminal))  # piped, the console is too wide to fill
         diff = planned.diff()
         if diff:

@@ -56,7 +56,7 @@ from paperdiary.state.store import CatalogFileRow, EntryRecord, Store
 
 log = logging.getLogger(__name__)
 
-PARSER_VERSION = 3  # bump when _Facts changes shape or meaning: cached facts of older versions are read again
+PARSER_VERSION = 4  # bump when _Facts changes shape or meaning: cached facts of older versions are read again
 README_NAME = "README.md"
 _MARKDOWN_SUFFIXES = (".md", ".markdown")
 # And every hidden folder. "docs" is a site's pages (GitHub Pages, MkDocs), not entries.
@@ -130,6 +130,7 @@ class CatalogEntry:
     sha256: str  # of its content; "" when it was not read
     problems: tuple[Problem, ...] = ()
     key_points: str = ""  # plain text of its Key Points section, else of its opening (what search reads)
+    key_point_items: tuple[str, ...] = ()  # its "Key Points" items, plain text (what the topic map embeds)
     named_arxiv_ids: tuple[str, ...] = ()  # every paper it names anywhere (links, "arXiv:"), in order
     added: str = ""  # when PaperDiary drafted it (ISO, UTC), from the store's record; "" for a hand-written one
 
@@ -151,7 +152,8 @@ class CatalogEntry:
             "description_source": self.description_source.value, "themes": list(self.themes),
             "lessons": list(self.lessons), "drafted": self.drafted, "sha256": self.sha256,
             "problems": [{"kind": p.kind.value, "message": p.message} for p in self.problems],
-            "key_points": self.key_points, "named_arxiv_ids": list(self.named_arxiv_ids),
+            "key_points": self.key_points, "key_point_items": list(self.key_point_items),
+            "named_arxiv_ids": list(self.named_arxiv_ids),
         }
 
 
@@ -199,6 +201,7 @@ class _Facts:
     unread_dates: tuple[str, ...]  # date lines that hold no readable date
     not_utf8: bool
     key_points: str
+    key_point_items: tuple[str, ...]
     checklist: bool  # a checklist of papers (a backlog, a reading list): never an entry
 
     def to_json(self) -> str:
@@ -214,7 +217,7 @@ class _Facts:
         try:
             data = json.loads(row.facts_json)
             data["dates"] = tuple(WrittenDate.from_json(w) for w in data["dates"])
-            for name in ("links", "unread_dates", "named_ids"):
+            for name in ("links", "unread_dates", "named_ids", "key_point_items"):
                 data[name] = tuple(data[name])
             return cls(**data)
         except (ValueError, KeyError, TypeError):
@@ -243,6 +246,7 @@ class _Facts:
             not_utf8=not_utf8,
             key_points=said.key_points,
             checklist=is_paper_checklist(text),
+            key_point_items=said.key_point_items,
         )
 
 
@@ -678,6 +682,7 @@ class Catalog:
             sha256=f.sha256,
             problems=tuple(problems),
             key_points=facts.key_points if facts else "",
+            key_point_items=facts.key_point_items if facts else (),
             named_arxiv_ids=facts.named_ids if facts else (),
             added=record.created_at if record else "",
         )

@@ -23,6 +23,7 @@ MAX_LINKS = 3
 MAX_KEY_POINTS = 2000  # characters of key points kept per entry (what search reads besides title and description)
 _KEY_POINTS_SECTIONS = {"key points", "key ideas", "key idea", "main idea", "tl;dr", "tldr", "summary", "takeaways",
                         "key takeaways"}
+MAX_KEY_POINT_ITEMS = 8  # items of a Key Points list kept: enough to say what a paper is about (the topic map)
 _HEAD_LINES = 20  # without a second heading, the head of an entry is this many lines
 
 _FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
@@ -51,6 +52,7 @@ _META_LABELS = {
     "categories", "keywords", "status", "rating", "score", "institution", "institutions", "affiliation",
     "affiliations", "title", "pdf", "blog", "website", "project page", "project", "year", "lab", "org",
     "organisation", "organization", "video", "slides", "dataset", "datasets", "model", "models", "doi", "citation",
+    "related in this diary",
 }
 _SECTION_NAMES = {
     "key points", "key methods", "methods", "method", "results", "limitations", "my notes", "notes", "summary",
@@ -150,6 +152,7 @@ class EntryText:
     links: tuple[str, ...]  # non-arXiv http(s) links near the top: a blog post's source
     drafted: DraftedComment | None
     key_points: str = ""  # plain text of its Key Points section, else of its opening (see :func:`key_points_of`)
+    key_point_items: tuple[str, ...] = ()  # the items of its "Key Points" section, plain text (the topic map)
 
 
 def read_entry_text(text: str) -> EntryText:
@@ -170,6 +173,7 @@ def read_entry_text(text: str) -> EntryText:
         links=_source_links(head),
         drafted=drafted_comment(text),
         key_points=key_points_of(lines, headings, title_at),
+        key_point_items=_key_point_items(lines, headings),
     )
 
 
@@ -194,6 +198,30 @@ def key_points_of(lines: list[str], headings: list[tuple[int, tuple[int, str]]],
             kept.append(inline_text(stripped))
     text = " ".join(" ".join(kept).split())
     return text if len(text) <= MAX_KEY_POINTS else text[:MAX_KEY_POINTS].rsplit(" ", 1)[0]
+
+
+def _key_point_items(lines: list[str], headings: list[tuple[int, tuple[int, str]]]) -> tuple[str, ...]:
+    """The list items (or paragraph lines) of the first "Key Points" section, as plain text."""
+    start = next((i for i, (_, name) in headings if _fold(inline_text(name)) == "key points"), None)
+    if start is None:
+        return ()
+    end = next((i for i, _ in headings if i > start), len(lines))
+    points: list[str] = []
+    for raw in lines[start + 1:end]:
+        if _SETEXT.match(raw) or _HR.match(raw):
+            continue
+        item = _LIST_MARKER.match(raw)
+        body = _LIST_MARKER.sub("", raw).strip()
+        text = inline_text(body)
+        if not text or _PLACEHOLDER.match(body):
+            continue
+        if item or not points:
+            points.append(text)
+        else:
+            points[-1] += " " + text  # a wrapped item or paragraph continues
+        if len(points) > MAX_KEY_POINT_ITEMS:
+            break
+    return tuple(points[:MAX_KEY_POINT_ITEMS])
 
 
 def _source_links(head: str) -> tuple[str, ...]:

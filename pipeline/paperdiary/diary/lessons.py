@@ -1,20 +1,14 @@
-"""Propose-lessons stage: a draft's candidate lessons -> the diary's review queue.
+"""Propose-lessons stage: a draft's candidate lessons (and the topic map's new themes) -> the diary's review queue.
 
 Each lesson gets a stable ID (the same lesson from the same paper always gets
-the same one), so appending twice adds nothing; the file's format is
-:mod:`paperdiary.diary.queue`'s.
+the same one), so appending twice adds nothing; so does a suggested theme (by
+its name). The file's format is :mod:`paperdiary.diary.queue`'s.
 """
 
 from __future__ import annotations
 
 from paperdiary.diary.queue import (
-    QUEUE_HEADER,
-    QueuedLesson,
-    append_items,
-    lesson_id,
-    queue_lock,
-    queued_ids,
-    read_queue_text,
+    QUEUE_HEADER, QueuedLesson, QueuedTheme, append_items, lesson_id, queue_lock, queued_ids, read_queue_text,
 )
 from paperdiary.fsutil import replace_diary_file
 from paperdiary.settings import Settings
@@ -58,4 +52,28 @@ def queue_lessons(
             added.append(item)
         if added:
             replace_diary_file(settings.diary, path, append_items(text, added, own=own))
+        return added
+
+
+def queue_theme_suggestions(settings: Settings, suggestions: list[QueuedTheme]) -> list[QueuedTheme]:
+    """Append suggested new themes (:meth:`QueuedTheme.suggest`); returns the ones newly queued.
+
+    A theme already queued, or applied or rejected in review, under the same name is not queued again.
+    """
+    if not suggestions:
+        return []
+    with queue_lock(settings):
+        path = settings.queue_path
+        text = read_queue_text(settings)
+        if text is None:
+            text = QUEUE_HEADER
+        present = queued_ids(text) | _settled_ids(settings)
+        added: list[QueuedTheme] = []
+        for item in suggestions:
+            if item.id in present:
+                continue
+            present.add(item.id)
+            added.append(item)
+        if added:
+            replace_diary_file(settings.diary, path, append_items(text, added))
         return added

@@ -10,6 +10,16 @@ and why it was proposed::
       - source: [11thJuneX](entries/June%202025/11thJuneX.md) (arXiv 2506.01939)
       - why: Finding stated in the abstract.
 
+The topic map (``paperdiary map``) adds a second kind of item, a suggested new
+theme, reviewed the same way (accepting it creates the theme's heading)::
+
+    - [ ] New theme: **Diffusion, Denoising** (5 entries)
+      - id: `3f0c9a1e`
+      - kind: new theme
+      - theme: Diffusion, Denoising
+      - members: [4thJuneDDPM](entries/June%202025/4thJuneDDPM.md), ...
+      - why: A cluster of the topic map that no README theme covers.
+
 :func:`append_items` writes items; :class:`QueueFile` reads the file back the way
 a person leaves it, and edits it line by line so everything else stays as written.
 Who writes when is the callers' business (``lessons`` appends, ``review`` decides),
@@ -24,6 +34,7 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from enum import Enum
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -50,6 +61,33 @@ class QueuedLesson:
     lesson: Lesson
     source_entry: str  # relpath of the entry, relative to the diary root; "" for none
     arxiv_id: str | None = None
+
+
+class ItemKind(str, Enum):
+    """What a queue item proposes: a lesson for a theme, or a new theme (from the topic map)."""
+
+    LESSON = "lesson"
+    NEW_THEME = "new theme"
+
+
+@dataclass(frozen=True)
+class QueuedTheme:
+    """A new theme suggested for review: its name and the entries it would gather."""
+
+    id: str
+    name: str
+    members: tuple[str, ...]  # entry paths relative to the diary root
+    why: str
+
+    @classmethod
+    def suggest(cls, name: str, members: Iterable[str], why: str) -> QueuedTheme:
+        return cls(theme_suggestion_id(name), name, tuple(members), why)
+
+
+def theme_suggestion_id(name: str) -> str:
+    """A suggested theme's stable ID: the same name is the same suggestion, whatever its members now."""
+    folded = " ".join(name.casefold().split())
+    return hashlib.sha256(f"new theme\n{folded}".encode()).hexdigest()[:8]
 
 
 def lesson_id(lesson: Lesson, source: str) -> str:
@@ -89,11 +127,30 @@ def format_item(item: QueuedLesson, *, own: bool = False) -> str:
     return "\n".join(lines) + "\n"
 
 
-def append_items(text: str, items: Iterable[QueuedLesson], *, own: bool = False) -> str:
+def format_theme_item(item: QueuedTheme) -> str:
+    """One suggested theme: its name (untrusted: it may come from a model) and its members, linked."""
+    name = md_inline(item.name)
+    members = ", ".join(f"[{md_inline(Path(path).stem)}]({entry_link(path)})" for path in item.members)
+    count = len(item.members)
+    lines = [
+        f"- [ ] New theme: **{name}** ({count} entr{'ies' if count != 1 else 'y'})",
+        f"  - id: `{item.id}`",
+        f"  - kind: {ItemKind.NEW_THEME.value}",
+        f"  - theme: {name}",
+        f"  - members: {members or 'none'}",
+    ]
+    if item.why:
+        lines.append(f"  - why: {md_inline(item.why)}")
+    return "\n".join(lines) + "\n"
+
+
+def append_items(text: str, items: Iterable[QueuedLesson | QueuedTheme], *, own: bool = False) -> str:
     """The queue file's ``text`` with ``items`` added at its end (``own``: see :func:`format_item`)."""
     if not text.endswith("\n"):
         text += "\n"
-    return text + "".join("\n" + format_item(item, own=own) for item in items)
+    return text + "".join(
+        "\n" + (format_theme_item(item) if isinstance(item, QueuedTheme) else format_item(item, own=own))
+        for item in items)
 
 
 def queued_ids(text: str) -> set[str]:
@@ -155,6 +212,8 @@ class QueueItem:
     why: str | None
     start: int = field(repr=False)  # first line (the blank lines before it included) in QueueFile.lines
     end: int = field(repr=False)
+    kind: ItemKind = ItemKind.LESSON
+    members: tuple[str, ...] = ()  # a new theme's entries (diary-relative paths)
 
 
 @dataclass(frozen=True)
@@ -215,14 +274,17 @@ class QueueFile:
             theme = fields.get("theme") or None
             if theme and theme.startswith("(") and theme.endswith(")"):
                 theme = None  # "(none suggested)"
+            kind = ItemKind.NEW_THEME if _fold(fields.get("kind", "")) == ItemKind.NEW_THEME.value else ItemKind.LESSON
+            members = tuple(unquote(m[2]).lstrip("/") for m in _LINK.finditer(fields.get("members", "")))
             item_id = fields.get("id", "").strip("` ").lower()
             if not re.fullmatch(r"[0-9a-f]{4,64}", item_id):
-                item_id = lesson_id(Lesson(text), arxiv_id or source)
-            if item_id in seen or not text:
-                continue  # a pasted copy of an item, or an empty one: left in the file, not reviewed
+                item_id = (theme_suggestion_id(theme or text) if kind is ItemKind.NEW_THEME
+                           else lesson_id(Lesson(text), arxiv_id or source))
+            if item_id in seen or not text or (kind is ItemKind.NEW_THEME and not theme):
+                continue  # a pasted copy of an item, an empty one, a nameless theme: left in the file, not reviewed
             seen.add(item_id)
             items.append(QueueItem(item_id, text, _ITEM_START.match(bodies[first])[1] != " ",  # type: ignore[index]
-                                   theme, source, arxiv_id, fields.get("why") or None, start, end))
+                                   theme, source, arxiv_id, fields.get("why") or None, start, end, kind, members))
         return cls(tuple(lines), tuple(items))
 
     def render(self) -> str:
@@ -266,6 +328,10 @@ class QueueFile:
             block += _newline(lines)
         lines[at:at] = split_lines(block)
         return QueueFile.parse("".join(lines))
+
+
+def _fold(value: str) -> str:
+    return " ".join(value.replace("_", " ").casefold().split())
 
 
 def _newline(lines: Sequence[str]) -> str:

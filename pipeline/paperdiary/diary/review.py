@@ -11,6 +11,11 @@ Where each fact lives:
   accepted with, whose anchor (a theme's name, a lesson's words) finds its
   place again in a README edited since.
 
+A queue item may also be a new theme the topic map suggests (``ItemKind.NEW_THEME``):
+it is listed, accepted, rejected and renamed (``theme``) like a lesson, and applying
+it adds the theme's heading to the README, no lesson moved; a theme of that name
+already there makes it a no-op.
+
 Kill safety. A decision is committed to the store (``synced = 0``) before the
 queue file changes; the queue file is rewritten atomically, then the decision
 is marked synced. Every command first replays unsynced decisions onto the queue
@@ -43,7 +48,7 @@ from paperdiary.diary.merge import (
     propose,
     terms,
 )
-from paperdiary.diary.queue import QueueFile, QueueItem, lesson_id, queue_lock, read_queue
+from paperdiary.diary.queue import ItemKind, QueueFile, QueueItem, lesson_id, queue_lock, read_queue
 from paperdiary.diary.readme import README_NAME, Readme, Theme, cited_path, plain_text
 from paperdiary.errors import (
     DiaryError,
@@ -95,8 +100,9 @@ class Placement:
     @classmethod
     def of(cls, proposal: Proposal, readme: Readme) -> Placement:
         words = None
-        if proposal.kind in ("extend", "duplicate") and proposal.theme_key is not None:
-            lesson = readme.theme(proposal.theme_key).lessons[proposal.lesson_index or 0]
+        if proposal.kind in ("extend", "duplicate") and proposal.theme_key is not None \
+                and proposal.lesson_index is not None:
+            lesson = readme.theme(proposal.theme_key).lessons[proposal.lesson_index]
             words = lesson_words(lesson.body)
         return cls(proposal.kind, proposal.theme, proposal.new_theme_name, proposal.lesson_index, words,
                    proposal.text, proposal.reason, proposal.confidence)
@@ -215,6 +221,8 @@ def chosen_proposal(readme: Readme, item: MergeItem, proposal: Proposal, *, kind
 def describe(proposal: Proposal) -> str:
     """A proposal in a few words: "add to 'Robotics'", "new theme 'Biology'"..."""
     number = (proposal.lesson_index or 0) + 1
+    if proposal.kind == "duplicate" and proposal.lesson_index is None:
+        return f"the theme {proposal.theme!r} is already in {README_NAME}: nothing to add"
     return {
         "add": f"add to {proposal.theme!r}",
         "extend": f"cite beside lesson {number} of {proposal.theme!r}",
@@ -241,6 +249,11 @@ class ReviewItem:
     @property
     def text(self) -> str:
         return (self.record.lesson if self.record and self.record.lesson else None) or self.queued.text
+
+    @property
+    def is_theme(self) -> bool:
+        """A suggested new theme rather than a lesson."""
+        return self.queued.kind is ItemKind.NEW_THEME
 
     @property
     def kind(self) -> str | None:
@@ -409,6 +422,10 @@ class Review:
                 item = replacing
             merge_item = self.merge_item(item)
             try:
+                if item.is_theme:
+                    planned.append(self._plan_theme(doc, item))
+                    doc = planned[-1].after if item.status == "accepted" and planned[-1].after is not None else doc
+                    continue
                 if item.status == "pending":
                     proposal = self._propose(doc, item, merge_item)
                     planned.append(PlannedItem(item, doc, proposal, apply_proposal(doc, proposal)))
@@ -491,6 +508,9 @@ class Review:
         with diary_lock(self.settings, "review"), queue_lock(self.settings):
             state = self._sync()
             item = state.find(ref)
+            if item.is_theme and (lesson is not None or kind not in (None, "new_theme")):
+                raise ReviewError(f"{item.id} suggests a new theme, not a lesson: accept it, reject it, or rename it.",
+                                  hint=f"paperdiary review theme {item.id} 'New name'")
             record = item.record or ReviewRecord(item.id, item.status)
             theme = " ".join(theme.split()) if theme is not None else None
             kept_theme, kept_kind = record.theme, record.kind
@@ -661,6 +681,21 @@ class Review:
         proposal = propose(readme, merge_item, diary_root=self.settings.diary, readme_path=self.readme_path,
                            entries=self._entries, reranker=self.reranker)
         return chosen_proposal(readme, merge_item, proposal, kind=item.kind, theme=item.theme)
+
+    @staticmethod
+    def _plan_theme(readme: Readme, item: ReviewItem) -> PlannedItem:
+        """A suggested theme: its heading added, or nothing when the README has a theme of that name."""
+        name = item.theme or item.queued.theme or ""
+        found = readme.find_themes(name)
+        if found:
+            proposal = Proposal("duplicate", found[0].name, found[0].key, None, None, "",
+                                f"{README_NAME} already has the theme {found[0].name!r}.", 1.0)
+            return PlannedItem(item, readme, proposal, readme, already=item.status == "accepted")
+        count = len(item.queued.members)
+        reason = (f"A theme for {count} entr{'ies' if count != 1 else 'y'} the topic map groups together: "
+                  f"applying adds its heading to {README_NAME}; no lesson moves.")
+        proposal = Proposal("new_theme", None, None, None, name, "", reason, 1.0)
+        return PlannedItem(item, readme, proposal, apply_proposal(readme, proposal))
 
     def _already_there(self, readme: Readme, item: ReviewItem, merge_item: MergeItem) -> Proposal | None:
         """A duplicate proposal when the README already holds this accepted lesson as a lesson of its own."""

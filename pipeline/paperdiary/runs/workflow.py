@@ -34,7 +34,9 @@ from paperdiary.errors import (
     CorruptPdfError, EmptyPdfError, ExtractionError, OutsideDiaryError, PaperDiaryError, QueueFileError,
 )
 from paperdiary.fsutil import diary_relpath, resolve_inside, writable_target
-from paperdiary.models import Chunk, ExtractedPaper, FetchedPaper, LLMUsage, PaperMeta, PaperRef, WrittenEntry
+from paperdiary.models import (
+    Chunk, ExtractedPaper, FetchedPaper, LLMUsage, PaperMeta, PaperRef, RelatedEntry, WrittenEntry,
+)
 from paperdiary.settings import Settings, require_llm_endpoint
 from paperdiary.stages.drafting.contract import Claim, Draft, Lesson
 from paperdiary.state.journal import ENTRY_STAGES, Journal, JournalRow, Stage, paper_key
@@ -280,11 +282,13 @@ def finish_paper(
     date_read: date,
     *,
     source_name: str = "",
+    related: tuple[RelatedEntry, ...] = (),
 ) -> tuple[WrittenEntry, list[QueuedLesson]]:
     """Steps 2 and 3 of finishing a journaled draft: the entry file, the records, the lessons.
 
     Safe to run again after a stop at any point: an entry this draft already
     created is adopted, records are replaced, lessons are queued once.
+    ``related``: earlier entries the new one links (:func:`related_entries`).
     """
     from paperdiary.stages.entry import write_entry
     from paperdiary.diary.lessons import queue_lessons
@@ -297,7 +301,7 @@ def finish_paper(
             writable_target(settings.diary, settings.queue_path)
         written = write_entry(
             settings, draft, meta, date_read, source_name=source_name,
-            before_create=lambda path: journal.writing(key, diary_relpath(settings.diary, path)),
+            before_create=lambda path: journal.writing(key, diary_relpath(settings.diary, path)), related=related,
         )
     journal.written(key, written.relpath)
     store.record_entry(EntryRecord(written.relpath, meta.arxiv_id, meta.version, meta.title, draft.description,
@@ -397,6 +401,18 @@ def _stamped_arxiv_id(settings: Settings, ref: PaperRef) -> str | None:
     return meta.arxiv_id
 
 
+def related_entries(settings: Settings, store: Store, meta: PaperMeta, draft: Draft, date_read: date,
+                    detail: dict[str, Any]) -> tuple[RelatedEntry, ...]:
+    """The earlier entries nearest to this draft (topic map embeddings); ``detail`` notes what happened."""
+    from paperdiary.diary.map.related import find_related
+
+    outcome = find_related(settings, store, title=meta.title, description=draft.description,
+                           key_points=[claim.text for claim in draft.key_points], date_read=date_read,
+                           arxiv_id=meta.arxiv_id)
+    detail.setdefault("notes", {})["related entries"] = outcome.note
+    return outcome.entries
+
+
 # -- one paper, start to end ---------------------------------------------------------------
 
 
@@ -470,8 +486,10 @@ def _draft(settings: Settings, ref: PaperRef, *, date_read: date | None, force: 
         resumed = resumable_draft(Journal(store).row(key), drafter_name(settings))
         if resumed is not None:  # an earlier run was stopped after drafting: finish it, no LLM call
             with timer.stage("write", "Writing the entry from the saved draft") as detail:
-                written, queued = finish_paper(settings, store, key, resumed.meta, resumed.draft,
-                                               date_read or resumed.date_read, source_name=resumed.source_name)
+                resumed_day = date_read or resumed.date_read
+                related = related_entries(settings, store, resumed.meta, resumed.draft, resumed_day, detail)
+                written, queued = finish_paper(settings, store, key, resumed.meta, resumed.draft, resumed_day,
+                                               source_name=resumed.source_name, related=related)
                 detail.update(path=written.relpath, lessons_queued=len(queued), resumed=True)
             return _outcome(written, resumed.meta, resumed.draft, queued, timer.stages)
 
@@ -511,8 +529,9 @@ def _draft(settings: Settings, ref: PaperRef, *, date_read: date | None, force: 
         save_draft(Journal(store), key, ref, meta, draft, day)
 
         with timer.stage("write", "Writing entry") as detail:
+            related = related_entries(settings, store, meta, draft, day, detail)
             written, queued = finish_paper(settings, store, key, meta, draft, day,
-                                           source_name=fetched.path.name)
+                                           source_name=fetched.path.name, related=related)
             detail["path"] = written.relpath
             detail["lessons_queued"] = len(queued)
 

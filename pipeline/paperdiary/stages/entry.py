@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import posixpath
 import re
 import unicodedata
+from collections.abc import Callable, Sequence
 from datetime import date, datetime, timezone
 from pathlib import Path
-from collections.abc import Callable
+from urllib.parse import quote
 
 from paperdiary.errors import DiaryError, SettingsError
 from paperdiary.fsutil import atomic_create_text, diary_relpath, resolve_inside
-from paperdiary.models import PaperMeta, WrittenEntry
+from paperdiary.models import PaperMeta, RelatedEntry, WrittenEntry
 from paperdiary.settings import Settings
 from paperdiary.stages.drafting.contract import OFFLINE_DRAFTER, Draft
 from paperdiary.templates import DiaryPrompts, render
@@ -91,6 +93,9 @@ _ANY_ID = re.compile(
 _DRAFTED_FIELD = re.compile(r'"drafted": "[^"]*"')
 # A task-list line naming a paper: two of them make a file a list of papers to read, not an entry.
 _PAPER_CHECKBOX = re.compile(rf"^[ \t]*[-*+][ \t]+\[[ xX]\][ \t].*?{_ID_PREFIXES}", re.IGNORECASE | re.MULTILINE)
+RELATED_LABEL = "Related in this diary:"
+# The related line depends on the diary at the time of writing, not on the draft.
+_RELATED_LINE = re.compile(rf"^{re.escape(RELATED_LABEL)}.*(?:\r?\n)?", re.MULTILINE)
 
 
 def arxiv_ids(text: str) -> list[str]:
@@ -110,11 +115,22 @@ def is_paper_checklist(text: str) -> bool:
 
 
 def same_entry(text: str, other: str) -> bool:
-    """True when two renderings of an entry differ at most in their ``drafted`` timestamp."""
-    return _DRAFTED_FIELD.sub("", text) == _DRAFTED_FIELD.sub("", other)
+    """True when two renderings of an entry differ at most in their ``drafted`` timestamp and related line."""
+    def core(value: str) -> str:
+        return _RELATED_LINE.sub("", _DRAFTED_FIELD.sub("", value))
+
+    return core(text) == core(other)
 
 
-def render_entry(settings: Settings, draft: Draft, meta: PaperMeta, date_read: date, source_name: str) -> str:
+def related_links(related: Sequence[RelatedEntry], entry_dir: str) -> list[dict[str, str]]:
+    """Title and relative, percent-encoded link (from the diary-relative folder ``entry_dir``) of each entry."""
+    return [{"title": r.title, "href": quote(posixpath.relpath(r.relpath, entry_dir or "."), safe="/")}
+            for r in related]
+
+
+def render_entry(settings: Settings, draft: Draft, meta: PaperMeta, date_read: date, source_name: str,
+                 *, related: Sequence[RelatedEntry] = (), entry_dir: str = "") -> str:
+    """The entry's markdown; ``related`` entries are linked from its folder ``entry_dir`` (diary-relative)."""
     return render(
         ENTRY_TEMPLATE,
         DiaryPrompts.of(settings),
@@ -127,6 +143,8 @@ def render_entry(settings: Settings, draft: Draft, meta: PaperMeta, date_read: d
         offline=draft.drafter == OFFLINE_DRAFTER,
         draft=draft,
         drafted_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        related_label=RELATED_LABEL,
+        related=related_links(related, entry_dir),
     )
 
 
@@ -138,6 +156,7 @@ def write_entry(
     *,
     source_name: str = "",
     before_create: Callable[[Path], None] | None = None,
+    related: Sequence[RelatedEntry] = (),
 ) -> WrittenEntry:
     """Write the entry atomically, never over any existing file.
 
@@ -147,7 +166,7 @@ def write_entry(
 
     ``before_create(path)`` is called with each free name just before the file is
     created there: the journal records it, so a run killed right after the create
-    knows the file is its own.
+    knows the file is its own. ``related``: earlier entries to link ("Related in this diary").
     """
     entries_root = resolve_inside(settings.diary, settings.entries_path)
     # A diary filed by topic ({theme} in entry_path) files the paper under its first lesson's theme.
@@ -155,7 +174,8 @@ def write_entry(
     target = (entries_root / entry_relpath(settings, draft, meta, date_read, theme)).resolve()
     if not target.is_relative_to(entries_root):  # belt and braces: sanitising should make this impossible
         raise DiaryError(f"refusing to write outside {entries_root}: {target}.")
-    text = render_entry(settings, draft, meta, date_read, source_name)
+    text = render_entry(settings, draft, meta, date_read, source_name, related=related,
+                        entry_dir=diary_relpath(settings.diary, target.parent))
 
     for attempt in range(1, _FORCE_SUFFIX_LIMIT + 1):
         candidate = target if attempt == 1 else target.with_name(f"{target.stem}-{attempt}{target.suffix}")

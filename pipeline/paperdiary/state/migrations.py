@@ -276,3 +276,31 @@ def m102_catalog_cache(db: sqlite3.Connection) -> None:
         );
         """,
     )
+
+
+@migration
+def m103_embeddings_and_topic_map(db: sqlite3.Connection) -> None:
+    # The topic map (pipeline/paperdiary/diary/map/). embeddings: one vector per (embedder, text hash), float32
+    # bytes, so an entry is embedded again only when its text (title, description, key points) changes.
+    # map_clusters: the last map's clusters with their members (entry paths), so the next map matches its
+    # clusters to these by overlap and keeps their ids and names (an added entry renames nothing).
+    execute_script(
+        db,
+        """
+        CREATE TABLE embeddings (
+            embedder TEXT NOT NULL,
+            text_sha256 TEXT NOT NULL,
+            dim INTEGER NOT NULL,
+            vector BLOB NOT NULL,
+            created_at TEXT NOT NULL,
+            PRIMARY KEY (embedder, text_sha256)
+        );
+        CREATE TABLE map_clusters (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL,
+            name_source TEXT NOT NULL,
+            members_json TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        """,
+    )

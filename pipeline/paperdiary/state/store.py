@@ -133,6 +133,16 @@ class CatalogFileRow:
     facts_json: str
 
 
+@dataclass(frozen=True)
+class MapClusterRow:
+    """One cluster of the last topic map: its id and name are kept by the next map's matching cluster."""
+
+    id: int
+    name: str
+    name_source: str  # "keywords" or "llm"
+    members: tuple[str, ...]  # entry paths relative to the diary root
+
+
 class Store:
     """Thin typed access to the SQLite file.
 
@@ -493,3 +503,41 @@ class Store:
     def save_catalog_meta(self, key: str, value: str) -> None:
         with self.locked() as db:
             db.execute("INSERT OR REPLACE INTO catalog_meta (key, value) VALUES (?, ?)", (key, value))
+
+    # topic map (pipeline/paperdiary/diary/map/) -------------------------------------------------------------
+    def embeddings(self, embedder: str, hashes: list[str]) -> dict[str, tuple[int, bytes]]:
+        """Cached vectors by text hash: (dimension, float32 bytes), for the hashes that have one."""
+        found: dict[str, tuple[int, bytes]] = {}
+        with self.locked() as db:
+            for start in range(0, len(hashes), 500):  # SQLite's limit on bound parameters
+                chunk = hashes[start:start + 500]
+                rows = db.execute(
+                    f"SELECT text_sha256, dim, vector FROM embeddings WHERE embedder = ? AND text_sha256 IN"
+                    f" ({','.join('?' * len(chunk))})", (embedder, *chunk)).fetchall()
+                found.update((row["text_sha256"], (row["dim"], bytes(row["vector"]))) for row in rows)
+        return found
+
+    def save_embeddings(self, embedder: str, vectors: dict[str, tuple[int, bytes]]) -> None:
+        now = utcnow()
+        with self.transaction() as db:
+            db.executemany(
+                "INSERT OR REPLACE INTO embeddings (embedder, text_sha256, dim, vector, created_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                [(embedder, key, dim, data, now) for key, (dim, data) in vectors.items()],
+            )
+
+    def map_clusters(self) -> list[MapClusterRow]:
+        with self.locked() as db:
+            rows = db.execute("SELECT id, name, name_source, members_json FROM map_clusters ORDER BY id").fetchall()
+        return [MapClusterRow(row["id"], row["name"], row["name_source"], tuple(json.loads(row["members_json"])))
+                for row in rows]
+
+    def save_map_clusters(self, rows: list[MapClusterRow]) -> None:
+        """The clusters of the map just made, in place of the last map's (one transaction)."""
+        now = utcnow()
+        with self.transaction() as db:
+            db.execute("DELETE FROM map_clusters")
+            db.executemany(
+                "INSERT INTO map_clusters (id, name, name_source, members_json, updated_at) VALUES (?, ?, ?, ?, ?)",
+                [(r.id, r.name, r.name_source, json.dumps(list(r.members), ensure_ascii=False), now) for r in rows],
+            )

@@ -1,0 +1,103 @@
+"""`paperdiary map` end to end: the real CLI on a generated diary; without the map extra; --readme; --json; --llm."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import clean_env, run_cli
+from tests.fakes.llm_server import FakeLLM
+from tests.fakes.topic_diary import write_topic_diary
+
+
+def test_map_prints_the_clusters_and_writes_the_page(diary: Path) -> None:
+    write_topic_diary(diary, 5)
+    result = run_cli("map", "--readme", cwd=diary)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "topics in 20 entries" in out and "newest entry" in out
+    assert "Mapped 20 entries into" in out and "assets/topic-map.html" in out and "README.md updated" in out
+    assert "new theme" in out and "queued in LESSONS-QUEUE.md" in out  # diffusion and retrieval have no theme
+    assert (diary / "assets" / "topic-map.html").is_file() and (diary / "assets" / "topic-map.png").is_file()
+    readme = (diary / "README.md").read_text(encoding="utf-8")
+    again = run_cli("map", "--readme", "--no-suggest", cwd=diary)
+    assert again.returncode == 0 and "README.md already up to date" in again.stdout
+    assert (diary / "README.md").read_text(encoding="utf-8") == readme
+
+
+def test_map_json_lists_clusters_with_names_and_members(diary: Path) -> None:
+    written = write_topic_diary(diary, 4)
+    result = run_cli("map", "--json", "--no-suggest", cwd=diary)
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)
+    assert document["entries"] == len(written) == len(document["points"])
+    members = [m for c in document["clusters"] for m in c["members"]]
+    assert sorted(members) == sorted(e.relpath for e in written)
+    assert all(c["name"] and c["size"] == len(c["members"]) and c["newest"] in c["members"]
+               for c in document["clusters"])
+    assert document["outputs"] == {"html": "assets/topic-map.html", "png": "assets/topic-map.png"}
+    assert set(document["timings"]) >= {"embed", "project", "cluster", "render"}
+    assert document["queued"] == [] and document["theme_suggestions"] and not (diary / "LESSONS-QUEUE.md").exists()
+
+
+def test_map_of_an_empty_diary_says_so(diary: Path) -> None:
+    result = run_cli("map", cwd=diary)
+    assert result.returncode == 1 and result.stderr.startswith("error: the diary") and "Traceback" not in result.stderr
+    assert "paperdiary draft" in result.stderr
+
+
+def test_without_the_map_extra_it_says_what_to_install(diary: Path) -> None:
+    write_topic_diary(diary, 1)
+    # scikit-learn made unimportable in the child, as if the extra were not installed.
+    code = ("import sys; sys.modules['sklearn'] = None; sys.argv = ['paperdiary', 'map']; "
+            "from paperdiary.cli.main import main; main()")
+    result = subprocess.run([sys.executable, "-c", code], cwd=diary, env=clean_env(), capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "error: paperdiary map needs the optional map dependencies (scikit-learn missing): "
+        "pip install 'paperdiary[map]'."]
+    assert not (diary / "assets").exists()
+
+
+def test_map_llm_names_the_clusters_with_the_model(diary: Path) -> None:
+    write_topic_diary(diary, 4)
+    with FakeLLM() as fake:
+        fake.script(lambda request: {"name": "Topic From Model"})
+        env = clean_env(OPENAI_BASE_URL=fake.base_url, PAPERDIARY_MODEL="fake-model")
+        result = run_cli("map", "--llm", "--json", "--no-suggest", cwd=diary, env=env)
+        assert result.returncode == 0, result.stderr
+        names = sorted(c["name"] for c in json.loads(result.stdout)["clusters"])
+        asked = len(fake.completion_requests)
+        prompt = fake.completion_requests[0].json["messages"][0]["content"]
+        # Named once: the next map keeps the model's names without asking again.
+        second = run_cli("map", "--llm", "--json", "--no-suggest", cwd=diary, env=env)
+        assert second.returncode == 0 and len(fake.completion_requests) == asked
+    assert names[0] == "Topic From Model" and names[1] == "Topic From Model (2)"
+    assert asked == len(names) and "<<<TITLES" in prompt and "untrusted data" in prompt
+
+
+def test_map_llm_without_a_model_is_a_usage_error(diary: Path) -> None:
+    write_topic_diary(diary, 1)
+    result = run_cli("map", "--llm", cwd=diary)
+    assert result.returncode == 2 and "--llm needs a model" in result.stderr
+
+
+
+def test_a_suggested_theme_is_reviewed_from_the_command_line(diary: Path) -> None:
+    write_topic_diary(diary, 5)
+    assert run_cli("map", cwd=diary).returncode == 0
+    listed = run_cli("review", "list", "--json", cwd=diary)
+    items = json.loads(listed.stdout)
+    assert {item["item_kind"] for item in items} == {"new theme"} and all(len(item["members"]) == 5 for item in items)
+    first = items[0]
+    assert first["proposal"]["kind"] == "new_theme" and first["proposal"]["theme"] == first["suggested_theme"]
+    assert run_cli("review", "theme", first["id"], "My New Theme", cwd=diary).returncode == 0
+    assert run_cli("review", "accept", first["id"], cwd=diary).returncode == 0
+    applied = run_cli("review", "apply", cwd=diary)
+    assert applied.returncode == 0, applied.stderr
+    assert "\n### My New Theme\n" in (diary / "README.md").read_text(encoding="utf-8")
+    edit = run_cli("review", "kind", items[1]["id"], "add", cwd=diary)
+    assert edit.returncode == 2 and "suggests a new theme, not a lesson" in edit.stderr
