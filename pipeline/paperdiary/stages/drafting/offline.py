@@ -497,6 +497,8 @@ class _Document:
             adverb_then_verb = bare.endswith("ly") and i + 1 < len(words) and words[i + 1].lower() in VERBS
             if i and (bare in VERBS or adverb_then_verb):
                 subject = [w.strip(",;:") for w in words[:i]]
+                while len(subject) > 1 and subject[0].lower() in ("the", "a", "an"):
+                    subject = subject[1:]
                 named = self._name_in(" ".join(subject))
                 if named:
                     return named
@@ -756,6 +758,11 @@ class _Picker:
             if len(chosen) >= fewest:
                 break
             consider(s)
+        for i, c in enumerate(chosen):  # a twin that was not reached may still say it better
+            better = [s for s in scores if s not in chosen and informative(s) > informative(c) and same(s, c)
+                      and not any(same(s, o) for o in [*taken, *chosen] if o is not c)]
+            if better:
+                chosen[i] = max(better, key=lambda s: (informative(s), -s.order))
         return sorted(chosen, key=lambda s: s.order)
 
     # -- the entry's sections
@@ -871,7 +878,7 @@ class _Picker:
             named = self._named_head(obj)
             if named:
                 head, rest = named
-                lesson = _standalone(f"**{head}**: {rest}", doc.reference)
+                lesson = _standalone(f"{head}: {rest}", doc.reference)
             else:
                 lesson = _standalone(f"{doc.reference} {proposal.group('verb').lower()}s "
                                      f"{_bold(obj, doc._noun_phrase(obj) or doc.key_phrase(obj))}", doc.reference)
@@ -880,20 +887,20 @@ class _Picker:
         return (f"{_bold(plain, doc.key_phrase(plain))}.", "Key point") if plain else None
 
     def _named_head(self, obj: str) -> tuple[str, str] | None:
-        """("Name", "what it is") when a proposal's object opens with, or sets off, the paper's name.
+        """("**Name**", "what it is") when a proposal's object opens with, or sets off, the paper's name.
 
-        "FlashAttention, an IO-aware ..." -> ("FlashAttention", "an IO-aware ...");
-        "a new architecture, the Transformer, based on ..." -> ("The Transformer", "a new architecture based on ...").
+        "FlashAttention, an IO-aware ..." -> ("**FlashAttention**", "an IO-aware ...");
+        "a new architecture, the Transformer, based on ..." -> ("The **Transformer**", "a new architecture based on ...").
         """
         doc = self.doc
         opening = re.match(r"(?P<head>[^,;:]{1,80}?),\s+(?P<rest>.+)$", obj)
         if opening and doc._name_in(opening.group("head")) and is_noun_phrase(opening.group("head").split()):
-            return opening.group("head"), opening.group("rest")
+            return f"**{opening.group('head')}**", opening.group("rest")
         for name in doc.names[:2]:
             aside = re.match(rf"(?P<what>[^,]+),\s+(?P<the>the\s+|called\s+|named\s+|dubbed\s+)?{re.escape(name)}"
                              rf"(?:,\s*(?P<rest>.+))?$", obj)
             if aside:
-                head = f"The {name}" if (aside.group("the") or "").strip() == "the" else name
+                head = f"The **{name}**" if (aside.group("the") or "").strip() == "the" else f"**{name}**"
                 return head, " ".join(p for p in (aside.group("what"), aside.group("rest")) if p)
         return None
 

@@ -50,7 +50,9 @@ _VERB_STEMS = (
     "leverage bootstrap compare report follow adopt share convert pack draw eschew rely dispense consider ignore "
     "take get see use solve answer fit extract discuss explore investigate examine study tend seem appear "
     "outline summarize summarise enjoy gain lose stay hold carry decide eschew dispense train work lower raise "
-    "halve double recover grow rise fall beat win saturate stop"
+    "halve double recover grow rise fall beat win saturate stop preserve affect determine dominate constitute "
+    "represent capture encode exhibit reflect facilitate mitigate prevent stabilize stabilise accelerate simplify "
+    "support handle explain arise occur exist lack suffer diverge collapse vary differ correlate decrease"
 ).split()
 VERBS = frozenset(
     "is are was were be been can could may might will would should must does do did has have had cannot".split()
@@ -87,7 +89,8 @@ def is_noun_phrase(words: Sequence[str], *, max_words: int = 6, loose: bool = Fa
 
 # "FlashAttention", "STaR", "BERT", "GPT-2", "MATH-500".
 _MIXED_CASE = re.compile(
-    r"(?<![\w-])(?:[A-Z][a-z]+[A-Z][A-Za-z0-9]*|[A-Z]{2,}[a-z]*[A-Z]?[A-Za-z0-9]*|[A-Za-z]+-\d[\w.]*)(?![\w-])"
+    r"(?<![\w-])(?:[A-Z][a-z]+[A-Z][A-Za-z0-9]*|[A-Z]{2,}[a-z]*[A-Z]?[A-Za-z0-9]*|[A-Za-z]+-\d+(?:\.\d+)*[A-Za-z]*)"
+    r"(?![\w-])"
 )
 # A word capitalised mid-sentence ("Transformer"): after a lower-case word, a comma or "the".
 _MIDSENTENCE_CAPITAL = re.compile(r"(?<=[a-z,;] )([A-Z][a-z]{3,})\b")
