@@ -340,10 +340,10 @@ def item_json(planned: PlannedItem) -> dict[str, Any]:
         "id": item.id,
         "status": item.status,
         "lesson": item.text,
-        "edited": item.text != item.queued.text,
+        "edited": item.edited,
         "source": item.queued.source or None,
         "arxiv_id": item.queued.arxiv_id,
-        "suggested_theme": item.queued.theme,
+        "suggested_theme": item.queued.suggested,
         "why": item.queued.why,
         "choice": {"kind": item.kind, "theme": item.theme},
         "proposal": None if proposal is None else {
