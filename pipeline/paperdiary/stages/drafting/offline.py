@@ -316,6 +316,9 @@ class _Document:
         self._reference = self._vector(_terms(title) * 2 + tuple(t for s in self.abstract for t in s.terms))
         self.names = paper_names(title, [s.display for s in sentences], " ".join(s.display for s in self.abstract))
         self.key_terms = key_terms(s.display for s in sentences)
+        self._key_term_pattern = re.compile(
+            "|".join(rf"(?<![\w-]){re.escape(t)}(?![\w-])" for t in sorted(self.key_terms, key=len, reverse=True))
+        ) if self.key_terms else None
         named = paper_name(title)
         mentioned = named != "The paper" and any(find(s.display, named) for s in [*sentences, *(summary or [])])
         self.own_name = named if mentioned else None  # "STaR", from "STaR: Self-Taught Reasoner"
@@ -517,12 +520,11 @@ class _Document:
 
     def _key_term_in(self, text: str) -> str | None:
         """The paper's most repeated key term that ``text`` holds, as written there."""
-        lower = text.lower()
-        for term, _ in self.key_terms.most_common():
-            match = re.search(rf"(?<![\w-]){re.escape(term)}(?![\w-])", lower)
-            if match:
-                return text[match.start() : match.end()]
-        return None
+        if self._key_term_pattern is None:
+            return None
+        found = list(self._key_term_pattern.finditer(text.lower()))
+        best = max(found, default=None, key=lambda m: (self.key_terms[m.group()], -m.start()))
+        return text[best.start() : best.end()] if best else None
 
     def _reference_name(self) -> str:
         """What a lesson calls the paper: its own name, else its method's ("the Transformer"), else its title."""
@@ -758,9 +760,9 @@ class _Picker:
             if len(chosen) >= fewest:
                 break
             consider(s)
-        for i, c in enumerate(chosen):  # a twin that was not reached may still say it better
-            better = [s for s in scores if s not in chosen and informative(s) > informative(c) and same(s, c)
-                      and not any(same(s, o) for o in [*taken, *chosen] if o is not c)]
+        for i, c in enumerate(chosen):  # a twin from the same part of the paper may still say it better
+            better = [s for s in scores if s.role == c.role and s not in chosen and informative(s) > informative(c)
+                      and same(s, c) and not any(same(s, o) for o in [*taken, *chosen] if o is not c)]
             if better:
                 chosen[i] = max(better, key=lambda s: (informative(s), -s.order))
         return sorted(chosen, key=lambda s: s.order)
@@ -845,11 +847,11 @@ class _Picker:
             return (self._base(s) + (0.5 if finding else 0.0)
                     + (0.3 if s.role in (_Role.ABSTRACT, _Role.CONCLUSION) else 0.0))
 
-        written = {s: self.as_lesson(s) for s in self._of(_Role.ABSTRACT, _Role.INTRO, _Role.RESULTS,
-                                                          _Role.CONCLUSION)}
-        pool = [s for s, lesson in written.items()
-                if lesson and (_FINDING.search(s.display) or _PROPOSAL.search(s.display))
-                and not _QUOTED.search(s.text)]  # quoted examples make poor lessons
+        stated = [s for s in self._of(_Role.ABSTRACT, _Role.INTRO, _Role.RESULTS, _Role.CONCLUSION)
+                  if (_FINDING.search(s.display) or _PROPOSAL.search(s.display))
+                  and not _QUOTED.search(s.text)]  # quoted examples make poor lessons
+        written = {s: self.as_lesson(s) for s in stated}
+        pool = [s for s in stated if written[s]]
         chosen = self._pick(pool, score, LIST_LIMITS["lessons"], keep=0.45)  # candidates for the user to choose from
         if not chosen:
             fallback = [s for s in self.key_points() if self.as_lesson(s)]
@@ -879,6 +881,8 @@ class _Picker:
             if named:
                 head, rest = named
                 lesson = _standalone(f"{head}: {rest}", doc.reference)
+            elif find(obj, doc.reference.removeprefix("the ")):
+                return None  # "the Transformer proposes the Transformer ..."
             else:
                 lesson = _standalone(f"{doc.reference} {proposal.group('verb').lower()}s "
                                      f"{_bold(obj, doc._noun_phrase(obj) or doc.key_phrase(obj))}", doc.reference)
@@ -890,12 +894,13 @@ class _Picker:
         """("**Name**", "what it is") when a proposal's object opens with, or sets off, the paper's name.
 
         "FlashAttention, an IO-aware ..." -> ("**FlashAttention**", "an IO-aware ...");
-        "a new architecture, the Transformer, based on ..." -> ("The **Transformer**", "a new architecture based on ...").
+        "an architecture, the Transformer, based on ..." -> ("The **Transformer**", "an architecture based on ...").
         """
         doc = self.doc
-        opening = re.match(r"(?P<head>[^,;:]{1,80}?),\s+(?P<rest>.+)$", obj)
+        opening = re.match(r"(?:(?P<the>the)\s+)?(?P<head>[^,;:]{1,80}?),\s+(?P<rest>.+)$", obj, re.I)
         if opening and doc._name_in(opening.group("head")) and is_noun_phrase(opening.group("head").split()):
-            return f"**{opening.group('head')}**", opening.group("rest")
+            the = "The " if opening.group("the") else ""
+            return f"{the}**{opening.group('head')}**", opening.group("rest")
         for name in doc.names[:2]:
             aside = re.match(rf"(?P<what>[^,]+),\s+(?P<the>the\s+|called\s+|named\s+|dubbed\s+)?{re.escape(name)}"
                              rf"(?:,\s*(?P<rest>.+))?$", obj)
@@ -1050,6 +1055,7 @@ _PHRASE_CUT = re.compile(
 
 
 _PARTICIPLE = re.compile(r"[a-z-]+ed")
+_TERSE, _TERSE_COST = 45, 30  # a reading this short ("Proposes STaR, a technique") says too little
 
 
 def _cuts(text: str, *, keep_verb: bool = False) -> list[tuple[str, int]]:
@@ -1064,7 +1070,8 @@ def _cuts(text: str, *, keep_verb: bool = False) -> list[tuple[str, int]]:
                 words.pop()  # no dangling "of", "the" or "trained"
             verb = any(w.lower() in VERBS and not w.endswith("ed") for w in words[1:])
             if len(words) >= 4 and (verb or not keep_verb):
-                out.append((" ".join(words), cost))
+                reading = " ".join(words)
+                out.append((reading, cost + (_TERSE_COST if len(reading) < _TERSE else 0)))
     return out
 
 

@@ -200,7 +200,7 @@ _METRIC_NOUNS = (
     r"accuracy|speed-?ups?|improvements?|reductions?|gains?|lift|points?|perplexity|error(?: rate)?|win rate"
     r"|success rate|solve rate|F1|BLEU|ROUGE(?:-\w+)?|AP|mAP|FID|PSNR|pass@\d+|EM|WER|CER|score|throughput"
 )
-METRIC = re.compile(
+_METRIC = re.compile(
     rf"(?<![\w.])\d+(?:\.\d+)?\s*(?:%|×|x\b|-?fold)?\s+(?:(?:absolute|relative|average|mean|top-\d)\s+)?"
     rf"(?:{_METRIC_NOUNS})\b"
     rf"|(?<![\w.])\d+(?:\.\d+)?\s*(?:%|×|x\b|-?fold)\s+(?:faster|fewer|less|more|higher|lower|smaller|larger)\b"
@@ -210,7 +210,7 @@ METRIC = re.compile(
 
 def metric_phrase(text: str) -> str | None:
     """The first headline number of ``text`` with what it measures, if any."""
-    match = METRIC.search(text)
+    match = _METRIC.search(text)
     if not match:
         return None
     words = match.group().split()
@@ -224,7 +224,6 @@ __all__ = [
     "COMMON_ACRONYMS",
     "FUNCTION_WORDS",
     "HEAD_NOUNS",
-    "METRIC",
     "VERBS",
     "find",
     "is_noun_phrase",
