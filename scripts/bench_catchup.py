@@ -67,7 +67,7 @@ def start_up() -> float:
     start = time.perf_counter()
     import paperdiary.stages.drafting.llm  # noqa: F401 - openai, pydantic models, templates
     import paperdiary.stages.extract  # noqa: F401 - pypdf
-    import paperdiary.stages.fetch  # noqa: F401 - arxiv, requests
+    import paperdiary.stages.fetch  # noqa: F401 - arxiv, requests (imported for its cost)
     from paperdiary.llm.tokens import count_tokens
 
     count_tokens("start-up")

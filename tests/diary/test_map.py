@@ -333,7 +333,7 @@ def test_a_new_theme_flows_through_review_and_loses_no_lesson(diary: Path, embed
     suggested = {topic_of[s.members[0]] for s in outcome.suggestions}
     assert suggested == {"diffusion", "retrieval"}  # RL and robotics have themes
     queue = read_queue(settings)
-    themes = [item for item in queue.items if item.kind is ItemKind.NEW_THEME]
+    themes = [item for item in queue.items if item.item_kind is ItemKind.NEW_THEME]
     assert len(themes) == 2 and all(len(item.members) == 5 for item in themes)
     diffusion = next(item for item in themes if topic_of[item.members[0]] == "diffusion")
 

@@ -69,11 +69,67 @@ def test_a_suggested_theme_reads_back_as_a_theme_item() -> None:
                                 "A cluster no theme covers.")
     text = append_items(append_items(QUEUE_HEADER, ITEMS[:1]), [theme])
     lesson, item = QueueFile.parse(text).items
-    assert lesson.kind is ItemKind.LESSON and lesson.members == ()
-    assert (item.id, item.kind, item.theme, item.checked) == (theme.id, ItemKind.NEW_THEME, "Diffusion &lt;Models&gt;",
+    assert lesson.item_kind is ItemKind.LESSON and lesson.members == ()
+    assert (item.id, item.item_kind, item.theme, item.checked) == (theme.id, ItemKind.NEW_THEME, "Diffusion &lt;Models&gt;",
                                                               False)
     assert item.members == ("entries/June 2025/4thJuneDDPM.md", "Robotics/x [1].md")
     assert item.text.startswith("New theme: **Diffusion &lt;Models&gt;** (2 entries)")
     assert QueueFile.parse(text.replace(f"  - id: `{theme.id}`\n", "")).items[1].id == \
         QueuedTheme.suggest("Diffusion &lt;Models&gt;", [], "").id  # without its ID line: one from its name
     assert QueuedTheme.suggest("diffusion  models", [], "").id == QueuedTheme.suggest("Diffusion Models", [], "").id
+
+
+PHONE_ITEM = (
+    "# Lessons queue\r\n"
+    "\r\n"
+    "* [X] **First** lesson, wrapped on the phone\r\n"
+    "  onto a second line.\r\n"
+    "  - theme: Reasoning\r\n"
+    "  - source: [x](entries/x.md) (arXiv 2506.00003)\r\n"
+    "  - my own note, kept\r\n"
+    "\r\n"
+    "- [ ] Second lesson, untouched.\r\n"
+    "  - id: `4e5f6a7b`\r\n"
+    "  - theme: Robotics"
+)
+
+
+def test_an_item_shows_its_current_text_theme_and_kind_and_keeps_the_rest() -> None:
+    queue = QueueFile.parse(PHONE_ITEM)
+    first = queue.items[0]  # it lost its ID line: the ID derived from its words, kept once they change
+    shown = queue.with_shown(first.id, text="**Edited** lesson,\nin my words.", theme="Robotics <b>", kind="add")
+    assert shown.render() == (
+        "# Lessons queue\r\n"
+        "\r\n"
+        "* [X] **Edited** lesson, in my words.\r\n"
+        f"  - id: `{first.id}`\r\n"
+        "  - theme: Robotics &lt;b&gt; (suggested: Reasoning)\r\n"
+        "  - kind: add\r\n"
+        "  - source: [x](entries/x.md) (arXiv 2506.00003)\r\n"
+        "  - my own note, kept\r\n"
+        "\r\n"
+        "- [ ] Second lesson, untouched.\r\n"
+        "  - id: `4e5f6a7b`\r\n"
+        "  - theme: Robotics"
+    )
+    item = shown.get(first.id)
+    assert (item.text, item.theme, item.suggested, item.kind, item.checked) == (
+        "**Edited** lesson, in my words.", "Robotics &lt;b&gt;", "Reasoning", "add", True)
+    again = shown.with_shown(first.id, theme="Training", kind="new_theme")
+    assert again.get(first.id).theme == "Training" and again.get(first.id).kind == "new_theme"
+    assert again.get(first.id).suggested == "Reasoning"  # the drafter's suggestion stays beside the choice
+    assert again.with_shown(first.id, theme="Reasoning").get(first.id).theme == "Reasoning"
+    assert again.render().count("kind:") == 1 and again.render().count(f"`{first.id}`") == 1
+    assert again.with_shown(first.id, theme="Training", kind="new_theme") == again  # idempotent
+
+    last = shown.get("4e5f6a7b")  # the file's last line has no line ending: it keeps none
+    end = shown.with_shown(last.id, kind="extend").render()
+    assert end.endswith("  - theme: Robotics\r\n  - kind: extend") and end.startswith(shown.render()[:200])
+
+
+def test_an_items_lines_are_replaced_whole() -> None:
+    queue = QueueFile.parse(PHONE_ITEM)
+    first, second = queue.items
+    replaced = queue.with_lines(second.id, queue.block(second).replace("untouched", "shown anew"))
+    assert replaced.get(second.id).text == "Second lesson, shown anew." and replaced.items[0] == first
+    assert replaced.with_lines(second.id, replaced.block(replaced.get(second.id))) == replaced

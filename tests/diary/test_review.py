@@ -335,6 +335,86 @@ def test_choices_edits_and_undo(diary: Path) -> None:
         assert settings.queue_path.read_bytes() == queue_before
 
 
+# --------------------------------------------------------------------------- the queue file shows current text
+
+
+def queued(settings: Settings, item_id: str):
+    return QueueFile.parse(settings.queue_path.read_bytes().decode("utf-8")).get(item_id)
+
+
+def test_the_queue_shows_each_lessons_current_text_theme_and_kind(diary: Path) -> None:
+    settings = make_diary(diary)
+    known = ids(settings)
+    curriculum, tactile = known[CURRICULUM], known[TACTILE]
+    phone = settings.queue_path.read_text(encoding="utf-8")  # the user ticks one lesson and notes another
+    phone = phone.replace(f"- [ ] {TACTILE}", f"- [x] {TACTILE}")
+    phone = phone.replace(f"  - id: `{curriculum}`\n", f"  - id: `{curriculum}`\n  - note to self: ask Sam\n")
+    settings.queue_path.write_text(phone, encoding="utf-8")
+    edited = "**Medium difficulty** tasks teach most: drop the ones always solved or always failed."
+    with Review(settings) as review:
+        review.choose(curriculum, lesson=edited)
+        item = queued(settings, curriculum)
+        assert (item.text, item.theme, item.kind) == (edited, "Reinforcement Learning", "extend")
+        before_theme = review.choose(curriculum, theme="Open-Endedness and Auto Curriculums")
+        item = queued(settings, curriculum)
+        assert (item.id, item.text, item.theme, item.kind) == (curriculum, edited,
+                                                               "Open-Endedness and Auto Curriculums", "add")
+        block = QueueFile.parse(settings.queue_path.read_text(encoding="utf-8")).block(item)
+        assert "  - note to self: ask Sam\n" in block and block.count("  - theme:") == 1
+        assert queued(settings, tactile).checked  # the tick of another item is kept
+        review.choose(curriculum, kind="new_theme", theme="Curricula")
+        assert (queued(settings, curriculum).theme, queued(settings, curriculum).kind) == ("Curricula", "new_theme")
+
+        review.restore(before_theme)  # undo: the item as it was before the re-theme
+        item = queued(settings, curriculum)
+        assert (item.text, item.theme, item.kind) == (edited, "Reinforcement Learning", "extend")
+
+        review.accept([tactile, curriculum])  # accepting shows where each goes
+        assert (queued(settings, tactile).theme, queued(settings, tactile).kind) == ("Robotics", "add")
+        assert queued(settings, curriculum).checked and queued(settings, curriculum).text == edited
+        assert [p.item.text for p in review.plan().accepted] == [TACTILE, edited]
+
+        review.apply()
+    after = readme_text(diary)
+    assert TACTILE in after and after.count(SOURCE_LINK) == 2  # added, and cited beside the lesson it extends
+    assert list(ids(settings).values()) == [known[PROTEIN]]
+
+
+def test_a_killed_review_shows_its_decision_on_the_next_run(diary: Path) -> None:
+    settings = make_diary(diary)
+    known = ids(settings)
+    before = settings.queue_path.read_bytes()
+    with Review(settings) as review:
+        review.choose(known[PROTEIN], lesson="**Equivariant networks** fold proteins almost as well as experiments.")
+    record = Store(settings.db_path).review_records()[known[PROTEIN]]
+    settings.queue_path.write_bytes(before)  # as if killed after saving the decision, before writing the queue
+    with Store(settings.db_path) as store:
+        store.save_reviews([dataclasses.replace(record, synced=False)])
+    with Review(settings) as review:
+        assert review.state().items[2].text.startswith("**Equivariant networks**")
+    item = queued(settings, known[PROTEIN])
+    assert item.text.startswith("**Equivariant networks**") and item.kind == "new_theme" and item.theme == "Biology"
+
+
+def test_scripted_theme_and_kind_rewrite_the_queue_file(diary: Path) -> None:
+    settings = make_diary(diary)
+    known = ids(settings)
+    protein = known[PROTEIN]
+    result = run_cli("review", "theme", protein[:6], "Robotics", cwd=diary)
+    assert result.returncode == 0, result.stderr
+    item = queued(settings, protein)
+    assert (item.text, item.theme, item.kind, item.suggested) == (PROTEIN, "Robotics", "add", "Biology")
+    assert "  - theme: Robotics (suggested: Biology)\n  - kind: add\n" in settings.queue_path.read_text("utf-8")
+    result = run_cli("review", "kind", protein, "new_theme", "--json", cwd=diary)  # named after the suggestion
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["proposal"]["theme"] == "Biology"
+    item = queued(settings, protein)
+    assert (item.theme, item.kind) == ("Biology", "new_theme")
+    assert "  - theme: Biology\n  - kind: new_theme\n" in settings.queue_path.read_text("utf-8")
+    assert [i.theme for i in QueueFile.parse(settings.queue_path.read_text(encoding="utf-8")).items][:2] == [
+        "Robotics", "Reinforcement Learning"]  # the others untouched
+
+
 def test_two_lessons_for_one_new_theme_share_it(diary: Path) -> None:
     settings = make_diary(diary)
     queue_lessons(settings, [Lesson("**Protein language models** predict structure from single sequences.",

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pexpect
 
+from paperdiary.diary.queue import QueueFile
 from tests.conftest import clean_env
 from tests.diary.test_review import CURRICULUM, PROTEIN, README, SOURCE_LINK, TACTILE, ids, make_diary, readme_text
 
@@ -135,6 +136,40 @@ def test_undo_quit_resume_and_apply(diary: Path, tmp_path: Path) -> None:
     robotics = after.split("### Robotics\n")[1].split("###")[0]
     assert f"3. {TACTILE} ([Été RL]({SOURCE_LINK}))\n4. {PROTEIN} ([Été RL]({SOURCE_LINK}))\n" in robotics
     assert list(ids(settings).values()) == [known[CURRICULUM]]  # the skipped one waits
+
+
+def test_an_edited_and_rethemed_lesson_shows_so_in_the_queue_file(diary: Path, tmp_path: Path) -> None:
+    settings = make_diary(diary)
+    known = ids(settings)
+    script = tmp_path / "editor.py"
+    script.write_text(EDITOR_SCRIPT, encoding="utf-8")
+    child = spawn(diary, f"{sys.executable} {script}")
+    child.expect_exact(f"Lesson 1/3 · {known[TACTILE]}")
+    child.expect_exact(PROMPT)
+    child.send("s")
+    child.expect_exact(f"Lesson 2/3 · {known[CURRICULUM]}")
+    child.expect_exact(PROMPT)
+    child.send("e")  # the scripted $EDITOR rewrites it
+    child.expect_exact(EDITED)
+    child.expect_exact(PROMPT)
+    child.send("t")
+    child.expect_exact("(Enter: keep): ")
+    child.sendline("2")  # Robotics, by its number
+    child.expect_exact("add to 'Robotics'")
+    child.expect_exact(PROMPT)
+    child.send("q")  # nothing accepted: no offer to apply
+    child.expect_exact("This session: 0 accepted, 0 rejected, 1 skipped; 3 undecided in LESSONS-QUEUE.md.")
+    child.expect(pexpect.EOF)
+    child.wait()
+    assert child.exitstatus == 0
+
+    text = settings.queue_path.read_text(encoding="utf-8")  # the phone view: the lesson as it now stands
+    item = QueueFile.parse(text).get(known[CURRICULUM])
+    assert (item.text, item.theme, item.suggested, item.kind, item.checked) == (
+        EDITED, "Robotics", "Reinforcement Learning", "add", False)
+    assert CURRICULUM not in text and f"- [ ] {EDITED}\n  - id: `{known[CURRICULUM]}`\n" in text
+    assert "  - theme: Robotics (suggested: Reinforcement Learning)\n  - kind: add\n" in text
+    assert QueueFile.parse(text).get(known[TACTILE]).kind is None  # skipped: shown as queued
 
 
 def test_without_a_terminal_keys_are_read_a_line_each(diary: Path) -> None:

@@ -347,13 +347,13 @@ def item_json(planned: PlannedItem) -> dict[str, Any]:
     item, proposal = planned.item, planned.proposal
     return {
         "id": item.id,
-        "item_kind": item.queued.kind.value,  # "lesson", or "new theme" (from `paperdiary map`)
+        "item_kind": item.queued.item_kind.value,  # "lesson", or "new theme" (from `paperdiary map`)
         "status": item.status,
         "lesson": item.text,
-        "edited": item.text != item.queued.text,
+        "edited": item.edited,
         "source": item.queued.source or None,
         "arxiv_id": item.queued.arxiv_id,
-        "suggested_theme": item.queued.theme,
+        "suggested_theme": item.queued.suggested,
         "why": item.queued.why,
         "members": list(item.queued.members),
         "choice": {"kind": item.kind, "theme": item.theme},

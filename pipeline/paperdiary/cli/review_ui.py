@@ -305,7 +305,7 @@ class ReviewSession:
         if key == "n":
             proposal = planned.proposal
             default = (proposal.new_theme_name if proposal and proposal.new_theme_name else None) or \
-                planned.item.queued.theme or ""
+                planned.item.queued.suggested or ""
             name = self.keys.line(f"New theme's name{f' (Enter: {default})' if default else ''}: ") or default
             return ("new_theme", name or None)
         return None
@@ -314,7 +314,7 @@ class ReviewSession:
         item, proposal = planned.item, planned.proposal
         body = Text()
         body.append(item.text + "\n", style="bold")
-        if item.text != item.queued.text:
+        if item.edited:
             body.append("(edited)\n", style="dim")
         source = item.queued.source
         if source:
@@ -330,9 +330,9 @@ class ReviewSession:
         if item.queued.why:
             body.append("Why: ", style="dim")
             body.append(item.queued.why + "\n")
-        if item.queued.theme:
+        if item.queued.suggested:
             body.append("Suggested theme: ", style="dim")
-            body.append(item.queued.theme + "\n")
+            body.append(item.queued.suggested + "\n")
         body.append("\nProposal: ", style="dim")
         if proposal is not None:
             body.append(describe(proposal), style="bold cyan")

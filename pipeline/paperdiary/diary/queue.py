@@ -7,6 +7,7 @@ and why it was proposed::
     - [ ] **Key phrase** of the lesson ...
       - id: `8c1f2a3b`
       - theme: Reinforcement Learning
+      - kind: add
       - source: [11thJuneX](entries/June%202025/11thJuneX.md) (arXiv 2506.01939)
       - why: Finding stated in the abstract.
 
@@ -15,11 +16,15 @@ theme, reviewed the same way (accepting it creates the theme's heading)::
 
     - [ ] New theme: **Diffusion, Denoising** (5 entries)
       - id: `3f0c9a1e`
-      - kind: new theme
+      - item: new theme
       - theme: Diffusion, Denoising
       - members: [4thJuneDDPM](entries/June%202025/4thJuneDDPM.md), ...
       - why: A cluster of the topic map that no README theme covers.
 
+The theme is the drafter's suggestion until review decides; from then on a
+lesson shows its current text, theme and kind (add, extend, new_theme), so the
+file read on a phone is never stale; a theme other than the suggested one keeps
+the suggestion beside it (``- theme: Robotics (suggested: Biology)``).
 :func:`append_items` writes items; :class:`QueueFile` reads the file back the way
 a person leaves it, and edits it line by line so everything else stays as written.
 Who writes when is the callers' business (``lessons`` appends, ``review`` decides),
@@ -44,7 +49,7 @@ from paperdiary.fsutil import read_diary_bytes
 from paperdiary.settings import Settings
 from paperdiary.stages.drafting.contract import Lesson
 from paperdiary.templates import md_inline
-from paperdiary.text import clean_text, line_body, split_lines, strip_controls
+from paperdiary.text import clean_text, line_body, line_ending, split_lines, strip_controls
 
 QUEUE_HEADER = """# Lessons queue
 
@@ -135,7 +140,7 @@ def format_theme_item(item: QueuedTheme) -> str:
     lines = [
         f"- [ ] New theme: **{name}** ({count} entr{'ies' if count != 1 else 'y'})",
         f"  - id: `{item.id}`",
-        f"  - kind: {ItemKind.NEW_THEME.value}",
+        f"  - item: {ItemKind.NEW_THEME.value}",
         f"  - theme: {name}",
         f"  - members: {members or 'none'}",
     ]
@@ -206,14 +211,16 @@ class QueueItem:
     id: str
     text: str  # the lesson's markdown, its lines joined into one
     checked: bool  # "[x]": accepted
-    theme: str | None  # the drafter's suggestion
+    theme: str | None  # the theme review last placed it in, else the drafter's suggestion
     source: str  # the entry's path relative to the diary root; "" for none
     arxiv_id: str | None
     why: str | None
     start: int = field(repr=False)  # first line (the blank lines before it included) in QueueFile.lines
     end: int = field(repr=False)
-    kind: ItemKind = ItemKind.LESSON
+    item_kind: ItemKind = ItemKind.LESSON  # a lesson, or a new theme the topic map suggests
     members: tuple[str, ...] = ()  # a new theme's entries (diary-relative paths)
+    kind: str | None = None  # how review last placed a lesson: add, extend, new_theme, duplicate
+    suggested: str | None = None  # the drafter's suggested theme
 
 
 @dataclass(frozen=True)
@@ -271,20 +278,19 @@ class QueueFile:
                 start -= 1
             text = clean_text(" ".join(text_parts))
             source, arxiv_id = _parse_source(fields.get("source", ""))
-            theme = fields.get("theme") or None
-            if theme and theme.startswith("(") and theme.endswith(")"):
-                theme = None  # "(none suggested)"
-            kind = ItemKind.NEW_THEME if _fold(fields.get("kind", "")) == ItemKind.NEW_THEME.value else ItemKind.LESSON
+            theme, suggested = _parse_theme(fields.get("theme", ""))
+            item_kind = ItemKind.NEW_THEME if _fold(fields.get("item", "")) == ItemKind.NEW_THEME.value else ItemKind.LESSON
             members = tuple(unquote(m[2]).lstrip("/") for m in _LINK.finditer(fields.get("members", "")))
             item_id = fields.get("id", "").strip("` ").lower()
             if not re.fullmatch(r"[0-9a-f]{4,64}", item_id):
-                item_id = (theme_suggestion_id(theme or text) if kind is ItemKind.NEW_THEME
+                item_id = (theme_suggestion_id(theme or text) if item_kind is ItemKind.NEW_THEME
                            else lesson_id(Lesson(text), arxiv_id or source))
-            if item_id in seen or not text or (kind is ItemKind.NEW_THEME and not theme):
+            if item_id in seen or not text or (item_kind is ItemKind.NEW_THEME and not theme):
                 continue  # a pasted copy of an item, an empty one, a nameless theme: left in the file, not reviewed
             seen.add(item_id)
             items.append(QueueItem(item_id, text, _ITEM_START.match(bodies[first])[1] != " ",  # type: ignore[index]
-                                   theme, source, arxiv_id, fields.get("why") or None, start, end, kind, members))
+                                   theme, source, arxiv_id, fields.get("why") or None, start, end, item_kind, members,
+                                   fields.get("kind") or None, suggested))
         return cls(tuple(lines), tuple(items))
 
     def render(self) -> str:
@@ -308,6 +314,55 @@ class QueueFile:
         lines[at] = line[:box] + ("x" if checked else " ") + line[box + 1 :]
         return QueueFile.parse("".join(lines))
 
+    def with_shown(self, item_id: str, *, text: str | None = None, theme: str | None = None,
+                   kind: str | None = None) -> QueueFile:
+        """The item showing ``text`` as its lesson (the user's words, kept on one line), its ``theme`` and
+        ``kind`` (None: as written), and its ID line, which keeps its ID whatever its words become.
+
+        Only those lines change: the tick, the user's notes and the other sub-bullets stay as written.
+        """
+        item = self.get(item_id)
+        if item is None:
+            return self
+        block = list(self.lines[item.start : item.end])
+        newline = _newline(self.lines)
+        first = next(n for n, line in enumerate(block) if _ITEM_START.match(line_body(line)))
+        wrapped = first + 1  # the lesson's own lines end where its sub-bullets (or notes) start
+        while wrapped < len(block) and line_body(block[wrapped]).strip() and not _FIELD.match(
+                line_body(block[wrapped])) and not _BLOCK_START.match(block[wrapped].lstrip()):
+            wrapped += 1
+        if text is not None:
+            opening = _ITEM_START.match(line_body(block[first]))
+            assert opening is not None
+            ending = line_ending(block[wrapped - 1])
+            block[first:wrapped] = [line_body(block[first])[: opening.start(2)] + " ".join(text.split()) + ending]
+            wrapped = first + 1
+        fields = {" ".join(m[1].lower().split()): n for n, line in enumerate(block)
+                  if n > first and (m := _FIELD.match(line_body(line)))}
+        indent = next((line_body(block[n])[: _FIELD.match(line_body(block[n])).start(1)]  # type: ignore[union-attr]
+                       for n in sorted(fields.values())), "  - ")
+        if theme and item.suggested and theme != item.suggested:
+            theme = f"{theme} (suggested: {item.suggested})"
+        wanted = [("id", f"`{item.id}`"), ("theme", md_inline(theme) if theme else None), ("kind", kind)]
+        after = wrapped - 1  # each field goes after the one before it in the format, if it has to be added
+        for name, value in wanted:
+            if name in fields:
+                at = fields[name]
+                if value is not None:
+                    line = block[at]
+                    colon = line.index(":", len(indent) - 2)
+                    block[at] = f"{line[: colon + 1]} {value}{line_ending(line)}"
+                after = at
+            elif value is not None:
+                ending = newline
+                if not line_ending(block[after]):  # the file's last line: the new one is, without an ending
+                    block[after] += newline
+                    ending = ""
+                block.insert(after + 1, f"{indent}{name}: {value}{ending}")
+                fields = {key: n + (n > after) for key, n in fields.items()}
+                after += 1
+        return QueueFile.parse("".join([*self.lines[: item.start], *block, *self.lines[item.end :]]))
+
     def without(self, ids: Iterable[str]) -> QueueFile:
         drop = set(ids)
         lines = list(self.lines)
@@ -316,6 +371,14 @@ class QueueFile:
                 del lines[item.start : item.end]
         if lines and self.lines and not self.lines[-1].endswith(("\n", "\r")):
             lines[-1] = line_body(lines[-1])  # the file ended without a newline: keep it so
+        return QueueFile.parse("".join(lines))
+
+    def with_lines(self, item_id: str, block: str) -> QueueFile:
+        """The item's lines replaced by ``block`` (lines as :meth:`block` gives them)."""
+        item = self.get(item_id)
+        if item is None or self.block(item) == block:
+            return self
+        lines = [*self.lines[: item.start], *split_lines(block), *self.lines[item.end :]]
         return QueueFile.parse("".join(lines))
 
     def with_block(self, block: str, position: int) -> QueueFile:
@@ -336,6 +399,19 @@ def _fold(value: str) -> str:
 
 def _newline(lines: Sequence[str]) -> str:
     return "\r\n" if any(line.endswith("\r\n") for line in lines) else "\n"
+
+
+_SUGGESTED = re.compile(r"(?P<theme>.*?)\s*\(suggested:\s*(?P<suggested>[^()]*?)\s*\)")
+
+
+def _parse_theme(value: str) -> tuple[str | None, str | None]:
+    """(current theme, suggested theme) from "Robotics (suggested: Biology)", "Robotics" or "(none suggested)"."""
+    value = value.strip()
+    if match := _SUGGESTED.fullmatch(value):
+        return match["theme"] or None, match["suggested"] or None
+    if value.startswith("(") and value.endswith(")"):
+        return None, None  # "(none suggested)"
+    return value or None, value or None
 
 
 def _parse_source(value: str) -> tuple[str, str | None]:

@@ -5,9 +5,12 @@ Where each fact lives:
 * The queue file (``LESSONS-QUEUE.md``) says which lessons wait, their text,
   suggested theme and source entry, and whether each is accepted: a ticked box
   is an acceptance, whether ``review`` ticked it or the user did on a phone.
+  Once a lesson is decided about, its item shows its current text, and the
+  theme and kind it would be placed with, so the file never shows stale words.
 * The store's ``review_decisions`` table keeps what the checkbox cannot: text
-  edited in review, a theme or kind the user chose, rejections (with the item's
-  lines, for undo) and, for an accepted lesson, the :class:`Placement` it was
+  edited in review, a theme or kind the user chose, the item's lines as the
+  queue file is to show them (kept after a rejection, for undo) and, for an
+  accepted lesson, the :class:`Placement` it was
   accepted with, whose anchor (a theme's name, a lesson's words) finds its
   place again in a README edited since.
 
@@ -253,7 +256,12 @@ class ReviewItem:
     @property
     def is_theme(self) -> bool:
         """A suggested new theme rather than a lesson."""
-        return self.queued.kind is ItemKind.NEW_THEME
+        return self.queued.item_kind is ItemKind.NEW_THEME
+
+    @property
+    def edited(self) -> bool:
+        """Whether the user rewrote the lesson in review."""
+        return bool(self.record and self.record.lesson)
 
     @property
     def kind(self) -> str | None:
@@ -308,24 +316,41 @@ class ReviewState:
 
 @dataclass(frozen=True)
 class Snapshot:
-    """An item's state before a decision: what undo puts back."""
+    """An item's state before a decision: what undo puts back (its lines in the queue file among it)."""
 
     id: str
     record: ReviewRecord | None
     checked: bool
+    block: str
+    position: int
 
 
-def _snapshot(item: ReviewItem) -> Snapshot:
-    return Snapshot(item.id, item.record, item.status == "accepted")
+def _snapshot(item: ReviewItem, queue: QueueFile) -> Snapshot:
+    return Snapshot(item.id, item.record, item.status == "accepted", queue.block(item.queued),
+                    queue.items.index(item.queued))
 
 
 def _shown(queue: QueueFile, record: ReviewRecord) -> QueueFile:
-    """The queue file showing a decision: ticked, unticked, put back, or gone. Idempotent."""
+    """The queue file showing a decision: the item's lines as decided, ticked or not; or the item gone. Idempotent."""
     if record.status in ("rejected", "applied"):
         return queue.without([record.id])
-    if queue.get(record.id) is None and record.block:
-        queue = queue.with_block(record.block, record.position if record.position is not None else len(queue.items))
+    if record.block:
+        if queue.get(record.id) is None:
+            position = record.position if record.position is not None else len(queue.items)
+            queue = queue.with_block(record.block, position)
+        else:
+            queue = queue.with_lines(record.id, record.block)
     return queue.with_checked(record.id, record.status == "accepted")
+
+
+def _showing(queue: QueueFile, item: ReviewItem, record: ReviewRecord, proposal: Proposal) -> ReviewRecord:
+    """``record`` with the item's lines as the queue file is to show it: its current text, and the theme and kind
+    ``proposal`` places it with."""
+    shown = queue.with_shown(item.id, text=record.lesson, theme=proposal.theme or proposal.new_theme_name,
+                             kind=proposal.kind)
+    current = shown.get(item.id)
+    assert current is not None
+    return replace(record, block=shown.block(current), position=queue.items.index(item.queued))
 
 
 # --------------------------------------------------------------------------- plans
@@ -447,7 +472,7 @@ class Review:
         """What the merger needs: the (edited) text, the source entry, its title and description when known."""
         source = item.queued.source
         stored = self._stored.get(source)
-        return MergeItem(item.text, source, item.queued.theme, self._title(source),
+        return MergeItem(item.text, source, item.queued.suggested, self._title(source),
                          stored.description if stored else None)
 
     def _title(self, source: str) -> str | None:
@@ -480,10 +505,11 @@ class Review:
                     raise ReviewConflictError(f"cannot accept lesson {item.id}: {planned.conflict}.")
                 if item.placement is not None:
                     continue  # accepted already, with its place
-                records.append(self._record(item, "accepted", placement=Placement.of(planned.proposal, planned.before),
-                                            digest=plan.base.digest))
+                record = self._record(item, "accepted", placement=Placement.of(planned.proposal, planned.before),
+                                      digest=plan.base.digest)
+                records.append(_showing(state.queue, item, record, planned.proposal))
             self._commit(state, records)
-        return [_snapshot(item) for item in items]
+        return [_snapshot(item, state.queue) for item in items]
 
     def reject(self, refs: Sequence[str]) -> list[Snapshot]:
         """Reject lessons: they leave the queue file (their lines are kept in the store for undo)."""
@@ -496,7 +522,7 @@ class Review:
                 for item in items
             ]
             self._commit(state, records)
-        return [_snapshot(item) for item in items]
+        return [_snapshot(item, state.queue) for item in items]
 
     def choose(self, ref: str, *, theme: str | None = None, kind: str | None = None,
                lesson: str | None = None) -> Snapshot:
@@ -537,18 +563,16 @@ class Review:
             if item.status == "accepted":
                 record = replace(record, placement_json=Placement.of(planned.proposal, planned.before).to_json(),
                                  readme_digest=self._readme(state).digest)
-            self._commit(state, [record])
-        return _snapshot(item)
+            self._commit(state, [_showing(state.queue, item, record, planned.proposal)])
+        return _snapshot(item, state.queue)
 
     def restore(self, snapshot: Snapshot) -> None:
         """Undo: put an item back as it was before a decision (back in the queue after a rejection)."""
         with diary_lock(self.settings, "review"), queue_lock(self.settings):
             state = self._sync()
-            current = state.records.get(snapshot.id)
             status = "accepted" if snapshot.checked else "pending"
-            record = replace(snapshot.record or ReviewRecord(snapshot.id, status), status=status)
-            if current is not None and current.status == "rejected":
-                record = replace(record, block=current.block, position=current.position)
+            record = replace(snapshot.record or ReviewRecord(snapshot.id, status), status=status,
+                             block=snapshot.block, position=snapshot.position)
             self._commit(state, [record])
 
     def add(self, text: str, source: str | None = None) -> tuple[str, bool]:
