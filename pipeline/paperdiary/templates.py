@@ -127,12 +127,12 @@ def render(template: str, prompts: DiaryPrompts | None = None, **context: object
         return environment(prompts).get_template(template).render(**context)
     except jinja2.TemplateSyntaxError as exc:
         raise TemplateError("{where} has a syntax error: {detail}.", file=_shown(exc.filename, prompts),
-                            line=exc.lineno, detail=exc.message or "", hint=_HINT) from None
+                            line=exc.lineno, detail=(exc.message or "").rstrip("."), hint=_HINT) from None
     except jinja2.TemplateError as exc:  # SecurityError (the sandbox), UndefinedError, a missing include
         filename, line = _template_frame(exc)
         what = "is refused by the sandbox" if isinstance(exc, jinja2.exceptions.SecurityError) else "failed"
         raise TemplateError("{where} " + what + ": {detail}.", file=_shown(filename or template, prompts),
-                            line=line, detail=exc.message or type(exc).__name__, hint=_HINT) from None
+                            line=line, detail=(exc.message or type(exc).__name__).rstrip("."), hint=_HINT) from None
 
 
 def _template_frame(exc: BaseException) -> tuple[str | None, int | None]:
