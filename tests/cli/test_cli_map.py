@@ -136,3 +136,18 @@ def test_map_and_stats_write_into_the_assets_folder_of_the_settings(diary: Path)
     again = run_cli("map", "--readme", "--json", "--no-suggest", cwd=diary)
     assert again.returncode == 0 and json.loads(again.stdout)["written"] == []  # unchanged files are left alone
     assert (diary / "README.md").read_text(encoding="utf-8") == readme
+
+
+def test_map_and_stats_wait_for_the_diary_lock_and_write_nothing_without_it(diary: Path) -> None:
+    from paperdiary.settings import load_settings
+    from paperdiary.state.lock import diary_lock
+
+    write_topic_diary(diary, 1)
+    readme = (diary / "README.md").read_bytes()
+    with diary_lock(load_settings(diary, env={}), "catchup"):
+        refused = [run_cli(command, "--readme", cwd=diary, env=clean_env(PAPERDIARY_LOCK_WAIT="0.3"))
+                   for command in ("map", "stats")]
+    for result in refused:
+        assert result.returncode == 1 and "waiting for the diary lock held by PID" in result.stderr, result.stderr
+        assert "error: another catchup is running in " in result.stderr
+    assert not (diary / "assets").exists() and (diary / "README.md").read_bytes() == readme
