@@ -33,6 +33,7 @@ import re
 import signal
 import subprocess
 from dataclasses import asdict, dataclass, field
+from datetime import date
 from pathlib import Path
 
 from paperdiary.diary.catalog import README_NAME, Catalog, CatalogEntry, DateSource, ProblemKind
@@ -163,6 +164,7 @@ def _order(moves: dict[str, str]) -> list[Step]:
 
 def make_plan(settings: Settings, layout: str, default_theme: str = "", *, store: Store | None = None) -> Plan:
     """Where each entry goes in ``layout``, the renames in a safe order and the link rewrites; nothing is changed."""
+    layout_relpath(layout, layout_fields(date(2025, 6, 11), "Name", None))  # a bad pattern, even in an empty diary
     entries = Catalog(settings, store=store).entries()
     base = _base(settings, entries)
     wanted: dict[str, str] = {}
