@@ -36,10 +36,11 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
 
-from paperdiary.diary.catalog import README_NAME, Catalog, CatalogEntry, DateSource, ProblemKind
+from paperdiary.diary.catalog import Catalog, CatalogEntry, DateSource, ProblemKind
 from paperdiary.diary.dates import MONTHS, folder_month
 from paperdiary.diary.index import rename_written_lines
 from paperdiary.diary.links import rewrite_links
+from paperdiary.diary.readme import README_NAME
 from paperdiary.errors import DiaryError
 from paperdiary.fsutil import read_diary_bytes, replace_diary_file, writable_target
 from paperdiary.settings import Settings
