@@ -5,6 +5,7 @@ block, theme suggestions through review, split themes, and related entries."""
 from __future__ import annotations
 
 import json
+import logging
 import random
 import re
 import shutil
@@ -68,6 +69,16 @@ def build(diary: Path, embedder, **overrides):
 
 
 # --------------------------------------------------------------------------- embeddings
+
+
+def test_loading_wordllama_leaves_the_root_logger_alone(tmp_path: Path) -> None:
+    # wordllama's import calls logging.basicConfig(level=INFO): every library's INFO lines would be printed.
+    code = ("import logging, sys; from pathlib import Path; from paperdiary.diary.map.embed import load_wordllama; "
+            "load_wordllama(Path(sys.argv[1])); root = logging.getLogger(); print(len(root.handlers), root.level)")
+    done = subprocess.run([__import__("sys").executable, "-c", code, str(tmp_path)], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["0", str(logging.WARNING)]
 
 
 def test_wordllama_loads_offline_from_the_installed_wheel(tmp_path: Path) -> None:
