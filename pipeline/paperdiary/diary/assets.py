@@ -62,7 +62,7 @@ class AssetsFolder:
 def assets_folder(settings: Settings) -> AssetsFolder:
     """The settings' assets folder, created; refused (SettingsError) when it leads out of the diary."""
     root = settings.diary.resolve()
-    folder = (root / settings.assets_dir).resolve()
+    folder = settings.assets_path.resolve()
     if not folder.is_relative_to(root) or folder == root:
         where = "the diary folder itself" if folder == root else f"{folder}, outside the diary"
         raise SettingsError(f"setting 'assets_dir' ({settings.assets_dir!r}) leads to {where}.",
