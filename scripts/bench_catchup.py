@@ -28,6 +28,7 @@ Usage: python scripts/bench_catchup.py [N] [LATENCY] [JOBS]    (default 50 0.5 4
 from __future__ import annotations
 
 import argparse
+import importlib
 import math
 import multiprocessing
 import sys
@@ -65,9 +66,9 @@ def serve(conn: Any, ids: list[str], papers: list[bytes], latency: float) -> Non
 def start_up() -> float:
     """Seconds to import the modules a run needs and load the tokenizer (a one-off per process)."""
     start = time.perf_counter()
-    import paperdiary.stages.drafting.llm  # noqa: F401 - openai, pydantic models, templates
-    import paperdiary.stages.extract  # noqa: F401 - pypdf
-    import paperdiary.stages.fetch  # noqa: F401 - arxiv, requests (imported for its cost)
+    # Imported for their cost: openai, pydantic models and templates; pypdf; arxiv and requests.
+    for module in ("paperdiary.stages.drafting.llm", "paperdiary.stages.extract", "paperdiary.stages.fetch"):
+        importlib.import_module(module)
     from paperdiary.llm.tokens import count_tokens
 
     count_tokens("start-up")

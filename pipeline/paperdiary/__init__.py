@@ -56,7 +56,14 @@ _EXPORTS = {
     "LLMError": "paperdiary.errors",
 }
 
-__all__ = ["__version__", *_EXPORTS]
+# Literal, so that linters see the names used; tests/test_layout.py checks it against _EXPORTS.
+__all__ = [
+    "__version__", "Settings", "load_settings", "PaperRef", "PaperMeta", "LLMUsage", "identify", "Draft",
+    "Claim", "Lesson", "draft_paper", "DraftOutcome", "run_catchup", "CatchupOptions", "CatchupReport",
+    "Review", "init_diary", "update_index", "diary_lock", "PaperDiaryError", "UsageError", "IdentifierError",
+    "SettingsError", "DiaryError", "DiaryLockedError", "WriteError", "FetchError", "ExtractionError",
+    "LLMError",
+]
 
 if TYPE_CHECKING:  # for type checkers and IDEs; at run time names load on first use (below)
     from paperdiary.diary.home import init_diary

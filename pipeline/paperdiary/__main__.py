@@ -1,3 +1,5 @@
+"""``python -m paperdiary``: the ``paperdiary`` command."""
+
 from paperdiary.cli.main import main
 
 main()

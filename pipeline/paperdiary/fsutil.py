@@ -5,13 +5,15 @@ diary's walls: a symlink is followed only to a target inside the diary, a read-o
 from __future__ import annotations
 
 import os
+import posixpath
 import re
 import shlex
 import stat
 import tempfile
 import time
 from fnmatch import fnmatchcase
-from pathlib import Path
+from pathlib import Path, PurePath
+from urllib.parse import quote
 
 from paperdiary.errors import OutsideDiaryError, ReadOnlyFileError
 
@@ -38,6 +40,17 @@ def diary_relpath(diary: Path, path: Path) -> str:
     if path.is_absolute() and ".." not in path.parts and path.is_relative_to(diary):
         return path.relative_to(diary).as_posix()
     return path.resolve().relative_to(diary.resolve()).as_posix()
+
+
+def relative_link(target: str | PurePath, from_dir: str | PurePath = "") -> str:
+    """A markdown or HTML link from a file in the folder ``from_dir`` to ``target``, both relative to the diary root.
+
+    Relative, and percent-encoded the way GitHub's editor writes it (spaces -> ``%20``,
+    non-ASCII as UTF-8 bytes): ``June 2025/4thJuneProlongedRL.md`` -> ``June%202025/4thJuneProlongedRL.md``;
+    from ``assets``, ``../June%202025/4thJuneProlongedRL.md``.
+    """
+    base = PurePath(from_dir).as_posix() if str(from_dir) else "."
+    return quote(posixpath.relpath(PurePath(target).as_posix(), base), safe="/")
 
 
 def _diary_name(diary: Path, path: Path) -> str | None:
@@ -103,13 +116,15 @@ def read_diary_bytes(diary: Path, path: Path) -> bytes:
     return resolve_inside(diary, path).read_bytes()
 
 
-def replace_diary_file(diary: Path, path: Path, text: str) -> None:
-    """Replace a diary file (README, the queue) with ``text`` atomically; refuse it when read-only.
+def replace_diary_file(diary: Path, path: Path, content: str | bytes) -> None:
+    """Replace (or create) a diary file (README, the queue, an entry, an asset) atomically; refuse it when
+    read-only or when it leads out of the diary. ``content``: text (written as UTF-8) or bytes.
 
-    Through a symlink inside the diary, the target gets the text (its temp file
+    Through a symlink inside the diary, the target gets the content (its temp file
     written beside it and renamed over it) and the link stays a link.
     """
-    atomic_write_text(writable_target(diary, path), text)
+    data = content.encode("utf-8") if isinstance(content, str) else content
+    atomic_write_bytes(writable_target(diary, path), data)
 
 
 def _temp_target(name: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -56,9 +57,9 @@ def test_without_the_map_extra_it_says_what_to_install(diary: Path) -> None:
     result = subprocess.run([sys.executable, "-c", code], cwd=diary, env=clean_env(), capture_output=True, text=True,
                             timeout=120)
     assert result.returncode == 2
+    # One message for every command that needs an extra (paperdiary.extras; stats says the same).
     assert result.stderr.strip().splitlines() == [
-        "error: paperdiary map needs the optional map dependencies (scikit-learn missing): "
-        "pip install 'paperdiary[map]'."]
+        "error: `paperdiary map` needs scikit-learn: pip install 'paperdiary[map]'."]
     assert not (diary / "assets").exists()
 
 
@@ -101,3 +102,52 @@ def test_a_suggested_theme_is_reviewed_from_the_command_line(diary: Path) -> Non
     assert "\n### My New Theme\n" in (diary / "README.md").read_text(encoding="utf-8")
     edit = run_cli("review", "kind", items[1]["id"], "add", cwd=diary)
     assert edit.returncode == 2 and "suggests a new theme, not a lesson" in edit.stderr
+
+
+def test_map_and_stats_write_into_the_assets_folder_of_the_settings(diary: Path) -> None:
+    from urllib.parse import unquote
+
+    from tests.diary.test_map import plotted_points
+
+    written = write_topic_diary(diary, 3)
+    (diary / "paperdiary.toml").write_text('assets_dir = "docs/img"\n', encoding="utf-8")
+    stats = run_cli("stats", "--readme", "--json", cwd=diary)
+    assert stats.returncode == 0, stats.stderr
+    assert json.loads(stats.stdout)["files"]["written"] == [
+        "docs/img/reading.png", "docs/img/plotly.min.js", "docs/img/reading.html"]
+    mapped = run_cli("map", "--readme", "--json", "--no-suggest", cwd=diary)
+    assert mapped.returncode == 0, mapped.stderr
+    document = json.loads(mapped.stdout)
+    assert document["outputs"] == {"html": "docs/img/topic-map.html", "png": "docs/img/topic-map.png"}
+    assert document["written"] == ["docs/img/topic-map.html", "docs/img/topic-map.png"]  # plotly.min.js: once
+    assert not (diary / "assets").exists()
+
+    readme = (diary / "README.md").read_text(encoding="utf-8")
+    links = re.findall(r"\]\((docs/img/[^)]+)\)", readme)
+    assert sorted(links) == ["docs/img/reading.html", "docs/img/reading.png", "docs/img/topic-map.html",
+                             "docs/img/topic-map.png"]
+    assert all((diary / unquote(link)).is_file() for link in links)  # relative from README, at the root
+    page = diary / "docs/img/topic-map.html"
+    scripts = re.findall(r'<script[^>]* src="([^"]+)"', page.read_text(encoding="utf-8"))
+    assert scripts == ["plotly.min.js"]  # the one script, beside the page
+    targets = sorted((page.parent / unquote(row[0])).resolve() for row in plotted_points(page.read_text("utf-8")))
+    assert targets == sorted((diary / entry.relpath).resolve() for entry in written)  # relative from the page
+
+    again = run_cli("map", "--readme", "--json", "--no-suggest", cwd=diary)
+    assert again.returncode == 0 and json.loads(again.stdout)["written"] == []  # unchanged files are left alone
+    assert (diary / "README.md").read_text(encoding="utf-8") == readme
+
+
+def test_map_and_stats_wait_for_the_diary_lock_and_write_nothing_without_it(diary: Path) -> None:
+    from paperdiary.settings import load_settings
+    from paperdiary.state.lock import diary_lock
+
+    write_topic_diary(diary, 1)
+    readme = (diary / "README.md").read_bytes()
+    with diary_lock(load_settings(diary, env={}), "catchup"):
+        refused = [run_cli(command, "--readme", cwd=diary, env=clean_env(PAPERDIARY_LOCK_WAIT="0.3"))
+                   for command in ("map", "stats")]
+    for result in refused:
+        assert result.returncode == 1 and "waiting for the diary lock held by PID" in result.stderr, result.stderr
+        assert "error: another catchup is running in " in result.stderr
+    assert not (diary / "assets").exists() and (diary / "README.md").read_bytes() == readme

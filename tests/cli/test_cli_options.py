@@ -12,6 +12,7 @@ import pytest
 from paperdiary.diary.home import init_diary
 from tests.conftest import clean_env, run_cli
 from tests.fakes import pdfs
+from tests.fakes.topic_diary import write_topic_diary
 
 DRAFTED_AT = re.compile(r'"drafted": "[^"]*"')
 NO_ARXIV = "http://127.0.0.1:9/api?{}"  # nothing listens there: a local PDF needs no network
@@ -86,6 +87,12 @@ def test_debug_and_verbose_after_the_command(diary: Path, paper: Path) -> None:
         (("--json", "draft", "2506.01939", "--date", "2025-13-40"), 2, "is not a date"),  # click's usage error
         (("review", "accept", "--json"), 2, "Missing argument"),
         (("costs", "--json", "--by", "week"), 2, "'week' is not one of"),
+        (("entries", "--json", "--llm"), 2, "--llm needs a model"),
+        (("stats", "--json", "--readme", "--write"), 2, "No such option"),
+        (("search", " ", "--json"), 2, "the search query is empty"),
+        (("reorganize", "--json"), 2, "reorganize needs --layout"),
+        (("reorganize", "--dry-run", "--json", "--layout", "{nope}.md"), 2, "{nope}"),
+        (("map", "--json"), 1, "has no entries to map"),
     ],
 )
 def test_errors_under_json_are_one_json_document(diary: Path, args: tuple[str, ...], code: int, needle: str) -> None:
@@ -94,6 +101,16 @@ def test_errors_under_json_are_one_json_document(diary: Path, args: tuple[str, .
     error = json.loads(result.stdout)
     assert error["exit_code"] == code and needle in error["error"] and "\n" not in result.stdout.strip()
     assert "Traceback" not in result.stderr
+
+
+def test_reports_under_json_are_one_json_document(diary: Path) -> None:
+    write_topic_diary(diary, 2)
+    for args, key in [(("entries",), "entries"), (("stats",), "per_month"), (("search", "diffusion"), "results"),
+                      (("reorganize", "--dry-run", "--layout", "{year}/{short_name}.md"), "moves"),
+                      (("map", "--no-suggest"), "clusters")]:
+        result = run_cli(*args, "--json", cwd=diary)
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.count("\n") == 1 and json.loads(result.stdout)[key], args  # one document, one line
 
 
 def test_a_folder_that_is_not_a_diary_is_a_json_error(tmp_path: Path) -> None:

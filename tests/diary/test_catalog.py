@@ -99,6 +99,9 @@ def test_a_renamed_reading_list_and_queue_are_left_out_too(tmp_path: Path) -> No
         write(tmp_path, relpath, "# X\nDate: 2025-06-04\n")
     found = catalog(tmp_path, reading_list="to-read.md", queue_file="queue/lessons.md").entries()
     assert [e.relpath for e in found] == ["paper.md"]
+    write(tmp_path, "plots/notes.md", "# Notes on the plots\nDate: 2025-06-04\n")  # the assets folder, renamed
+    found = catalog(tmp_path, assets_dir="plots").entries()
+    assert sorted(e.relpath for e in found) == ["paper.md", "queue/lessons.md", "to-read.md"]
 
 
 def test_roots_and_ignore_globs(tmp_path: Path) -> None:

@@ -5,6 +5,7 @@ block, theme suggestions through review, split themes, and related entries."""
 from __future__ import annotations
 
 import json
+import logging
 import random
 import re
 import shutil
@@ -18,7 +19,8 @@ import numpy as np
 import pytest
 from sklearn.metrics import adjusted_rand_score
 
-from paperdiary.diary.map import missing_map_packages, require_map_extra
+from paperdiary.diary.assets import assets_folder
+from paperdiary.diary.blocks import ReadmeBlock
 from paperdiary.diary.map.build import build_map
 from paperdiary.diary.map.cluster import ClusterMethod, cluster, cluster_method, match_previous
 from paperdiary.diary.map.embed import (
@@ -27,14 +29,13 @@ from paperdiary.diary.map.embed import (
 from paperdiary.diary.map.make import make_map
 from paperdiary.diary.map.name import keyword_names
 from paperdiary.diary.map.related import find_related
-from paperdiary.diary.map.render import (
-    README_END, README_START, map_html, readme_block, with_readme_block, write_map_files,
-)
+from paperdiary.diary.map.render import MAP_BLOCK, map_html, readme_lines, write_map_files
 from paperdiary.diary.map.suggest import split_themes, theme_suggestions
 from paperdiary.diary.queue import ItemKind, read_queue
 from paperdiary.diary.readme import Readme, iter_lessons
 from paperdiary.diary.review import Review
 from paperdiary.errors import LLMUnavailableError, MissingExtraError, SettingsError
+from paperdiary.extras import missing_packages, require_extra
 from paperdiary.settings import load_settings
 from paperdiary.state.store import MapClusterRow, Store
 from tests.fakes.llm_server import FakeLLM
@@ -68,6 +69,16 @@ def build(diary: Path, embedder, **overrides):
 
 
 # --------------------------------------------------------------------------- embeddings
+
+
+def test_loading_wordllama_leaves_the_root_logger_alone(tmp_path: Path) -> None:
+    # wordllama's import calls logging.basicConfig(level=INFO): every library's INFO lines would be printed.
+    code = ("import logging, sys; from pathlib import Path; from paperdiary.diary.map.embed import load_wordllama; "
+            "load_wordllama(Path(sys.argv[1])); root = logging.getLogger(); print(len(root.handlers), root.level)")
+    done = subprocess.run([__import__("sys").executable, "-c", code, str(tmp_path)], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["0", str(logging.WARNING)]
 
 
 def test_wordllama_loads_offline_from_the_installed_wheel(tmp_path: Path) -> None:
@@ -254,7 +265,7 @@ def test_the_page_works_offline_and_every_point_opens_its_entry(diary: Path, emb
     settings = settings_of(diary)
     with Store(settings.db_path) as store:
         topic_map = build_map(settings, store, embedder)
-    files = write_map_files(topic_map, diary)
+    files = write_map_files(topic_map, assets_folder(settings))
     page = files.html.read_text(encoding="utf-8")
     links = _Links()
     links.feed(page)
@@ -276,7 +287,7 @@ def test_the_page_renders_in_headless_chromium_without_network(diary: Path, embe
     written = topic_diary(diary, 3)
     settings = settings_of(diary)
     with Store(settings.db_path) as store:
-        files = write_map_files(build_map(settings, store, embedder), diary)
+        files = write_map_files(build_map(settings, store, embedder), assets_folder(settings))
     result = subprocess.run(
         ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--host-resolver-rules=MAP * ~NOTFOUND",
          "--virtual-time-budget=5000", "--dump-dom", files.html.as_uri()],
@@ -298,9 +309,11 @@ def test_readme_block_twice_is_once(diary: Path, embedder) -> None:
     assert readme.read_text(encoding="utf-8") == once and once.startswith(original)
     assert "[![Topic map of the diary: 8 entries" in once and "](assets/topic-map.html)" in once
     # Moved by the user, the block is updated where it is.
-    moved = README_START + "\nold\n" + README_END + "\n\n" + original
-    assert with_readme_block(moved, readme_block(first.topic_map)).startswith(README_START + "\n[![")
-    assert with_readme_block("# D\r\n", "<!-- a -->\nx") == "# D\r\n\r\n<!-- a -->\r\nx\r\n"
+    moved = MAP_BLOCK.start + "\nold\n" + MAP_BLOCK.end + "\n\n" + original
+    lines = readme_lines(first.topic_map, assets_folder(settings))
+    assert MAP_BLOCK.put(moved, lines).startswith(MAP_BLOCK.start + "\n[![")
+    # (The one block helper, shared with stats: CRLF kept, a blank line before a block put at the end.)
+    assert ReadmeBlock("a").put("# D\r\n", ["x"]) == "# D\r\n\r\n<!-- paperdiary:a -->\r\nx\r\n<!-- /paperdiary:a -->\r\n"
 
 
 # --------------------------------------------------------------------------- back into the workflow
@@ -390,9 +403,9 @@ def test_related_entries_are_the_nearest_earlier_ones(diary: Path, embedder) -> 
 
 def test_without_the_map_extra(monkeypatch, diary: Path) -> None:
     monkeypatch.setitem(__import__("sys").modules, "sklearn", None)
-    assert missing_map_packages() == ["scikit-learn"]
+    assert missing_packages("map") == ["scikit-learn"]
     with pytest.raises(MissingExtraError) as info:
-        require_map_extra()
+        require_extra("map")
     assert info.value.exit_code == 2 and "pip install 'paperdiary[map]'" in str(info.value)
     settings = settings_of(diary)
     with Store(settings.db_path) as store:

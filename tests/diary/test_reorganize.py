@@ -196,6 +196,31 @@ def test_what_cannot_be_placed_stays_with_its_reason(tmp_path: Path) -> None:
     assert bad.returncode == 2 and "{nope}" in bad.stderr and "Traceback" not in bad.stderr
 
 
+def test_files_it_rewrites_stay_inside_the_diary_and_read_only_ones_are_refused(tmp_path: Path) -> None:
+    make(tmp_path)
+    # A read-only queue is refused before anything moves.
+    queue = tmp_path / "LESSONS-QUEUE.md"
+    queue.chmod(0o444)
+    before = snapshot(tmp_path)
+    refused = reorganize(tmp_path, "--layout", THEMES, "--default-theme", "Blogs", "--yes")
+    assert refused.returncode == 1 and "LESSONS-QUEUE.md is read-only" in refused.stderr, refused.stderr
+    assert snapshot(tmp_path) == before and "Traceback" not in refused.stderr
+    queue.chmod(0o644)
+
+    moved = reorganize(tmp_path, "--layout", THEMES, "--default-theme", "Blogs", "--yes")
+    assert moved.returncode == 0, moved.stderr
+    assert broken_links(tmp_path) == [] and "Robotics/ACT.md" in queue.read_text(encoding="utf-8")
+
+    # A reading list linking out of the diary is neither read nor written.
+    outside = tmp_path.parent / f"{tmp_path.name}-list.md"
+    outside.write_text("- [again](Robotics/ACT.md)\n", encoding="utf-8")
+    (tmp_path / "READING-LIST.md").unlink()
+    (tmp_path / "READING-LIST.md").symlink_to(outside)
+    out = reorganize(tmp_path, "--layout", MONTHS, "--yes")
+    assert out.returncode == 1 and "READING-LIST.md is a symlink to" in out.stderr, out.stderr
+    assert outside.read_text(encoding="utf-8") == "- [again](Robotics/ACT.md)\n" and (tmp_path / "Robotics/ACT.md").exists()
+
+
 @pytest.mark.skipif(os.name != "posix", reason="POSIX renames")
 def test_a_cycle_of_names_goes_through_a_temporary_name(tmp_path: Path) -> None:
     from paperdiary.diary.reorganize import Step, _order

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from paperdiary.diary.catalog import CatalogEntry, DateSource, DescriptionSource
-from paperdiary.diary.stats import README_END, README_START, reading_stats
+from paperdiary.diary.stats import STATS_BLOCK, reading_stats
 from tests.conftest import clean_env, run_cli
 from tests.diary.real_diary import make_diary
 
@@ -87,6 +87,7 @@ def rendered_dom(page: Path) -> str:
 
 
 def test_stats_writes_a_png_and_an_offline_page_and_the_readme_block_once(tmp_path: Path) -> None:
+    README_START, README_END = STATS_BLOCK.start, STATS_BLOCK.end
     make_diary(tmp_path)
     readme_before = (tmp_path / "README.md").read_text(encoding="utf-8")
     result = run_cli("stats", "--readme", "--json", cwd=tmp_path)

@@ -17,6 +17,7 @@ import time
 from datetime import date
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import pytest
 
@@ -31,6 +32,7 @@ from tests.conftest import clean_env, run_cli
 from tests.fakes import pdfs
 from tests.fakes.llm_answers import DraftingModel
 from tests.fakes.llm_server import FakeLLM, Reply
+from tests.fakes.topic_diary import write_topic_diary
 
 TITLE = "Catch-up paper {:02d}"
 _TITLE_RE = re.compile(r"Catch-up paper (\d\d)")
@@ -413,6 +415,21 @@ def test_offline_drafter_and_local_pdfs(diary, fake_arxiv, pdf_set, tmp_path) ->
     assert len(texts) == 3 and all("Drafted without an LLM" in text for text in texts.values())
     assert any(path.startswith("entries/June 2025/2ndJune") for path in texts)
     assert catchup(settings_for(diary, fake_arxiv), backlog).with_status("drafted") == []
+
+
+def test_catchup_links_the_nearest_earlier_entries_like_draft(diary, fake_arxiv, pdf_set, tmp_path) -> None:
+    write_topic_diary(diary, 2)
+    ids = serve(fake_arxiv, pdf_set, 3)
+    report = catchup(settings_for(diary, fake_arxiv), write_backlog(tmp_path, ids[:2]))
+    assert [r.status for r in report.results] == ["drafted", "drafted"]
+    for result in report.results:
+        entry = diary / result.entry_path
+        [line] = [line for line in entry.read_text(encoding="utf-8").splitlines() if line.startswith("Related in")]
+        links = re.findall(r"\]\(([^)]+)\)", line)
+        assert len(links) == 3 and all((entry.parent / unquote(link)).resolve().is_file() for link in links)
+    off = catchup(settings_for(diary, fake_arxiv, related_entries=False), ids[2])
+    [result] = off.results
+    assert result.status == "drafted" and "Related in" not in (diary / result.entry_path).read_text(encoding="utf-8")
 
 
 # -- finishing order: resume from the journal ------------------------------------------------------------------

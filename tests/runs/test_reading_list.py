@@ -84,3 +84,14 @@ def test_with_no_reading_list_and_nothing_unfinished_the_message_names_the_readi
     result = run_cli("--diary", str(diary), "catchup")
     assert result.returncode == 2 and "nothing to catch up on" in result.stderr
     assert "READING-LIST.md" in result.stderr
+
+
+def test_a_reading_list_linking_out_of_the_diary_is_refused_unread(diary: Path, tmp_path: Path) -> None:
+    outside = tmp_path / "secret-list.md"
+    outside.write_text("- [ ] 2506.30001\n", encoding="utf-8")
+    (diary / "READING-LIST.md").symlink_to(outside)
+    # (arXiv at a closed local port: were the list read, nothing would leave the machine)
+    result = run_cli("--diary", str(diary), "catchup", env=clean_env(PAPERDIARY_ARXIV_API="http://127.0.0.1:9/q?{}"))
+    assert result.returncode == 1 and "READING-LIST.md is a symlink to" in result.stderr, result.stderr
+    assert "outside the diary" in result.stderr and "Traceback" not in result.stderr
+    assert outside.read_text(encoding="utf-8") == "- [ ] 2506.30001\n" and not list((diary / "entries").rglob("*.md"))

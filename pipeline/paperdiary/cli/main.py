@@ -81,7 +81,8 @@ def main() -> None:
         _fail(invocation, "Interrupted.", 130)
     except click.ClickException as exc:  # a usage error found by click: its usage line, then the error
         exc.show()
-        if invocation.json:
+        # An unknown option stops click's parsing before --json is seen: look for it in the arguments too.
+        if invocation.json or "--json" in sys.argv[1:sys.argv.index("--") if "--" in sys.argv else None]:
             invocation.emit({"error": redact(exc.format_message(), env_secrets()), "exit_code": exc.exit_code})
         sys.exit(exc.exit_code)
     except Exception as exc:  # a bug, or the system refusing a write: one line by default, the traceback with --debug

@@ -14,14 +14,14 @@ from paperdiary.cli.context import Command, Invocation, stderr_console, stdout_c
 @click.option("--no-suggest", is_flag=True, help="Do not queue new-theme suggestions in the review queue.")
 @click.pass_obj
 def map_(invocation: Invocation, use_llm: bool, readme: bool, no_suggest: bool) -> None:
-    """Draw the topic map (assets/topic-map.html and .png) and list its clusters.
+    """Draw the topic map (topic-map.html and .png in assets_dir) and list its clusters.
 
     Clusters that no README theme covers are queued as new themes for `paperdiary review`.
     Needs the map extra: pip install 'paperdiary[map]'.
     """
-    from paperdiary.diary.map import require_map_extra
+    from paperdiary.extras import require_extra
 
-    require_map_extra()
+    require_extra("map")
     settings = invocation.settings()
 
     from paperdiary.cli.map_ui import ProgressReporter, print_outcome
@@ -38,9 +38,10 @@ def map_(invocation: Invocation, use_llm: bool, readme: bool, no_suggest: bool) 
             if not settings.llm_configured:
                 raise UsageError("--llm needs a model.", hint="Set PAPERDIARY_MODEL (and OPENAI_BASE_URL), or drop --llm.")
             namer = LLMClusterNamer(settings, LLMClient(settings, store))
-        with ProgressReporter(stderr_console(), enabled=not invocation.json) as reporter:
+        with invocation.writing(settings, "map"), \
+                ProgressReporter(stderr_console(), enabled=not invocation.json) as reporter:
             outcome = make_map(settings, store, namer=namer, readme=readme, suggest=not no_suggest, reporter=reporter)
     if invocation.json:
         invocation.emit(outcome.as_json(settings))
         return
-    print_outcome(stdout_console(), outcome, settings.queue_file, verbose=invocation.verbose)
+    print_outcome(stdout_console(), outcome, settings.diary, settings.queue_file, verbose=invocation.verbose)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from types import TracebackType
 
 from rich.console import Console
@@ -47,7 +48,7 @@ class ProgressReporter:
             self.task = None
 
 
-def print_outcome(console: Console, outcome: MapOutcome, queue_file: str, *, verbose: bool = False) -> None:
+def print_outcome(console: Console, outcome: MapOutcome, diary: Path, queue_file: str, *, verbose: bool = False) -> None:
     topic_map = outcome.topic_map
     table = Table(title=f"{len(topic_map.clusters)} topics in {len(topic_map.points)} entries", title_justify="left")
     table.add_column("#", justify="right")
@@ -74,9 +75,8 @@ def print_outcome(console: Console, outcome: MapOutcome, queue_file: str, *, ver
     if verbose:
         console.print(Text(f"{topic_map.method}; embedder {topic_map.embedder}; seconds: "
                            + ", ".join(f"{k} {v:.2f}" for k, v in outcome.timings.items()), style="dim"))
-    root = outcome.files.html.parent.parent
     summary = (f"Mapped {len(topic_map.points)} entries into {len(topic_map.clusters)} topics: "
-               f"{outcome.files.html.relative_to(root)}, {outcome.files.png.relative_to(root)}")
+               f"{outcome.files.html.relative_to(diary).as_posix()}, {outcome.files.png.relative_to(diary).as_posix()}")
     if outcome.readme_changed is not None:
         summary += "; README.md " + ("updated" if outcome.readme_changed else "already up to date")
     if outcome.queued:

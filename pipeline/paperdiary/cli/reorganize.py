@@ -37,7 +37,8 @@ def reorganize(invocation: Invocation, layout: str | None, default_theme: str, d
         if dry_run:
             _show(invocation, pending, "An interrupted reorganize is waiting to be finished")
             return
-        kept = carry_out_plan(settings, pending)
+        with invocation.writing(settings, "reorganize"):
+            kept = carry_out_plan(settings, pending)
         report["finished_interrupted"] = {"layout": pending.layout, "moves": len(pending.moves), "kept": kept}
         if not invocation.json:
             stdout_console().print(f"Finished the interrupted reorganize to {pending.layout!r}: "
@@ -67,7 +68,8 @@ def reorganize(invocation: Invocation, layout: str | None, default_theme: str, d
         if not click.confirm(f"Move {len(plan.moves)} entries and rewrite links in {len(plan.rewrites)} files?"):
             stdout_console().print("Nothing was moved.")
             return
-    kept = carry_out_plan(settings, plan)
+    with invocation.writing(settings, "reorganize"):
+        kept = carry_out_plan(settings, plan)
     if invocation.json:
         invocation.emit(report | _plan_json(plan) | {"done": True, "kept": kept})
         return

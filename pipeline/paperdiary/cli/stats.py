@@ -23,16 +23,21 @@ _WEEKS_SHOWN = 12
 @click.pass_obj
 def stats(invocation: Invocation, to_readme: bool) -> None:
     """Reading statistics and plots of the diary (needs pip install 'paperdiary[map]')."""
-    from paperdiary.diary.catalog import Catalog
-    from paperdiary.diary.plots import require_plotting, write_plots
-    from paperdiary.diary.stats import reading_stats, write_readme_block
+    from paperdiary.extras import require_extra
 
-    require_plotting("stats")
+    require_extra("stats")
     settings = invocation.settings()
+
+    from paperdiary.diary.blocks import write_readme_block
+    from paperdiary.diary.catalog import Catalog
+    from paperdiary.diary.plots import write_plots
+    from paperdiary.diary.stats import STATS_BLOCK, readme_lines, reading_stats
+
     figures = reading_stats(Catalog(settings).entries())
     with invocation.writing(settings, "stats"):
         files = write_plots(settings, figures)
-        readme_written = write_readme_block(settings, figures, files.png, files.html) if to_readme else False
+        readme_written = to_readme and write_readme_block(settings, STATS_BLOCK,
+                                                          readme_lines(figures, files.png, files.html))
     if invocation.json:
         invocation.emit(figures.as_json() | {"files": {"png": files.png, "html": files.html,
                                                        "plotly_js": files.plotly_js, "written": list(files.changed)},

@@ -2,8 +2,8 @@
 
 This is the one module that reads the diary's entries. It walks the catalog
 roots (the whole diary by default), leaving out the README, the lessons queue,
-the reading list, the prompts and state folders, hidden and tool folders,
-``assets/``, project documents (CONTRIBUTING.md, LICENSE.md...) and whatever
+the reading list, the prompts, state and assets folders, hidden and tool folders
+(``assets/`` and ``docs/`` wherever they are), project documents (CONTRIBUTING.md, LICENSE.md...) and whatever
 ``catalog_ignore`` names, and gives each markdown file a :class:`CatalogEntry`.
 
 Where a field comes from, first found wins:
@@ -47,7 +47,7 @@ from paperdiary.diary.dates import (
 )
 from paperdiary.diary.describe import inline_text, one_line, read_entry_text
 from paperdiary.diary.git_dates import GitHead, first_commit_dates, git_head, staged_renames
-from paperdiary.diary.readme import Readme, ReadmeError, iter_lessons
+from paperdiary.diary.readme import README_NAME, Readme, ReadmeError, iter_lessons
 from paperdiary.errors import DiaryError, OutsideDiaryError, WriteError
 from paperdiary.fsutil import atomic_create_text
 from paperdiary.settings import Settings
@@ -57,7 +57,6 @@ from paperdiary.state.store import CatalogFileRow, EntryRecord, Store
 log = logging.getLogger(__name__)
 
 PARSER_VERSION = 4  # bump when _Facts changes shape or meaning: cached facts of older versions are read again
-README_NAME = "README.md"
 _MARKDOWN_SUFFIXES = (".md", ".markdown")
 # And every hidden folder. "docs" is a site's pages (GitHub Pages, MkDocs), not entries.
 _SKIP_DIRS = {"node_modules", "assets", "docs", "__pycache__", "venv", "site-packages"}
@@ -452,7 +451,8 @@ class Catalog:
     def _walk(self) -> list[_File]:
         """The markdown files of the catalog roots, minus everything that is never an entry."""
         settings, root = self.settings, self.root
-        never = {self._setting_path(settings.state_dir), self._setting_path(settings.prompts_dir)}
+        never = {self._setting_path(settings.state_dir), self._setting_path(settings.prompts_dir),
+                 self._setting_path(settings.assets_dir)}
         never_files = {self._setting_path(settings.queue_file), self._setting_path(settings.reading_list)}
         ignored = _Ignore(settings.catalog_ignore)
         found: dict[str, _File] = {}

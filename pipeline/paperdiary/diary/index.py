@@ -34,9 +34,9 @@ from pathlib import Path
 
 from paperdiary.diary.catalog import Catalog, CatalogEntry
 from paperdiary.diary.links import rewrite_links
-from paperdiary.diary.readme import README_NAME, Readme, ReadmeLesson, entry_link
+from paperdiary.diary.readme import README_NAME, Readme, ReadmeLesson
 from paperdiary.errors import DiaryError
-from paperdiary.fsutil import read_diary_bytes, replace_diary_file
+from paperdiary.fsutil import read_diary_bytes, relative_link, replace_diary_file
 from paperdiary.settings import Settings
 from paperdiary.stages.entry import ordinal
 from paperdiary.state.lock import diary_lock
@@ -70,7 +70,7 @@ def index_entries(entries: Sequence[CatalogEntry]) -> tuple[list[CatalogEntry], 
 
 def entry_line(entry: CatalogEntry, readme_dir: str = "") -> str:
     """``* 11th: [Title](link): description``."""
-    line = f"* {ordinal(entry.date_read.day)}: [{md_inline(entry.title)}]({entry_link(entry.relpath, readme_dir)})"
+    line = f"* {ordinal(entry.date_read.day)}: [{md_inline(entry.title)}]({relative_link(entry.relpath, readme_dir)})"
     return f"{line}: {md_inline(entry.description)}" if entry.description else line
 
 

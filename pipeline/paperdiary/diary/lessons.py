@@ -7,6 +7,8 @@ its name). The file's format is :mod:`paperdiary.diary.queue`'s.
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from paperdiary.diary.queue import (
     QUEUE_HEADER, QueuedLesson, QueuedTheme, append_items, lesson_id, queue_lock, queued_ids, read_queue_text,
 )
@@ -33,26 +35,11 @@ def queue_lessons(
     ``own``: the user's own words (``review add``), kept as written; a lesson
     already applied or rejected in review is queued again only then.
     """
-    if not lessons:
-        return []
-    with queue_lock(settings):
-        path = settings.queue_path
-        text = read_queue_text(settings)
-        if text is None:
-            text = QUEUE_HEADER
-        # A drafted lesson the user already applied or rejected does not come back with a re-draft;
-        # one they add by hand again is their call.
-        present = queued_ids(text) | (set() if own else _settled_ids(settings))
-        added: list[QueuedLesson] = []
-        for lesson in lessons:
-            item = QueuedLesson(lesson_id(lesson, arxiv_id or source_entry), lesson, source_entry, arxiv_id)
-            if item.id in present:
-                continue
-            present.add(item.id)
-            added.append(item)
-        if added:
-            replace_diary_file(settings.diary, path, append_items(text, added, own=own))
-        return added
+    items = [QueuedLesson(lesson_id(lesson, arxiv_id or source_entry), lesson, source_entry, arxiv_id)
+             for lesson in lessons]
+    # A drafted lesson the user already applied or rejected does not come back with a re-draft;
+    # one they add by hand again is their call.
+    return _append_new(settings, items, settled=not own, own=own)
 
 
 def queue_theme_suggestions(settings: Settings, suggestions: list[QueuedTheme]) -> list[QueuedTheme]:
@@ -60,20 +47,26 @@ def queue_theme_suggestions(settings: Settings, suggestions: list[QueuedTheme]) 
 
     A theme already queued, or applied or rejected in review, under the same name is not queued again.
     """
-    if not suggestions:
+    return _append_new(settings, suggestions, settled=True)
+
+
+_Item = TypeVar("_Item", QueuedLesson, QueuedTheme)
+
+
+def _append_new(settings: Settings, items: list[_Item], *, settled: bool, own: bool = False) -> list[_Item]:
+    """Append the items the queue does not hold yet (nor, with ``settled``, review applied or rejected)."""
+    if not items:
         return []
     with queue_lock(settings):
-        path = settings.queue_path
         text = read_queue_text(settings)
         if text is None:
             text = QUEUE_HEADER
-        present = queued_ids(text) | _settled_ids(settings)
-        added: list[QueuedTheme] = []
-        for item in suggestions:
-            if item.id in present:
-                continue
-            present.add(item.id)
-            added.append(item)
+        present = queued_ids(text) | (_settled_ids(settings) if settled else set())
+        added: list[_Item] = []
+        for item in items:
+            if item.id not in present:
+                present.add(item.id)
+                added.append(item)
         if added:
-            replace_diary_file(settings.diary, path, append_items(text, added))
+            replace_diary_file(settings.diary, settings.queue_path, append_items(text, added, own=own))
         return added

@@ -1,15 +1,12 @@
-"""The reading plots ``paperdiary stats`` writes into the diary's assets folder.
+"""The reading plots ``paperdiary stats`` writes into the diary's assets folder (``diary/assets.py``).
 
 ``reading.png`` (matplotlib, Agg backend: no display needed): cumulative papers
 over time above papers per month. ``reading.html`` (plotly): the same,
-interactive, the titles read each day on hover. The page loads plotly's
-JavaScript from ``plotly.min.js`` beside it, written once (and again only when
-plotly's changes), so it works offline and on GitHub Pages without 4.5 MB in
-every page. Files are written atomically and only when their bytes change, so a
-git diary sees no change when nothing changed.
+interactive, the titles read each day on hover, loading ``plotly.min.js`` from
+beside it. Each file is written only when its bytes change.
 
 matplotlib and plotly are the optional extra ``paperdiary[map]``: imported here
-only, inside functions, and checked first by :func:`require_plotting`.
+only, inside functions, and checked first (``paperdiary.extras.require_extra("stats")``).
 """
 
 from __future__ import annotations
@@ -18,17 +15,13 @@ import html
 import io
 from dataclasses import dataclass
 from datetime import date
-from importlib.util import find_spec
-from pathlib import Path
 
+from paperdiary.diary.assets import PLOTLY_JS, assets_folder
 from paperdiary.diary.stats import ReadingStats
-from paperdiary.errors import MissingExtraError, SettingsError
-from paperdiary.fsutil import atomic_write_bytes, diary_relpath
 from paperdiary.settings import Settings
 
 PNG_NAME = "reading.png"
 HTML_NAME = "reading.html"
-PLOTLY_JS = "plotly.min.js"
 DIV_ID = "reading-plot"  # fixed, so the page is the same bytes for the same diary
 _MAX_HOVER_TITLES = 8
 
@@ -39,33 +32,6 @@ class PlotFiles:
     html: str
     plotly_js: str
     changed: tuple[str, ...]  # those written this time (unchanged files are left alone)
-
-
-def require_plotting(command: str) -> None:
-    """Raise :class:`MissingExtraError` naming what to install when matplotlib or plotly is missing."""
-    missing = [name for name in ("matplotlib", "plotly", "numpy") if find_spec(name) is None]
-    if missing:
-        raise MissingExtraError(command=command, extra="map", packages=" and ".join(missing))
-
-
-def assets_folder(settings: Settings) -> Path:
-    """The assets folder, refused when it leads out of the diary (a symlink, say)."""
-    root = settings.diary.resolve()
-    folder = (root / settings.assets_dir).resolve()
-    if not folder.is_relative_to(root) or folder == root:
-        raise SettingsError(f"setting 'assets_dir' ({settings.assets_dir!r}) leads to {folder}, outside the diary.",
-                            hint='Set assets_dir to a folder inside the diary, e.g. "assets".')
-    return folder
-
-
-def _write_if_changed(path: Path, data: bytes, changed: list[Path]) -> None:
-    try:
-        if path.read_bytes() == data:
-            return
-    except OSError:
-        pass
-    atomic_write_bytes(path, data)
-    changed.append(path)
 
 
 def png_bytes(stats: ReadingStats) -> bytes:
@@ -125,15 +91,9 @@ def html_text(stats: ReadingStats) -> str:
 
 def write_plots(settings: Settings, stats: ReadingStats) -> PlotFiles:
     """Write reading.png, reading.html and plotly.min.js into the assets folder (only what changed)."""
-    from plotly.offline import get_plotlyjs
-
-    folder = assets_folder(settings)
-    folder.mkdir(parents=True, exist_ok=True)
-    changed: list[Path] = []
-    _write_if_changed(folder / PNG_NAME, png_bytes(stats), changed)
-    _write_if_changed(folder / PLOTLY_JS, get_plotlyjs().encode("utf-8"), changed)
-    _write_if_changed(folder / HTML_NAME, html_text(stats).encode("utf-8"), changed)
-    root = settings.diary.resolve()
-    return PlotFiles(png=diary_relpath(root, folder / PNG_NAME), html=diary_relpath(root, folder / HTML_NAME),
-                     plotly_js=diary_relpath(root, folder / PLOTLY_JS),
-                     changed=tuple(diary_relpath(root, path) for path in changed))
+    assets = assets_folder(settings)
+    assets.write(PNG_NAME, png_bytes(stats))
+    assets.write_plotly_js()
+    assets.write(HTML_NAME, html_text(stats).encode("utf-8"))
+    return PlotFiles(png=assets.relpath_of(PNG_NAME), html=assets.relpath_of(HTML_NAME),
+                     plotly_js=assets.relpath_of(PLOTLY_JS), changed=tuple(assets.written))

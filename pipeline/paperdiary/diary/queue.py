@@ -43,9 +43,8 @@ from enum import Enum
 from pathlib import Path
 from urllib.parse import unquote
 
-from paperdiary.diary.readme import entry_link
 from paperdiary.errors import QueueFileError
-from paperdiary.fsutil import read_diary_bytes
+from paperdiary.fsutil import read_diary_bytes, relative_link
 from paperdiary.settings import Settings
 from paperdiary.stages.drafting.contract import Lesson
 from paperdiary.templates import md_inline
@@ -113,7 +112,7 @@ def format_item(item: QueuedLesson, *, own: bool = False) -> str:
     lesson = item.lesson
     if item.source_entry:
         name = Path(item.source_entry).stem
-        source = f"[{md_inline(name)}]({entry_link(item.source_entry)})"
+        source = f"[{md_inline(name)}]({relative_link(item.source_entry)})"
     else:
         source = "none"
     if item.arxiv_id:
@@ -135,7 +134,7 @@ def format_item(item: QueuedLesson, *, own: bool = False) -> str:
 def format_theme_item(item: QueuedTheme) -> str:
     """One suggested theme: its name (untrusted: it may come from a model) and its members, linked."""
     name = md_inline(item.name)
-    members = ", ".join(f"[{md_inline(Path(path).stem)}]({entry_link(path)})" for path in item.members)
+    members = ", ".join(f"[{md_inline(Path(path).stem)}]({relative_link(path)})" for path in item.members)
     count = len(item.members)
     lines = [
         f"- [ ] New theme: **{name}** ({count} entr{'ies' if count != 1 else 'y'})",

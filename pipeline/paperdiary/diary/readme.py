@@ -40,11 +40,11 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from pathlib import Path, PurePath
-from urllib.parse import quote, unquote
+from pathlib import Path
+from urllib.parse import unquote
 
 from paperdiary.errors import OutsideDiaryError, ReadmeError
-from paperdiary.fsutil import diary_relpath, read_diary_bytes
+from paperdiary.fsutil import diary_relpath, read_diary_bytes, relative_link
 from paperdiary.text import line_body, line_ending, split_lines
 
 README_NAME = "README.md"  # the diary's README, at its root: the lessons and the Full Diary index live there
@@ -382,16 +382,9 @@ def plain_text(markdown: str, *, link_labels: bool = True) -> str:
     return " ".join(text.split())
 
 
-def entry_link(entry_relpath: str | PurePath, readme_dir: str | PurePath = "") -> str:
-    """A link from the README to an entry, both given relative to the diary root.
-
-    Relative to the README's folder and percent-encoded the way GitHub's editor
-    writes it (spaces -> ``%20``, non-ASCII as UTF-8 bytes): ``June 2025/4thJuneProlongedRL.md``
-    -> ``June%202025/4thJuneProlongedRL.md``.
-    """
-    entry = PurePath(entry_relpath).as_posix()
-    base = PurePath(readme_dir).as_posix() if str(readme_dir) else "."
-    return quote(posixpath.relpath(entry, base), safe="/")
+# A link from the README to an entry, both relative to the diary root (``June%202025/4thJuneProlongedRL.md``):
+# the README's name for the one link helper, which merge.py and scripts/bench_merge.py import from here.
+entry_link = relative_link
 
 
 # --------------------------------------------------------------------------- model

@@ -17,7 +17,9 @@ change, with its text before and after) is saved in the store before the
 first move, and each step is recorded as it completes. A run that was killed
 is finished by the next one, from where it stopped; a file the user changed
 in between keeps their text. Renames use ``git mv`` for files git tracks, so
-history follows them; each file is rewritten atomically. The store's records
+history follows them; each file is rewritten atomically, through fsutil's diary-safe
+read and replace (a symlink is followed only inside the diary, a read-only file is refused
+when the plan is made, before anything moves). The store's records
 of the moved entries (drafts, journal, catalog cache) follow them.
 """
 
@@ -31,14 +33,16 @@ import re
 import signal
 import subprocess
 from dataclasses import asdict, dataclass, field
+from datetime import date
 from pathlib import Path
 
-from paperdiary.diary.catalog import README_NAME, Catalog, CatalogEntry, DateSource, ProblemKind
+from paperdiary.diary.catalog import Catalog, CatalogEntry, DateSource, ProblemKind
 from paperdiary.diary.dates import MONTHS, folder_month
 from paperdiary.diary.index import rename_written_lines
 from paperdiary.diary.links import rewrite_links
+from paperdiary.diary.readme import README_NAME
 from paperdiary.errors import DiaryError
-from paperdiary.fsutil import atomic_write_bytes
+from paperdiary.fsutil import read_diary_bytes, replace_diary_file, writable_target
 from paperdiary.settings import Settings
 from paperdiary.state.journal import Journal
 from paperdiary.state.lock import diary_lock
@@ -161,6 +165,7 @@ def _order(moves: dict[str, str]) -> list[Step]:
 
 def make_plan(settings: Settings, layout: str, default_theme: str = "", *, store: Store | None = None) -> Plan:
     """Where each entry goes in ``layout``, the renames in a safe order and the link rewrites; nothing is changed."""
+    layout_relpath(layout, layout_fields(date(2025, 6, 11), "Name", None))  # a bad pattern, even in an empty diary
     entries = Catalog(settings, store=store).entries()
     base = _base(settings, entries)
     wanted: dict[str, str] = {}
@@ -195,14 +200,15 @@ def _rewrites(settings: Settings, entries: list[CatalogEntry], moves: dict[str, 
     out: list[Rewrite] = []
     for relpath in files:
         path = settings.diary / relpath
-        try:
-            data = path.read_bytes()
+        try:  # a file linking out of the diary is refused here, before anything moves
+            data = read_diary_bytes(settings.diary, path)
             text = data.decode("utf-8")
         except (OSError, UnicodeDecodeError):
             continue
         new_path = moves.get(relpath, relpath)
         new = rewrite_links(text, posixpath.dirname(relpath), posixpath.dirname(new_path), moves.get)
         if new != text:
+            writable_target(settings.diary, path)  # so is a read-only one
             out.append(Rewrite(new_path, hashlib.sha256(data).hexdigest(), new,
                                unified_diff(text, new, new_path)))
     return out
@@ -287,11 +293,11 @@ def carry_out(settings: Settings, plan: Plan, store: Store) -> list[str]:
         rewrite = plan.rewrites[n]
         path = root / rewrite.path
         try:
-            data = path.read_bytes()
+            data = read_diary_bytes(root, path)
         except OSError:
             data = b""
         if hashlib.sha256(data).hexdigest() == rewrite.before_sha256:
-            atomic_write_bytes(path, rewrite.text.encode("utf-8"))
+            replace_diary_file(root, path, rewrite.text)
         elif data != rewrite.text.encode("utf-8"):
             kept.append(rewrite.path)  # changed by hand meanwhile: theirs
         plan.rewrites_done = n + 1

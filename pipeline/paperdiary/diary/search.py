@@ -21,9 +21,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from paperdiary.diary.catalog import README_NAME, Catalog, CatalogEntry
+from paperdiary.diary.catalog import Catalog, CatalogEntry
 from paperdiary.diary.describe import inline_text
-from paperdiary.diary.readme import Readme, ReadmeError, iter_lessons
+from paperdiary.diary.readme import README_NAME, Readme, ReadmeError, iter_lessons
 from paperdiary.fsutil import atomic_write_text
 from paperdiary.settings import Settings
 from paperdiary.text import STOP_WORDS

@@ -8,24 +8,19 @@ mtime says when it was copied, not read. Plots of these numbers are
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
-from urllib.parse import quote
 
-from paperdiary.diary.catalog import README_NAME, CatalogEntry
+from paperdiary.diary.blocks import ReadmeBlock
+from paperdiary.diary.catalog import CatalogEntry
 from paperdiary.diary.dates import folder_month
-from paperdiary.errors import DiaryError
-from paperdiary.fsutil import atomic_write_text
-from paperdiary.settings import Settings
+from paperdiary.fsutil import relative_link
 
 TOP_TOPICS = 10
-README_START = "<!-- paperdiary:stats -->"
-README_END = "<!-- /paperdiary:stats -->"
-_README_BLOCK = re.compile(re.escape(README_START) + r".*?" + re.escape(README_END), re.DOTALL)
+STATS_BLOCK = ReadmeBlock("stats")  # <!-- paperdiary:stats --> ... <!-- /paperdiary:stats --> in README.md
 
 
 @dataclass(frozen=True)
@@ -142,43 +137,15 @@ def _long(day: date) -> str:
     return f"{day.day} {day:%B %Y}"
 
 
-def readme_block(stats: ReadingStats, png_relpath: str, html_relpath: str, eol: str = "\n") -> str:
-    """The README's stats block: the image, a link to the interactive page and one line of figures.
+def readme_lines(stats: ReadingStats, png_relpath: str, html_relpath: str) -> list[str]:
+    """The lines of the README's stats block: the image, a link to the interactive page and one line of figures.
 
-    It holds nothing that changes without a new entry (no current streak), so writing it twice is
-    writing it once.
+    They hold nothing that changes without a new entry (no current streak), so writing the block
+    twice is writing it once. The paths are relative to the diary root, where README.md is.
     """
-    line = f"[Interactive plot]({quote(html_relpath)}): {stats.total} paper{'s' if stats.total != 1 else ''}"
+    line = f"[Interactive plot]({relative_link(html_relpath)}): {stats.total} paper{'s' if stats.total != 1 else ''}"
     if stats.first and stats.last:
         line += f" from {_long(stats.first)} to {_long(stats.last)}"
     if stats.longest_streak.days > 1 and stats.longest_streak.start:
         line += f"; longest daily streak {stats.longest_streak.days} days from {_long(stats.longest_streak.start)}"
-    lines = [README_START, f"![Papers read over time]({quote(png_relpath)})", "", line + ".", README_END]
-    return eol.join(lines)
-
-
-def with_readme_block(readme: str, block: str, eol: str = "\n") -> str:
-    """README text with the stats block put in: in place of the one between the markers, else at the end."""
-    if _README_BLOCK.search(readme):
-        return _README_BLOCK.sub(lambda _: block, readme, count=1)
-    if not readme:
-        return block + eol
-    separator = "" if readme.endswith(eol * 2) else eol if readme.endswith(("\n", "\r")) else eol * 2
-    return readme + separator + block + eol
-
-
-def write_readme_block(settings: Settings, stats: ReadingStats, png_relpath: str, html_relpath: str) -> bool:
-    """Put the stats block into README.md (atomically); False when it was already there as is."""
-    path = settings.diary / README_NAME
-    try:
-        text = path.read_bytes().decode("utf-8")
-    except FileNotFoundError:
-        text = ""
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DiaryError(f"cannot read {path}: {exc}.") from None
-    eol = "\r\n" if "\r\n" in text else "\n"
-    new = with_readme_block(text, readme_block(stats, png_relpath, html_relpath, eol), eol)
-    if new == text:
-        return False
-    atomic_write_text(path, new)
-    return True
+    return [f"![Papers read over time]({relative_link(png_relpath)})", "", line + "."]

@@ -312,12 +312,12 @@ def tick_reading_list(path: Path, entries: dict[str, str], diary: Path) -> int:
     ``entries``: journal key -> the entry's path relative to the diary. A ticked line
     reads ``- [x] 2506.01939 2025-06-11 → [entry](entries/June%202025/11thJuneX.md)``
     (a line without a checkbox only gets the link); every other byte of the file stays
-    as it was. Written atomically; returns how many lines changed.
+    as it was. Written atomically, through a symlink only to a file inside the diary, never over a read-only
+    one; returns how many lines changed.
     """
-    from paperdiary.diary.readme import entry_link
-    from paperdiary.fsutil import atomic_write_text
+    from paperdiary.fsutil import read_diary_bytes, relative_link, replace_diary_file
 
-    data = path.read_bytes()
+    data = read_diary_bytes(diary, path)
     bom = "\ufeff" if data.startswith(b"\xef\xbb\xbf") else ""
     raw_lines = data.decode("utf-8").removeprefix(bom).splitlines(keepends=True)
     bodies = [(raw.splitlines() or [""])[0] for raw in raw_lines]  # without their line ends
@@ -330,11 +330,11 @@ def tick_reading_list(path: Path, entries: dict[str, str], diary: Path) -> int:
         body = bodies[n]
         if line.box is not None and body[line.box] == " ":
             body = body[: line.box] + "x" + body[line.box + 1 :]
-        body = f"{body.rstrip()} → [entry]({entry_link(entry, folder)})"
+        body = f"{body.rstrip()} → [entry]({relative_link(entry, folder)})"
         raw_lines[n] = body + raw_lines[n][len(bodies[n]):]
         changed += 1
     if changed:
-        atomic_write_text(path, bom + "".join(raw_lines))
+        replace_diary_file(diary, path, bom + "".join(raw_lines))
     return changed
 
 

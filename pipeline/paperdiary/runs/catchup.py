@@ -72,7 +72,7 @@ from paperdiary.errors import (
     WriteError,
     write_error,
 )
-from paperdiary.fsutil import diary_relpath
+from paperdiary.fsutil import diary_relpath, resolve_inside
 from paperdiary.llm.costs import price_for
 from paperdiary.models import Chunk, ExtractedPaper, FetchedPaper, LLMUsage, PaperMeta
 from paperdiary.runs.estimate import Estimate, estimate_for_chunks, estimate_without_text, sum_estimates
@@ -83,6 +83,7 @@ from paperdiary.runs.workflow import (
     drafter_name,
     extract_paper,
     finish_paper,
+    related_entries,
     resumable_draft,
     save_draft,
 )
@@ -284,7 +285,8 @@ def read_inputs(settings: Settings, store: Store, options: CatchupOptions, stdin
     if options.inputs:
         return read_backlog(options.inputs, stdin=stdin)
     reading_list = settings.diary / settings.reading_list
-    backlog = read_backlog([str(reading_list)]) if reading_list.is_file() else Backlog()
+    # A reading list that links out of the diary is refused, not read (nor ticked later).
+    backlog = read_backlog([str(reading_list)]) if resolve_inside(settings.diary, reading_list).is_file() else Backlog()
     listed = {item.key for item in backlog.items}
     for key, row in Journal(store).rows().items():
         if key in listed or row.stage is Stage.DONE or (row.stage is Stage.FAILED and not options.retry_failed):
@@ -316,7 +318,7 @@ def _tick_reading_list(settings: Settings, backlog: Backlog, report: CatchupRepo
         return
     try:
         ticked = tick_reading_list(reading_list, entries, settings.diary.resolve())
-    except (OSError, UnicodeDecodeError) as exc:  # the run's work is done and kept: only the ticks are missing
+    except (OSError, UnicodeDecodeError, PaperDiaryError) as exc:  # the work is done and kept: only the ticks miss
         progress.note(f"Could not tick {settings.reading_list}: {exc}.")
         return
     if ticked:
@@ -885,8 +887,10 @@ class _Pipeline:
         source_name = resumed.source_name if resumed else (job.fetched.path.name if job.fetched else "")
         try:
             with self.busy.timing("write"):
+                # As `draft` does; here, in the writer thread, so each paper sees the entries written before it.
+                related = related_entries(self.settings, self.store, meta, draft, job.date_read, {})
                 written, _ = finish_paper(self.settings, self.store, job.key, meta, draft, job.date_read,
-                                          source_name=source_name)
+                                          source_name=source_name, related=related)
         except Exception as exc:  # noqa: BLE001 - a paper that cannot be written must not stop the others
             message = _error_message(exc)
             if _refused_write(exc):  # every paper would fail alike: stop; the journal resumes this one next run

@@ -1,0 +1,1 @@
+"""A paper's journey, one stage a module: identify, fetch, extract, chunk, draft, write the entry."""

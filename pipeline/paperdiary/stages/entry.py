@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import posixpath
 import re
 import unicodedata
 from collections.abc import Callable, Sequence
 from datetime import date, datetime, timezone
 from pathlib import Path
-from urllib.parse import quote
 
 from paperdiary.errors import DiaryError, SettingsError
-from paperdiary.fsutil import atomic_create_text, diary_relpath, resolve_inside
+from paperdiary.fsutil import atomic_create_text, diary_relpath, relative_link, resolve_inside
 from paperdiary.models import PaperMeta, RelatedEntry, WrittenEntry
 from paperdiary.settings import Settings
 from paperdiary.stages.drafting.contract import OFFLINE_DRAFTER, Draft
@@ -124,8 +122,7 @@ def same_entry(text: str, other: str) -> bool:
 
 def related_links(related: Sequence[RelatedEntry], entry_dir: str) -> list[dict[str, str]]:
     """Title and relative, percent-encoded link (from the diary-relative folder ``entry_dir``) of each entry."""
-    return [{"title": r.title, "href": quote(posixpath.relpath(r.relpath, entry_dir or "."), safe="/")}
-            for r in related]
+    return [{"title": r.title, "href": relative_link(r.relpath, entry_dir)} for r in related]
 
 
 def render_entry(settings: Settings, draft: Draft, meta: PaperMeta, date_read: date, source_name: str,

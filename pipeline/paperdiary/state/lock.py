@@ -1,7 +1,8 @@
 """The diary's write lock: one writing command at a time per diary, and who holds it.
 
 Every command that writes the diary (``draft``, ``catchup``, the ``review``
-decisions and ``apply``, ``index --write``) runs inside :func:`diary_lock`: an
+decisions and ``apply``, ``index --write``, ``stats``, ``reorganize``, ``map``)
+runs inside :func:`diary_lock`: an
 exclusive ``flock`` on ``diary.lock`` in the state folder, which also records
 the holder's process ID, command and start time for whoever has to wait.
 Read-only commands never take it.

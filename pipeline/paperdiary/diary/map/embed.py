@@ -19,6 +19,7 @@ endpoint is an error, never a silent fallback to WordLlama.
 from __future__ import annotations
 
 import hashlib
+import logging
 import shutil
 import threading
 from collections.abc import Callable, Sequence
@@ -78,6 +79,19 @@ _models: dict[Path, object] = {}
 _models_lock = threading.Lock()
 
 
+def _import_wordllama() -> type:
+    """``wordllama.WordLlama``, leaving the root logger as it was: the package's import calls
+    ``logging.basicConfig(level=INFO)``, which would print every library's INFO records (each HTTP request)."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    try:
+        from wordllama import WordLlama
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+    return WordLlama
+
+
 def load_wordllama(cache_dir: Path) -> object:
     """WordLlama's model from the installed wheel, its tokenizer JSON copied into ``cache_dir/tokenizers``.
 
@@ -87,7 +101,7 @@ def load_wordllama(cache_dir: Path) -> object:
     with _models_lock:
         if cache_dir in _models:
             return _models[cache_dir]
-        from wordllama import WordLlama
+        WordLlama = _import_wordllama()  # noqa: N806 - a class
 
         target = cache_dir / "tokenizers"
         target.mkdir(parents=True, exist_ok=True)

@@ -13,10 +13,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from paperdiary.diary.map import MAP_EXTRA_INSTALL, missing_map_packages
 from paperdiary.diary.map.build import map_entries
 from paperdiary.diary.map.embed import Embedder, embed_texts, embedder_for, entry_text
 from paperdiary.errors import PaperDiaryError
+from paperdiary.extras import missing_packages
 from paperdiary.models import RelatedEntry
 from paperdiary.settings import Settings
 from paperdiary.state.store import Store
@@ -41,8 +41,8 @@ def find_related(settings: Settings, store: Store, *, title: str, description: s
     """
     if not settings.related_entries:
         return RelatedOutcome((), "off (related_entries = false)")
-    if missing_map_packages():
-        return RelatedOutcome((), f"skipped: the map extra is not installed ({MAP_EXTRA_INSTALL})")
+    if missing := missing_packages("map"):
+        return RelatedOutcome((), f"skipped: the map extra is not installed ({', '.join(missing)} missing)")
 
     earlier = [e for e in map_entries(settings, store)
                if e.date_read <= date_read and not (arxiv_id and e.arxiv_id == arxiv_id)]

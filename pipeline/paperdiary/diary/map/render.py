@@ -1,9 +1,10 @@
-"""The topic map drawn: an interactive HTML page (plotly), a PNG (matplotlib) and the README's block linking them.
+"""The topic map drawn: an interactive HTML page (plotly), a PNG (matplotlib) and the README block's lines.
 
-The page works offline and on GitHub Pages: plotly's JavaScript is one
-``plotly.min.js`` written beside it (the 4.5 MB are committed once, however often
-the map is redrawn) and loaded by a relative ``src``; nothing else is loaded, from
-anywhere. Points are coloured by cluster (or, from the menu, by month read), hover
+Both files go into the assets folder (``diary/assets.py``). The page works offline
+and on GitHub Pages: plotly's JavaScript is one ``plotly.min.js`` written beside it
+(the 4.5 MB are committed once, however often the map is redrawn) and loaded by a
+relative ``src``; nothing else is loaded, from anywhere. Points are coloured by
+cluster (or, from the menu, by month read), hover
 shows each entry's title, date and description (escaped: they are text from the
 entries), clicking one opens its entry through a relative link, and each cluster's
 name sits on the map. The same map gives the same HTML, byte for byte.
@@ -13,26 +14,21 @@ from __future__ import annotations
 
 import html
 import io
-import posixpath
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
 
-from paperdiary.fsutil import atomic_write_bytes, atomic_write_text
-from paperdiary.text import line_ending, split_lines
+from paperdiary.diary.assets import AssetsFolder
+from paperdiary.diary.blocks import ReadmeBlock
+from paperdiary.fsutil import relative_link
 
 if TYPE_CHECKING:
     from paperdiary.diary.map.build import TopicMap
 
-ASSETS_DIR = "assets"
 HTML_NAME = "topic-map.html"
 PNG_NAME = "topic-map.png"
-PLOTLY_JS = "plotly.min.js"
 DIV_ID = "topic-map"  # fixed, so the page's bytes do not change from one run to the next
-README_START = "<!-- paperdiary:map -->"
-README_END = "<!-- /paperdiary:map -->"
+MAP_BLOCK = ReadmeBlock("map")  # <!-- paperdiary:map --> ... <!-- /paperdiary:map --> in README.md
 UNCLUSTERED_COLOUR = "#9e9e9e"
 # Plotly's "Dark24" and "Light24" colours: a cluster keeps its colour as long as it keeps its id.
 PALETTE = (
@@ -55,15 +51,11 @@ class MapFiles:
     html: Path
     png: Path
     plotly_js: Path
+    written: tuple[str, ...]  # diary-relative paths of those written this time (unchanged files are left alone)
 
 
 def cluster_colour(cluster_id: int | None) -> str:
     return UNCLUSTERED_COLOUR if cluster_id is None else PALETTE[(cluster_id - 1) % len(PALETTE)]
-
-
-def entry_href(relpath: str, from_dir: str) -> str:
-    """The relative, percent-encoded link from the folder ``from_dir`` (diary-relative) to an entry."""
-    return quote(posixpath.relpath(relpath, from_dir or "."), safe="/")
 
 
 def _text(value: str) -> str:
@@ -71,23 +63,13 @@ def _text(value: str) -> str:
     return html.escape(" ".join(value.split()), quote=False)
 
 
-def write_map_files(topic_map: TopicMap, diary: Path) -> MapFiles:
-    """``assets/topic-map.html`` (with ``plotly.min.js`` beside it) and ``assets/topic-map.png``, written atomically."""
-    folder = diary / ASSETS_DIR
-    folder.mkdir(parents=True, exist_ok=True)
-    files = MapFiles(folder / HTML_NAME, folder / PNG_NAME, folder / PLOTLY_JS)
-    script = plotly_js()
-    if not files.plotly_js.is_file() or files.plotly_js.read_bytes() != script:
-        atomic_write_bytes(files.plotly_js, script)
-    atomic_write_text(files.html, map_html(topic_map, ASSETS_DIR))
-    atomic_write_bytes(files.png, map_png(topic_map))
-    return files
-
-
-def plotly_js() -> bytes:
-    from plotly.offline import get_plotlyjs
-
-    return get_plotlyjs().encode("utf-8")
+def write_map_files(topic_map: TopicMap, assets: AssetsFolder) -> MapFiles:
+    """``topic-map.html`` (with ``plotly.min.js`` beside it) and ``topic-map.png`` in the assets folder,
+    each written only when its bytes change."""
+    plotly_js = assets.write_plotly_js()
+    page = assets.write(HTML_NAME, map_html(topic_map, assets.relpath).encode("utf-8"))
+    png = assets.write(PNG_NAME, map_png(topic_map))
+    return MapFiles(html=page, png=png, plotly_js=plotly_js, written=tuple(assets.written))
 
 
 def map_html(topic_map: TopicMap, page_dir: str) -> str:
@@ -105,7 +87,7 @@ def _figure(topic_map: TopicMap, page_dir: str) -> Any:
     from plotly.colors import sample_colorscale
 
     def customdata(points: list[Any]) -> list[list[str]]:
-        return [[entry_href(p.relpath, page_dir), _text(p.title), f"{p.date_read.day} {p.date_read:%B %Y}",
+        return [[relative_link(p.relpath, page_dir), _text(p.title), f"{p.date_read.day} {p.date_read:%B %Y}",
                  _text(p.description) or "(no description)"] for p in points]
 
     hover = "<b>%{customdata[1]}</b><br>%{customdata[2]}<br>%{customdata[3]}<extra>%{fullData.name}</extra>"
@@ -184,24 +166,7 @@ def map_png(topic_map: TopicMap) -> bytes:
 # --------------------------------------------------------------------------- README
 
 
-def readme_block(topic_map: TopicMap, readme_dir: str = "") -> str:
-    """The README's map block: the PNG, linking to the page."""
-    png = entry_href(f"{ASSETS_DIR}/{PNG_NAME}", readme_dir)
-    page = entry_href(f"{ASSETS_DIR}/{HTML_NAME}", readme_dir)
+def readme_lines(topic_map: TopicMap, assets: AssetsFolder) -> list[str]:
+    """The lines of the README's map block: the PNG, linking to the page (README.md is at the diary root)."""
     alt = f"Topic map of the diary: {len(topic_map.points)} entries in {len(topic_map.clusters)} topics"
-    return f"{README_START}\n[![{alt}]({png})]({page})\n{README_END}"
-
-
-_BLOCK = re.compile(re.escape(README_START) + r".*?" + re.escape(README_END), re.DOTALL)
-
-
-def with_readme_block(text: str, block: str) -> str:
-    """The README's ``text`` with ``block`` between the map markers (at its end the first time)."""
-    lines = split_lines(text)
-    eol = max(("\r\n", "\n"), key=lambda ending: sum(line_ending(line) == ending for line in lines)) if lines else "\n"
-    block = block.replace("\n", eol)
-    if _BLOCK.search(text):
-        return _BLOCK.sub(lambda _: block, text, count=1)
-    if text and not text.endswith(("\n", "\r")):
-        text += eol
-    return text + (eol if text.strip() else "") + block + eol
+    return [f"[![{alt}]({assets.link(PNG_NAME)})]({assets.link(HTML_NAME)})"]

@@ -323,27 +323,20 @@ def _skip_space(text: str, i: int) -> int:
 
 def read_group(text: str, i: int) -> tuple[str | None, int]:
     """The content of the ``{...}`` group starting at ``text[i]`` and the index after it; (None, i) if none."""
-    if i >= len(text) or text[i] != "{":
-        return None, i
-    depth, j = 0, i
-    while j < len(text):
-        c = text[j]
-        if c == "\\":
-            j += 2
-            continue
-        if c == "{":
-            depth += 1
-        elif c == "}":
-            depth -= 1
-            if depth == 0:
-                return text[i + 1 : j], j + 1
-        j += 1
-    return text[i + 1 :], len(text)
+    return _read_enclosed(text, i, "{", "}", unclosed_runs_to_end=True)
 
 
 def read_bracket(text: str, i: int) -> tuple[str | None, int]:
-    """The content of ``[...]`` at ``text[i]`` (braces inside respected) and the index after it."""
-    if i >= len(text) or text[i] != "[":
+    """The content of ``[...]`` at ``text[i]`` (braces inside respected) and the index after it; (None, i) if
+    none or unclosed (a lone ``[`` is text)."""
+    return _read_enclosed(text, i, "[", "]", unclosed_runs_to_end=False)
+
+
+def _read_enclosed(text: str, i: int, opening: str, closing: str, *,
+                   unclosed_runs_to_end: bool) -> tuple[str | None, int]:
+    """What stands between ``opening`` at ``text[i]`` and its ``closing`` outside any inner ``{...}``
+    (escaped characters skipped), and the index after it. Unclosed: the rest of the text, or (None, i)."""
+    if i >= len(text) or text[i] != opening:
         return None, i
     depth, j = 0, i + 1
     while j < len(text):
@@ -351,14 +344,14 @@ def read_bracket(text: str, i: int) -> tuple[str | None, int]:
         if c == "\\":
             j += 2
             continue
+        if c == closing and depth <= 0:
+            return text[i + 1 : j], j + 1
         if c == "{":
             depth += 1
         elif c == "}":
             depth -= 1
-        elif c == "]" and depth <= 0:
-            return text[i + 1 : j], j + 1
         j += 1
-    return None, i
+    return (text[i + 1 :], len(text)) if unclosed_runs_to_end else (None, i)
 
 
 def _environment_end(text: str, name: str, i: int) -> tuple[int, int]:
