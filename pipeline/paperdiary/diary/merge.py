@@ -28,9 +28,10 @@ through a softmax: the weights (and so its temperature) were fitted by maximum
 likelihood on the training split of a labelled set (tests/fixtures/placement;
 ``scripts/fit_merge.py``), so a theme's probability is calibrated: of proposals
 at 0.8, about eight in ten land where the diarist would put them
-(``scripts/bench_merge.py`` prints the reliability table). Without an embedder
-the lexical evidence alone is used, with its own fitted weights, and the reason
-says so. Nothing is learnt at run time.
+(``scripts/bench_merge.py`` prints the reliability table). There is one fitted
+model per situation (:data:`MODELS`): by meaning or by words alone (without an
+embedder, and the reason says so), the source entry known or not. Nothing is
+learnt at run time.
 
 The drafter's suggested theme is a prior (a fixed bonus to its odds), which a
 clearly better-matching theme overcomes. The index over a README is built once
@@ -250,8 +251,9 @@ class Proposal:
     duplicated, or the theme added to; ``new_theme_name`` is set for
     ``new_theme`` only. ``confidence`` is the calibrated probability that the
     lesson belongs where proposed (that theme; for a new theme, that no theme
-    fits). ``alternatives`` ranks the existing themes, best first, with their
-    probability; ``neighbours`` are the most similar existing lessons.
+    fits); a duplicate's is at least the similarity of its words to the lesson
+    already there. ``alternatives`` ranks the existing themes, best first, with
+    their probability; ``neighbours`` are the most similar existing lessons.
     """
 
     kind: ProposalKind
@@ -504,7 +506,6 @@ class MergeIndex:
                 self.words_only = f"the embedder failed ({exc})"
             else:
                 self._entry_row = {path: row for row, path in enumerate(cited)}
-        self.embedder_name = embedder.name if embedder is not None and self.meaning is not None else None
 
     # ---- evidence
 
