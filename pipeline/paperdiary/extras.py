@@ -20,6 +20,7 @@ _DISTRIBUTIONS = {"numpy": "numpy", "sklearn": "scikit-learn", "plotly": "plotly
 NEEDS: dict[str, tuple[str, tuple[str, ...]]] = {
     "stats": (MAP_EXTRA, ("matplotlib", "plotly", "numpy")),
     "map": (MAP_EXTRA, ("numpy", "sklearn", "plotly", "matplotlib", "wordllama")),
+    "review": (MAP_EXTRA, ("numpy", "wordllama")),  # placement by meaning; without it, by words alone
 }
 
 
@@ -42,3 +43,8 @@ def require_extra(command: str) -> None:
     if missing:
         packages = missing[0] if len(missing) == 1 else f"{', '.join(missing[:-1])} and {missing[-1]}"
         raise MissingExtraError(command=command, extra=NEEDS[command][0], packages=packages)
+
+
+def install_hint(command: str) -> str:
+    """What to run so that ``command`` has its extra: ``pip install 'paperdiary[map]'``."""
+    return f"pip install 'paperdiary[{NEEDS[command][0]}]'"

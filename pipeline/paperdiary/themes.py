@@ -67,13 +67,21 @@ def match_theme(text: str, themes: Sequence[str], *, context: str = "") -> str |
     return best
 
 
+def theme_title(name: str) -> str:
+    """A theme's name without its heading's numbering ("3. Robotics", "3) Robotics" -> "Robotics")."""
+    return _NUMBERING.sub("", name.strip()) or name.strip()
+
+
+_NUMBERING = re.compile(r"^\d+[.)]?\s+")
+
+
 def _theme_text(text: str) -> str:
     return " ".join(re.findall(r"[a-z0-9]+(?:-[a-z0-9]+)*", to_ascii(text).lower()))
 
 
 @lru_cache(maxsize=256)
 def _theme_keywords(theme: str) -> tuple[re.Pattern[str], ...]:
-    key = " ".join(re.findall(r"[a-z0-9]+", to_ascii(theme).lower()))
+    key = " ".join(re.findall(r"[a-z0-9]+", theme_title(to_ascii(theme)).lower()))
     known = _THEME_KEYWORDS.get(key, ())
     # The theme's own words, unless generic or already a known keyword's extension.
     own = [w for w in dict.fromkeys(key.split()) if w not in _GENERIC_THEME_WORDS and not w.startswith(known)]

@@ -9,7 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from paperdiary.diary.readme import Readme, entry_link, lessons_section_themes, readme_themes
+from paperdiary.fsutil import relative_link
+from paperdiary.diary.readme import Readme, lessons_section_themes, readme_themes
 from paperdiary.errors import ReadmeError
 from paperdiary.text import split_lines
 
@@ -421,8 +422,8 @@ def test_remove_lesson_renumbers_only_a_counted_list() -> None:
     assert tail.render() == "## Lessons\n### A\n1. a"
 
 
-def test_entry_link_encodes_like_github() -> None:
-    assert entry_link("June 2025/4thJuneProlongedRL.md") == "June%202025/4thJuneProlongedRL.md"
-    assert entry_link("entries/Juin 2025/3rdJuinÉté.md") == "entries/Juin%202025/3rdJuin%C3%89t%C3%A9.md"
-    assert entry_link("entries/June 2025/a (b).md", "docs/notes") == "../../entries/June%202025/a%20%28b%29.md"
-    assert entry_link(Path("entries/x.md"), Path("entries")) == "x.md"
+def test_relative_link_encodes_like_github() -> None:
+    assert relative_link("June 2025/4thJuneProlongedRL.md") == "June%202025/4thJuneProlongedRL.md"
+    assert relative_link("entries/Juin 2025/3rdJuinÉté.md") == "entries/Juin%202025/3rdJuin%C3%89t%C3%A9.md"
+    assert relative_link("entries/June 2025/a (b).md", "docs/notes") == "../../entries/June%202025/a%20%28b%29.md"
+    assert relative_link(Path("entries/x.md"), Path("entries")) == "x.md"

@@ -364,7 +364,7 @@ def item_json(planned: PlannedItem) -> dict[str, Any]:
             "text": proposal.text,
             "reason": proposal.reason,
             "confidence": proposal.confidence,
-            "alternatives": [{"theme": name, "match": match} for name, match in proposal.alternatives],
+            "alternatives": [{"theme": name, "probability": p} for name, p in proposal.alternatives],
         },
         "already_in_readme": planned.already,
         "conflict": planned.conflict,

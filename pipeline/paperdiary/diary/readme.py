@@ -382,11 +382,6 @@ def plain_text(markdown: str, *, link_labels: bool = True) -> str:
     return " ".join(text.split())
 
 
-# A link from the README to an entry, both relative to the diary root (``June%202025/4thJuneProlongedRL.md``):
-# the README's name for the one link helper, which merge.py and scripts/bench_merge.py import from here.
-entry_link = relative_link
-
-
 # --------------------------------------------------------------------------- model
 
 _MARKER = re.compile(r"([ \t]*)(?:([-+*])|(\d{1,9})([.)]))([ \t]*)")

@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Literal
 
 from paperdiary.diary.lessons import queue_lessons
+from paperdiary.diary.map.embed import Embedder, embedder_for
 from paperdiary.diary.merge import (
     MergeItem,
     Proposal,
@@ -61,6 +62,7 @@ from paperdiary.errors import (
     ReviewConflictError,
     ReviewError,
 )
+from paperdiary.extras import missing_packages
 from paperdiary.fsutil import diary_relpath, read_diary_bytes, replace_diary_file, resolve_inside
 from paperdiary.settings import Settings
 from paperdiary.stages.drafting.contract import Lesson
@@ -405,13 +407,19 @@ class ApplyResult:
 class Review:
     """The review of one diary's queue: reading, deciding, applying. Every decision is saved at once."""
 
-    def __init__(self, settings: Settings, *, store: Store | None = None, reranker: Reranker | None = None):
+    def __init__(self, settings: Settings, *, store: Store | None = None, reranker: Reranker | None = None,
+                 embedder: Embedder | Literal["settings"] | None = "settings"):
         """``store``: the diary's store, when the caller has it open (else the review opens and closes its own);
-        ``reranker``: a second opinion on each proposal (``review --llm``: an LLM's)."""
+        ``reranker``: a second opinion on each proposal (``review --llm``: an LLM's); ``embedder``: places
+        lessons by meaning as well as words (default: the settings' one, WordLlama, when the ``map`` extra
+        is installed; None: by words alone)."""
         self.settings = settings
         self._own_store = store is None
         self.store = Store(settings.db_path) if store is None else store
         self.reranker = reranker
+        if isinstance(embedder, str):  # "settings"
+            embedder = None if missing_packages("review") else embedder_for(settings, self.store)
+        self.embedder = embedder
         self.readme_path = settings.diary / README_NAME
         self._entries = cache(disk_entries(settings.diary))  # entry summaries, read once per run
         self._stored = {record.path: record for record in self.store.entries()}
@@ -703,7 +711,8 @@ class Review:
 
     def _propose(self, readme: Readme, item: ReviewItem, merge_item: MergeItem) -> Proposal:
         proposal = propose(readme, merge_item, diary_root=self.settings.diary, readme_path=self.readme_path,
-                           entries=self._entries, reranker=self.reranker)
+                           entries=self._entries, reranker=self.reranker, embedder=self.embedder,
+                           store=None if self.store.read_only else self.store)
         return chosen_proposal(readme, merge_item, proposal, kind=item.kind, theme=item.theme)
 
     @staticmethod

@@ -36,7 +36,10 @@ if TYPE_CHECKING:
 NAME_TERMS = 2  # a name is its cluster's two most distinctive terms
 KEYWORDS = 6  # keywords listed per cluster
 MAX_NAME_CHARS = 60
+PHRASE_SHARE = 0.5  # a topic's name is a two-word phrase scoring at least this share of its best word
 _WORD = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*")
+_CASED_WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*")
+_SENTENCE_START = re.compile(r"(?:^|[.!?:;]\s)[\s*_(\[\"']*$")  # what precedes a sentence's first word
 # Words that say an entry is a paper, not what it is about.
 _GENERIC = STOP_WORDS | frozenset(
     "model models learning paper study based large task tasks data performance improve improves improved "
@@ -69,6 +72,52 @@ def _terms(text: str) -> list[tuple[str, str]]:
 
 def keyword_names(clusters: Sequence[Sequence[str]]) -> list[ClusterWords]:
     """For each cluster (its entries' texts), its name and keywords by c-TF-IDF."""
+    ranked, surfaces = _ranked_terms(clusters)
+    names = []
+    for terms in ranked:
+        chosen: list[str] = []
+        for _, key in sorted(terms, key=lambda term: (-term[0], term[1])):
+            # A word inside a chosen phrase, or a phrase around a chosen word, says nothing new.
+            if any(key in other.split() or other in key.split() for other in chosen):
+                continue
+            chosen.append(key)
+            if len(chosen) == KEYWORDS:
+                break
+        keywords = tuple(_surface(surfaces[key]) for key in chosen)
+        names.append(ClusterWords(_name(keywords[:NAME_TERMS]) or "Miscellaneous", keywords))
+    return names
+
+
+def topic_name(texts: Sequence[str], background: Sequence[Sequence[str]]) -> str | None:
+    """A short name for what ``texts`` are about, set against ``background`` clusters (None: no word to use).
+
+    The terms are ranked by c-TF-IDF as :func:`keyword_names` ranks them, leaving out
+    names (words the texts write capitalised, never in lower case, somewhere other than at
+    a sentence's start, such as a paper's "Evo" or "AlphaGeometry"; acronyms stay, in
+    capitals). The best two-word phrase is the name when it scores at least
+    :data:`PHRASE_SHARE` of the best term, else the best term; ties go to the term the
+    texts use first (a sentence's subject before its details).
+    """
+    ranked, surfaces = _ranked_terms([texts, *background])
+    lower = {word for text in texts for word in _CASED_WORD.findall(text) if word.islower()}
+    names = {m[0].lower() for text in texts for m in _CASED_WORD.finditer(text)
+             if not m[0].isupper() and m[0].lower() not in lower and not _SENTENCE_START.search(text[:m.start()])}
+    order = {key: n for n, (key, _) in reversed(list(enumerate(t for text in texts for t in _terms(text))))}
+    terms = sorted(((score, key) for score, key in ranked[0]
+                    if not any(word in names for word in _surface(surfaces[key]).split())),
+                   key=lambda term: (-round(term[0], 9), -term[1].count(" "), order.get(term[1], 0)))
+    if not terms:
+        return None
+    best_score = terms[0][0]
+    phrase = next((key for score, key in terms if " " in key and score >= PHRASE_SHARE * best_score), None)
+    acronyms = {word.lower(): word for text in texts for word in _CASED_WORD.findall(text)
+                if word.isupper() and word.lower() not in lower}
+    name = _name([_surface(surfaces[phrase or terms[0][1]])])
+    return " ".join(acronyms.get(word.lower(), word) for word in name.split())
+
+
+def _ranked_terms(clusters: Sequence[Sequence[str]]) -> tuple[list[list[tuple[float, str]]], dict[str, Counter[str]]]:
+    """Per cluster, its (c-TF-IDF score, stemmed term) pairs, unordered; and each term's surface forms."""
     counts: list[Counter[str]] = []
     entry_counts: list[Counter[str]] = []
     surfaces: dict[str, Counter[str]] = defaultdict(Counter)
@@ -87,24 +136,12 @@ def keyword_names(clusters: Sequence[Sequence[str]]) -> list[ClusterWords]:
     for tf in counts:
         total.update(tf)
     average = sum(sum(tf.values()) for tf in counts) / max(1, len(counts))
-    names = []
-    for texts, tf, df in zip(clusters, counts, entry_counts):
+    ranked = []
+    for texts, tf, df in zip(clusters, counts, entry_counts, strict=True):
         size = sum(tf.values()) or 1
         needed = 2 if len(texts) >= 2 else 1
-        scored = sorted(((tf[key] / size) * math.log(1 + average / total[key]), key)
-                        for key in tf if df[key] >= needed)
-        ranked = [key for _, key in sorted(scored, key=lambda pair: (-pair[0], pair[1]))]
-        chosen: list[str] = []
-        for key in ranked:
-            # A word inside a chosen phrase, or a phrase around a chosen word, says nothing new.
-            if any(key in other.split() or other in key.split() for other in chosen):
-                continue
-            chosen.append(key)
-            if len(chosen) == KEYWORDS:
-                break
-        keywords = tuple(_surface(surfaces[key]) for key in chosen)
-        names.append(ClusterWords(_name(keywords[:NAME_TERMS]) or "Miscellaneous", keywords))
-    return names
+        ranked.append([((tf[key] / size) * math.log(1 + average / total[key]), key) for key in tf if df[key] >= needed])
+    return ranked, surfaces
 
 
 def _surface(forms: Counter[str]) -> str:

@@ -1,0 +1,149 @@
+"""Fit the merger's placement weights on the placement set's training split; print them for merge.py.
+
+The examples are the training split's held-out lessons (tests/fixtures/placement/held_out.json,
+``split: train``), proposed against the whole README, and each of the README's own lessons held
+out in turn (proposed against the rest). For each, every theme's :class:`ThemeEvidence` is
+computed four times: with the WordLlama embedder (placement by meaning) and without (words only),
+with the entries known (title, description, key points) and with none known, as in a README
+whose entries cannot be read. One model is fitted per situation.
+
+A multinomial logistic regression over the themes plus "no theme fits" (a constant score) is
+fitted by maximum likelihood, weights kept non-negative (evidence may only speak for a theme),
+with an L2 penalty on them (its strength chosen by 5-fold
+cross-validated log-loss on the training examples): its softmax is then the calibrated
+probability the merger reports. The new-theme threshold (a new theme when no theme's
+probability reaches it) is the one of least cost on the training examples, a wrongly opened
+theme counting double.
+The test split is never read. Usage: python scripts/fit_merge.py
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+from scipy.optimize import minimize
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from paperdiary.diary.map.embed import WordLlamaEmbedder  # noqa: E402
+from paperdiary.diary.merge import EVIDENCE, MergeIndex  # noqa: E402
+from tests.diary.placement_set import leave_one_out, load_placement_set  # noqa: E402
+
+L2_GRID = (0.1, 0.01, 0.001, 0.0001, 0.0)
+FOLDS = 5
+WRONG_NEW_THEME_COST = 2
+LEXICAL = ("words", "keywords", "closest_words")
+
+Example = tuple[np.ndarray, int]  # (themes x evidence matrix, label: theme number, or the number of themes for none)
+
+
+def examples(embedder: WordLlamaEmbedder | None, entries_known: bool) -> list[Example]:
+    placement = load_placement_set()
+    readme = placement.readme()
+    summary = placement.summary if entries_known else (lambda path: None)
+    out: list[Example] = []
+    index = MergeIndex(readme, summary, embedder)
+    names = [theme.name for theme in index.themes]
+    for lesson in placement.split("train"):
+        evidence, _ = index.evidence(lesson.item())
+        label = names.index(lesson.theme) if lesson.theme is not None else len(names)
+        out.append((np.array([[getattr(e, f) for f in EVIDENCE] for e in evidence]), label))
+    for rest, item, theme in leave_one_out(readme):
+        held = MergeIndex(rest, summary, embedder)
+        evidence, _ = held.evidence(item)
+        label = [t.name for t in held.themes].index(theme)
+        out.append((np.array([[getattr(e, f) for f in EVIDENCE] for e in evidence]), label))
+    return out
+
+
+def fit(data: list[Example], features: tuple[str, ...], l2: float) -> tuple[np.ndarray, float]:
+    columns = [EVIDENCE.index(f) for f in features]
+
+    def loss(params: np.ndarray) -> float:
+        w, b = params[:-1], params[-1]
+        total = 0.0
+        for matrix, label in data:
+            scores = np.append(matrix[:, columns] @ w, b)
+            top = scores.max()
+            total -= scores[label] - top - np.log(np.exp(scores - top).sum())
+        return total / len(data) + l2 * float(w @ w)
+
+    # Evidence may only speak for a theme: weights are kept non-negative (the no-theme score is free).
+    bounds = [(0.0, None)] * len(columns) + [(None, None)]
+    result = minimize(loss, np.zeros(len(columns) + 1), method="L-BFGS-B", bounds=bounds)
+    return result.x[:-1], float(result.x[-1])
+
+
+def chosen_l2(data: list[Example], features: tuple[str, ...]) -> float:
+    """The penalty with the lowest cross-validated log-loss (folds drawn with a fixed seed)."""
+    folds = np.array_split(np.random.default_rng(0).permutation(len(data)), FOLDS)
+
+    def cross_validated(l2: float) -> float:
+        total = 0.0
+        for k, held in enumerate(folds):
+            rest = [data[i] for j, fold in enumerate(folds) if j != k for i in fold]
+            w, b = fit(rest, features, l2)
+            total += nll([data[i] for i in held], features, w, b) * len(held)
+        return total / len(data)
+
+    return min(L2_GRID, key=cross_validated)
+
+
+def probabilities(matrix: np.ndarray, columns: list[int], w: np.ndarray, b: float) -> np.ndarray:
+    scores = np.append(matrix[:, columns] @ w, b)
+    exps = np.exp(scores - scores.max())
+    return exps / exps.sum()
+
+
+def threshold(data: list[Example], features: tuple[str, ...], w: np.ndarray, b: float) -> tuple[float, float]:
+    """The new-theme threshold of least cost on the examples (the median of ties), and its accuracy.
+
+    A new theme opened wrongly costs WRONG_NEW_THEME_COST, any other misplacement 1: a wrong theme
+    heading is more work to undo than a lesson under the wrong theme.
+    """
+    columns = [EVIDENCE.index(f) for f in features]
+    grid = np.round(np.arange(0.0, 0.61, 0.01), 2)
+    costs, accuracy = [], []
+    for tau in grid:
+        cost = right = 0
+        for matrix, label in data:
+            p = probabilities(matrix, columns, w, b)[:-1]
+            choice = len(p) if p.max() < tau else int(p.argmax())
+            right += choice == label
+            cost += 0 if choice == label else WRONG_NEW_THEME_COST if choice == len(p) else 1
+        costs.append(cost)
+        accuracy.append(right / len(data))
+    ties = [n for n, cost in enumerate(costs) if cost == min(costs)]
+    best = ties[len(ties) // 2]
+    return float(grid[best]), accuracy[best]
+
+
+def nll(data: list[Example], features: tuple[str, ...], w: np.ndarray, b: float) -> float:
+    columns = [EVIDENCE.index(f) for f in features]
+    return float(-np.mean([np.log(probabilities(m, columns, w, b)[label]) for m, label in data]))
+
+
+def main() -> None:
+    lines = []
+    with tempfile.TemporaryDirectory() as cache:
+        embedder = WordLlamaEmbedder(Path(cache))
+        for by_meaning in (True, False):
+            for entries_known in (True, False):
+                features = EVIDENCE if by_meaning else LEXICAL
+                data = examples(embedder if by_meaning else None, entries_known)
+                l2 = chosen_l2(data, features)
+                w, b = fit(data, features, l2)
+                tau, accuracy = threshold(data, features, w, b)
+                pairs = ", ".join(f'"{f}": {v:.3f}' for f, v in zip(features, w, strict=True))
+                print(f"# by meaning {by_meaning}, entries known {entries_known}: {len(data)} training examples, "
+                      f"L2 {l2}; mean log-loss {nll(data, features, w, b):.3f}; training accuracy {accuracy:.1%}")
+                lines.append(f"    ({by_meaning}, {entries_known}): PlacementModel(\n"
+                             f"        {{{pairs}}}, {b:.3f}, {tau}),")
+    print("MODELS: dict[tuple[bool, bool], PlacementModel] = {\n" + "\n".join(lines) + "\n}")
+
+
+if __name__ == "__main__":
+    main()
