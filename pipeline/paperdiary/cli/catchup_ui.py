@@ -43,10 +43,10 @@ class StageProgress:
             return
         self._bars = Progress(
             TextColumn("{task.description:<9}"), BarColumn(), MofNCompleteColumn(), TextColumn("ETA"),
-            TimeRemainingColumn(), console=self.console,
+            TimeRemainingColumn(), TextColumn("{task.fields[streamed]}"), console=self.console,
         )
         for stage in STAGE_BARS:
-            self._tasks[stage] = self._bars.add_task(stage, total=totals.get(stage, 0))
+            self._tasks[stage] = self._bars.add_task(stage, total=totals.get(stage, 0), streamed="")
         self._bars.start()
 
     def advance(self, stage: str, count: int = 1) -> None:
@@ -58,6 +58,11 @@ class StageProgress:
 
     def note(self, message: str) -> None:
         self._print(escape(message))
+
+    def tokens(self, count: int) -> None:
+        # From the workers' threads; rich's Progress takes its own lock and redraws at its own pace.
+        if self._bars is not None:
+            self._bars.update(self._tasks["draft"], streamed=f"{count:,} tokens")
 
     def stop(self) -> None:
         if self._bars is not None:

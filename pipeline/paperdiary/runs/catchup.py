@@ -54,7 +54,7 @@ import signal
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
@@ -252,6 +252,9 @@ class Progress(Protocol):
 
     def note(self, message: str) -> None: ...
 
+    def tokens(self, count: int) -> None:
+        """The LLM's answer pieces (about a token each) streamed so far in this run, from any worker."""
+
     def stop(self) -> None: ...
 
 
@@ -266,6 +269,9 @@ class SilentProgress:
         pass
 
     def note(self, message: str) -> None:
+        pass
+
+    def tokens(self, count: int) -> None:
         pass
 
     def stop(self) -> None:
@@ -460,7 +466,8 @@ def run_catchup(
         if options.retry_failed:
             store.forget_failed_batch_requests()  # their papers are retried: let them ask again
         hook = _batch_queue(store, settings, options)
-        client = _llm_client(settings, store, options, defer=hook) if settings.llm_configured else None
+        client = (_llm_client(settings, store, options, defer=hook, on_tokens=progress.tokens)
+                  if settings.llm_configured else None)
         drafting = Drafting.for_settings(settings, store, client=client)
         plan = make_plan(settings, store, backlog, options)
         report = _Pipeline(settings, store, plan, options, progress, drafting).run()
@@ -487,13 +494,13 @@ def _check_options(settings: Settings, options: CatchupOptions) -> None:
         require_llm_endpoint(settings)  # before any download: a model with nowhere to run fails at once
 
 
-def _llm_client(settings: Settings, store: Store, options: CatchupOptions, *,
-                defer: BatchQueue | None = None) -> LLMClient:
+def _llm_client(settings: Settings, store: Store, options: CatchupOptions, *, defer: BatchQueue | None = None,
+                on_tokens: Callable[[int], None] | None = None) -> LLMClient:
     from paperdiary.llm.client import LLMClient
 
     # One client for all workers: at most --jobs requests in flight, whatever the map steps of long papers
     # ask for, and one back-off gate, so a 429 slows the whole run down rather than one worker.
-    return LLMClient(settings, store, defer=defer, max_in_flight=options.jobs)
+    return LLMClient(settings, store, defer=defer, max_in_flight=options.jobs, on_tokens=on_tokens)
 
 
 def _collect_batches(client: Any, store: Store, progress: Progress) -> CollectSummary | None:
