@@ -105,6 +105,48 @@ def test_missing_sources_fall_back_to_the_pdf(fake, make_fetcher) -> None:
     assert (len(fake.eprint_requests), len(fake.html_requests), len(fake.pdf_requests)) == (1, 1, 1)
 
 
+def test_missing_and_unusable_sources_are_remembered_for_the_next_run(fake, make_fetcher) -> None:
+    pdf = minimal_pdf("Only a PDF was submitted")
+    fake.add_paper(ID, pdf_bytes=pdf, eprint_bytes=pdf)  # the e-print is the PDF; there is no HTML (404)
+    first = make_fetcher().fetch(ref())
+    assert first.source == "pdf" and (len(fake.eprint_requests), len(fake.html_requests)) == (1, 1)
+
+    again = make_fetcher().fetch(ref())  # a later run: a new fetcher on the same cache
+
+    assert again.source == "pdf" and again.path == first.path
+    assert (len(fake.eprint_requests), len(fake.html_requests), len(fake.pdf_requests)) == (1, 1, 0)
+    assert [reason.split(":", 1)[0] for reason in again.passed_over] == ["tex", "html"]
+    assert all("remembered from an earlier run" in reason for reason in again.passed_over)
+    assert "no LaTeX source" in again.passed_over[0] and "HTTP 404" in again.passed_over[1]
+
+
+def test_a_remembered_source_is_asked_again_at_another_url_or_after_a_week(fake, make_fetcher) -> None:
+    import os
+    import time
+
+    from paperdiary.stages.fetch import UNUSABLE_FOR_S, unusable_marker_path
+
+    fake.add_paper(ID, html=fake_sources.latexml_html())  # no e-print (404)
+    fetcher = make_fetcher()
+    assert fetcher.fetch(ref()).source == "html" and len(fake.eprint_requests) == 1
+    marker = unusable_marker_path(fetcher.settings, fetcher.fetch_metadata([ref()])[ID], "tex")
+    assert marker is not None and marker.is_file()
+
+    make_fetcher(arxiv_eprint_url=f"{fake.base_url}/e-print/{{}}?mirror=1").fetch(ref())
+    assert len(fake.eprint_requests) == 2  # another URL: its answer is not known
+    old = time.time() - UNUSABLE_FOR_S - 60
+    os.utime(marker, (old, old))
+    make_fetcher().fetch(ref())
+    assert len(fake.eprint_requests) == 3  # the note went stale: arXiv may have the source by now
+
+
+def test_a_network_failure_is_not_remembered(fake, make_fetcher) -> None:
+    fake.add_paper(ID, eprint_bytes=fake_sources.paper_tarball())
+    first = make_fetcher(arxiv_eprint_url="http://127.0.0.1:9/e-print/{}", retry_max_time=0.5).fetch(ref())
+    assert first.source == "pdf"
+    assert make_fetcher().fetch(ref()).source == "tex"
+
+
 def test_an_eprint_that_is_the_pdf_is_not_downloaded_twice(fake, make_fetcher) -> None:
     pdf = minimal_pdf("Only a PDF was submitted")
     fake.add_paper(ID, pdf_bytes=pdf, eprint_bytes=pdf)

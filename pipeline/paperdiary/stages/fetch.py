@@ -4,9 +4,10 @@ Metadata comes through the ``arxiv`` package, batched: one API query per up to
 100 IDs. Then the paper's best source, in the ``sources`` setting's order: its
 LaTeX source (``/e-print/``), arXiv's HTML rendering (``/html/``), the PDF; a
 source that is missing or unusable (a PDF in place of the source, a broken
-archive, a stub page) is passed over with its reason. Downloads go with
+archive, a stub page) is passed over with its reason, and remembered for a
+week beside the cache so that later runs do not ask again. Downloads go with
 ``requests`` into the state cache, once per version; the cache names are this
-module's (``pdf_cache_path``, ``source_cache_path``).
+module's (``pdf_cache_path``, ``source_cache_path``, ``unusable_marker_path``).
 
 Every request, API or download, goes through one session that paces them to
 one per ``settings.arxiv_delay`` seconds, as arXiv asks.
@@ -22,6 +23,7 @@ leave this module.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import time
 from collections.abc import Callable, Sequence
@@ -42,7 +44,7 @@ from tenacity import (
 
 from paperdiary import __version__
 from paperdiary.errors import DownloadTooLargeError, FetchError, NotAPdfError, PaperNotFoundError
-from paperdiary.fsutil import atomic_write_bytes
+from paperdiary.fsutil import atomic_write_bytes, atomic_write_text
 from paperdiary.models import FetchedPaper, PaperMeta, PaperRef, SourceKind
 from paperdiary.retry_after import is_name_resolution_failure, parse_retry_after
 from paperdiary.settings import RETRY_ATTEMPTS, Settings
@@ -55,6 +57,9 @@ USER_AGENT = f"paperdiary/{__version__} (+https://github.com/paperdiary)"
 BATCH_SIZE = 100  # IDs per API query; they all go into one GET URL, and arXiv answers 414 past ~650
 PDF_MAGIC = b"%PDF-"
 _CHUNK_BYTES = 64 * 1024
+_ROUTES = {"tex": "e-print", "html": "html"}  # a source kind -> its path on arXiv's PDF host
+# How long a version's missing or unusable source is remembered: arXiv adds HTML renderings within days.
+UNUSABLE_FOR_S = 7 * 24 * 3600
 _HASH_CHUNK_BYTES = 1024 * 1024
 
 _VERSIONED_ID = re.compile(r"(?P<id>.+?)v(?P<version>\d+)")
@@ -224,14 +229,22 @@ class ArxivFetcher:
         passed_over: list[str] = []
         kinds: tuple[str, ...] = self.settings.sources
         for position, kind in enumerate(kinds):
+            last = position == len(kinds) - 1
+            remembered = None if last else self._remembered_unusable(meta, kind)
             try:
+                if remembered is not None:
+                    raise UnusableSource(f"{remembered} (remembered from an earlier run)")
                 fetched = {"tex": self._latex_source, "html": self._html_rendering, "pdf": self.download_pdf}[kind](meta)
             except UnusableSource as exc:
                 reason = exc.reason
+                if remembered is None:
+                    self._remember_unusable(meta, kind, reason)
             except FetchError as exc:
-                if position == len(kinds) - 1:
+                if last:
                     raise
                 reason = str(exc.message)
+                if isinstance(exc, PaperNotFoundError):  # HTTP 404/410: not there, unlike a network failure
+                    self._remember_unusable(meta, kind, reason)
             else:
                 fetched.passed_over = passed_over
                 return fetched
@@ -241,6 +254,40 @@ class ArxivFetcher:
             "no source of {paper} could be used ({detail}).", paper=_label(meta), detail="; ".join(passed_over),
             hint='Add "pdf" to the sources setting (PAPERDIARY_SOURCES), or pass a PDF of the paper.',
         )
+
+    def _remembered_unusable(self, meta: PaperMeta, kind: str) -> str | None:
+        """Why this version's ``kind`` could not be used on an earlier run, if it was tried at the same URL lately.
+
+        A paper without LaTeX source or HTML rendering would otherwise cost those requests (and, for an
+        e-print that is the PDF, a whole download) on every run. HTML renderings appear late for some
+        papers, so a note is trusted for UNUSABLE_FOR_S only.
+        """
+        marker = unusable_marker_path(self.settings, meta, kind)
+        url = _source_url(self._source_template(kind), meta, _ROUTES.get(kind, ""))
+        if marker is None or url is None:
+            return None
+        try:
+            if time.time() - marker.stat().st_mtime > UNUSABLE_FOR_S:
+                return None
+            note = json.loads(marker.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        if not isinstance(note, dict) or note.get("url") != url or not isinstance(note.get("reason"), str):
+            return None
+        return note["reason"]
+
+    def _remember_unusable(self, meta: PaperMeta, kind: str, reason: str) -> None:
+        marker = unusable_marker_path(self.settings, meta, kind)
+        url = _source_url(self._source_template(kind), meta, _ROUTES.get(kind, ""))
+        if marker is None or url is None:
+            return
+        try:
+            atomic_write_text(marker, json.dumps({"url": url, "reason": reason}))
+        except OSError:
+            pass  # a read-only cache: the next run asks again
+
+    def _source_template(self, kind: str) -> str:
+        return self.settings.arxiv_eprint_url if kind == "tex" else self.settings.arxiv_html_url
 
     def download_pdf(self, meta: PaperMeta) -> FetchedPaper:
         """The PDF ``meta.pdf_url`` points to, from the cache or downloaded into it.
@@ -277,7 +324,7 @@ class ArxivFetcher:
         cache, so that the PDF, if it comes to that, is not downloaded again.
         """
         label = _label(meta)
-        url = _source_url(self.settings.arxiv_eprint_url, meta, "e-print")
+        url = _source_url(self.settings.arxiv_eprint_url, meta, _ROUTES["tex"])
         if url is None or not meta.arxiv_id:
             raise UnusableSource("no URL for the LaTeX source")
         path = source_cache_path(self.settings, meta.arxiv_id, meta.version, "tex")
@@ -289,7 +336,7 @@ class ArxivFetcher:
 
     def _html_rendering(self, meta: PaperMeta) -> FetchedPaper:
         """arXiv's HTML rendering of the paper, from the cache or ``/html/IDvN``; UnusableSource for a stub page."""
-        url = _source_url(self.settings.arxiv_html_url, meta, "html")
+        url = _source_url(self.settings.arxiv_html_url, meta, _ROUTES["html"])
         if url is None or not meta.arxiv_id:
             raise UnusableSource("no URL for the HTML rendering")
         path = source_cache_path(self.settings, meta.arxiv_id, meta.version, "html")
@@ -493,6 +540,14 @@ def source_cache_path(settings: Settings, arxiv_id: str, version: int | None, ki
     folder, suffix = {"tex": ("source", ".eprint"), "html": ("html", ".html"), "pdf": ("pdf", ".pdf")}[kind]
     name = f"{_file_id(arxiv_id)}v{version}" if version is not None else _file_id(arxiv_id)
     return settings.cache_path / folder / f"{name}{suffix}"
+
+
+def unusable_marker_path(settings: Settings, meta: PaperMeta, kind: str) -> Path | None:
+    """Where a version's unusable LaTeX source or HTML rendering is noted (None: not noted for this paper)."""
+    if kind not in _ROUTES or not meta.arxiv_id or meta.version is None:
+        return None  # "the latest version" may change: ask each time
+    path = source_cache_path(settings, meta.arxiv_id, meta.version, kind)  # type: ignore[arg-type]
+    return path.with_name(path.name + ".unusable")
 
 
 def _source_url(template: str, meta: PaperMeta, route: str) -> str | None:
