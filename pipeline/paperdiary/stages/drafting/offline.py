@@ -662,7 +662,8 @@ _HEDGE = re.compile(r"\b(?:however|although|but|only|may|might|could|would|requi
 _FUTURE = re.compile(r"\bfuture\s+(?:work|research|directions?|studies)\b|\bwe\s+leave\b", re.I)
 _SELF_REFERENCE = re.compile(r"\b(?:we|our|us|this (?:work|paper|study|method|approach|technique))\b", re.I)
 # An object that points back at the sentence before: "We revisit this comparison".
-_DEMONSTRATIVE = re.compile(r"(?:whether\s+|how\s+)?(?:this|these|that|those|it|such|the above)\b", re.I)
+_DEMONSTRATIVE = re.compile(r"(?:whether\s+|how\s+(?:far\s+|much\s+|well\s+|often\s+)?)?(?:this|these|that|those|it|such"
+                            r"|the above)\b", re.I)
 _LOOKS_BACK = re.compile(
     r"^(?:these|such|the above|those|both)\b|^this\s+(?:is|was|means|makes|leads|suggests|implies|also)\b", re.I
 )
@@ -900,9 +901,9 @@ class _Picker:
         found = self._what_was_found([s for s in sentences if done is None or s.order > done[0].order], name)
         limit = DESCRIPTION_MAX_CHARS - 1  # the final stop
         if done is not None:
-            return f"{_fitted(done[1], found, limit)}."
+            return f"{_fitted(done[1], found, limit).rstrip(' ,;:')}."
         if found is not None:
-            return f"{_clip(_capitalize(found[0]), limit)}."
+            return f"{_clip(_capitalize(found[0]), limit).rstrip(' ,;:')}."
         return one_line(sentences[0].display)
 
     def _what_was_done(self, sentences: Sequence[_Sentence]) -> tuple[_Sentence, str] | None:
@@ -912,9 +913,11 @@ class _Picker:
             verb = match.group("verb").lower()
             return 0 if verb in _PROPOSING else 1 if verb in _DONE_VERBS or verb in _DONE_THIRD_PERSON else 2
 
+        # A release ("We release our code") is no account of the work: the finding says more.
         candidates = [(s, m) for s in sentences for m in [_DONE.search(s.display.rstrip(".!? "))
                                                           or _WE_DID.match(s.display.rstrip(".!? "))]
-                      if m and not _DEMONSTRATIVE.match(m.group("obj"))]
+                      if m and not _DEMONSTRATIVE.match(m.group("obj")) and not _RELEASE.search(s.display)
+                      and m.group("verb").lower() not in ("release", "releases")]
         if not candidates:
             return None
         s, match = min(candidates, key=lambda c: (tier(c[1]), c[0].order))
@@ -1043,10 +1046,31 @@ def _cuts(text: str, *, keep_verb: bool = False) -> list[tuple[str, int]]:
             while words and (words[-1].lower() in CLOSED_CLASS or _PARTICIPLE.fullmatch(words[-1].lower())):
                 words.pop()  # no dangling "of", "the" or "trained"
             verb = any(w.lower() in VERBS and not w.endswith("ed") for w in words[1:])
-            if len(words) >= 4 and (verb or not keep_verb):
+            if len(words) >= 4 and (verb or not keep_verb) and not _left_open(words):
                 reading = " ".join(words)
                 out.append((reading, cost + (_TERSE_COST if len(reading) < _TERSE else 0)))
     return out
+
+
+_RELATIVE = frozenset("that which who whose".split())
+_SUBORDINATE = frozenset("how whether why because since although though while whereas if when where".split())
+# A compound adjective waiting for its noun: "into a length-dependent [and a length-independent term]".
+_HYPHENATED_ADJECTIVE = re.compile(
+    r"-(?:dependent|independent|aware|based|specific|free|agnostic|efficient|optimal|invariant|conditioned|level"
+    r"|scale|wise|like|driven|guided|informed|aligned|tuned|grained)$", re.I)
+
+
+def _left_open(words: Sequence[str]) -> bool:
+    """Whether a cut reading stops inside its last clause: "a network that operates [on a mesh]", "studies how
+    two-layer networks [learn]", "because incorrect answers [dominate]", "into a length-dependent [term]"."""
+    if _HYPHENATED_ADJECTIVE.search(words[-1]):
+        return True
+    for i in range(len(words) - 1, 0, -1):
+        word = words[i].lower().strip(",;:")
+        if word in _RELATIVE or word in _SUBORDINATE:
+            tail = words[i + 1 :]
+            return len(tail) < 3 or (word in _SUBORDINATE and not any(t.lower() in VERBS for t in tail))
+    return False
 
 
 def _main_clause(text: str) -> str:
