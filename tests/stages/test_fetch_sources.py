@@ -120,7 +120,7 @@ def test_missing_and_unusable_sources_are_remembered_for_the_next_run(fake, make
     assert "no LaTeX source" in again.passed_over[0] and "HTTP 404" in again.passed_over[1]
 
 
-def test_a_remembered_source_is_asked_again_at_another_url_or_after_a_week(fake, make_fetcher) -> None:
+def test_a_remembered_source_is_asked_again_at_another_url_or_limit_or_after_a_week(fake, make_fetcher) -> None:
     import os
     import time
 
@@ -134,10 +134,15 @@ def test_a_remembered_source_is_asked_again_at_another_url_or_after_a_week(fake,
 
     make_fetcher(arxiv_eprint_url=f"{fake.base_url}/e-print/{{}}?mirror=1").fetch(ref())
     assert len(fake.eprint_requests) == 2  # another URL: its answer is not known
+    make_fetcher(source_max_mb=500).fetch(ref())
+    assert len(fake.eprint_requests) == 3  # another size limit: "too big" may no longer hold
+    make_fetcher().fetch(ref())
+    make_fetcher().fetch(ref())
+    assert len(fake.eprint_requests) == 4  # asked once more as before, then remembered again
     old = time.time() - UNUSABLE_FOR_S - 60
     os.utime(marker, (old, old))
     make_fetcher().fetch(ref())
-    assert len(fake.eprint_requests) == 3  # the note went stale: arXiv may have the source by now
+    assert len(fake.eprint_requests) == 5  # the note went stale: arXiv may have the source by now
 
 
 def test_a_network_failure_is_not_remembered(fake, make_fetcher) -> None:

@@ -256,38 +256,44 @@ class ArxivFetcher:
         )
 
     def _remembered_unusable(self, meta: PaperMeta, kind: str) -> str | None:
-        """Why this version's ``kind`` could not be used on an earlier run, if it was tried at the same URL lately.
+        """Why this version's ``kind`` could not be used on an earlier run, if it was tried lately, alike.
 
         A paper without LaTeX source or HTML rendering would otherwise cost those requests (and, for an
         e-print that is the PDF, a whole download) on every run. HTML renderings appear late for some
-        papers, so a note is trusted for UNUSABLE_FOR_S only.
+        papers, so a note is trusted for UNUSABLE_FOR_S only, and only for the same URL and size limit.
         """
-        marker = unusable_marker_path(self.settings, meta, kind)
-        url = _source_url(self._source_template(kind), meta, _ROUTES.get(kind, ""))
-        if marker is None or url is None:
+        where = self._unusable_note(meta, kind)
+        if where is None:
             return None
+        marker, asked = where
         try:
             if time.time() - marker.stat().st_mtime > UNUSABLE_FOR_S:
                 return None
             note = json.loads(marker.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return None
-        if not isinstance(note, dict) or note.get("url") != url or not isinstance(note.get("reason"), str):
+        if not isinstance(note, dict) or note.get("asked") != asked or not isinstance(note.get("reason"), str):
             return None
         return note["reason"]
 
     def _remember_unusable(self, meta: PaperMeta, kind: str, reason: str) -> None:
-        marker = unusable_marker_path(self.settings, meta, kind)
-        url = _source_url(self._source_template(kind), meta, _ROUTES.get(kind, ""))
-        if marker is None or url is None:
+        where = self._unusable_note(meta, kind)
+        if where is None:
             return
+        marker, asked = where
         try:
-            atomic_write_text(marker, json.dumps({"url": url, "reason": reason}))
+            atomic_write_text(marker, json.dumps({"asked": asked, "reason": reason}))
         except OSError:
             pass  # a read-only cache: the next run asks again
 
-    def _source_template(self, kind: str) -> str:
-        return self.settings.arxiv_eprint_url if kind == "tex" else self.settings.arxiv_html_url
+    def _unusable_note(self, meta: PaperMeta, kind: str) -> tuple[Path, dict[str, Any]] | None:
+        """Where the note of an unusable source goes, and what it was asked under (URL, size limit)."""
+        marker = unusable_marker_path(self.settings, meta, kind)
+        template = self.settings.arxiv_eprint_url if kind == "tex" else self.settings.arxiv_html_url
+        url = _source_url(template, meta, _ROUTES.get(kind, ""))
+        if marker is None or url is None:
+            return None
+        return marker, {"url": url, "source_max_mb": self.settings.source_max_mb}
 
     def download_pdf(self, meta: PaperMeta) -> FetchedPaper:
         """The PDF ``meta.pdf_url`` points to, from the cache or downloaded into it.
