@@ -148,9 +148,11 @@ def bench_latency(embedder: WordLlamaEmbedder) -> None:
 
 def _reader(root: Path) -> Callable[[str], str | None]:
     """A fresh entry reader (a new object: the index cache is keyed by it, so every run builds anew)."""
-    from paperdiary.diary.merge import disk_entries
+    from paperdiary.diary.catalog import Catalog
+    from paperdiary.diary.merge import catalog_entries
+    from paperdiary.settings import Settings
 
-    read = disk_entries(root)
+    read = catalog_entries(Catalog(Settings(diary=root)))
     return lambda path: read(path)
 
 

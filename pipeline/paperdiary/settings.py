@@ -47,6 +47,7 @@ class Settings:
     # in PAPERDIARY_CATALOG_ROOTS / PAPERDIARY_CATALOG_IGNORE.
     catalog_roots: tuple[str, ...] = ()
     catalog_ignore: tuple[str, ...] = ()
+    catalog_max_mb: float = 4.0  # a larger markdown file is listed as a problem and never read
 
     # arXiv.
     arxiv_api: str = DEFAULT_ARXIV_API  # a query URL with "{}" for the query string
@@ -207,6 +208,7 @@ _RANGES: dict[str, tuple[float, bool, float, str]] = {
     "http_timeout": (0, False, 3600, "seconds"),
     "retry_max_time": (0, True, 86400, "seconds"),
     "pdf_max_mb": (0, False, 10_000, "megabytes"),
+    "catalog_max_mb": (0, False, 10_000, "megabytes"),
     "extract_timeout": (0, False, 86400, "seconds"),
     "chunk_tokens": (MIN_CHUNK_TOKENS, True, 10_000_000, "tokens"),
     "llm_timeout": (0, False, 86400, "seconds"),

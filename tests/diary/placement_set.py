@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from paperdiary.diary.catalog import read_entry
 from paperdiary.diary.merge import MergeItem, Proposal, entry_summary, terms
 from paperdiary.diary.readme import Readme, iter_lessons, plain_text
 
@@ -73,9 +74,9 @@ class PlacementSet:
         return [lesson for lesson in self.lessons if lesson.split == name]
 
     def summary(self, path: str) -> str | None:
-        """An entry provider for the merger: what ``disk_entries`` reads from the written diary."""
+        """An entry provider for the merger: what the catalog reads from the written diary."""
         entry = self.entries.get(path)
-        return entry_summary(entry.markdown()) if entry else None
+        return entry_summary(read_entry(path, entry.markdown())) if entry else None
 
 
 @cache

@@ -95,13 +95,13 @@ def test_every_layout_is_read_and_nothing_that_is_not_an_entry(tmp_path: Path) -
 
 
 def test_a_renamed_reading_list_and_queue_are_left_out_too(tmp_path: Path) -> None:
-    for relpath in ("to-read.md", "queue/lessons.md", "paper.md"):
+    for relpath in ("saved-papers.md", "queue/lessons.md", "paper.md"):
         write(tmp_path, relpath, "# X\nDate: 2025-06-04\n")
-    found = catalog(tmp_path, reading_list="to-read.md", queue_file="queue/lessons.md").entries()
+    found = catalog(tmp_path, reading_list="saved-papers.md", queue_file="queue/lessons.md").entries()
     assert [e.relpath for e in found] == ["paper.md"]
     write(tmp_path, "plots/notes.md", "# Notes on the plots\nDate: 2025-06-04\n")  # the assets folder, renamed
     found = catalog(tmp_path, assets_dir="plots").entries()
-    assert sorted(e.relpath for e in found) == ["paper.md", "queue/lessons.md", "to-read.md"]
+    assert sorted(e.relpath for e in found) == ["paper.md", "queue/lessons.md", "saved-papers.md"]
 
 
 def test_roots_and_ignore_globs(tmp_path: Path) -> None:
@@ -227,7 +227,7 @@ def test_without_a_written_date_the_record_then_folder_and_file_name_then_mtime(
     assert got == {
         "entries/June 2025/11thJuneDrafted.md": (date(2025, 6, 10), DateSource.DRAFTED),
         "June 2025/21stJuneKinetix.md": (date(2025, 6, 21), DateSource.FOLDER),
-        "notes/2025-06-03-blog.md": (date(2025, 6, 3), DateSource.FOLDER),
+        "notes/2025-06-03-blog.md": (date(2025, 6, 3), DateSource.FILENAME),
         "Robotics/undated.md": (date(2024, 2, 29), DateSource.MTIME),
     }
     assert kinds(entries["Robotics/undated.md"]) == {ProblemKind.NO_DATE}

@@ -10,12 +10,13 @@ from pathlib import Path
 
 import pytest
 
+from paperdiary.diary.catalog import Catalog, read_entry
 from paperdiary.diary.merge import (
     MergeIndex,
     MergeItem,
     Proposal,
     apply_proposal,
-    disk_entries,
+    catalog_entries,
     entry_summary,
     index_for,
     propose,
@@ -24,6 +25,7 @@ from paperdiary.diary.merge import (
 from paperdiary.diary.queue import QueuedLesson
 from paperdiary.diary.readme import Readme
 from paperdiary.errors import ReadmeError
+from paperdiary.settings import Settings
 from paperdiary.stages.drafting.contract import Lesson
 from paperdiary.text import split_lines
 
@@ -182,7 +184,7 @@ def test_entry_titles_from_the_provider_inform_the_themes() -> None:
     assert (proposal.kind, proposal.theme) == ("add", "Alpha")
 
 
-def test_disk_entries_read_title_description_and_first_line(tmp_path: Path) -> None:
+def test_the_catalog_gives_the_merger_title_description_and_key_points(tmp_path: Path) -> None:
     entry = tmp_path / "entries" / "June 2025" / "11thJuneTokenEntropyRLVR.md"
     entry.parent.mkdir(parents=True)
     entry.write_text("# Beyond the 80/20 Rule: High-Entropy Minority Tokens\nDate read: 11th June 2025\n\n"
@@ -190,11 +192,14 @@ def test_disk_entries_read_title_description_and_first_line(tmp_path: Path) -> N
                      "## Key Points\n- Forking tokens steer reasoning.\n"
                      '<!-- paperdiary: {"arxiv_id": "2506.01939", "description": "RLVR on high-entropy tokens"} -->\n',
                      encoding="utf-8")
-    summary = disk_entries(tmp_path)("entries/June 2025/11thJuneTokenEntropyRLVR.md")
-    assert summary == ("Beyond the 80/20 Rule: High-Entropy Minority Tokens RLVR on high-entropy tokens "
-                       "Forking tokens steer reasoning.")
-    assert disk_entries(tmp_path)("entries/missing.md") is None
-    assert entry_summary("no title\n") == "no title"
+    (tmp_path / "entries" / "notes.md").write_text("## My Git Notes\n\nCommands I forget.\n", encoding="utf-8")
+    summaries = catalog_entries(Catalog(Settings(diary=tmp_path)))
+    assert summaries("entries/June 2025/11thJuneTokenEntropyRLVR.md") == (
+        "Beyond the 80/20 Rule: High-Entropy Minority Tokens RLVR on high-entropy tokens "
+        "Forking tokens steer reasoning.")
+    assert summaries("entries/missing.md") is None
+    assert summaries("entries/notes.md") is None  # a cheat sheet is no entry
+    assert entry_summary(read_entry("x.md", "no title\n")) == "no title"  # a short opening line is its title
 
 
 def test_queued_lessons_are_accepted() -> None:

@@ -16,6 +16,7 @@ import pytest
 from paperdiary.diary.lessons import queue_lessons
 from paperdiary.diary.map.embed import WordLlamaEmbedder
 from paperdiary.diary.map.name import topic_name
+from paperdiary.diary.catalog import read_entry
 from paperdiary.diary.merge import MergeIndex, MergeItem, Proposal, entry_summary
 from paperdiary.diary.review import Review
 from paperdiary.errors import DiaryError
@@ -268,7 +269,7 @@ def test_review_without_the_map_extra_still_proposes(tmp_path: Path, monkeypatch
 
 def test_entry_summary_reads_every_key_point() -> None:
     entry = SET.entries[LESSONS["h24"].source]
-    summary = entry_summary(entry.markdown())
+    summary = entry_summary(read_entry(entry.path, entry.markdown()))
     assert summary.startswith(entry.title + " " + entry.description)
     assert all(point in summary for point in entry.key_points)
     assert MergeItem("x", entry.path).source_entry in SET.entries

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from paperdiary.diary.catalog import entry_for_paper as find_existing_entry
 from paperdiary.stages.entry import entry_relpath, long_date, ordinal, write_entry
+from paperdiary.stages.entry_metadata import EntryMetadata, metadata_comment, read_metadata
 from paperdiary.models import PaperMeta
 from paperdiary.stages.drafting.contract import Claim, Draft, Lesson
 from paperdiary.settings import load_settings
@@ -145,7 +146,33 @@ def test_diary_template_override(settings) -> None:
     (settings.diary / "prompts").mkdir()
     (settings.diary / "prompts" / "entry.md.j2").write_text("# {{ title | md }} — mine\n", encoding="utf-8")
     text = write_entry(settings, make_draft(), META, date(2025, 6, 11)).path.read_text(encoding="utf-8")
-    assert text == "# Beyond the 80/20 Rule — mine\n"
+    # The template is the diary's; the hidden comment is PaperDiary's, appended when the template leaves it out.
+    assert text.startswith("# Beyond the 80/20 Rule — mine\n\n<!-- paperdiary: ")
+    meta = read_metadata(text)
+    assert meta is not None and meta.paper_id == "2506.01939" and meta.drafter == "offline"
+    assert text.count("<!-- paperdiary:") == 1
+
+
+def test_template_places_the_metadata_comment_once(settings) -> None:
+    (settings.diary / "prompts").mkdir()
+    template = "{{ metadata }}\n# {{ title | md }}\n"
+    (settings.diary / "prompts" / "entry.md.j2").write_text(template, encoding="utf-8")
+    text = write_entry(settings, make_draft(), META, date(2025, 6, 11)).path.read_text(encoding="utf-8")
+    assert text.startswith("<!-- paperdiary: ") and text.endswith("\n# Beyond the 80/20 Rule\n")
+    assert text.count("<!-- paperdiary:") == 1
+
+
+def test_metadata_comment_round_trips_and_cannot_be_closed_early() -> None:
+    meta = EntryMetadata("2506.01939v2", 2, "llm", "2025-06-11T10:00:00+00:00", "Forks --> carry <b>signal</b>",
+                         {"coverage": "0.8", "arxiv_id": "1234.5678"})
+    comment = metadata_comment(meta)
+    assert comment.count("-->") == 1 and comment.endswith(" -->") and "\n" not in comment
+    read = read_metadata(f"# T\n\nbody\n\n{comment}\n")
+    assert read is not None and read.paper_id == "2506.01939" and read.version == 2
+    assert read.description == "Forks - -> carry <b>signal</b>"  # the comment's own "--" is defused
+    assert read.extra == {"coverage": "0.8"}  # a note cannot override a known field
+    assert read_metadata("# T\n<!-- paperdiary: {not json} -->\n") == EntryMetadata(damaged=True)
+    assert read_metadata("# Hand-written\n<!-- a comment -->\n") is None
 
 
 def test_local_pdf_entry_names_its_source(settings) -> None:

@@ -1,19 +1,33 @@
 """The diary's catalog: every markdown entry, hand-written or drafted, in any layout, as one typed record each.
 
-This is the one module that reads the diary's entries. It walks the catalog
-roots (the whole diary by default), leaving out the README, the lessons queue,
-the reading list, the prompts, state and assets folders, hidden and tool folders
-(``assets/`` and ``docs/`` wherever they are), project documents (CONTRIBUTING.md, LICENSE.md...) and whatever
-``catalog_ignore`` names, and gives each markdown file a :class:`CatalogEntry`.
+This is the one module that reads the diary's entries (with ``describe``, ``dates``, ``git_dates``,
+``front_matter``, ``listing`` and ``classify`` below it). It walks the catalog roots (the whole diary by
+default), leaving out the state, prompts and assets folders, hidden and tool folders (``assets/`` and
+``docs/`` wherever they are) and build output (a Jekyll ``_site/``, MkDocs' ``site/``, Hugo's ``public/``),
+and reads each markdown file of at most ``catalog_max_mb`` (a larger one is a problem, not read). Files
+that are no notes are set aside with the reason (:meth:`Catalog.non_notes`): project documents, index
+pages, templates, placeholders, TODO and reading lists, the diarist's cheat sheets and topic notes,
+the queue and the reading list the settings name, what ``catalog_ignore`` names (``classify.py``).
 
 Where a field comes from, first found wins:
 
-* date read: a date written in the file (``Date read: 4th June 2025``, ``30/05/2025``... day-first or
-  month-first settled by the month folder, else by the neighbours in the folder; an obvious typo repaired),
-  the date stored when PaperDiary drafted it, the git commit that first added it (renames followed),
-  its month folder and file-name day (``June 2025/11thJune...md``), and last its mtime;
-* description: the drafted one (store record, or the entry's hidden comment), the entry's first real
-  sentence, and, when a describer is given, one written by the model;
+* date read: a date written in the file (front matter ``date:``, ``Date read: 4th June 2025``,
+  ``30/05/2025``... day-first or month-first settled by the month folder, else by the neighbours in the
+  folder; an obvious typo repaired, ``2p25`` included; a date without its year takes it from its month
+  folder, the index heading it is listed under, its folder's other entries or its first commit, and says
+  so); a full date in its file name (``2018-1-6-Title.md``); the date stored when PaperDiary drafted it;
+  the index heading it is listed under in the README or another index page (``#### 2016-11``, ``### October``
+  under ``## 2025``, ``### Winter 2020``, with the day of its line, ``* 11th: ...``); the git commit that
+  first added it (renames followed, a placeholder's commit not counted); its month folder and file-name
+  day (``June 2025/11thJune...md``), or its month folder alone; last its mtime. A month or a term comes
+  with its precision (and the first commit's day when that falls inside it). When an index dates it
+  otherwise than the file, the file wins and the disagreement is a problem;
+* title: its front matter's, its opening heading or line (``describe``); the index's words for it where
+  the file has none, or only a letter or two; else its file name;
+* arXiv ID: the drafter's record, the title's link, a source line near the top (``[arXiv](…)`` alone,
+  ``arXiv: …``), else the index item's other links; citations in the body never count;
+* description: the drafted one (store record, or the entry's hidden comment), the front matter's
+  excerpt, the entry's first real sentence, and, when a describer is given, one written by the model;
 * themes and lessons: the README lessons that cite the entry.
 
 What each file says is cached by path in the state folder's SQLite store,
@@ -41,29 +55,34 @@ from enum import Enum
 from pathlib import Path
 from typing import Any, Protocol
 
+from paperdiary.diary.classify import NotNote, Verdict, by_name, classify, is_stub
 from paperdiary.diary.dates import (
-    DateContext, Order, ResolvedDate, WrittenDate, folder_and_filename_date, folder_month, neighbour_order, resolve,
-    written_dates,
+    DateContext, Order, PartialDate, Precision, ResolvedDate, WrittenDate, folder_and_filename_date, folder_month,
+    neighbour_order, resolve, written_dates,
 )
-from paperdiary.diary.describe import inline_text, one_line, read_entry_text
+from paperdiary.diary.describe import TextShape, inline_text, one_line, read_entry_text
+from paperdiary.diary.listing import Listing, read_listings, walk_spelling
 from paperdiary.diary.git_dates import GitHead, first_commit_dates, git_head, staged_renames
 from paperdiary.diary.readme import README_NAME, Readme, ReadmeError, iter_lessons
 from paperdiary.errors import DiaryError, OutsideDiaryError, WriteError
-from paperdiary.fsutil import atomic_create_text
+from paperdiary.fsutil import atomic_create_text, read_diary_bytes
 from paperdiary.settings import Settings
 from paperdiary.stages.entry import is_paper_checklist
 from paperdiary.state.store import CatalogFileRow, EntryRecord, Store
 
 log = logging.getLogger(__name__)
 
-PARSER_VERSION = 4  # bump when _Facts changes shape or meaning: cached facts of older versions are read again
+PARSER_VERSION = 5  # bump when _Facts changes shape or meaning: cached facts of older versions are read again
 _MARKDOWN_SUFFIXES = (".md", ".markdown")
 # And every hidden folder. "docs" is a site's pages (GitHub Pages, MkDocs), not entries.
 _SKIP_DIRS = {"node_modules", "assets", "docs", "__pycache__", "venv", "site-packages"}
-# Project documents beside the entries: never entries (compared without suffix, case-folded).
-_NOT_ENTRIES = {"readme", "contributing", "license", "licence", "changelog", "changes", "history", "code_of_conduct",
-                "code-of-conduct", "security", "authors", "contributors", "notice", "support", "funding",
-                "governance", "citation", "todo"}
+# Folders a site generator writes: never read, listed once as build output. A name with a file: only
+# beside that file (an MkDocs "site/" beside mkdocs.yml; a "site/" of its own may be a topic).
+_BUILD_DIRS: dict[str, tuple[str, ...]] = {
+    "_site": (), ".jekyll-cache": (), "_build": ("conf.py", "Makefile"),
+    "site": ("mkdocs.yml", "mkdocs.yaml"), "public": ("hugo.toml", "hugo.yaml", "config.toml", "hugo.json"),
+}
+_INDEX_KINDS = (NotNote.INDEX, NotNote.PROJECT_DOCUMENT)  # read for what they say of the entries they list
 # A file changed this recently may change again within the same mtime tick: its (size, mtime) is not trusted.
 _RACY_NS = 2_000_000_000
 _GIT_META = "git_first_commits"
@@ -74,9 +93,11 @@ class DateSource(str, Enum):
 
     WRITTEN = "written-in-file"
     REPAIRED = "repaired-typo"
+    FILENAME = "file-name"
     DRAFTED = "drafted-record"
-    GIT = "git-first-commit"
+    INDEX = "index-heading"
     FOLDER = "folder-and-filename"
+    GIT = "git-first-commit"
     MTIME = "mtime"
 
 
@@ -95,6 +116,10 @@ class ProblemKind(str, Enum):
     UNREADABLE = "unreadable"
     NOT_UTF8 = "not-utf8"
     SYMLINK_OUTSIDE = "symlink-outside"
+    TOO_LARGE = "too-large"
+    INDEX_DISAGREES = "index-disagrees"
+    YEAR_GUESSED = "year-guessed"
+    STUB = "stub"
 
 
 @dataclass(frozen=True)
@@ -132,6 +157,10 @@ class CatalogEntry:
     key_point_items: tuple[str, ...] = ()  # its "Key Points" items, plain text (what the topic map embeds)
     named_arxiv_ids: tuple[str, ...] = ()  # every paper it names anywhere (links, "arXiv:"), in order
     added: str = ""  # when PaperDiary drafted it (ISO, UTC), from the store's record; "" for a hand-written one
+    date_precision: Precision = Precision.DAY  # a month or a term from an index heading or a month folder
+    tags: tuple[str, ...] = ()  # its front matter's tags and categories
+    listed_in: tuple[str, ...] = ()  # the index pages that link it ("README.md:12", 1-based lines)
+    index_sections: tuple[str, ...] = ()  # the headings its first listing is under, outermost first
 
     @property
     def outside(self) -> bool:
@@ -152,8 +181,21 @@ class CatalogEntry:
             "lessons": list(self.lessons), "drafted": self.drafted, "sha256": self.sha256,
             "problems": [{"kind": p.kind.value, "message": p.message} for p in self.problems],
             "key_points": self.key_points, "key_point_items": list(self.key_point_items),
-            "named_arxiv_ids": list(self.named_arxiv_ids),
+            "named_arxiv_ids": list(self.named_arxiv_ids), "date_precision": self.date_precision.value,
+            "tags": list(self.tags), "listed_in": list(self.listed_in), "index_sections": list(self.index_sections),
         }
+
+
+@dataclass(frozen=True)
+class NonNote:
+    """A markdown file (or a folder, ending in "/") of the diary that is no note, and why."""
+
+    relpath: str
+    kind: NotNote
+    reason: str
+
+    def as_json(self) -> dict[str, str]:
+        return {"path": self.relpath, "kind": self.kind.value, "reason": self.reason}
 
 
 @dataclass(frozen=True)
@@ -202,10 +244,15 @@ class _Facts:
     key_points: str
     key_point_items: tuple[str, ...]
     checklist: bool  # a checklist of papers (a backlog, a reading list): never an entry
+    title_link: str  # the title's link as written, "" when it is none
+    title_ids: tuple[str, ...]  # the arXiv IDs the title's link names
+    tags: tuple[str, ...]
+    shape: TextShape
 
     def to_json(self) -> str:
         data = {name: getattr(self, name) for name in self.__dataclass_fields__}
         data["dates"] = [w.as_json() for w in self.dates]
+        data["shape"] = self.shape.as_json()
         return json.dumps(data, ensure_ascii=False)
 
     @classmethod
@@ -216,7 +263,8 @@ class _Facts:
         try:
             data = json.loads(row.facts_json)
             data["dates"] = tuple(WrittenDate.from_json(w) for w in data["dates"])
-            for name in ("links", "unread_dates", "named_ids", "key_point_items"):
+            data["shape"] = TextShape(**data["shape"])
+            for name in ("links", "unread_dates", "named_ids", "key_point_items", "tags", "title_ids"):
                 data[name] = tuple(data[name])
             return cls(**data)
         except (ValueError, KeyError, TypeError):
@@ -230,14 +278,14 @@ class _Facts:
             text, not_utf8 = data.decode("utf-8", "replace"), True
         said = read_entry_text(text)
         dates, unread = written_dates(text)
-        drafted_id = re.sub(r"v\d+$", "", said.drafted.arxiv_id) if said.drafted else ""
-        single = said.all_arxiv_ids[0] if len(said.all_arxiv_ids) == 1 else ""
+        drafted_id = said.drafted.paper_id if said.drafted else ""
         return cls(
             title=said.title,
             description=said.description,
             drafted=said.drafted is not None,
             drafted_description=said.drafted.description if said.drafted else "",
-            arxiv_id=drafted_id or next(iter(said.head_arxiv_ids), "") or single,
+            # The paper it is about: never one it merely cites in a sentence.
+            arxiv_id=drafted_id or next(iter(said.title_arxiv_ids + said.source_arxiv_ids), ""),
             named_ids=tuple(dict.fromkeys(([drafted_id] if drafted_id else []) + list(said.all_arxiv_ids))),
             links=said.links,
             dates=tuple(dates),
@@ -246,7 +294,21 @@ class _Facts:
             key_points=said.key_points,
             checklist=is_paper_checklist(text),
             key_point_items=said.key_point_items,
+            title_link=said.title_link,
+            title_ids=said.title_arxiv_ids,
+            tags=said.tags,
+            shape=said.shape,
         )
+
+    def verdict(self, relpath: str) -> Verdict | None:
+        """None when the file is a note; else what it is (``classify``)."""
+        return classify(relpath, title=self.title, text=self.key_points, drafted=self.drafted,
+                        title_arxiv_ids=self.title_ids, shape=self.shape, checklist=self.checklist,
+                        title_link=self.title_link)
+
+    def stub(self) -> bool:
+        """Nothing in it yet but a word such as "xxx" or "TODO" (``classify.is_stub``)."""
+        return is_stub(self.title, self.key_points, self.shape)
 
 
 @dataclass
@@ -261,6 +323,8 @@ class _File:
     facts: _Facts | None = None
     sha256: str = ""
     error: str = ""  # why it could not be read
+    too_large: bool = False  # over catalog_max_mb: never read
+    verdict: Verdict | None = None  # no note, and why
 
     @property
     def folder(self) -> str:
@@ -347,7 +411,9 @@ class Catalog:
         self._store = store
         self._describe = llm_describe
         self._entries: list[CatalogEntry] | None = None
+        self._by_path: dict[str, CatalogEntry] | None = None
         self._walk_problems: list[Problem] = []
+        self._non_notes: list[NonNote] = []
         self.stats = CatalogStats()
 
     # ---- views
@@ -357,6 +423,12 @@ class Catalog:
         if self._entries is None:
             self._entries = self._read()
         return self._entries
+
+    def entry(self, relpath: str) -> CatalogEntry | None:
+        """The entry at a diary-relative path (NFC-insensitive), or None: missing, out of the diary, or no note."""
+        if self._by_path is None:
+            self._by_path = {_nfc(e.relpath): e for e in self.entries()}
+        return self._by_path.get(_nfc(relpath))
 
     def problems(self) -> list[Problem]:
         """Every problem found: the entries' own, and the folders the walk refused."""
@@ -384,8 +456,9 @@ class Catalog:
             finally:
                 if owned and store is not None:
                     store.close()
+            self._set_aside(files)
             named = [(f.relpath, f.facts.arxiv_id, f.facts.named_ids) for f in files
-                     if f.facts and not f.facts.checklist]
+                     if f.facts and f.verdict is None]
         skip = {Path(path).resolve() for path in not_entries}
         if skip:
             named = [item for item in named if (self.root / item[0]).resolve() not in skip]
@@ -426,6 +499,11 @@ class Catalog:
 
     # ---- reading
 
+    def non_notes(self) -> list[NonNote]:
+        """The markdown files (and folders) of the diary that are no notes, each with the reason, by path."""
+        self.entries()
+        return sorted(self._non_notes, key=lambda n: n.relpath)
+
     def _read(self) -> list[CatalogEntry]:
         if not self.root.is_dir():
             raise DiaryError(f"the diary folder {self.root} does not exist.", hint="Pass --diary or set PAPERDIARY_HOME.")
@@ -435,28 +513,57 @@ class Catalog:
         store, owned = self._open_store()
         try:
             self._read_files(files, store)
-            files = [f for f in files if not (f.facts and f.facts.checklist)]
+            self._set_aside(files)
+            listings = self._listings(files)
+            notes = [f for f in files if f.verdict is None and not f.too_large]
             records = self._records(store)
-            stated = self._resolve_dates(files)
-            undated = [f for f, said in zip(files, stated) if said is None and _nfc(f.relpath) not in records]
-            git = self._git_dates(store, {f.relpath for f in undated}) if undated else {}
+            git = self._git_dates(store, {f.relpath for f in notes}) if notes else {}
+            stated = self._resolve_dates(notes, listings, git)
         finally:
             if owned and store is not None:
                 store.close()
         cites = self._citations()
-        built = [self._entry(f, records, git, cites, said) for f, said in zip(files, stated)]
+        built = [self._entry(f, records, git, cites, said, listings.get(_nfc(f.relpath), []))
+                 for f, said in zip(notes, stated, strict=True)]
         entries = self._flag_duplicates(built)
         return sorted(entries, key=lambda e: (e.date_read, e.relpath))
 
+    def _set_aside(self, files: list[_File]) -> None:
+        """Decide which read files are no notes (by name, by what they say) and why."""
+        for f in files:
+            if f.verdict is None and f.facts is not None:
+                f.verdict = by_name(f.relpath) or f.facts.verdict(f.relpath)
+            if f.verdict is not None:
+                self._non_notes.append(NonNote(f.relpath, f.verdict.kind, f.verdict.reason))
+
+    def _listings(self, files: list[_File]) -> dict[str, list[Listing]]:
+        """Entry path (NFC) -> how the index pages list it, the README's first, each in page order."""
+        pages = [f for f in files if f.verdict is not None and f.verdict.kind in _INDEX_KINDS and not f.too_large]
+        pages.sort(key=lambda f: (f.relpath != README_NAME, f.relpath.count("/"), f.relpath))
+        known = walk_spelling([f.relpath for f in files])
+        found: dict[str, list[Listing]] = defaultdict(list)
+        for page in pages:
+            try:
+                text = read_diary_bytes(self.root, page.path).decode("utf-8", "replace")
+            except (OSError, ValueError, OutsideDiaryError):
+                continue
+            for listing in read_listings(page.relpath, text, known):
+                if listing.target != page.relpath:
+                    found[_nfc(listing.target)].append(listing)
+        return found
+
     def _walk(self) -> list[_File]:
-        """The markdown files of the catalog roots, minus everything that is never an entry."""
+        """The markdown files of the catalog roots, minus what is never read (the state, prompts and assets
+        folders, hidden, tool and build folders); files the settings name are set aside as no notes."""
         settings, root = self.settings, self.root
         never = {self._setting_path(settings.state_dir), self._setting_path(settings.prompts_dir),
                  self._setting_path(settings.assets_dir)}
-        never_files = {self._setting_path(settings.queue_file), self._setting_path(settings.reading_list)}
+        setting_files = {self._setting_path(settings.queue_file): "queue_file",
+                         self._setting_path(settings.reading_list): "reading_list"}
         ignored = _Ignore(settings.catalog_ignore)
         found: dict[str, _File] = {}
         self._walk_problems = []
+        self._non_notes = []
         stack: list[str] = []  # folders to list, relative to the root ("" = the root)
         for name in settings.catalog_roots or ("",):
             start = (root / name).resolve()
@@ -470,6 +577,7 @@ class Catalog:
                 children = list(os.scandir(root / folder))
             except OSError:
                 continue  # an unreadable folder holds nothing we can list
+            names = {child.name for child in children}
             for child in children:
                 relpath = f"{folder}/{child.name}" if folder else child.name
                 if child.name.startswith(".") or relpath in never:
@@ -481,7 +589,15 @@ class Catalog:
                 target = Path(child.path).resolve() if stat.S_ISLNK(info.st_mode) else None
                 is_dir = target.is_dir() if target is not None else stat.S_ISDIR(info.st_mode)
                 if is_dir:
-                    if child.name in _SKIP_DIRS or ignored(relpath, child.name, True):
+                    if child.name in _SKIP_DIRS:
+                        continue
+                    beside = _BUILD_DIRS.get(child.name)
+                    if beside is not None and (not beside or names & set(beside)):
+                        self._non_notes.append(NonNote(relpath + "/", NotNote.BUILD_OUTPUT,
+                                                       "a site generator's build output: not read"))
+                        continue
+                    if ignored(relpath, child.name, True):
+                        self._non_notes.append(NonNote(relpath + "/", NotNote.IGNORED, "catalog_ignore names it"))
                         continue
                     if target is None:
                         stack.append(relpath)
@@ -489,9 +605,15 @@ class Catalog:
                         self._walk_problems.append(Problem(relpath, ProblemKind.SYMLINK_OUTSIDE,
                                                            "a folder symlink pointing outside the diary: not followed."))
                     continue  # a folder symlink inside the diary: its target is walked itself
-                stem, _, suffix = child.name.rpartition(".")
-                if (f".{suffix.lower()}" not in _MARKDOWN_SUFFIXES or stem.casefold() in _NOT_ENTRIES
-                        or relpath in never_files or relpath in found or ignored(relpath, child.name, False)):
+                suffix = child.name.rpartition(".")[2]
+                if f".{suffix.lower()}" not in _MARKDOWN_SUFFIXES or relpath in found:
+                    continue
+                if relpath in setting_files:
+                    self._non_notes.append(NonNote(relpath, NotNote.SETTINGS,
+                                                   f"the file the {setting_files[relpath]} setting names"))
+                    continue
+                if ignored(relpath, child.name, False):
+                    self._non_notes.append(NonNote(relpath, NotNote.IGNORED, "catalog_ignore names it"))
                     continue
                 outside = target is not None and not target.is_relative_to(root)
                 if outside:
@@ -538,8 +660,16 @@ class Catalog:
                 store = None
         now_ns = time.time_ns()
         changed: list[CatalogFileRow] = []
+        limit = self.settings.catalog_max_mb * 1024 * 1024
         for f in files:
             if f.outside:
+                continue
+            if f.size > limit:
+                f.too_large = True
+                self._walk_problems.append(Problem(
+                    f.relpath, ProblemKind.TOO_LARGE,
+                    f"is {f.size / 1024 / 1024:.1f} MB, over catalog_max_mb ({self.settings.catalog_max_mb:g} MB): "
+                    "not read. Move it out of the diary, or raise catalog_max_mb."))
                 continue
             row = cache.get(f.relpath)
             cached = _Facts.cached(row)
@@ -608,8 +738,10 @@ class Catalog:
                 pass  # read-only: git is asked again next time
         return dates
 
-    def _resolve_dates(self, files: list[_File]) -> list[tuple[ResolvedDate, WrittenDate] | None]:
-        """The date each file states, read in its context: its month folder, then its folder's other entries."""
+    def _resolve_dates(self, files: list[_File], listings: dict[str, list[Listing]], git: dict[str, date]
+                       ) -> list[tuple[ResolvedDate, WrittenDate] | None]:
+        """The date each file states, read in its context: its month folder and index heading, then its
+        folder's other entries, last its first commit (for a date written without a year)."""
 
         def first(f: _File, context: DateContext) -> tuple[ResolvedDate, WrittenDate] | None:
             for written in f.facts.dates if f.facts else ():
@@ -618,16 +750,18 @@ class Catalog:
             return None
 
         months = {f.relpath: folder_month(f.parts) for f in files}
-        found = [first(f, DateContext(months[f.relpath])) for f in files]
+        index = {f.relpath: _index_date(listings.get(_nfc(f.relpath), [])) for f in files}
+        found = [first(f, DateContext(months[f.relpath], index_date=index[f.relpath])) for f in files]
         anchors: dict[str, list[date]] = defaultdict(list)
         orders: dict[str, list[Order]] = defaultdict(list)
-        for f, result in zip(files, found):
-            if result and not result[0].ambiguous:
+        for f, result in zip(files, found, strict=True):
+            if result and not result[0].ambiguous and not result[0].year_from:
                 anchors[f.folder].append(result[0].day)
                 orders[f.folder].append(result[1].order)
-        for n, (f, result) in enumerate(zip(files, found)):
-            if f.facts and f.facts.dates and (result is None or result[0].ambiguous):
-                context = DateContext(months[f.relpath], tuple(anchors[f.folder]), neighbour_order(orders[f.folder]))
+        for n, (f, result) in enumerate(zip(files, found, strict=True)):
+            if f.facts and f.facts.dates and (result is None or result[0].ambiguous or result[0].year_from):
+                context = DateContext(months[f.relpath], tuple(anchors[f.folder]), neighbour_order(orders[f.folder]),
+                                      index[f.relpath], git.get(f.relpath))
                 found[n] = first(f, context) or result
         return found
 
@@ -646,7 +780,7 @@ class Catalog:
 
     def _entry(self, f: _File, records: dict[str, EntryRecord], git: dict[str, date],
                cites: dict[str, list[tuple[str, str]]],
-               stated: tuple[ResolvedDate, WrittenDate] | None) -> CatalogEntry:
+               stated: tuple[ResolvedDate, WrittenDate] | None, listed: list[Listing]) -> CatalogEntry:
         facts, key = f.facts, _nfc(f.relpath)
         record = records.get(key)
         problems: list[Problem] = []
@@ -660,18 +794,26 @@ class Catalog:
             problem(ProblemKind.UNREADABLE, f"cannot be read ({f.error}): fix or remove it.")
         elif facts and facts.not_utf8:
             problem(ProblemKind.NOT_UTF8, "is not UTF-8: read with the odd bytes replaced; save it as UTF-8.")
+        if facts and facts.stub():
+            problem(ProblemKind.STUB, "holds nothing but a placeholder word yet: write the note, or remove it.")
 
-        day, source, date_text = self._date(f, record, git, stated, problem)
+        day, precision, source, date_text = self._date(f, record, git, stated, listed, problem)
         description, description_source = self._description(f, record)
         lesson_cites = cites.get(key, [])
         counts = Counter(theme for theme, _ in lesson_cites)
+        index_title = next((listing.title for listing in listed if listing.title), "")
+        title = facts.title if facts else ""
+        if index_title and (not title or len(re.findall(r"[^\W_]", title)) < 3):
+            title = index_title  # the file has none, or only a letter or two ("## [g](…)")
+        index_ids = next((listing.arxiv_ids for listing in listed if listing.arxiv_ids), ())
         return CatalogEntry(
             relpath=f.relpath,
-            title=(facts.title if facts else "") or f.stem,
+            title=title or f.stem,
             date_read=day,
             date_source=source,
             date_text=date_text,
-            arxiv_id=(facts.arxiv_id if facts else "") or (record.arxiv_id if record else None) or None,
+            arxiv_id=((facts.arxiv_id if facts else "") or (record.arxiv_id if record else None)
+                      or (index_ids[0] if len(set(index_ids)) == 1 else None) or None),
             links=facts.links if facts else (),
             folder=f.folder,
             description=description,
@@ -683,14 +825,20 @@ class Catalog:
             problems=tuple(problems),
             key_points=facts.key_points if facts else "",
             key_point_items=facts.key_point_items if facts else (),
-            named_arxiv_ids=facts.named_ids if facts else (),
+            named_arxiv_ids=tuple(dict.fromkeys((facts.named_ids if facts else ()) + index_ids)),
             added=record.created_at if record else "",
+            date_precision=precision,
+            tags=facts.tags if facts else (),
+            listed_in=tuple(dict.fromkeys(f"{listing.page}:{listing.line + 1}" for listing in listed)),
+            index_sections=listed[0].headings if listed else (),
         )
 
     def _date(self, f: _File, record: EntryRecord | None, git: dict[str, date],
-              stated: tuple[ResolvedDate, WrittenDate] | None,
-              problem: Callable[[ProblemKind, str], None]) -> tuple[date, DateSource, str]:
+              stated: tuple[ResolvedDate, WrittenDate] | None, listed: list[Listing],
+              problem: Callable[[ProblemKind, str], None]) -> tuple[date, Precision, DateSource, str]:
         facts = f.facts
+        index = _index_date(listed)
+        first_commit = git.get(f.relpath)
         if stated is not None:
             resolved, written = stated
             if resolved.ambiguous:
@@ -698,23 +846,56 @@ class Catalog:
                 problem(ProblemKind.AMBIGUOUS_DATE,
                         f"{written.text!r} could be {_long(resolved.day)} or {_long(other)}: read day-first. "
                         "Write the month as a word (4th June 2025).")
-            return resolved.day, DateSource.REPAIRED if resolved.repaired else DateSource.WRITTEN, written.text
+            if resolved.year_from:
+                problem(ProblemKind.YEAR_GUESSED,
+                        f"{written.text!r} has no year: read as {_long(resolved.day)} {resolved.day.year}, the year "
+                        f"{resolved.year_from} gives. Write the year.")
+            self._check_index(resolved.day, index, listed, problem, f"the file says {written.text!r}")
+            source = DateSource.REPAIRED if resolved.repaired else DateSource.WRITTEN
+            return resolved.day, Precision.DAY, source, written.text
         if facts and facts.dates:
             problem(ProblemKind.BAD_DATE, f"{facts.dates[0].text!r} is not a valid date; fix it in the file.")
         elif facts and facts.unread_dates:
             problem(ProblemKind.BAD_DATE, f"no date in the line {facts.unread_dates[0]!r}; write one like 4th June 2025.")
+        named = folder_and_filename_date((), f.name)
+        if named is not None:
+            self._check_index(named, index, listed, problem, f"its file name says {named.isoformat()}")
+            return named, Precision.DAY, DateSource.FILENAME, ""
         if record is not None:
             try:
-                return date.fromisoformat(record.date_read), DateSource.DRAFTED, ""
+                return date.fromisoformat(record.date_read), Precision.DAY, DateSource.DRAFTED, ""
             except ValueError:
                 pass
-        if (day := git.get(f.relpath)) is not None:
-            return day, DateSource.GIT, ""
+        if index is not None and (day := index.first_day()) is not None:
+            if index.precision is not Precision.DAY:
+                day = _within(index, first_commit) or day
+            return day, index.precision, DateSource.INDEX, index.text
+        if first_commit is not None:
+            return first_commit, Precision.DAY, DateSource.GIT, ""
         if (day := folder_and_filename_date(f.parts, f.name)) is not None:
-            return day, DateSource.FOLDER, ""
+            return day, Precision.DAY, DateSource.FOLDER, ""
+        if (month := folder_month(f.parts)) is not None:
+            return date(month[0], month[1], 1), Precision.MONTH, DateSource.FOLDER, ""
         problem(ProblemKind.NO_DATE, "no date found: dated by its modification time. "
                                      "Add a line 'Date read: 4th June 2025'.")
-        return date.fromtimestamp(f.mtime_ns / 1e9), DateSource.MTIME, ""
+        return date.fromtimestamp(f.mtime_ns / 1e9), Precision.DAY, DateSource.MTIME, ""
+
+    @staticmethod
+    def _check_index(day: date, index: PartialDate | None, listed: list[Listing],
+                     problem: Callable[[ProblemKind, str], None], says: str) -> None:
+        """An index heading that dates the entry otherwise than the file: the file wins, the user is told."""
+        if index is None or not index.year:
+            return
+        agrees = (day.year == index.year and (index.precision in (Precision.YEAR, Precision.TERM)
+                                              or day.month == index.month)
+                  and (index.precision is not Precision.DAY or day.day == index.day))
+        if index.precision is Precision.TERM:
+            agrees = 0 <= (day.year * 12 + day.month) - (index.year * 12 + index.month) < 4
+        if not agrees:
+            where = next(f"{listing.page}:{listing.line + 1}" for listing in listed if listing.date == index)
+            problem(ProblemKind.INDEX_DISAGREES,
+                    f"{where} lists it under {index.text!r} but {says}: the file's date is used; "
+                    "fix whichever is wrong.")
 
     def _description(self, f: _File, record: EntryRecord | None) -> tuple[str, DescriptionSource]:
         facts = f.facts
@@ -748,6 +929,27 @@ class Catalog:
         return out
 
 
+def read_entry(relpath: str, markdown: str) -> CatalogEntry:
+    """What the catalog reads in one entry's text alone, outside any diary (no git, no index, no README
+    lessons): its date from the text, else today's (``DateSource.MTIME``)."""
+    facts = _Facts.read(markdown.encode("utf-8"))
+    folder = relpath.rpartition("/")[0]
+    parts = tuple(folder.split("/")) if folder else ()
+    stated = next((r for w in facts.dates if (r := resolve(w, DateContext(folder_month(parts))))), None)
+    day, source = (stated.day, DateSource.WRITTEN) if stated else (date.today(), DateSource.MTIME)
+    stem = relpath.rpartition("/")[2].rpartition(".")[0] or relpath
+    return CatalogEntry(
+        relpath=relpath, title=facts.title or stem, date_read=day, date_source=source, date_text="",
+        arxiv_id=facts.arxiv_id or None, links=facts.links, folder=folder,
+        description=one_line(facts.drafted_description) if facts.drafted_description else facts.description,
+        description_source=(DescriptionSource.DRAFTED if facts.drafted_description else
+                            DescriptionSource.FIRST_SENTENCE if facts.description else DescriptionSource.NONE),
+        themes=(), lessons=(), drafted=facts.drafted, sha256=hashlib.sha256(markdown.encode()).hexdigest(),
+        key_points=facts.key_points, key_point_items=facts.key_point_items, named_arxiv_ids=facts.named_ids,
+        tags=facts.tags,
+    )
+
+
 def entry_for_paper(settings: Settings, arxiv_id: str, *, store: Store | None = None) -> Path | None:
     """The entry about (else naming) this paper anywhere in the diary, hand-written ones included."""
     relpath = Catalog(settings, store=store).papers().get(arxiv_id)
@@ -771,6 +973,20 @@ def _by_paper(entries: list[CatalogEntry]) -> dict[str, list[CatalogEntry]]:
         if entry.arxiv_id:
             found[entry.arxiv_id].append(entry)
     return dict(found)
+
+
+def _index_date(listed: list[Listing]) -> PartialDate | None:
+    """The date of the first listing that has one (the README's first, then in page order)."""
+    return next((listing.date for listing in listed if listing.date is not None and listing.date.year), None)
+
+
+def _within(period: PartialDate, day: date | None) -> date | None:
+    """``day`` when it falls inside the month (or the term) ``period`` names, else None."""
+    if day is None or not period.year:
+        return None
+    months = 3 if period.precision is Precision.TERM else 12 if period.precision is Precision.YEAR else 1
+    offset = (day.year * 12 + day.month) - (period.year * 12 + (period.month or 1))
+    return day if 0 <= offset < months else None
 
 
 def _nfc(relpath: str) -> str:

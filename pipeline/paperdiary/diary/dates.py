@@ -45,7 +45,19 @@ _FOLDER_MONTH = (
 _FOLDER_NUMERIC = re.compile(r"(\d{4})[-_.](\d{1,2})|(\d{1,2})[-_.](\d{4})")  # 2025-06, 06-2025
 _FOLDER_MONTH_ONLY = re.compile(rf"(?:(\d{{1,2}})[\s_\-]*)?(?:{_MONTH_WORD})?")  # "06", "June", "06-June" below a year
 _FILE_DAY = re.compile(r"^(\d{1,2})(?:st|nd|rd|th)", re.I)  # 11thJuneTokenEntropy.md
-_FILE_DATE = re.compile(r"(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)")  # 2025-06-11-token-entropy.md
+_FILE_DATE = re.compile(r"(?<!\d)(\d{4})([-_.])(\d{1,2})\2(\d{1,2})(?!\d)")  # 2025-06-11-x.md, 2018-1-6-Title.md
+# A date without its year, in a labelled line only: "Date read: 18th August", "Read on Aug 18".
+_DAY_MONTH = re.compile(rf"(?<![\d.])(\d{{1,2}}){_ORDINAL}(?:\s+of)?[\s\-]+{_MONTH_WORD}(?![\w])", re.I)
+_MONTH_DAY = re.compile(rf"\b{_MONTH_WORD}[\s\-]+(\d{{1,2}}){_ORDINAL}(?![\d.:/])", re.I)
+# A year with one character mistyped: a letter under the digit on the keyboard or one that looks like it.
+_TYPO_DIGITS = {"o": "0", "O": "0", "p": "0", "P": "0", "l": "1", "I": "1", "q": "1", "w": "2", "e": "3",
+                "r": "4", "t": "5", "y": "6", "u": "7", "i": "8"}
+_TYPO_YEAR = re.compile(r"(?<![\w])(?=[0-9A-Za-z]{4}(?![\w]))(?:\d*[A-Za-z]\d*)(?![\w])")
+_SEASONS = {"winter": 1, "spring": 4, "summer": 7, "fall": 9, "autumn": 9}  # an academic term's first month
+_TERM = re.compile(r"(winter|spring|summer|fall|autumn)(?:\s+(?:term|quarter|semester|session))?[\s,'’]*(\d{4})",
+                   re.I)
+_HEADING_YMD = re.compile(r"(?<!\d)(\d{4})[-/.](\d{1,2})(?:[-/.](\d{1,2}))?(?!\d)")
+_HEADING_YEAR = re.compile(r"(?<![\d.])((?:19|20)\d{2})(?![\d.])")
 
 
 
@@ -70,16 +82,18 @@ class WrittenDate:
     text: str
     readings: tuple[tuple[int, int, int], ...]
     order: Order = Order.UNKNOWN
-    month_repaired: bool = False  # "Juen" read as June
+    month_repaired: bool = False  # "Juen" read as June, or "2p25" as 2025
+    no_year: bool = False  # "18th August": readings hold year 0, the context gives it
 
     def as_json(self) -> dict[str, object]:
         return {"text": self.text, "readings": [list(r) for r in self.readings], "order": self.order.value,
-                "month_repaired": self.month_repaired}
+                "month_repaired": self.month_repaired, "no_year": self.no_year}
 
     @classmethod
     def from_json(cls, data: dict) -> WrittenDate:
         readings = tuple((int(y), int(m), int(d)) for y, m, d in data["readings"])
-        return cls(str(data["text"]), readings, Order(data["order"]), bool(data["month_repaired"]))
+        return cls(str(data["text"]), readings, Order(data["order"]), bool(data["month_repaired"]),
+                   bool(data.get("no_year", False)))
 
 
 @dataclass(frozen=True)
@@ -89,6 +103,8 @@ class DateContext:
     folder_month: tuple[int, int] | None = None  # (year, month) of its month folder
     neighbour_dates: tuple[date, ...] = ()  # unambiguous dates of the other entries in its folder
     neighbour_order: Order = Order.UNKNOWN  # the habit their numeric dates agree on
+    index_date: PartialDate | None = None  # the index heading it is listed under, when that has a year
+    first_commit: date | None = None  # the day git first saw it
 
     @property
     def year(self) -> int | None:
@@ -99,12 +115,67 @@ class DateContext:
             return Counter(d.year for d in self.neighbour_dates).most_common(1)[0][0]
         return None
 
+    def year_for(self, month: int, day: int) -> tuple[int, str] | None:
+        """(year, where it came from) for a date written without one: the year that puts it nearest its
+        month folder, else its index heading, else the other entries of its folder; else the last one not
+        after its first commit. None when nothing says."""
+        for anchor, source in ((self.folder_month, "its month folder"),
+                               (self.index_date and self.index_date.year_month, "the index heading it is under")):
+            if anchor:
+                year, anchor_month = anchor
+                return min((year - 1, year, year + 1), key=lambda y: abs((y * 12 + month) - (year * 12 + anchor_month))
+                           ), source
+        if self.neighbour_dates:
+            return Counter(d.year for d in self.neighbour_dates).most_common(1)[0][0], "the other entries of its folder"
+        if self.first_commit:
+            year = self.first_commit.year
+            return (year if (month, day) <= (self.first_commit.month, self.first_commit.day) else year - 1,
+                    "its first commit")
+        return None
+
 
 @dataclass(frozen=True)
 class ResolvedDate:
     day: date
     repaired: bool = False  # a typo in the year or the month name was corrected
     ambiguous: bool = False  # nothing settled day-first against month-first: read day-first
+    year_from: str = ""  # for a date written without a year: what gave it ("its first commit"...)
+
+
+class Precision(str, Enum):
+    """How much of a date is known."""
+
+    DAY = "day"
+    MONTH = "month"
+    TERM = "term"  # an academic term: "Winter 2020" (its first month is kept)
+    YEAR = "year"
+
+
+@dataclass(frozen=True)
+class PartialDate:
+    """A date an index heading or line gives, as precise as it is written; ``year`` 0 when it has none."""
+
+    year: int
+    month: int = 0
+    day: int = 0
+    precision: Precision = Precision.YEAR
+    text: str = ""
+
+    @property
+    def year_month(self) -> tuple[int, int] | None:
+        return (self.year, self.month or 1) if self.year else None
+
+    def first_day(self) -> date | None:
+        return _valid(self.year, self.month or 1, self.day or 1) if self.year else None
+
+    def as_json(self) -> dict[str, object]:
+        return {"year": self.year, "month": self.month, "day": self.day, "precision": self.precision.value,
+                "text": self.text}
+
+    @classmethod
+    def from_json(cls, data: dict) -> PartialDate:
+        return cls(int(data["year"]), int(data["month"]), int(data["day"]), Precision(data["precision"]),
+                   str(data["text"]))
 
 
 # --------------------------------------------------------------------------- months
@@ -144,8 +215,32 @@ def _valid(year: int, month: int, day: int) -> date | None:
 # --------------------------------------------------------------------------- reading
 
 
-def parse_written(text: str) -> WrittenDate | None:
-    """The first date written in ``text``, in any common form, with all its readings."""
+def _retyped_year(text: str) -> str:
+    """``text`` with a year mistyped by one character ("2p25", "2O25") written in digits."""
+    def fix(m: re.Match[str]) -> str:
+        token = m[0]
+        letters = [ch for ch in token if not ch.isdigit()]
+        if len(letters) != 1 or letters[0] not in _TYPO_DIGITS:
+            return token
+        fixed = token.replace(letters[0], _TYPO_DIGITS[letters[0]])
+        return fixed if fixed.startswith(("19", "20")) else token
+    return _TYPO_YEAR.sub(fix, text)
+
+
+def parse_written(text: str, *, allow_no_year: bool = False) -> WrittenDate | None:
+    """The first date written in ``text``, in any common form, with all its readings.
+
+    ``allow_no_year``: a date line's value, where "18th August" is a date whose year the context gives, and
+    a year mistyped by one character ("2p25") is read with the typo repaired.
+    """
+    if allow_no_year:
+        retyped = _retyped_year(text)
+        if retyped != text:
+            found_retyped = parse_written(retyped)
+            if found_retyped is not None:
+                at = retyped.find(found_retyped.text)  # one character replaced by one: the spans agree
+                return WrittenDate(text[at:at + len(found_retyped.text)], found_retyped.readings, found_retyped.order,
+                                   True)
     found: list[tuple[int, WrittenDate]] = []
     if m := _YMD.search(text):
         found.append((m.start(), WrittenDate(m[0], ((int(m[1]), int(m[3]), int(m[4])),))))
@@ -170,6 +265,14 @@ def parse_written(text: str) -> WrittenDate | None:
                 found.append((m.start(), WrittenDate(m[0], ((int(m[3]), month[0], int(m[day_group])),),
                                                      month_repaired=month[1])))
                 break
+    if not found and allow_no_year:
+        for pattern, (day_group, month_group) in ((_DAY_MONTH, (1, 2)), (_MONTH_DAY, (2, 1))):
+            for m in pattern.finditer(text):
+                month = month_number(m[month_group])
+                if month and 1 <= int(m[day_group]) <= 31:
+                    found.append((m.start(), WrittenDate(m[0].strip(), ((0, month[0], int(m[day_group])),),
+                                                         month_repaired=month[1], no_year=True)))
+                    break
     return min(found, key=lambda item: item[0])[1] if found else None
 
 
@@ -182,7 +285,7 @@ def written_dates(text: str, head_lines: int = 12) -> tuple[list[WrittenDate], l
     dates: list[WrittenDate] = []
     unread: list[str] = []
     for m in _DATE_LABEL.finditer(text):
-        if written := parse_written(m["value"]):
+        if written := parse_written(m["value"], allow_no_year=True):
             dates.append(written)
         elif m["sep"] and m["value"].strip():
             unread.append(m[0].strip())
@@ -226,10 +329,11 @@ def _exact_month(m: re.Match[str]) -> int | None:
 
 
 def folder_and_filename_date(folder_parts: Sequence[str], filename: str) -> date | None:
-    """A full date in the file name (``2025-06-11-x.md``), or its day (``11thJune...``) in a month folder."""
+    """A full date in the file name (``2025-06-11-x.md``, Jekyll's ``2018-1-6-Title.md``), or its day
+    (``11thJune...``) in a month folder."""
     stem = filename.rsplit(".", 1)[0]
     if m := _FILE_DATE.search(stem):
-        if found := _valid(int(m[1]), int(m[2]), int(m[3])):
+        if found := _valid(int(m[1]), int(m[3]), int(m[4])):
             return found
     month = folder_month(folder_parts)
     if month and (m := _FILE_DAY.match(stem)):
@@ -259,6 +363,12 @@ def _repair_year(year: int, expected: int | None) -> int | None:
 def resolve(written: WrittenDate, context: DateContext, today: date | None = None) -> ResolvedDate | None:
     """The date ``written`` means in its context; None when no reading is a valid date, even repaired."""
     today = today or date.today()
+    if written.no_year:
+        _, month, day = written.readings[0]
+        found_year = context.year_for(month, day)
+        if found_year is None or (found := _valid(found_year[0], month, day)) is None:
+            return None
+        return ResolvedDate(found, written.month_repaired, year_from=found_year[1])
     candidates: list[ResolvedDate] = []
     for year, month, day in written.readings:
         repaired = written.month_repaired
@@ -294,3 +404,45 @@ def neighbour_order(orders: Sequence[Order]) -> Order:
     """The numeric habit of a folder's entries: the one order their dates prove, else UNKNOWN."""
     seen = set(orders) - {Order.UNKNOWN}
     return seen.pop() if len(seen) == 1 else Order.UNKNOWN
+
+
+# --------------------------------------------------------------------------- index headings
+
+
+def heading_date(text: str, year: int = 0) -> PartialDate | None:
+    """The date an index heading (or the start of an index line) gives, at its precision; ``year``: the
+    one the headings above it give, for a month without its own ("### October" under "## 2025").
+
+    ``2016-11 (ICLR Edition)`` and ``June 2025`` are months, ``2025-06-11`` and ``11th June`` days,
+    ``Winter 2020`` a term, ``2025`` a year. None when it names no date ("Before", "To Read").
+    """
+    text = " ".join(text.split())
+    if m := _HEADING_YMD.match(text) or _HEADING_YMD.search(text[:12]):
+        y, mo = int(m[1]), int(m[2])
+        if _EARLIEST_YEAR <= y and 1 <= mo <= 12:
+            if m[3] and _valid(y, mo, int(m[3])):
+                return PartialDate(y, mo, int(m[3]), Precision.DAY, m[0])
+            return PartialDate(y, mo, 0, Precision.MONTH, m[0])
+    if m := _TERM.search(text):
+        return PartialDate(int(m[2]), _SEASONS[m[1].lower()], 0, Precision.TERM, m[0])
+    words = re.sub(r"[^\w\s]", " ", text).split()
+    head = words[:4]
+    named = [(i, found) for i, w in enumerate(head) if (found := _MONTH_EXACT.get(w.lower().rstrip(".")))]
+    m_year = _HEADING_YEAR.search(text)
+    own_year = int(m_year[1]) if m_year else 0
+    if named:
+        i, month = named[0]
+        day = 0
+        for j in (i - 1, i + 1):
+            if 0 <= j < len(head) and (d := re.fullmatch(r"(\d{1,2})(?:st|nd|rd|th)?", head[j], re.I)):
+                day = int(d[1])
+                break
+        known_year = own_year or year
+        if day and _valid(known_year or 2000, month, day):
+            return PartialDate(known_year, month, day, Precision.DAY, text)
+        return PartialDate(known_year, month, 0, Precision.MONTH, text)
+    # "2025", "Reading log 2024", "Papers read in 2023 (so far)": a year, and at most three other words.
+    if own_year and m_year and len(re.findall(r"\d+", re.sub(r"\(.*?\)", "", text))) == 1 and len(
+            [w for w in re.sub(r"\(.*?\)", "", text).split() if re.search(r"[^\W\d_]", w)]) <= 3:
+        return PartialDate(own_year, 0, 0, Precision.YEAR, m_year[0])
+    return None

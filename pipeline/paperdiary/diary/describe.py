@@ -1,22 +1,30 @@
-"""What a markdown entry says about itself: its title, first real sentence, source links, drafter's comment.
+"""What a markdown entry says about itself: its title, first real sentence, source links, drafter's comment,
+front matter, and the shape of its text (for telling notes from index pages, templates and placeholders).
 
-Entries are hand-written on phones as often as drafted, so nothing here assumes
-the drafter's shape: the title is the first ``#`` or ``##`` heading that is not
-a section name such as "Key Points"; the description is the first sentence a
-reader would take for one, past headings, date lines, link-only lines, bold
-fragments, images and labels (``**Aims:** To build X.`` gives "To build X.").
+Entries are hand-written on phones as often as drafted, so nothing here assumes the drafter's shape. The
+markdown is read through ``diary/markdown.py`` as GitHub reads it, after the YAML front matter
+(``diary/front_matter.py``) is set aside. The title is, first found: the front matter's ``title``; the
+heading the entry opens with (``#`` to ``###``; its link text when it is a link, ``## [Title](url)``);
+an opening line that is only a link; a short opening line that reads as a title (not a date, a venue such
+as "CVPR 2024", a label or a sentence); else the first ``#`` or ``##`` heading that is not a section name
+such as "Key Points". The description is chosen by :func:`first_sentence_of` (one function, so that another
+chooser can replace it): the first sentence a reader would take for one, past headings, date lines,
+link-only lines, reference definitions, bold fragments, images, labels (``**Aims:** To build X.`` gives
+"To build X.") and lines that only introduce what follows (``Algorithm changes:``).
 """
 
 from __future__ import annotations
 
 import html
-import json
 import re
 from dataclasses import dataclass
 
 from paperdiary.diary.dates import written_dates
+from paperdiary.diary.front_matter import FrontMatter, read_front_matter
+from paperdiary.diary.markdown import Document, parse
 from paperdiary.diary.readme import plain_text
 from paperdiary.stages.entry import arxiv_ids
+from paperdiary.stages.entry_metadata import EntryMetadata, read_metadata
 
 MAX_DESCRIPTION = 200  # characters; longer sentences are cut at a word boundary
 MAX_LINKS = 3
@@ -32,7 +40,6 @@ _SETEXT = re.compile(r"^\s{0,3}(=+|-+)\s*$")
 _HR = re.compile(r"^\s{0,3}([-*_])(?:\s*\1){2,}\s*$")
 _LIST_MARKER = re.compile(r"^\s*(?:>\s*)*(?:[-*+]|\d{1,9}[.)])(?:\s+\[[ xX]\])?\s+|^\s*(?:>\s*)+")
 _COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
-_DRAFTED = re.compile(r"<!--\s*paperdiary:\s*(\{.*?\})\s*-->", re.DOTALL)
 _NOTICE = re.compile(r"^\s*>?\s*Drafted without an LLM", re.I)  # the offline drafter's warning line
 _PLACEHOLDER = re.compile(r"^_[^_]+_$")  # "_No key points found._"
 # "**Aims:** ...", "Problem: ...", "*Key idea*: ...": up to four words before a colon.
@@ -76,54 +83,39 @@ def _fold(label: str) -> str:
     return " ".join(re.sub(r"[^\w;&' ]+", " ", label.casefold()).split())
 
 
-@dataclass(frozen=True)
-class DraftedComment:
-    """PaperDiary's hidden comment at the end of a drafted entry."""
+class _Lines(list[str]):
+    """An entry's lines as the describer reads them (code, HTML, comments, reference definitions and the
+    front matter blanked), with the headings CommonMark finds: line -> (level, text, end line)."""
 
-    arxiv_id: str
-    description: str
-
-
-def drafted_comment(text: str) -> DraftedComment | None:
-    """The drafter's hidden comment, or None for a hand-written entry.
-
-    A comment whose JSON does not parse (hand-edited) still marks the entry as drafted.
-    """
-    m = _DRAFTED.search(text)
-    if not m:
-        return None
-    try:
-        data = json.loads(m[1])
-    except ValueError:
-        return DraftedComment("", "")
-    if not isinstance(data, dict):
-        return DraftedComment("", "")
-    # The template escapes ">" inside the comment (templates.comment_safe).
-    description = " ".join(str(data.get("description") or "").replace("&gt;", ">").split())
-    return DraftedComment(str(data.get("arxiv_id") or ""), description)
+    def __init__(self, lines: list[str], headings: dict[int, tuple[int, str, int]]):
+        super().__init__(lines)
+        self.headings = headings
 
 
-def _content_lines(text: str) -> list[str]:
-    """The entry's lines, with fenced code and HTML comments blanked (they never describe it)."""
-    text = _COMMENT.sub(lambda m: "\n" * m[0].count("\n"), text)
-    out: list[str] = []
-    fence: str | None = None
-    for line in text.splitlines():
-        m = _FENCE.match(line)
-        if fence is not None:
-            if m and m[1][0] == fence[0] and len(m[1]) >= len(fence):
-                fence = None
-            out.append("")
-        elif m:
-            fence = m[1]
-            out.append("")
-        else:
-            out.append(line)
-    return out
+def _structure(text: str) -> tuple[_Lines, Document, FrontMatter | None]:
+    front = read_front_matter(text)
+    raw = text.lstrip("\ufeff").splitlines()
+    skip = front.end_line if front else 0
+    # The front matter's lines kept as blank lines: line numbers stay those of the file.
+    body = "\n".join([""] * skip + raw[skip:]) + "\n"
+    body = _COMMENT.sub(lambda m: "\n" * m[0].count("\n"), body)
+    doc = parse(body)
+    blank = set(doc.code_lines) | {n for b in doc.blocks if b.kind == "definition" for n in range(b.start, b.end)}
+    lines = ["" if n in blank else line for n, line in enumerate(body.splitlines())]
+    headings = {h.line: (h.level, h.text.strip(), h.end) for h in doc.headings if h.depth == 0}
+    return _Lines(lines, headings), doc, front
+
+
+def _content_lines(text: str) -> _Lines:
+    """The entry's lines, with code, HTML, comments, reference definitions and front matter blanked."""
+    return _structure(text)[0]
 
 
 def _heading(lines: list[str], i: int) -> tuple[int, str] | None:
-    """(level, text) when line ``i`` is a heading (ATX, or a setext one underlined by line ``i + 1``)."""
+    """(level, text) when line ``i`` starts a heading (ATX, or setext underlined by line ``i + 1``)."""
+    found = lines.headings.get(i) if isinstance(lines, _Lines) else None
+    if isinstance(lines, _Lines):
+        return (found[0], found[1]) if found else None
     if m := _ATX.match(lines[i]):
         return len(m[1]), (m[2] or "").strip()
     if (i + 1 < len(lines) and lines[i].strip() and not _LIST_MARKER.match(lines[i])
@@ -142,6 +134,21 @@ def inline_text(markdown: str) -> str:
 
 
 @dataclass(frozen=True)
+class TextShape:
+    """The shape of an entry's text: what tells a note from an index page, a list of papers, a template or a
+    placeholder (``diary/classify.py`` decides)."""
+
+    chars: int = 0  # characters of content, blanks, markup of links and the front matter left out
+    blocks: int = 0  # paragraphs, list items, headings, tables, code...
+    note_link_blocks: int = 0  # paragraphs or list items that link another markdown file beside it
+    paper_link_items: int = 0  # short list items or paragraphs (few words besides their links) linking the web
+    prose_blocks: int = 0  # paragraphs or items of more than 25 words outside links
+
+    def as_json(self) -> dict[str, int]:
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+
+
+@dataclass(frozen=True)
 class EntryText:
     """What an entry's markdown says, read once per file version."""
 
@@ -150,30 +157,133 @@ class EntryText:
     head_arxiv_ids: tuple[str, ...]  # named near the top (before the second heading)
     all_arxiv_ids: tuple[str, ...]
     links: tuple[str, ...]  # non-arXiv http(s) links near the top: a blog post's source
-    drafted: DraftedComment | None
+    drafted: EntryMetadata | None  # the drafter's hidden comment (None: hand-written)
     key_points: str = ""  # plain text of its Key Points section, else of its opening (see :func:`key_points_of`)
     key_point_items: tuple[str, ...] = ()  # the items of its "Key Points" section, plain text (the topic map)
+    title_arxiv_ids: tuple[str, ...] = ()  # named by the title's own link ("## [Title](arxiv.org/abs/...)")
+    source_arxiv_ids: tuple[str, ...] = ()  # named near the top by a line that is a source: a link alone,
+    # "arXiv: ...", "Paper: <url>" (not a citation inside a sentence)
+    title_link: str = ""  # the title's link as written ("" when the title is no link)
+    tags: tuple[str, ...] = ()  # the front matter's tags and categories
+    front_date: str = ""  # the front matter's date, as written
+    shape: TextShape = TextShape()
+
+
+# A venue or a year standing alone ("CVPR 2024", "ICML2021", "NeurIPS 2022 (Oral)"): no title.
+_VENUE = re.compile(r"^[\W_]*(?:[A-Z][A-Za-z]*[A-Z][A-Za-z]*|[A-Z]{2,})['’]?\s*(?:\d{2}|\d{4})\b.{0,20}$|^\W*\d{4}\W*$")
+_PLACEHOLDER_TITLES = {"title", "paper title", "paper name", "name", "paper", "title of the paper", "your title",
+                       "untitled", "title here", "paper title here"}
+
+
+def _title_of(lines: _Lines, doc: Document, front: FrontMatter | None) -> tuple[int | None, str, str]:
+    """(line, title, the title's link as written) of an entry, see the module's docstring."""
+    if front and front.title:
+        return (front.end_line - 1), inline_text(front.title), ""
+    first = next((b for b in doc.blocks if b.depth == 0 and any(lines[n].strip() for n in range(b.start, b.end))
+                  and b.kind not in ("hr",)), None)
+    if first is not None and first.kind == "heading" and first.level <= 3:
+        heading = lines.headings.get(first.start)
+        if heading:
+            title, link = _linked_title(doc, first.start, heading[1])
+            if title and _fold(title) not in _SECTION_NAMES:
+                return first.start, title, link
+    if first is not None and first.kind == "paragraph" and first.end - first.start == 1:
+        line = lines[first.start].strip()
+        title, link = _linked_title(doc, first.start, line)
+        if link:
+            return first.start, title, link
+        plain = inline_text(line)
+        words = plain.split()
+        if (2 <= len(words) <= 25 and len(plain) <= 200 and not _VENUE.match(plain) and not plain.endswith((":", "."))
+                and not _is_date_line(plain) and re.search(r"[^\W\d_]{3}", plain) and not _label_only(plain)):
+            return first.start, plain, ""
+    # Else the first heading, at level 1 or 2, or the first "#" heading: one further down ("## Ablation
+    # study" after "## Motivation:") is a section.
+    for n, (i, (level, name, _)) in enumerate(sorted(lines.headings.items())):
+        if level == 1 or level == 2 and n == 0:
+            title, link = _linked_title(doc, i, name)
+            if title and _fold(title) not in _SECTION_NAMES:
+                return i, title, link
+    return None, "", ""
+
+
+def _linked_title(doc: Document, line: int, markdown: str) -> tuple[str, str]:
+    """The plain text of a title line and, when it opens with a link and holds nothing but links (a stray
+    "]" aside: ``## [Title](url) [[arXiv](…)]``), the first link's text and every link's destination."""
+    links = [link for link in doc.links_in(line, line + 1) if not link.image]
+    plain = inline_text(markdown)
+    if links:
+        label = inline_text(links[0].text)
+        outside = plain_text(markdown, link_labels=False)
+        if label and plain.startswith(label) and not re.search(r"[^\W_]", outside):
+            return label, " ".join(link.written for link in links)
+    return plain, ""
+
+
+def _is_source_line(line: str) -> bool:
+    """A line that says where the paper is: a link or two alone, or a metadata label ("arXiv: 2506.01939"); at
+    the top level (a nested item lists what a paper cites)."""
+    body = _LIST_MARKER.sub("", line).strip()
+    if not body or line[:2].isspace():
+        return False
+    labelled = _label(body)
+    if labelled and labelled[0] in _META_LABELS:
+        return True
+    words = [w for w in plain_text(body, link_labels=False).split() if not re.search(r"[/:]|\d{4}\.\d{4}", w)]
+    return len(words) <= 3
+
+
+def _label_only(text: str) -> bool:
+    found = _label(text)
+    return bool(found and not found[1])
+
+
+def _shape(lines: _Lines, doc: Document) -> TextShape:
+    chars = sum(len("".join(line.split())) for line in lines)
+    chars -= sum(len(link.written) for link in doc.links if link.dest is not None)
+    units = [b for b in doc.blocks if b.kind in ("paragraph", "heading", "table", "fence", "code", "html")
+             and any(lines[n].strip() for n in range(b.start, b.end)) or b.kind in ("fence", "code")]
+    note_links = paper_items = prose = 0
+    for block in units:
+        if block.kind != "paragraph":
+            continue
+        links = doc.links_in(block.start, block.end)
+        words = len(plain_text(" ".join(lines[block.start:block.end]), link_labels=False).split())
+        if words > 25:
+            prose += 1
+        if any(link.local and re.search(r"\.(?:md|markdown)$", link.path, re.I) for link in links):
+            note_links += 1
+        elif words <= 25 and any(not link.local and link.href.startswith(("http://", "https://")) for link in links):
+            paper_items += 1
+    return TextShape(max(chars, 0), len(units), note_links, paper_items, prose)
 
 
 def read_entry_text(text: str) -> EntryText:
-    lines = _content_lines(text)
-    headings = [(i, h) for i in range(len(lines)) if (h := _heading(lines, i))]
-    titles = ((i, inline_text(name)) for i, (level, name) in headings if level <= 2)
-    title_at, title = next(((i, name) for i, name in titles if name and _fold(name) not in _SECTION_NAMES),
-                           (None, ""))
+    lines, doc, front = _structure(text)
+    headings = [(i, (level, name)) for i, (level, name, _) in sorted(lines.headings.items())]
+    title_at, title, title_link = _title_of(lines, doc, front)
     first_heading = headings[0][0] if headings else None
     second = next((i for i, _ in headings if first_heading is not None and i > first_heading), None)
     head_end = second if second is not None and second >= 3 else _HEAD_LINES
     head = "\n".join(lines[:head_end])
+    excerpt = inline_text(front.excerpt) if front and front.excerpt else ""
     return EntryText(
         title=title,
-        description=first_sentence_of(lines, skip_to=(title_at + 1) if title_at is not None else 0),
+        description=one_line(excerpt) if excerpt else first_sentence_of(
+            lines, skip_to=(title_at + 1) if title_at is not None else 0),
         head_arxiv_ids=tuple(arxiv_ids(head)),
         all_arxiv_ids=tuple(arxiv_ids(text)),
         links=_source_links(head),
-        drafted=drafted_comment(text),
+        drafted=read_metadata(text),
         key_points=key_points_of(lines, headings, title_at),
         key_point_items=_key_point_items(lines, headings),
+        title_arxiv_ids=tuple(arxiv_ids(title_link)),
+        source_arxiv_ids=tuple(dict.fromkeys(i for line in lines[:head_end] if _is_source_line(line)
+                                             for i in arxiv_ids(line))),
+        title_link=title_link,
+        tags=front.tags if front else (),
+        front_date=front.date if front else "",
+        shape=_shape(lines, doc),
     )
 
 

@@ -40,7 +40,6 @@ and cached by the README's hash; each further lesson costs a few milliseconds.
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import re
@@ -52,12 +51,14 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Literal, Protocol
 
+from paperdiary.diary.catalog import Catalog, CatalogEntry
 from paperdiary.diary.map.embed import Embedder, embed_texts, unit_rows
 from paperdiary.diary.queue import QueuedLesson
 from paperdiary.diary.readme import Readme, ReadmeLesson, Theme, cited_path, iter_lessons, plain_text
-from paperdiary.errors import OutsideDiaryError, PaperDiaryError, ReadmeError
+from paperdiary.errors import PaperDiaryError, ReadmeError
 from paperdiary.extras import install_hint, missing_packages
-from paperdiary.fsutil import diary_relpath, read_diary_bytes, relative_link
+from paperdiary.fsutil import diary_relpath, relative_link
+from paperdiary.settings import Settings
 from paperdiary.templates import md_inline
 from paperdiary.text import STOP_WORDS, clean_text
 from paperdiary.themes import keyword_score, theme_title
@@ -105,8 +106,6 @@ ALTERNATIVES = 5
 
 _WORD = re.compile(r"[^\W_]+")
 _BOLD = re.compile(r"\*\*(.+?)\*\*|__(.+?)__")
-_KEY_POINTS_HEADING = re.compile(r"^#{1,6}\s*key\s+points?\b", re.IGNORECASE)
-_LIST_MARKER = re.compile(r"^(?:[-*+]|\d+[.)])\s+")
 _MONTHS = (
     "january february march april may june july august september october november december "
     "jan feb mar apr jun jul aug sep sept oct nov dec"
@@ -164,47 +163,26 @@ def _normalised(text: str) -> str:
     return " ".join(_WORD.findall(unicodedata.normalize("NFKC", text).casefold()))
 
 
-def entry_summary(markdown: str) -> str:
-    """An entry's title, its one-line description (PaperDiary's hidden comment) and its key points.
+def entry_summary(entry: CatalogEntry) -> str:
+    """An entry's title, its one-line description and its key points (the catalog's record of it).
 
-    Without a "Key Points" section, its first line of content stands for them.
+    Without a "Key Points" section, its description stands for them.
     """
-    title = ""
-    first = ""
-    points: list[str] = []
-    in_points = False
-    for line in markdown.splitlines():
-        stripped = line.strip()
-        if not title and stripped.startswith("# "):
-            title = stripped[2:].strip()
-            continue
-        if stripped.startswith("#"):
-            in_points = bool(_KEY_POINTS_HEADING.match(stripped))
-            continue
-        if in_points and _LIST_MARKER.match(stripped) and len(points) < KEY_POINTS:
-            points.append(_LIST_MARKER.sub("", stripped)[:300])
-        if first or not stripped or stripped.startswith((">", "<!--", "[", "Date read", "Source:")):
-            continue
-        first = _LIST_MARKER.sub("", stripped)
-    description = ""
-    if m := re.search(r"<!--\s*paperdiary:\s*(\{.*?\})\s*-->", markdown, re.DOTALL):
-        try:
-            description = str(json.loads(m[1]).get("description") or "")
-        except (ValueError, AttributeError):
-            pass
-    return " ".join(part for part in (title, description, *(points or [first[:300]])) if part)
+    points = [point[:300] for point in entry.key_point_items[:KEY_POINTS]]
+    return " ".join(part for part in (entry.title, entry.description, *points) if part)
 
 
-def disk_entries(diary_root: Path) -> EntrySummary:
-    """An :data:`EntrySummary` that reads entries from the diary (None for a missing or unreadable file)."""
-    root = Path(diary_root)
+def catalog_entries(catalog: Catalog) -> EntrySummary:
+    """An :data:`EntrySummary` from the diary's catalog, read once on the first call (None for a path the
+    catalog has no entry at: missing, unreadable, out of the diary, or no note)."""
+    summaries: dict[str, str] | None = None
 
     def summary(relpath: str) -> str | None:
-        try:
-            data = read_diary_bytes(root, root / relpath)
-        except (OSError, ValueError, OutsideDiaryError):  # missing, unreadable, or leading out of the diary
-            return None
-        return entry_summary(data.decode("utf-8", errors="replace"))
+        nonlocal summaries
+        if summaries is None:
+            summaries = {unicodedata.normalize("NFC", e.relpath): entry_summary(e) for e in catalog.entries()
+                         if not e.outside}
+        return summaries.get(unicodedata.normalize("NFC", relpath))
 
     return summary
 
@@ -822,7 +800,9 @@ def index_for(
         # Citations must resolve against the README's real folder; the structure (and so
         # every theme key and lesson index a proposal holds) does not depend on it.
         readme = Readme.parse(readme.render(), readme.heading, readme_dir=readme_dir)
-    index = MergeIndex(readme, entries if entries is not None else disk_entries(diary_root), embedder, store=store)
+    if entries is None:
+        entries = catalog_entries(Catalog(Settings(diary=Path(diary_root)), store=store))
+    index = MergeIndex(readme, entries, embedder, store=store)
     with _cache_lock:
         _cache[key] = index
         while len(_cache) > _CACHE_SIZE:

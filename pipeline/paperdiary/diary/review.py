@@ -41,13 +41,14 @@ from typing import Literal
 
 from paperdiary.diary.lessons import queue_lessons
 from paperdiary.diary.map.embed import Embedder, embedder_for
+from paperdiary.diary.catalog import Catalog
 from paperdiary.diary.merge import (
     MergeItem,
     Proposal,
     ProposalKind,
     Reranker,
     apply_proposal,
-    disk_entries,
+    catalog_entries,
     placement_texts,
     propose,
     terms,
@@ -56,17 +57,15 @@ from paperdiary.diary.queue import ItemKind, QueueFile, QueueItem, lesson_id, qu
 from paperdiary.diary.readme import README_NAME, Readme, Theme, cited_path, plain_text
 from paperdiary.errors import (
     DiaryError,
-    OutsideDiaryError,
     PaperDiaryError,
     ReadmeError,
     ReviewConflictError,
     ReviewError,
 )
 from paperdiary.extras import missing_packages
-from paperdiary.fsutil import diary_relpath, read_diary_bytes, replace_diary_file, resolve_inside
+from paperdiary.fsutil import diary_relpath, read_diary_bytes, replace_diary_file
 from paperdiary.settings import Settings
 from paperdiary.stages.drafting.contract import Lesson
-from paperdiary.stages.entry import entry_title
 from paperdiary.state.lock import diary_lock
 from paperdiary.state.store import ReviewRecord, Store, utcnow
 from paperdiary.text import clean_text, shorten, unified_diff
@@ -421,7 +420,8 @@ class Review:
             embedder = None if missing_packages("review") else embedder_for(settings, self.store)
         self.embedder = embedder
         self.readme_path = settings.diary / README_NAME
-        self._entries = cache(disk_entries(settings.diary))  # entry summaries, read once per run
+        self._catalog = Catalog(settings, store=self.store)  # the entries, read once per run (on first use)
+        self._entries = cache(catalog_entries(self._catalog))
         self._stored = {record.path: record for record in self.store.entries()}
         self._titles: dict[str, str | None] = {}
 
@@ -491,11 +491,9 @@ class Review:
         return self._titles[source]
 
     def _title_on_disk(self, source: str) -> str | None:
-        try:
-            path = resolve_inside(self.settings.diary, self.settings.diary / source)
-        except OutsideDiaryError:
-            return None  # a source outside the diary (a symlink, "../"): never read
-        return entry_title(path) if path.is_file() else None
+        """The catalog's title of the entry (None for a path it has no entry at: out of the diary, missing)."""
+        entry = self._catalog.entry(source)
+        return entry.title if entry is not None and not entry.outside else None
 
     # ---- deciding
 

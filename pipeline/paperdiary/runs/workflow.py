@@ -438,14 +438,15 @@ def _outcome(written: WrittenEntry, meta: PaperMeta, draft: Draft, queued: list[
 
 def _existing_outcome(settings: Settings, ref: PaperRef, arxiv_id: str, timer: _Timer) -> DraftOutcome | None:
     """The outcome "already in the diary" when an entry anywhere names this paper, else None."""
-    from paperdiary.diary.catalog import entry_for_paper
-    from paperdiary.stages.entry import entry_title
+    from paperdiary.diary.catalog import Catalog
 
-    found = entry_for_paper(settings, arxiv_id)
-    if found is None:
+    catalog = Catalog(settings)
+    relpath = catalog.papers().get(arxiv_id)
+    if relpath is None:
         return None
-    return DraftOutcome(diary_relpath(settings.diary, found), entry_title(found), arxiv_id, ref.version, "",
-                        created=False, stages=timer.stages)
+    entry = catalog.entry(relpath)
+    title = entry.title if entry is not None else relpath.rpartition("/")[2].rpartition(".")[0]
+    return DraftOutcome(relpath, title, arxiv_id, ref.version, "", created=False, stages=timer.stages)
 
 
 def draft_paper(

@@ -13,6 +13,7 @@ from paperdiary.fsutil import atomic_create_text, diary_relpath, relative_link, 
 from paperdiary.models import PaperMeta, RelatedEntry, WrittenEntry
 from paperdiary.settings import Settings
 from paperdiary.stages.drafting.contract import OFFLINE_DRAFTER, Draft
+from paperdiary.stages.entry_metadata import EntryMetadata, metadata_comment, with_metadata, without_drafted_time
 from paperdiary.templates import DiaryPrompts, render
 
 
@@ -81,14 +82,14 @@ def entry_relpath(settings: Settings, draft: Draft, meta: PaperMeta, date_read: 
     return layout_relpath(settings.entry_path, layout_fields(date_read, draft.short_name, meta.arxiv_id, theme))
 
 
-# Where an entry names a paper: a link to arXiv or a mirror, "arXiv:", or our hidden comment.
-_ID_PREFIXES = r"(?:arxiv\.org/(?:abs|pdf|html)/|huggingface\.co/papers/|alphaxiv\.org/(?:abs|overview)/|arxiv:\s*|\"arxiv_id\":\s*\")"
+# Where an entry names a paper: a link to arXiv or a mirror, or "arXiv:" (the hidden comment is
+# entry_metadata's to read).
+_ID_PREFIXES = r"(?:arxiv\.org/(?:abs|pdf|html)/|huggingface\.co/papers/|alphaxiv\.org/(?:abs|overview)/|arxiv:\s*)"
 # Any arXiv ID after such a prefix: new style, or old style with an optional subject class.
 _ANY_ID = re.compile(
     rf"{_ID_PREFIXES}(?:(?P<new>\d{{4}}\.\d{{4,5}})(?!\d)|(?P<archive>[a-z]+(?:-[a-z]+)*)(?:\.[a-z]{{2}})?/(?P<old>\d{{7}}))",
     re.IGNORECASE,
 )
-_DRAFTED_FIELD = re.compile(r'"drafted": "[^"]*"')
 # A task-list line naming a paper: two of them make a file a list of papers to read, not an entry.
 _PAPER_CHECKBOX = re.compile(rf"^[ \t]*[-*+][ \t]+\[[ xX]\][ \t].*?{_ID_PREFIXES}", re.IGNORECASE | re.MULTILINE)
 RELATED_LABEL = "Related in this diary:"
@@ -97,13 +98,21 @@ _RELATED_LINE = re.compile(rf"^{re.escape(RELATED_LABEL)}.*(?:\r?\n)?", re.MULTI
 
 
 def arxiv_ids(text: str) -> list[str]:
-    """The arXiv IDs some markdown names (links, ``arXiv:``, our hidden comment), in order, without repeats.
+    """The arXiv IDs some markdown names (links, ``arXiv:``), in order, without repeats.
 
     IDs come back without version; old-style ones without subject class
     (``math.GT/0309136`` -> ``math/0309136``), as ``identify`` gives them.
     """
-    found = (m["new"] or f"{m['archive'].lower()}/{m['old']}" for m in _ANY_ID.finditer(text))
+    found = (m["new"] or f"{m['archive'].lower()}/{m['old']}" for m in _ANY_ID.finditer(text)
+             if not m["new"] or _valid_new_id(m["new"]))
     return list(dict.fromkeys(found))
+
+
+def _valid_new_id(arxiv_id: str) -> bool:
+    """A new-style ID as arXiv issues them: a real month, and five digits from 2015 on (four before)."""
+    yymm, _, number = arxiv_id.partition(".")
+    month = int(yymm[2:])
+    return 1 <= month <= 12 and len(number) == (5 if yymm >= "1501" else 4)
 
 
 def is_paper_checklist(text: str) -> bool:
@@ -115,7 +124,7 @@ def is_paper_checklist(text: str) -> bool:
 def same_entry(text: str, other: str) -> bool:
     """True when two renderings of an entry differ at most in their ``drafted`` timestamp and related line."""
     def core(value: str) -> str:
-        return _RELATED_LINE.sub("", _DRAFTED_FIELD.sub("", value))
+        return _RELATED_LINE.sub("", without_drafted_time(value))
 
     return core(text) == core(other)
 
@@ -128,7 +137,10 @@ def related_links(related: Sequence[RelatedEntry], entry_dir: str) -> list[dict[
 def render_entry(settings: Settings, draft: Draft, meta: PaperMeta, date_read: date, source_name: str,
                  *, related: Sequence[RelatedEntry] = (), entry_dir: str = "") -> str:
     """The entry's markdown; ``related`` entries are linked from its folder ``entry_dir`` (diary-relative)."""
-    return render(
+    drafted_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    comment = metadata_comment(EntryMetadata(meta.arxiv_id or "", meta.version, draft.drafter, drafted_at,
+                                             draft.description, draft.notes))
+    rendered = render(
         ENTRY_TEMPLATE,
         DiaryPrompts.of(settings),
         title=meta.title,
@@ -139,10 +151,12 @@ def render_entry(settings: Settings, draft: Draft, meta: PaperMeta, date_read: d
         version=meta.version,
         offline=draft.drafter == OFFLINE_DRAFTER,
         draft=draft,
-        drafted_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        drafted_at=drafted_at,
         related_label=RELATED_LABEL,
         related=related_links(related, entry_dir),
+        metadata=comment,
     )
+    return with_metadata(rendered, comment)
 
 
 def write_entry(
@@ -183,15 +197,3 @@ def write_entry(
         if atomic_create_text(candidate, text):
             return WrittenEntry(candidate, diary_relpath(settings.diary, candidate), created=True)
     raise DiaryError(f"too many drafts named {target.name} already.", hint="Tidy the folder and try again.")
-
-
-def entry_title(path: Path) -> str:
-    """The first ``# `` heading of an entry (hand-written ones included)."""
-    try:
-        with path.open(encoding="utf-8", errors="replace") as handle:
-            for line in handle:
-                if line.startswith("# "):
-                    return line[2:].strip()
-    except OSError:
-        pass
-    return path.stem
