@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, assume, given, settings, strategies as st
 from markdown_it import MarkdownIt
 
 from paperdiary.diary.markdown import DestinationStyle, Edit, LinkKind, destination_style, format_destination, parse
@@ -156,6 +156,7 @@ def _hrefs(text: str) -> list[str]:
 @given(_document(), st.sampled_from(["NEW.md", "<N E W.md>", "n%20w.md"]))
 def test_every_link_is_found_and_a_rewrite_changes_exactly_its_destination(text: str, new: str) -> None:
     doc = parse(text)
+    assume(not doc.front_matter)  # plain markdown-it reads front matter as markdown; GitHub and we do not
     assert doc.edit([]) == text  # written back without an edit: byte for byte
     used = [link for link in doc.links if link.kind is not LinkKind.DEFINITION]
     assert sorted(link.href for link in used) == sorted(_hrefs(text))  # every link markdown-it sees, no other
