@@ -43,8 +43,9 @@ from functools import cached_property
 from pathlib import Path
 from urllib.parse import unquote
 
+from paperdiary.diary.markdown import plain_text as markdown_plain_text
 from paperdiary.errors import OutsideDiaryError, ReadmeError
-from paperdiary.fsutil import diary_relpath, read_diary_bytes, relative_link
+from paperdiary.fsutil import diary_relpath, read_diary_bytes
 from paperdiary.text import line_body, line_ending, split_lines
 
 README_NAME = "README.md"  # the diary's README, at its root: the lessons and the Full Diary index live there
@@ -391,6 +392,22 @@ def _fold(name: str) -> str:
     """A theme name for loose comparison: emoji, punctuation, case and spacing ignored; "&" = "and"."""
     name = unicodedata.normalize("NFKC", name).casefold().replace("&", " and ")
     return " ".join("".join(ch if ch.isalnum() else " " for ch in name).split())
+
+
+_THEME_NUMBER = re.compile(r"(?:\d{1,3}(?:\.\d{1,3})+\.?|\d{1,3}[.):]|[IVXLCivxlc]{1,6}[.):]|[A-Za-z][.)])[ \t]+")
+
+
+def theme_folder(name: str) -> str:
+    """A theme as ``{theme}`` files it: the heading's words without its number ("1. ", "IV) ", "2.1 "), emoji or
+    markup ("**RL**") before them, spaces collapsed. The same heading gives the same folder every time."""
+    text = " ".join(markdown_plain_text(name).split())
+    while True:
+        start = text
+        while text and (unicodedata.category(text[0])[0] in "SZ" or text[0] in "-–—*_~:.,;|#\ufe0f\u200d"):
+            text = text[1:]
+        text = _THEME_NUMBER.sub("", text, count=1) if _THEME_NUMBER.match(text) else text
+        if text == start:
+            return text.strip()
 
 
 @dataclass(frozen=True)
