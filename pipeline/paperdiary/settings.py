@@ -27,6 +27,9 @@ RETRY_ATTEMPTS = 6
 MIN_CHUNK_TOKENS = 64  # a smaller chunk holds no useful piece of a paper
 
 
+DEFAULT_ENTRY_PATH = "{month_year}/{ordinal_day}{month}{short_name}.md"
+
+
 @dataclass
 class Settings:
     diary: Path = field(default_factory=Path.cwd)
@@ -36,9 +39,10 @@ class Settings:
     state_dir: str = ".paperdiary"  # git-ignored: caches and the SQLite store
     queue_file: str = "LESSONS-QUEUE.md"
     prompts_dir: str = "prompts"  # a diary's own templates override the packaged ones
-    # Entry path below entries_dir. Fields: {month_year} {month} {year} {day} {ordinal_day}
-    # {short_name} {arxiv_id} {theme}.
-    entry_path: str = "{month_year}/{ordinal_day}{month}{short_name}.md"
+    # Entry path below entries_dir. Fields: {month_year} {month} {month_num} {year} {day} {ordinal_day}
+    # {short_name} {title} {slug} {snake} {arxiv_id} {theme}. Empty: where the diary already keeps its
+    # entries (diary/shape.py), DEFAULT_ENTRY_PATH below entries_dir in a new diary.
+    entry_path: str = ""
     lessons_heading: str = ""  # "" = the first "## ..." heading containing "Lesson"
     reading_list: str = "READING-LIST.md"  # papers to read: never an entry
     assets_dir: str = "assets"  # where `paperdiary stats` writes its plots; a folder inside the diary

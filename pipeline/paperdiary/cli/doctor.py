@@ -42,7 +42,7 @@ def doctor(invocation: Invocation, model: str | None) -> None:
 
 @dataclass(frozen=True)
 class Check:
-    name: str  # "diary", "arXiv API", "LLM endpoint", "model", "structured output", "cache"
+    name: str  # "diary", "layout", "arXiv API", "LLM endpoint", "model", "structured output", "cache"
     ok: bool | None  # None: not applicable (no LLM configured)
     detail: str  # what was found, or what to do
 
@@ -139,7 +139,16 @@ def _check_diary(settings: Settings, checks: _Checks) -> bool:
     else:
         checks.line(False, "diary", f"no {README_NAME} in {settings.diary}: `paperdiary init {settings.diary}` "
                                     "adds one (and keeps your files)")
+    checks.probe("layout", lambda: _layout(settings))
     return True
+
+
+def _layout(settings: Settings) -> str:
+    """Where `draft` puts a new entry: the entry_path setting, else the shape the diary's notes show."""
+    from paperdiary.diary.catalog import Catalog
+    from paperdiary.diary.shape import diary_shape
+
+    return diary_shape(settings, Catalog(settings).entries()).describe()
 
 
 def _check_llm(settings: Settings, store: Store, checks: _Checks) -> None:

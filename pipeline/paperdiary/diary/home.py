@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from paperdiary.diary.git_dates import run_git
-from paperdiary.diary.readme import DEFAULT_THEMES, README_NAME, Readme
+from paperdiary.diary.readme import EXAMPLE_THEME, README_NAME, Readme
 from paperdiary.errors import DiaryError, ReadmeError
 from paperdiary.fsutil import atomic_create_text, resolve_inside
 from paperdiary.settings import SETTINGS_FILE, Settings
@@ -24,17 +24,20 @@ def init_diary(directory: Path) -> tuple[list[Path], list[Path]]:
 
     readme = render(
         "diary-README.md.j2", None, name=directory.resolve().name or "PaperDiary",
-        entries_dir=settings.entries_dir, themes=DEFAULT_THEMES,
+        entries_dir=settings.entries_dir, themes=(EXAMPLE_THEME,),
     )
-    gitkeep = settings.entries_path / ".gitkeep"
-    settings.entries_path.mkdir(exist_ok=True)
-    for path, text in ((directory / README_NAME, readme), (gitkeep, "")):
-        (created if atomic_create_text(path, text) else kept).append(path)
+    # An existing diary keeps its own shape: no entries/ folder beside the notes it already has.
+    existing = (directory / README_NAME).exists()
+    if not existing or settings.entries_path.is_dir():
+        gitkeep = settings.entries_path / ".gitkeep"
+        settings.entries_path.mkdir(exist_ok=True)
+        (created if atomic_create_text(gitkeep, "") else kept).append(gitkeep)
+    (created if atomic_create_text(directory / README_NAME, readme) else kept).append(directory / README_NAME)
 
     gitignore = resolve_inside(directory, directory / ".gitignore")  # appended to: never through a link out
     ignore_line = f"{settings.state_dir}/"
     current = gitignore.read_text(encoding="utf-8") if gitignore.exists() else ""
-    if ignore_line not in current.splitlines():
+    if not ignores_state(current, settings.state_dir):
         with gitignore.open("a", encoding="utf-8") as handle:  # appending keeps the user's lines
             if current and not current.endswith("\n"):
                 handle.write("\n")
@@ -42,6 +45,12 @@ def init_diary(directory: Path) -> tuple[list[Path], list[Path]]:
         created.append(gitignore) if not current else kept.append(gitignore)
     settings.state_path.mkdir(exist_ok=True)
     return created, kept
+
+
+def ignores_state(gitignore: str, state_dir: str) -> bool:
+    """Whether a .gitignore's text already has a line ignoring the state folder (``.paperdiary``, ``/.paperdiary/``...)."""
+    wanted = state_dir.strip("/")
+    return any(line.strip().strip("/") in (wanted, f"{wanted}/*", f"**/{wanted}") for line in gitignore.splitlines())
 
 
 def in_git_repository(folder: Path) -> bool:

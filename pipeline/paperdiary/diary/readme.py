@@ -49,13 +49,8 @@ from paperdiary.fsutil import diary_relpath, read_diary_bytes
 from paperdiary.text import line_body, line_ending, split_lines
 
 README_NAME = "README.md"  # the diary's README, at its root: the lessons and the Full Diary index live there
-DEFAULT_THEMES = (
-    "Reinforcement Learning",
-    "Self Improvement",
-    "Training in General",
-    "Robotics",
-    "Open-Endedness and Auto Curriculums",
-)
+# A new diary's one example theme: a generic name to rename, not someone else's themes.
+EXAMPLE_THEME = "General"
 DEFAULT_SECTION_TITLE = "Interesting Methods and Lesson Learned"
 
 

@@ -25,7 +25,7 @@ import json
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -300,7 +300,7 @@ def finish_paper(
         if draft.lessons:  # a queue that will refuse its lessons refuses the entry too: nothing half-done
             writable_target(settings.diary, settings.queue_path)
         written = write_entry(
-            settings, draft, meta, date_read, source_name=source_name,
+            shaped_settings(settings, store, draft, meta), draft, meta, date_read, source_name=source_name,
             before_create=lambda path: journal.writing(key, diary_relpath(settings.diary, path)), related=related,
         )
     journal.written(key, written.relpath)
@@ -315,6 +315,19 @@ def finish_paper(
         raise
     journal.mark(key, Stage.DONE)
     return written, queued
+
+
+def shaped_settings(settings: Settings, store: Store, draft: Draft, meta: PaperMeta) -> Settings:
+    """The settings to write this entry with: where the diary keeps its entries when ``entry_path`` is unset."""
+    if settings.entry_path:
+        return settings
+    from paperdiary.diary.catalog import Catalog
+    from paperdiary.diary.shape import diary_shape
+    from paperdiary.stages.entry import entry_theme
+
+    shape = diary_shape(settings, Catalog(settings, store=store).entries())
+    folder, pattern = shape.place(entry_theme(draft), meta.title)
+    return replace(settings, entries_dir=folder, entry_path=pattern)
 
 
 def _adopt_entry(settings: Settings, row: JournalRow | None, draft: Draft, meta: PaperMeta,

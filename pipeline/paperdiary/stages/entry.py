@@ -11,7 +11,7 @@ from pathlib import Path
 from paperdiary.errors import DiaryError, SettingsError
 from paperdiary.fsutil import atomic_create_text, diary_relpath, relative_link, resolve_inside
 from paperdiary.models import PaperMeta, RelatedEntry, WrittenEntry
-from paperdiary.settings import Settings
+from paperdiary.settings import DEFAULT_ENTRY_PATH, Settings
 from paperdiary.stages.drafting.contract import OFFLINE_DRAFTER, Draft
 from paperdiary.stages.entry_metadata import EntryMetadata, metadata_comment, with_metadata, without_drafted_time
 from paperdiary.templates import DiaryPrompts, render
@@ -43,11 +43,23 @@ def safe_component(text: str, fallback: str = "Untitled") -> str:
     return text or fallback
 
 
-def layout_fields(date_read: date, short_name: str, arxiv_id: str | None, theme: str = "") -> dict[str, str]:
-    """The fields of the ``entry_path`` pattern for one entry."""
+def slug(text: str, separator: str = "-", max_words: int = 10) -> str:
+    """Lowercase ASCII words joined by ``separator``: ``Attention Is All You Need`` -> ``attention-is-all-you-need``."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return separator.join(re.findall(r"[a-z0-9]+", ascii_text.lower())[:max_words]) or "untitled"
+
+
+def layout_fields(date_read: date, short_name: str, arxiv_id: str | None, theme: str = "",
+                  title: str = "") -> dict[str, str]:
+    """The fields of the ``entry_path`` pattern for one entry (``title``: the paper's, else the short name)."""
+    title = " ".join(title.split()) or short_name
     return {
         "month_year": f"{date_read:%B %Y}",
         "month": f"{date_read:%B}",
+        "month_num": f"{date_read.month:02d}",
+        "title": title,
+        "slug": slug(title),
+        "snake": slug(title, "_"),
         "year": f"{date_read:%Y}",
         "day": f"{date_read.day:02d}",
         "ordinal_day": ordinal(date_read.day),
@@ -79,7 +91,8 @@ def layout_relpath(pattern: str, fields: dict[str, str]) -> Path:
 
 def entry_relpath(settings: Settings, draft: Draft, meta: PaperMeta, date_read: date, theme: str = "") -> Path:
     """The entry's path below the entries folder, from the ``entry_path`` pattern."""
-    return layout_relpath(settings.entry_path, layout_fields(date_read, draft.short_name, meta.arxiv_id, theme))
+    return layout_relpath(settings.entry_path or DEFAULT_ENTRY_PATH,
+                          layout_fields(date_read, draft.short_name, meta.arxiv_id, theme, meta.title))
 
 
 # Where an entry names a paper: a link to arXiv or a mirror, or "arXiv:" (the hidden comment is
@@ -159,6 +172,11 @@ def render_entry(settings: Settings, draft: Draft, meta: PaperMeta, date_read: d
     return with_metadata(rendered, comment)
 
 
+def entry_theme(draft: Draft) -> str:
+    """The theme a diary filed by topic files the paper under: its first lesson's."""
+    return next((lesson.theme for lesson in draft.lessons if lesson.theme), "")
+
+
 def write_entry(
     settings: Settings,
     draft: Draft,
@@ -180,8 +198,7 @@ def write_entry(
     knows the file is its own. ``related``: earlier entries to link ("Related in this diary").
     """
     entries_root = resolve_inside(settings.diary, settings.entries_path)
-    # A diary filed by topic ({theme} in entry_path) files the paper under its first lesson's theme.
-    theme = next((lesson.theme for lesson in draft.lessons if lesson.theme), "")
+    theme = entry_theme(draft)
     target = (entries_root / entry_relpath(settings, draft, meta, date_read, theme)).resolve()
     if not target.is_relative_to(entries_root):  # belt and braces: sanitising should make this impossible
         raise DiaryError(f"refusing to write outside {entries_root}: {target}.")
