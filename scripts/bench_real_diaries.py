@@ -11,7 +11,7 @@ Usage:
 
 A DIARY is a cloned diary folder (its truth is ``DIR/<folder name>.json``; a ``cat-`` or similar prefix
 is ignored when no truth has the full name) or a git bundle. Without one, every ``*.bundle`` beside the
-truth folder (default ``../shared/diaries/truth`` from the project root) is cloned into a temporary folder.
+truth folder (default: the nearest ``shared/diaries/truth`` above the project) is cloned into a temporary folder.
 """
 
 from __future__ import annotations
@@ -31,7 +31,15 @@ from paperdiary.diary.catalog import Catalog
 from paperdiary.settings import Settings
 
 GOALS = {"recall": 0.95, "precision": 0.95, "titles": 0.9, "dates": 0.9, "ids": 0.95}
-DEFAULT_TRUTH = Path(__file__).resolve().parents[1] / ".." / "shared" / "diaries" / "truth"
+def _default_truth() -> Path:
+    """The nearest ``shared/diaries/truth`` folder above the project (the team's shared material)."""
+    for folder in Path(__file__).resolve().parents:
+        if (folder / "shared" / "diaries" / "truth").is_dir():
+            return folder / "shared" / "diaries" / "truth"
+    return Path("shared") / "diaries" / "truth"
+
+
+DEFAULT_TRUTH = _default_truth()
 
 
 @dataclass

@@ -212,9 +212,35 @@ def test_init_creates_an_empty_diary(tmp_path) -> None:
     result = run_cli("init", str(tmp_path / "new"))
     assert result.returncode == 0
     readme = (tmp_path / "new" / "README.md").read_text(encoding="utf-8")
-    assert "## Interesting Methods and Lesson Learned" in readme and "### Robotics" in readme
+    assert "## Interesting Methods and Lesson Learned" in readme
+    # One example theme, not five taken from one person's diary.
+    assert re.findall(r"^### (.+)$", readme, re.MULTILINE) == ["General"]
     assert ".paperdiary/" in (tmp_path / "new" / ".gitignore").read_text(encoding="utf-8")
     assert (tmp_path / "new" / "entries").is_dir()
+
+
+def test_init_in_an_existing_diary_ignores_the_state_folder_and_keeps_its_shape(tmp_path) -> None:
+    diary = tmp_path / "notes-repo"
+    (diary / "notes").mkdir(parents=True)
+    (diary / "README.md").write_text("# My paper notes\n\n- [GAN](notes/gan.md)\n", encoding="utf-8")
+    (diary / "notes" / "gan.md").write_text("# Generative Adversarial Nets\n", encoding="utf-8")
+    (diary / ".gitignore").write_text("*.pyc", encoding="utf-8")  # no final line end
+    result = run_cli("init", str(diary))
+    assert result.returncode == 0
+    assert (diary / ".gitignore").read_text(encoding="utf-8") == \
+        "*.pyc\n# PaperDiary machine state (caches, SQLite)\n.paperdiary/\n"
+    assert (diary / "README.md").read_text(encoding="utf-8") == "# My paper notes\n\n- [GAN](notes/gan.md)\n"
+    assert not (diary / "entries").exists()  # its notes live in notes/: no second tree beside them
+    before = (diary / ".gitignore").read_bytes()
+    assert run_cli("init", str(diary)).returncode == 0
+    assert (diary / ".gitignore").read_bytes() == before  # ignored once, not twice
+
+
+def test_init_creates_the_gitignore_of_an_existing_folder_without_one(tmp_path) -> None:
+    (tmp_path / "old").mkdir()
+    (tmp_path / "old" / "README.md").write_text("# Notes\n", encoding="utf-8")
+    assert run_cli("init", str(tmp_path / "old")).returncode == 0
+    assert ".paperdiary/" in (tmp_path / "old" / ".gitignore").read_text(encoding="utf-8").splitlines()
 
 
 # The words of each title as printed on page 1 (STaR's PDF adds "Self-Taught Reasoner").
@@ -256,9 +282,11 @@ def test_a_folder_that_is_not_a_diary_is_refused(tmp_path) -> None:
 
 def test_draft_links_the_nearest_earlier_entries(diary: Path, served) -> None:
     write_topic_diary(diary, 3)
+    before = set(diary.rglob("*.md"))
     result = run_cli("draft", ARXIV_ID, "--date", "2025-06-11", "--verbose", env=env_for(served), cwd=diary)
     assert result.returncode == 0, result.stderr
-    [entry] = (diary / "entries").rglob("*.md")
+    [entry] = set(diary.rglob("*.md")) - before
+    assert entry.parent == diary / "June 2025"  # beside the diary's own month folders, not in a new entries/ tree
     [line] = [line for line in entry.read_text(encoding="utf-8").splitlines() if line.startswith("Related in")]
     links = re.findall(r"\]\(([^)]+)\)", line)
     assert len(links) == 3 and all((entry.parent / unquote(link)).resolve().is_file() for link in links)
@@ -266,5 +294,5 @@ def test_draft_links_the_nearest_earlier_entries(diary: Path, served) -> None:
     off = run_cli("draft", ARXIV_ID, "--force", "--date", "2025-06-11", cwd=diary,
                   env=env_for(served, PAPERDIARY_RELATED_ENTRIES="false"))
     assert off.returncode == 0, off.stderr
-    second = next(p for p in (diary / "entries").rglob("*.md") if p != entry)
+    [second] = set(diary.rglob("*.md")) - before - {entry}
     assert "Related in this diary" not in second.read_text(encoding="utf-8")

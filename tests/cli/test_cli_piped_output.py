@@ -72,7 +72,7 @@ def test_catchup_keeps_whole_lines_when_piped(long_diary: Path) -> None:
 
 
 @pytest.mark.parametrize(("command", "needle"), [
-    (("doctor",), "{diary} (README with 5 themes)"),
+    (("doctor",), "{diary} (README with 1 theme)"),
     (("index",), "skipped entries/an undated note with a long name that looks like an entry of the diary.md: "
                  "no date (add a line 'Date read: 11th June 2025')"),
     (("show", "2506.09999"), "no stored draft for '2506.09999'. Draft it first: paperdiary draft 2506.09999"),

@@ -10,6 +10,8 @@ import click
 from paperdiary.cli.context import Command, Invocation, stdout_console
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from paperdiary.diary.catalog import Catalog, Describer
     from paperdiary.settings import Settings
     from paperdiary.state.store import Store
@@ -31,7 +33,8 @@ def entries(invocation: Invocation, use_llm: bool) -> None:
         found = catalog.entries()
     if invocation.json:
         invocation.emit({"entries": [entry.as_json() for entry in found],
-                         "problems": [problem.as_json() for problem in catalog.problems()]})
+                         "problems": [problem.as_json() for problem in catalog.problems()],
+                         "non_notes": [other.as_json() for other in catalog.non_notes()]})
         return
     _print(catalog)
 
@@ -54,6 +57,7 @@ def _print(catalog: Catalog) -> None:
     found = catalog.entries()
     if not found:
         console.print("No entries found.")
+        _print_non_notes(console, catalog)
         return
     table = Table(box=None, pad_edge=False)
     for column in ("date", "title", "folder", "paper", "description"):
@@ -78,3 +82,15 @@ def _print(catalog: Catalog) -> None:
                   f"{len(problems)} problem{'s' if len(problems) != 1 else ''}")
     for problem in problems:
         console.print(f"[yellow]![/] {escape(problem.relpath)}: {escape(problem.message)}")
+    _print_non_notes(console, catalog)
+
+
+def _print_non_notes(console: Console, catalog: Catalog) -> None:
+    """The markdown files taken for no note, each with why: a wrong one is fixed by a setting or a rename."""
+    from rich.markup import escape
+
+    others = catalog.non_notes()
+    if others:
+        console.print(f"\nnot notes ({len(others)}):")
+    for other in others:
+        console.print(f"  - {escape(other.relpath)}: {escape(other.reason)}")
