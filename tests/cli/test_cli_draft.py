@@ -296,3 +296,24 @@ def test_draft_links_the_nearest_earlier_entries(diary: Path, served) -> None:
     assert off.returncode == 0, off.stderr
     [second] = set(diary.rglob("*.md")) - before - {entry}
     assert "Related in this diary" not in second.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(("relpaths", "expected"), [
+    (("reasoning/chain-of-thought.md", "reasoning/self-consistency.md", "vision/vit.md", "speech/wav2vec.md"),
+     "reasoning/sparse-routing-improves-reasoning.md"),
+    (("notes/Chain of Thought.md", "notes/Self Consistency.md", "notes/Vision Transformer.md"),
+     "notes/Sparse Routing Improves Reasoning.md"),
+])
+def test_a_draft_goes_where_the_diary_keeps_its_entries(tmp_path: Path, served, relpaths, expected) -> None:
+    diary = tmp_path / "diary"
+    (diary).mkdir()
+    (diary / "README.md").write_text("# Notes\n\n## Interesting Methods and Lesson Learned\n### General\n",
+                                     encoding="utf-8")
+    for n, relpath in enumerate(relpaths, start=1):
+        (diary / relpath).parent.mkdir(parents=True, exist_ok=True)
+        (diary / relpath).write_text(f"# Paper {n}\n\nDate read: 2025-05-{n:02d}\n\n## Key Points\n- x\n",
+                                     encoding="utf-8")
+    result = run_cli("draft", ARXIV_ID, "--date", "2025-06-11", env=env_for(served), cwd=diary)
+    assert result.returncode == 0, result.stderr
+    assert (diary / expected).is_file(), sorted(str(p.relative_to(diary)) for p in diary.rglob("*.md"))
+    assert not (diary / "entries").exists()
