@@ -285,7 +285,7 @@ def test_draft_links_the_nearest_earlier_entries(diary: Path, served) -> None:
     before = set(diary.rglob("*.md"))
     result = run_cli("draft", ARXIV_ID, "--date", "2025-06-11", "--verbose", env=env_for(served), cwd=diary)
     assert result.returncode == 0, result.stderr
-    [entry] = set(diary.rglob("*.md")) - before
+    [entry] = [p for p in set(diary.rglob("*.md")) - before if p.parent != diary]  # not the lessons queue
     assert entry.parent == diary / "June 2025"  # beside the diary's own month folders, not in a new entries/ tree
     [line] = [line for line in entry.read_text(encoding="utf-8").splitlines() if line.startswith("Related in")]
     links = re.findall(r"\]\(([^)]+)\)", line)
@@ -294,7 +294,7 @@ def test_draft_links_the_nearest_earlier_entries(diary: Path, served) -> None:
     off = run_cli("draft", ARXIV_ID, "--force", "--date", "2025-06-11", cwd=diary,
                   env=env_for(served, PAPERDIARY_RELATED_ENTRIES="false"))
     assert off.returncode == 0, off.stderr
-    [second] = set(diary.rglob("*.md")) - before - {entry}
+    [second] = [p for p in set(diary.rglob("*.md")) - before - {entry} if p.parent != diary]
     assert "Related in this diary" not in second.read_text(encoding="utf-8")
 
 

@@ -90,3 +90,12 @@ def test_doctor_says_what_it_inferred(tmp_path: Path, relpaths: tuple[str, ...],
                                                            PAPERDIARY_RETRY_MAX_TIME="0.1"))
     [line] = [line for line in result.stdout.splitlines() if line.startswith("✓ layout:")]
     assert said in line
+
+
+def test_a_diary_with_one_month_folder_so_far_is_kept_by_month(tmp_path: Path) -> None:
+    notes(tmp_path, "January 2025/6thJanuaryA.md", "January 2025/7thJanuaryB.md", "January 2025/8thJanuaryC.md")
+    shape = shape_of(tmp_path)
+    assert (shape.kind, shape.folder) == (ShapeKind.MONTHS, "")
+    notes(tmp_path, "2025/03/a.md", "2025/03/b.md", "2025/03/c.md", "2025/03/d.md", "2025/03/e.md")
+    shape = shape_of(tmp_path)  # mostly below a year folder: the year is a field, not a fixed folder
+    assert (shape.kind, shape.folder, shape.pattern.split("/")[:2]) == (ShapeKind.MONTHS, "", ["{year}", "{month_num}"])

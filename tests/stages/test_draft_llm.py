@@ -71,6 +71,9 @@ def hidden_comment(text: str) -> dict:
 
 
 def test_single_call_paper(diary, fake_arxiv, llm, short_pdf) -> None:
+    readme = diary / "README.md"
+    readme.write_text(readme.read_text(encoding="utf-8").replace(
+        "### General\n", "### Training in General\n\n### Open-Endedness and Auto Curriculums\n"), encoding="utf-8")
     fake_arxiv.add_paper(ARXIV_ID, pdf_bytes=short_pdf, title="Sparse Routing")
     outcome = draft_paper(settings_for(diary, fake_arxiv, llm), ARXIV_ID)
     assert len(llm.completion_requests) == 1

@@ -116,6 +116,8 @@ def _common_folder(folders: list[tuple[str, ...]]) -> tuple[str, ...]:
         contains = name.lower() in CONTAINER_NAMES and count > max(direct, runner_up)
         if count < _MOST * len(below) and not contains:
             return root
+        if re.fullmatch(r"\d{4}", name) or folder_month(root + (name,)):
+            return root  # one month (or year) so far: the notes are kept by month, next month's go beside
         root += (name,)
 
 

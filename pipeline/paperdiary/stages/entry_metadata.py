@@ -42,9 +42,11 @@ class EntryMetadata:
         return re.sub(r"v\d+$", "", self.arxiv_id)
 
 
-def _safe(text: str) -> str:
-    """Text for inside an HTML comment: no ``--`` (which would close it early) and no ``>``."""
-    return strip_controls(text).replace("--", "- -").replace(">", "&gt;")
+def _safe(json_text: str) -> str:
+    """JSON for inside an HTML comment: ``<``, ``>`` and ``&`` as JSON escapes (no tag or comment end a
+    renderer could see, as Jinja's ``tojson`` writes them) and no ``--`` (which would close it early)."""
+    escaped = json_text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
+    return strip_controls(escaped).replace("--", "- -")
 
 
 def metadata_comment(meta: EntryMetadata) -> str:
