@@ -183,8 +183,8 @@ def _target(entry: CatalogEntry, layout: str, base: str, default_theme: str, roo
     theme = theme_of(entry, base, default_theme)
     if "{theme}" in layout and not theme:
         return None, "no README theme cites it and its folder is no topic: pass --default-theme"
-    fields = layout_fields(day or entry.date_read, short_name(entry.relpath), entry.arxiv_id, theme)
-    relpath = layout_relpath(layout, fields).as_posix()
+    relpath = _layout_path(layout, layout_fields(day or entry.date_read, _NAME_MARK, entry.arxiv_id, theme),
+                           short_name(entry.relpath))
     if entry.relpath.lower().endswith(".markdown") and relpath.endswith(".md"):
         relpath = relpath[:-3] + entry.relpath[-9:]  # its own suffix kept
     new = f"{base}/{relpath}" if base else relpath
@@ -201,6 +201,18 @@ def _target(entry: CatalogEntry, layout: str, base: str, default_theme: str, roo
         if not _inside(root, new):
             return None, f"{new} would be outside the diary"
     return new, ""
+
+
+_NAME_MARK = "PaperDiaryShortName0"  # stands for the short name while the layout's other fields are made path-safe
+
+
+def _layout_path(layout: str, fields: dict[str, str], name: str) -> str:
+    """The layout's path with the entry's own short name kept as it is on disk (it is a valid name there:
+    no ":" dropped, no long name cut), the other fields made path-safe."""
+    relpath = layout_relpath(layout, fields).as_posix()
+    if relpath.count(_NAME_MARK) == 1 and len(relpath.rpartition("/")[2].replace(_NAME_MARK, name).encode()) <= 255:
+        return relpath.replace(_NAME_MARK, name)
+    return layout_relpath(layout, fields | {"short_name": name}).as_posix()
 
 
 def _settled_only_here(entry: CatalogEntry, new: str) -> bool:
