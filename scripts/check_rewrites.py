@@ -106,16 +106,19 @@ def resolving_links(root: Path, files: dict[str, str]) -> dict[str, Counter[str]
 
 
 def check_index(root: Path, home: Path) -> None:
-    before = (root / "README.md").read_text(encoding="utf-8")
+    tree_before = markdown_files(root)
     first = paperdiary(root, home, "index", "--write", "--json")
     if first.returncode != 0:
         report("I0", False, "index --write runs", first.stderr.strip().splitlines()[-1:][0] if first.stderr else "")
         return
     info = json.loads(first.stdout)
-    after = (root / "README.md").read_text(encoding="utf-8")
+    name = info.get("file", "README.md")
+    before, after = tree_before[name], (root / name).read_text(encoding="utf-8")
+    others = {rel for rel, text in markdown_files(root).items() if rel != name and tree_before.get(rel) != text}
+    report("I0", not others, f"only {name} changed", ", ".join(sorted(others)[:3]))
+    tree_after = markdown_files(root)
     second = paperdiary(root, home, "index", "--write", "--json")
-    report("I1", second.returncode == 0 and (root / "README.md").read_text(encoding="utf-8") == after,
-           "a second index --write changes nothing")
+    report("I1", second.returncode == 0 and markdown_files(root) == tree_after, "a second index --write changes nothing")
     old, new = before.splitlines(keepends=True), after.splitlines(keepends=True)
     changes = [op for op in difflib.SequenceMatcher(a=old, b=new, autojunk=False).get_opcodes() if op[0] != "equal"]
     report("I2", all(op[0] == "insert" for op in changes), "every README line kept verbatim and in place",
@@ -126,11 +129,13 @@ def check_index(root: Path, home: Path) -> None:
     dated = re.compile(r"#+\s+(?:\d{4}(?:-\d{2})?|[A-Za-z]{3,9}\.?(?:\s+\d{4})?)\s*$")
     odd = [h for h in added_headings if not dated.fullmatch(h)]
     report("I3", (not odd) if found else len(odd) == 1, "one index section",
-           f"found {info.get('section_heading')!r}, added {len(added_headings)} headings ({len(odd)} not months)")
+           (f"found in {name} under {info.get('section_heading')!r}" if found and info.get("section_heading")
+            else f"found in {name}: its period headings" if found else f"none in {name}: one appended")
+           + f", added {len(added_headings)} headings ({len(odd)} not months)")
     start, end = info.get("section_lines") or [0, 0]
     section_before = "".join(old[start:end]) if found else ""
-    linked_before = {t for href in commonmark_targets(section_before) if (t := resolved(root, "README.md", href))}
-    added_targets = [t for href in commonmark_targets("".join(added)) if (t := resolved(root, "README.md", href))]
+    linked_before = {t for href in commonmark_targets(section_before) if (t := resolved(root, name, href))}
+    added_targets = [t for href in commonmark_targets("".join(added)) if (t := resolved(root, name, href))]
     again = [t for t, n in Counter(added_targets).items() if n > 1 or t in linked_before]
     report("I4", not again, "no entry linked twice",
            f"{len(added_targets)} entries added" + (f", {len(again)} twice: {again[:3]}" if again else ""))

@@ -28,7 +28,7 @@ def index(invocation: Invocation, write: bool, refresh: bool, heading: str | Non
         plan, written = plan_index(settings, heading, refresh=refresh), False
     result = plan.result
     if invocation.json:
-        invocation.emit({"heading": plan.heading, "section_found": result.section_found,
+        invocation.emit({"file": plan.readme.name, "heading": plan.heading, "section_found": result.section_found,
                          "section_heading": result.section_heading, "section_lines": list(result.section_lines),
                          "entries": result.entries, "months": result.months, "added": result.added,
                          "refreshed": result.refreshed, "undated": plan.undated, "up_to_date": plan.up_to_date,

@@ -50,7 +50,7 @@ from paperdiary.diary.readme import README_NAME
 from paperdiary.errors import DiaryError
 from paperdiary.fsutil import read_diary_bytes, relative_link, replace_diary_file
 from paperdiary.settings import Settings
-from paperdiary.stages.entry import ordinal
+from paperdiary.stages.entry import arxiv_ids, ordinal
 from paperdiary.state.lock import diary_lock
 from paperdiary.state.store import Store, open_for_reading
 from paperdiary.templates import md_inline
@@ -134,7 +134,7 @@ class Period:
 
 def period_of(title: str) -> Period | None:
     """The period a heading names ("June 2025", "2018-02 (ICLR Edition)", "October", "Winter 2020", "2019")."""
-    text = " ".join(re.sub(r"[^\w\s,.()\[\]:|/-–—]", " ", title).split())
+    text = " ".join(re.sub(r"[^\w\s,.()\[\]:|/–—-]", " ", title).split())
     if m := _YEAR_MONTH.fullmatch(text):
         month = int(m[2])
         return Period(int(m[1]), month, month, "ym") if 1 <= month <= 12 else None
@@ -552,7 +552,9 @@ def build_index(readme_text: str, entries: Sequence[CatalogEntry], heading: str 
         elif body.rstrip() in (fresh, written.get(path)):
             now_written[path] = body.rstrip()
 
-    missing = sorted((e for e in entries if _nfc(e.relpath) not in listed), key=lambda e: e.relpath)
+    papers = _papers_listed(doc, section, readme_dir, known)
+    missing = sorted((e for e in entries if _nfc(e.relpath) not in listed and not (e.arxiv_id and e.arxiv_id in papers)),
+                     key=lambda e: e.relpath)
     by_group: dict[int, list[CatalogEntry]] = {}
     new_groups: dict[Period, list[CatalogEntry]] = {}
     flat = not section.groups and bool(_list_items(doc, section.body_start, section.end)) and found
@@ -591,6 +593,20 @@ def build_index(readme_text: str, entries: Sequence[CatalogEntry], heading: str 
     new = _apply(doc, edits, eol)
     months = len(section.groups) + len(new_groups)
     return IndexResult(new, len(entries), months, len(missing), refreshed, now_written, *info)
+
+
+def _papers_listed(doc: Document, section: Section, readme_dir: str, known: Mapping[str, CatalogEntry]) -> set[str]:
+    """arXiv IDs of the papers the section's lines list by the paper's own link and no entry's
+    ("- Nested LSTMs [[arXiv](https://arxiv.org/abs/1801.10308)]"): the entry about that paper is listed there
+    already, a second line would list the paper twice."""
+    ids: set[str] = set()
+    for item in _list_items(doc, section.body_start, section.end):
+        if _entries_of(doc, item.start, item.end, readme_dir, known):
+            continue
+        named = arxiv_ids(" ".join(link.href for link in doc.links_in(item.start, item.end) if not link.local))
+        if len(named) == 1:
+            ids.add(named[0])
+    return ids
 
 
 def _apply(doc: Document, edits: list[Edit], eol: str) -> str:
@@ -717,7 +733,7 @@ class IndexPlan:
         return self.result.new == self.old
 
     def diff(self) -> str:
-        return unified_diff(self.old, self.result.new, README_NAME)
+        return unified_diff(self.old, self.result.new, self.readme.name)
 
 
 def _written(store: Store, heading: str) -> dict[str, str]:
@@ -733,18 +749,39 @@ def plan_index(settings: Settings, heading: str | None = None, *, refresh: bool 
     when None."""
     heading = heading if heading is not None else (settings.index_heading or DEFAULT_HEADING)
     path = settings.diary / README_NAME
-    try:
-        text = read_diary_bytes(settings.diary, path).decode("utf-8")
-    except FileNotFoundError:
-        raise DiaryError(f"no {README_NAME} in {settings.diary}.",
-                         hint="Run paperdiary init there, or pass --diary.") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DiaryError(f"cannot read {path}: {exc}.") from None
+    text = _read(settings, path)
+    if find_section(parse(text), heading) is None:  # the index kept in a file of its own ("README_timeline.md")
+        for other in _index_files(settings.diary):
+            other_text = _read(settings, other)
+            if find_section(parse(other_text), heading) is not None:
+                path, text = other, other_text
+                break
     with open_for_reading(settings.db_path) as store:
         entries, undated = index_entries(Catalog(settings, store=store).entries())
         written = _written(store, heading)
     result = build_index(text, entries, heading, refresh=refresh, written=written)
     return IndexPlan(path, text, heading, result, undated)
+
+
+# A file at the diary's root whose name says it is the chronological index.
+_INDEX_FILE = re.compile(r"(?:readme[_ -]?)?(?:timeline|chronolog\w*|reading[_ -]?(?:log|list|history)|diary|"
+                         r"index|log|papers[_ -]?read)", re.IGNORECASE)
+
+
+def _index_files(root: Path) -> list[Path]:
+    """Markdown files at the diary's root named as an index, other than README.md (never a symlink)."""
+    return sorted(p for p in root.iterdir() if p.suffix.lower() in (".md", ".markdown") and p.name != README_NAME
+                  and _INDEX_FILE.fullmatch(p.stem) and p.is_file() and not p.is_symlink())
+
+
+def _read(settings: Settings, path: Path) -> str:
+    try:
+        return read_diary_bytes(settings.diary, path).decode("utf-8")
+    except FileNotFoundError:
+        raise DiaryError(f"no {path.name} in {settings.diary}.",
+                         hint="Run paperdiary init there, or pass --diary.") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DiaryError(f"cannot read {path}: {exc}.") from None
 
 
 def rename_written_lines(store: Store, moves: list[tuple[str, str]]) -> None:
@@ -764,7 +801,7 @@ def write_index(plan: IndexPlan, settings: Settings) -> None:
     remember the lines the tool wrote (for ``--refresh``). The caller holds the diary's write lock
     (:func:`update_index` does both)."""
     if read_diary_bytes(settings.diary, plan.readme).decode("utf-8") != plan.old:
-        raise DiaryError(f"{README_NAME} changed while indexing; nothing was written.", hint="Run it again.")
+        raise DiaryError(f"{plan.readme.name} changed while indexing; nothing was written.", hint="Run it again.")
     if not plan.up_to_date:
         replace_diary_file(settings.diary, plan.readme, plan.result.new)
     with Store(settings.db_path) as store:
