@@ -403,15 +403,27 @@ def _learn_template(doc: Document, item: Block, entry: CatalogEntry, readme_dir:
     for start, end, replacement, needs in cuts:
         if start < at:
             return None  # overlapping particulars: not a shape we understand
-        pieces.append((_escape(text[at:start]), ""))
+        pieces.append((_escape(_unmarked(text[at:start])), ""))
         pieces.append((replacement, needs))
         at = end
-    pieces.append((_escape(text[at:]), ""))
+    pieces.append((_escape(_unmarked(text[at:])), ""))
     kept = re.sub(r"(?<!\{)\{\w+\}(?!\})", " ", "".join(p for p, needs in pieces if not needs))
     if len(re.findall(r"[^\W\d_]{2,}", kept)) > 3:
         return None  # words of the diarist's own in the line: not a shape to copy
     form = "ordinal" if day and day[2] else "padded" if day and day[1].startswith("0") else "number"
     return _Template(tuple(p for p in pieces if p[0]), form)
+
+
+_STATUS_CODE = re.compile(r"[ \t]*:[a-z0-9_+-]+:")  # ":question:", ":star:"
+
+
+def _unmarked(text: str) -> str:
+    """A literal piece of a learnt line without the diarist's marks for that one paper (a status emoji such as
+    ✅ or ⭐, ":question:"): a new line would claim what they did not say."""
+    text = _STATUS_CODE.sub("", text)
+    kept = "".join(ch for ch in text if unicodedata.category(ch) not in ("So", "Sk", "Mn", "Cf")
+                   or ch in "`^")
+    return re.sub(r"[ \t]+$", "", kept) if kept != text and not kept.strip() else kept.replace("  ", " ")
 
 
 def _list_items(doc: Document, start: int, end: int) -> list[Block]:
