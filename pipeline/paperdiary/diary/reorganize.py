@@ -46,6 +46,7 @@ import posixpath
 import re
 import signal
 import subprocess
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
@@ -250,10 +251,15 @@ def _order(moves: dict[str, str]) -> list[Step]:
     return steps
 
 
-def make_plan(settings: Settings, layout: str, default_theme: str = "", *, store: Store | None = None) -> Plan:
-    """Where each entry goes in ``layout``, the renames in a safe order and the link rewrites; nothing is changed."""
+def make_plan(settings: Settings, layout: str, default_theme: str = "", *, store: Store | None = None,
+              is_note: Callable[[str], bool] | None = None) -> Plan:
+    """Where each entry goes in ``layout``, the renames in a safe order and the link rewrites; nothing is changed.
+
+    Only the catalog's entries move (``is_note``, given a path, narrows them further), and only links that led to
+    one of them are rewritten: whatever is no note (an index page, a template) stays, byte for byte, with every
+    link to it."""
     layout_relpath(layout, layout_fields(date(2025, 6, 11), "Name", None))  # a bad pattern, even in an empty diary
-    entries = Catalog(settings, store=store).entries()
+    entries = [e for e in Catalog(settings, store=store).entries() if is_note is None or is_note(e.relpath)]
     root = settings.diary
     base = _base(settings, entries)
     wanted: dict[str, str] = {}
@@ -432,13 +438,13 @@ def carry_out(settings: Settings, plan: Plan, store: Store) -> list[str]:
     return kept
 
 
-def reorganize(settings: Settings, plan: Plan) -> list[str]:
+def reorganize(settings: Settings, plan: Plan, *, is_note: Callable[[str], bool] | None = None) -> list[str]:
     """Carry out a plan made by :func:`make_plan` (or finish an interrupted one), under the diary's write lock
     and the queue's. A new plan is made there first: when its moves are not the ones shown, nothing moves."""
     with diary_lock(settings, "reorganize"), queue_lock(settings), Store(settings.db_path) as store:
         pending = pending_plan(store)
         if pending is None or pending.to_json() != plan.to_json():
-            fresh = make_plan(settings, plan.layout, plan.default_theme, store=store)
+            fresh = make_plan(settings, plan.layout, plan.default_theme, store=store, is_note=is_note)
             if fresh.moves != plan.moves:
                 raise DiaryError("the diary changed since the plan was made: nothing was moved.",
                                  hint="Run reorganize again to see the plan as things are now.")
