@@ -36,6 +36,7 @@ from urllib.parse import unquote
 
 from markdown_it import MarkdownIt
 
+from paperdiary.diary.links import repository_file
 from paperdiary.diary.markdown import parse
 
 LAYOUTS = ("by-topic/{theme}/{short_name}.md", "{theme}/{short_name}.md")
@@ -87,6 +88,8 @@ def commonmark_targets(text: str) -> list[str]:
 
 def resolved(root: Path, relpath: str, href: str) -> str | None:
     """The diary file a destination leads to, when it exists."""
+    if (own := repository_file(href)) is not None:  # this repository's file as a GitHub page
+        return own if (root / own).is_file() else None
     target = unquote(re.split(r"[?#]", href, maxsplit=1)[0])
     if not target or target.startswith("//") or _SCHEME.match(target):
         return None
@@ -159,7 +162,7 @@ def check_reorganize_step(root: Path, home: Path, layout: str, non_notes: set[st
     files = markdown_files(root)
     links = resolving_links(root, files)
     before_targets = {rel: {link.span.start: resolved(root, rel, link.href) for link in parse(text).links
-                            if link.dest is not None and link.local} for rel, text in files.items()}
+                            if link.dest is not None} for rel, text in files.items()}
     done = paperdiary(root, home, "reorganize", "--layout", layout, "--default-theme", "Unsorted", "--yes", "--json")
     if done.returncode != 0:
         report(f"R0{step}", False, f"reorganize --layout {layout!r} runs", done.stderr.strip()[-300:])

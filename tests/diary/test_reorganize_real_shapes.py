@@ -30,7 +30,7 @@ README = """\
 
 ## Full Diary
 ### July 2025
-* 20th: [ACT](July%202025/20thJulyACT.md#results)
+* 20th: [ACT](July%202025/20thJulyACT.md#results) ([on GitHub](https://github.com/me/notes/blob/main/July%202025/20thJulyACT.md))
 * 11th: [80/20](July%202025/11thJulyTokens.md) [later](TODO) [top](#notes) [web](https://example.org/x)
 """
 FILES = {
@@ -90,12 +90,14 @@ def test_only_notes_move_and_only_links_to_moved_files_change(tmp_path: Path) ->
         assert readme.count(kept) == README.count(kept), kept
     assert "[ACT](<Robotics _ Control/ACT.md>)" in readme  # the angle style where written so
     assert "[ACT](Robotics%20_%20Control/ACT.md#results)" in readme  # %20 elsewhere, the fragment kept
+    # The note as this repository's page on GitHub: its path follows, the rest as written.
+    assert "([on GitHub](https://github.com/me/notes/blob/main/Robotics%20_%20Control/ACT.md))" in readme
     tokens = after["Reinforcement Learning (RL)/Tokens.md"].decode()
     assert "[paper](arxiv.org/abs/2506.01939) [code](TODO) [ACT](../Robotics%20_%20Control/ACT.md) " \
            "[index](../papers_in_other_topics.md) [gone](nowhere.md) [me](#beyond)" in tokens
     # Every link PaperDiary wrote is a CommonMark link: as many links in each file as before.
     now_links = {p: sum(c.values()) for p, c in links_of(tmp_path).items()}
-    assert now_links["README.md"] == len(commonmark_links(README)) == 9
+    assert now_links["README.md"] == len(commonmark_links(README)) == 10
     assert not any(" " in href and not href.startswith("<") for c in links_of(tmp_path).values() for href in c)
     status = git(tmp_path, "status", "--porcelain", "--untracked-files=all").splitlines()
     assert status and all(line[:2] in ("R ", "RM", " M") for line in status), status

@@ -39,10 +39,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from urllib.parse import unquote
 
 from paperdiary.diary.catalog import Catalog, CatalogEntry
-from paperdiary.diary.links import resolve, rewrite_links
+from paperdiary.diary.links import repository_file, resolve, rewrite_links
 from paperdiary.diary.markdown import (
     Block, DestinationStyle, Document, Edit, Heading, Link, LinkKind, destination_style, format_destination, parse,
 )
@@ -74,7 +73,6 @@ _YEAR = re.compile(r"(\d{4})" + _TRAILER)
 _DAY = re.compile(r"(\d{1,2})(st|nd|rd|th)?(?![\d/.-]\d)")
 # The shape of a line the tool writes: "* 11th: [Title](link)" and maybe ": description".
 _TOOL_LINE = re.compile(r"[*-] \d{1,2}(?:st|nd|rd|th): \[(?:[^\]\\]|\\.)*\]\([^)\s]+\)(?:: (?P<description>.*))?")
-_BLOB = re.compile(r"https?://github\.com/[^/]+/[^/]+/blob/[^/]+/(?P<path>[^?#]+)")
 _WRITTEN_KEY = "index_lines:"  # + heading: in the store's catalog_meta, {entry path: line the tool wrote}
 _DEFAULT_TEMPLATE = (("{day}: [{title}]({link})", ""), (": {description}", "description"))
 
@@ -304,10 +302,8 @@ def _linked_entry(doc: Document, link: Link, readme_dir: str, known: Mapping[str
     if link.local:
         target = resolve(link, readme_dir)
         return _nfc(target) if target and _nfc(target) in known else None
-    if m := _BLOB.match(href):
-        path = _nfc(unquote(m["path"]))
-        if path in known:
-            return path
+    if (path := repository_file(href)) is not None and _nfc(path) in known:
+        return _nfc(path)
     return None
 
 
