@@ -7,7 +7,7 @@ and only ever extended.
 
 **Finding it.** The section is the diary's own index, whatever its heading's level, emoji or wording: the
 heading ``index_heading`` (or ``--heading``) names; else a heading that says so ("Full Diary", "Reading
-log", "Papers read", "Paper notes"...); else the heading whose sub-headings are periods ("June 2025",
+log", "Papers read"...); else the heading whose sub-headings are periods ("June 2025",
 "2018-02", "### October" under "## 2025", "Winter 2020", "2019"); else a run of such period headings with
 no heading above them (a README that is an index). Only without any of these is a ``## Full Diary``
 section appended at the end.
@@ -41,6 +41,7 @@ from datetime import date
 from pathlib import Path
 
 from paperdiary.diary.catalog import Catalog, CatalogEntry
+from paperdiary.diary.dates import month_number
 from paperdiary.diary.links import repository_file, resolve, rewrite_links
 from paperdiary.diary.markdown import (
     Block, DestinationStyle, Document, Edit, Heading, Link, LinkKind, destination_style, format_destination, parse,
@@ -59,10 +60,6 @@ DEFAULT_HEADING = "## Full Diary"
 # Words of a heading that names a chronological index ("📖 Full Diary", "Reading log", "Papers I read").
 _INDEX_WORDS = re.compile(r"\b(?:full diary|diary index|reading log|reading history|reading diary|papers? (?:i )?read|"
                           r"read papers|papers i ve read|timeline|chronolog\w*|all papers|paper log|log of papers)\b")
-_MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
-           "november", "december")
-_MONTH_NUMBER = {name: n for n, name in enumerate(_MONTHS, 1)} | {name[:3]: n for n, name in enumerate(_MONTHS, 1)}
-_MONTH_NUMBER["sept"] = 9
 _SEASONS = {"winter": 1, "spring": 4, "summer": 7, "fall": 10, "autumn": 10}  # academic terms: a quarter each
 _TRAILER = r"(?:\s*(?:[-–—:|(\[,].*)?)$"  # "2016-11 (ICLR Edition)", "June 2025 - travelling"
 _YEAR_MONTH = re.compile(r"(\d{4})[-/.](\d{1,2})" + _TRAILER)
@@ -143,8 +140,8 @@ def period_of(title: str) -> Period | None:
             if word in _SEASONS:
                 start = _SEASONS[word]
                 return Period(year, start, start + 2, "season-year") if year else None
-            if word in _MONTH_NUMBER:
-                month = _MONTH_NUMBER[word]
+            if (number := month_number(word)) is not None:
+                month = number[0]
                 short = len(word) <= 4 and word != "june" and word != "july" and word != "may"
                 form = ("mon" if short else "month") + ("-year" if year else "")
                 return Period(year, month, month, form)
