@@ -44,6 +44,7 @@ class Settings:
     # entries (diary/shape.py), DEFAULT_ENTRY_PATH below entries_dir in a new diary.
     entry_path: str = ""
     lessons_heading: str = ""  # "" = the first "## ..." heading containing "Lesson"
+    index_heading: str = ""  # the README's chronological index; "" = found by its words or shape, else "## Full Diary"
     reading_list: str = "READING-LIST.md"  # papers to read: never an entry
     assets_dir: str = "assets"  # where `paperdiary stats` writes its plots; a folder inside the diary
     # The catalog of entries (diary/catalog.py): folders to read (empty = the whole diary), and

@@ -7,15 +7,29 @@ a link inside code is code. A rewritten destination keeps its ``<...>`` form, it
 ``/``, and is percent-encoded otherwise (or written in ``<...>`` when that is what the file does): never with
 a raw space. Only a link whose file moves, or whose relative path changes because the linking file moves
 while its target exists, is rewritten; web links, scheme-less URLs (``arxiv.org/abs/1504.04909``),
-``(TODO)``, anchors and links that lead nowhere stay byte for byte.
+``(TODO)``, anchors and links that lead nowhere stay byte for byte. A link to a moved file as a GitHub page
+of the repository (``https://github.com/me/diary/blob/main/June%202025/x.md``, as diaries that list their
+notes by full URL write them) is a link to that file too: its path follows, the rest stays as written.
 """
 
 from __future__ import annotations
 
 import posixpath
+import re
 from collections.abc import Callable
+from urllib.parse import quote, unquote
 
 from paperdiary.diary.markdown import DestinationStyle, Edit, Link, destination_style, format_destination, parse
+
+
+# A file of a GitHub repository as a web page: .../OWNER/REPO/blob/BRANCH/PATH (or tree/, raw/).
+_REPOSITORY_FILE = re.compile(r"<?https?://(?:www\.)?github\.com/[^/\s]+/[^/\s]+/(?:blob|tree|raw)/[^/\s]+/(?P<path>[^?#\s>]+)")
+
+
+def repository_file(href: str) -> str | None:
+    """The repository path a GitHub page of a file names (decoded), else None: a diary lists its notes so."""
+    m = _REPOSITORY_FILE.match(href)
+    return posixpath.normpath(unquote(m["path"])) if m else None
 
 
 def resolve(link: Link | str, folder: str) -> str | None:
@@ -70,4 +84,12 @@ def rewrite_links(text: str, old_folder: str, new_folder: str, moved: Callable[[
         if written != link.written:
             assert link.dest is not None  # local_links() have a destination of their own
             edits.append(Edit(link.dest.start, link.dest.end, written))
+    for link in doc.links:  # the repository's own files as GitHub pages
+        if link.local or link.dest is None or (path := repository_file(link.written)) is None:
+            continue
+        if (new_target := moved(path)) is not None:
+            m = _REPOSITORY_FILE.match(link.written)
+            assert m is not None
+            encoded = quote(new_target, safe="/()!*'&,;=@$~")
+            edits.append(Edit(link.dest.start + m.start("path"), link.dest.start + m.end("path"), encoded))
     return doc.edit(edits) if edits else text

@@ -46,6 +46,7 @@ import posixpath
 import re
 import signal
 import subprocess
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
@@ -183,8 +184,8 @@ def _target(entry: CatalogEntry, layout: str, base: str, default_theme: str, roo
     theme = theme_of(entry, base, default_theme)
     if "{theme}" in layout and not theme:
         return None, "no README theme cites it and its folder is no topic: pass --default-theme"
-    fields = layout_fields(day or entry.date_read, short_name(entry.relpath), entry.arxiv_id, theme)
-    relpath = layout_relpath(layout, fields).as_posix()
+    relpath = _layout_path(layout, layout_fields(day or entry.date_read, _NAME_MARK, entry.arxiv_id, theme),
+                           short_name(entry.relpath))
     if entry.relpath.lower().endswith(".markdown") and relpath.endswith(".md"):
         relpath = relpath[:-3] + entry.relpath[-9:]  # its own suffix kept
     new = f"{base}/{relpath}" if base else relpath
@@ -201,6 +202,18 @@ def _target(entry: CatalogEntry, layout: str, base: str, default_theme: str, roo
         if not _inside(root, new):
             return None, f"{new} would be outside the diary"
     return new, ""
+
+
+_NAME_MARK = "PaperDiaryShortName0"  # stands for the short name while the layout's other fields are made path-safe
+
+
+def _layout_path(layout: str, fields: dict[str, str], name: str) -> str:
+    """The layout's path with the entry's own short name kept as it is on disk (it is a valid name there:
+    no ":" dropped, no long name cut), the other fields made path-safe."""
+    relpath = layout_relpath(layout, fields).as_posix()
+    if relpath.count(_NAME_MARK) == 1 and len(relpath.rpartition("/")[2].replace(_NAME_MARK, name).encode()) <= 255:
+        return relpath.replace(_NAME_MARK, name)
+    return layout_relpath(layout, fields | {"short_name": name}).as_posix()
 
 
 def _settled_only_here(entry: CatalogEntry, new: str) -> bool:
@@ -238,10 +251,15 @@ def _order(moves: dict[str, str]) -> list[Step]:
     return steps
 
 
-def make_plan(settings: Settings, layout: str, default_theme: str = "", *, store: Store | None = None) -> Plan:
-    """Where each entry goes in ``layout``, the renames in a safe order and the link rewrites; nothing is changed."""
+def make_plan(settings: Settings, layout: str, default_theme: str = "", *, store: Store | None = None,
+              is_note: Callable[[str], bool] | None = None) -> Plan:
+    """Where each entry goes in ``layout``, the renames in a safe order and the link rewrites; nothing is changed.
+
+    Only the catalog's entries move (``is_note``, given a path, narrows them further), and only links that led to
+    one of them are rewritten: whatever is no note (an index page, a template) stays, byte for byte, with every
+    link to it."""
     layout_relpath(layout, layout_fields(date(2025, 6, 11), "Name", None))  # a bad pattern, even in an empty diary
-    entries = Catalog(settings, store=store).entries()
+    entries = [e for e in Catalog(settings, store=store).entries() if is_note is None or is_note(e.relpath)]
     root = settings.diary
     base = _base(settings, entries)
     wanted: dict[str, str] = {}
@@ -420,13 +438,13 @@ def carry_out(settings: Settings, plan: Plan, store: Store) -> list[str]:
     return kept
 
 
-def reorganize(settings: Settings, plan: Plan) -> list[str]:
+def reorganize(settings: Settings, plan: Plan, *, is_note: Callable[[str], bool] | None = None) -> list[str]:
     """Carry out a plan made by :func:`make_plan` (or finish an interrupted one), under the diary's write lock
     and the queue's. A new plan is made there first: when its moves are not the ones shown, nothing moves."""
     with diary_lock(settings, "reorganize"), queue_lock(settings), Store(settings.db_path) as store:
         pending = pending_plan(store)
         if pending is None or pending.to_json() != plan.to_json():
-            fresh = make_plan(settings, plan.layout, plan.default_theme, store=store)
+            fresh = make_plan(settings, plan.layout, plan.default_theme, store=store, is_note=is_note)
             if fresh.moves != plan.moves:
                 raise DiaryError("the diary changed since the plan was made: nothing was moved.",
                                  hint="Run reorganize again to see the plan as things are now.")
