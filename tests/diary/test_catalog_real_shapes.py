@@ -195,3 +195,21 @@ def test_a_one_byte_placeholder_later_rewritten_is_not_the_notes_birth(tmp_path:
     git(tmp_path, "commit", "-q", "-m", "the note", when="2020-03-15T09:00:00+00:00")
     [entry] = catalog(tmp_path).entries()
     assert (entry.date_read, entry.date_source) == (date(2020, 3, 15), DateSource.GIT)
+
+
+def test_a_date_cell_of_a_table_index_dates_the_note_it_links(tmp_path: Path) -> None:
+    write(tmp_path, "README.md", """\
+# Reading log
+
+| Date | Paper | Notes |
+|------|-------|-------|
+| 2024-03-02 | [Distilling the Knowledge](https://arxiv.org/abs/1503.02531) | [notes](papers/distill.md) |
+| 05/07/2024 | [Dropout](https://arxiv.org/abs/1207.0580) | [notes](papers/dropout.md) |
+""")
+    write(tmp_path, "papers/distill.md", "# Distilling the Knowledge in a Neural Network\n\nSoft targets.\n")
+    write(tmp_path, "papers/dropout.md", "# Dropout\n\nRandom units dropped.\n")
+    entries = by_path(catalog(tmp_path).entries())
+    distill = entries["papers/distill.md"]
+    assert (distill.date_read, distill.date_source) == (date(2024, 3, 2), DateSource.INDEX)
+    assert distill.arxiv_id == "1503.02531"  # from the row's other link
+    assert entries["papers/dropout.md"].date_source is not DateSource.INDEX  # 05/07: day or month first, unknown

@@ -28,9 +28,10 @@ import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date as calendar_day
 from urllib.parse import unquote
 
-from paperdiary.diary.dates import PartialDate, Precision, heading_date
+from paperdiary.diary.dates import PartialDate, Precision, heading_date, parse_written
 from paperdiary.diary.markdown import Document, Link, parse
 from paperdiary.diary.readme import plain_text
 from paperdiary.stages.entry import arxiv_ids
@@ -147,6 +148,8 @@ def read_listings(page: str, text: str, known: Callable[[str], str | None]) -> l
                 day = int(re.match(r"\d+", m[1])[0])  # type: ignore[index]
                 if PartialDate(date.year, date.month, day).first_day():
                     date = PartialDate(date.year, date.month, day, Precision.DAY, f"{date.text} {m[1]}")
+        if date is None or date.precision is not Precision.DAY:
+            date = _written_day(plain_text(prefix), date) or date
         others = " ".join(link.href for link in links if not any(link is t for t, _ in targets))
         ids = tuple(arxiv_ids(others))
         for link, target in targets:
@@ -160,6 +163,19 @@ def read_listings(page: str, text: str, known: Callable[[str], str | None]) -> l
                 title = _clean_title(before.replace("\n", " "))
             out.append(Listing(page, start, target, title, tuple(name for _, name in stack), date, ids))
     return out
+
+
+def _written_day(text: str, heading: PartialDate | None) -> PartialDate | None:
+    """A full, unambiguous date written on the item's line before its link (a table's date cell,
+    ``2024-03-02 [Title](…)``), when no heading gives the day; never one that contradicts the heading's year."""
+    written = parse_written(text)
+    if written is None or written.no_year or len(set(written.readings)) != 1:
+        return None
+    year, month, day = written.readings[0]
+    if not 1990 <= year <= calendar_day.today().year + 1 or heading is not None and heading.year not in (0, year):
+        return None
+    found = PartialDate(year, month, day, Precision.DAY, written.text)
+    return found if found.first_day() else None
 
 
 def _date_of(stack: list[tuple[int, str]]) -> PartialDate | None:
