@@ -99,3 +99,9 @@ def test_a_diary_with_one_month_folder_so_far_is_kept_by_month(tmp_path: Path) -
     notes(tmp_path, "2025/03/a.md", "2025/03/b.md", "2025/03/c.md", "2025/03/d.md", "2025/03/e.md")
     shape = shape_of(tmp_path)  # mostly below a year folder: the year is a field, not a fixed folder
     assert (shape.kind, shape.folder, shape.pattern.split("/")[:2]) == (ShapeKind.MONTHS, "", ["{year}", "{month_num}"])
+
+
+def test_year_folders_take_the_year_of_the_new_entry(tmp_path: Path) -> None:
+    notes(tmp_path, "2023/resnet.md", "2023/batch-norm.md", "2024/vit.md", "2024/clip.md")
+    shape = shape_of(tmp_path)
+    assert (shape.kind, shape.folder, shape.pattern) == (ShapeKind.YEARS, "", "{year}/{slug}.md")

@@ -6,6 +6,7 @@ like a container of notes (``papers/`` beside ``talks/``). Below that folder the
 
 * flat: most of them sit in it directly;
 * in month folders (``June 2025/``, ``2025-06/``, ``2025/June/``): most subfolders name a month;
+* in year folders (``2024/``): most subfolders are years;
 * in topic folders otherwise: a new entry goes into the folder whose words match its theme
   (or its title) best, else into a new folder named after its theme in the folders' style.
 
@@ -47,6 +48,7 @@ class ShapeKind(StrEnum):
     SET = "entry_path setting"
     NEW = "default layout"
     MONTHS = "month folders"
+    YEARS = "year folders"
     TOPICS = "topic folders"
     FLAT = "one flat folder"
 
@@ -176,6 +178,9 @@ def diary_shape(settings: Settings, entries: Sequence[CatalogEntry]) -> DiarySha
         below = [parts[len(root):] for parts in month_folders]
         pattern = f"{_month_pattern(below)}/{_name_pattern(stems, months=True)}"
         return DiaryShape(ShapeKind.MONTHS, base, pattern, held)
+    year_folders = [parts for parts, _ in nested if len(parts) == len(root) + 1 and re.fullmatch(r"\d{4}", parts[-1])]
+    if len(year_folders) >= _STYLE * len(nested):
+        return DiaryShape(ShapeKind.YEARS, base, f"{{year}}/{_name_pattern(stems, months=False)}", held)
     topics = Counter("/".join(parts[len(root):]) for parts, _ in nested)
     return DiaryShape(ShapeKind.TOPICS, base, _name_pattern(stems, months=False), held,
                       tuple(t for t, _ in topics.most_common()))
