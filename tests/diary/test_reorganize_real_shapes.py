@@ -10,8 +10,11 @@ import re
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from paperdiary.diary.catalog import Catalog
 from paperdiary.diary.reorganize import make_plan, reorganize
+from paperdiary.errors import DiaryError
 from paperdiary.settings import load_settings
 from paperdiary.state.store import Store
 from tests.diary.real_diary import git
@@ -145,3 +148,30 @@ def test_a_symlinked_folder_is_never_followed(tmp_path: Path) -> None:
     assert re.search(r"symlink", reasons["July 2025/20thJulyACT.md"])
     assert list(outside.rglob("*")) == [outside / "Robotics _ Control"]  # nothing written through it
     assert (tmp_path / "July 2025/20thJulyACT.md").exists() and dangling(tmp_path) == dangling_at_start
+
+
+def test_the_plan_is_made_again_under_the_lock_and_nothing_moves_when_it_changed(tmp_path: Path) -> None:
+    make(tmp_path)
+    settings = load_settings(tmp_path, env={})
+    with Store(settings.db_path) as store:
+        plan = make_plan(settings, THEMES, "Unsorted", store=store)
+    before = snapshot(tmp_path)
+    # Between the plan shown and the "yes": the diarist files a new note, which the new plan would move too.
+    new = b"# New\nDate read: 25th July 2025\n\nAfter [ACT](20thJulyACT.md).\n"
+    (tmp_path / "July 2025" / "25thJulyNew.md").write_bytes(new)
+    with pytest.raises(DiaryError, match="changed since the plan was made"):
+        reorganize(settings, plan)
+    assert snapshot(tmp_path) == before | {"July 2025/25thJulyNew.md": new}  # nothing moved
+
+
+def test_links_written_after_the_plan_follow_the_moves_too(tmp_path: Path) -> None:
+    """The plan's moves still hold, but a file changed: its links are rewritten as it is now, not as it was."""
+    make(tmp_path)
+    settings = load_settings(tmp_path, env={})
+    with Store(settings.db_path) as store:
+        plan = make_plan(settings, THEMES, store=store, is_note=lambda relpath: relpath != "papers_in_other_topics.md")
+    (tmp_path / "README.md").write_text(README + "\n## Later\n- [ACT again](July%202025/20thJulyACT.md)\n",
+                                        encoding="utf-8")
+    reorganize(settings, plan, is_note=lambda relpath: relpath != "papers_in_other_topics.md")
+    assert (tmp_path / "README.md").read_text(encoding="utf-8").endswith(
+        "- [ACT again](Robotics%20_%20Control/ACT.md)\n")
