@@ -31,7 +31,6 @@ import os
 import posixpath
 import re
 import signal
-import subprocess
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
@@ -43,6 +42,7 @@ from paperdiary.diary.links import rewrite_links
 from paperdiary.diary.readme import README_NAME
 from paperdiary.errors import DiaryError
 from paperdiary.fsutil import read_diary_bytes, replace_diary_file, writable_target
+from paperdiary.git import git, git_output
 from paperdiary.settings import Settings
 from paperdiary.state.journal import Journal
 from paperdiary.state.lock import diary_lock
@@ -230,18 +230,12 @@ def pending_plan(store: Store) -> Plan | None:
 
 def _tracked(root: Path) -> set[str] | None:
     """The files git tracks below the diary (relative to it); None outside a git repository."""
-    try:
-        done = subprocess.run(["git", "-C", str(root), "ls-files", "-z", "--full-name", "."], capture_output=True,
-                              timeout=60, check=False, env=os.environ | {"GIT_OPTIONAL_LOCKS": "0"})
-        prefix = subprocess.run(["git", "-C", str(root), "rev-parse", "--show-prefix"], capture_output=True,
-                                timeout=60, check=False, text=True)
-    except (OSError, subprocess.SubprocessError):
+    listed = git_output(root, "ls-files", "-z", "--full-name", ".")
+    prefix = git_output(root, "rev-parse", "--show-prefix")
+    if listed is None or prefix is None:
         return None
-    if done.returncode != 0 or prefix.returncode != 0:
-        return None
-    lead = prefix.stdout.strip()
-    names = done.stdout.decode("utf-8", "surrogateescape").split("\0")
-    return {name[len(lead):] for name in names if name and name.startswith(lead)}
+    lead = prefix.strip()
+    return {name[len(lead):] for name in listed.split("\0") if name and name.startswith(lead)}
 
 
 def _rename(root: Path, step: Step, tracked: set[str] | None) -> None:
@@ -251,9 +245,8 @@ def _rename(root: Path, step: Step, tracked: set[str] | None) -> None:
                          hint="Move or remove that file, then run reorganize again to finish.")
     dst.parent.mkdir(parents=True, exist_ok=True)
     if tracked is not None and step.src in tracked:
-        done = subprocess.run(["git", "-C", str(root), "mv", "--", step.src, step.dst], capture_output=True,
-                              text=True, timeout=60, check=False)
-        if done.returncode == 0:
+        moved = git(root, "mv", "--", step.src, step.dst)
+        if moved is not None and moved.ok:
             tracked.discard(step.src)
             tracked.add(step.dst)
             return
