@@ -84,7 +84,7 @@ def run_isolated(target: Callable[..., T], *args: Any, timeout: float, name: str
             child.kill()
         child.join(5)
     if status == "ok":
-        return payload  # type: ignore[no-any-return]
+        return payload
     if status == "error":
         raise payload
     raise ChildCrashed(payload)

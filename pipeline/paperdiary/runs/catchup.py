@@ -622,7 +622,7 @@ class _OrderedWriter:
     def run(self) -> None:
         for position in range(self._total):
             with self._cond:
-                self._cond.wait_for(lambda: position in self._pending)
+                self._cond.wait_for(lambda: position in self._pending)  # noqa: B023 - waited on at once
                 job = self._pending.pop(position)
             self._handle(job)
         self.done.set()
