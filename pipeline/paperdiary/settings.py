@@ -52,6 +52,7 @@ class Settings:
     # {short_name} {arxiv_id} {theme}.
     entry_path: str = "{month_year}/{ordinal_day}{month}{short_name}.md"
     lessons_heading: str = ""  # "" = the first "## ..." heading containing "Lesson"
+    index_heading: str = ""  # the README's chronological index; "" = found by its words or shape, else "## Full Diary"
     reading_list: str = "READING-LIST.md"  # papers to read: never an entry
     assets_dir: str = "assets"  # where `paperdiary stats` writes its plots; a folder inside the diary
     # The catalog of entries (diary/catalog.py): folders to read (empty = the whole diary), and

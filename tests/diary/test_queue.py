@@ -133,3 +133,14 @@ def test_an_items_lines_are_replaced_whole() -> None:
     replaced = queue.with_lines(second.id, queue.block(second).replace("untouched", "shown anew"))
     assert replaced.get(second.id).text == "Second lesson, shown anew." and replaced.items[0] == first
     assert replaced.with_lines(second.id, replaced.block(replaced.get(second.id))) == replaced
+
+
+def test_a_source_is_read_as_commonmark_reads_its_link() -> None:
+    """A hand-edited source: ``<…>`` with spaces, ``%20``, a title; a raw space is no link, so no path."""
+    for source, path in (("[x](<June 2025/4thJune ProRL.md>) (arXiv 2505.24864)", "June 2025/4thJune ProRL.md"),
+                         ('[x](June%202025/x.md "the note") (arXiv 2505.24864)', "June 2025/x.md"),
+                         ("[x](https://arxiv.org/abs/2505.24864) (arXiv 2505.24864)", ""),
+                         ("`[x](June%202025/x.md)` (arXiv 2505.24864)", "")):
+        text = QUEUE_HEADER + f"\n- [ ] A lesson.\n  - source: {source}\n"
+        [item] = QueueFile.parse(text).items
+        assert (item.source, item.arxiv_id) == (path, "2505.24864"), source

@@ -159,3 +159,11 @@ def test_backlog_files_and_checklists_of_papers_are_not_entries(tmp_path: Path) 
                                        encoding="utf-8")
     index = diary_arxiv_index(settings, not_entries=[tmp_path / "backlog.md"])
     assert set(index) == {"2505.24864"}
+
+
+def test_a_markdown_link_counts_by_its_destination_as_commonmark_reads_it() -> None:
+    text = ('- [ ] [Attention Is All You Need](https://arxiv.org/abs/1706.03762 "the paper") 2025-06-11\n'
+            "- [ ] [FlashAttention](<https://arxiv.org/abs/2205.14135>)\n")
+    backlog = parse_backlog(text, source="READING-LIST.md")
+    assert [(i.key, i.date_read) for i in backlog.items] == [("1706.03762", date(2025, 6, 11)), ("2205.14135", None)]
+    assert backlog.items[0].comment == "Attention Is All You Need"

@@ -42,8 +42,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
-from urllib.parse import unquote
 
+from paperdiary.diary.markdown import Link, LinkKind, parse
 from paperdiary.errors import QueueFileError
 from paperdiary.fsutil import read_diary_bytes, relative_link
 from paperdiary.settings import Settings
@@ -182,7 +182,6 @@ def queue_lock(settings: Settings) -> Iterator[None]:
 _ITEM_START = re.compile(r" {0,3}[-*+][ \t]+\[([ xX])\](?=[ \t]|$)[ \t]*(.*)")
 _FIELD = re.compile(r"[ \t]+[-*+][ \t]+([A-Za-z][A-Za-z ]{0,20}?)[ \t]*:[ \t]*(.*)")
 _BLOCK_START = re.compile(r"(?:#{1,6}(?:[ \t]|$)|[-*+][ \t]|\d{1,9}[.)][ \t]|>|```|~~~)")
-_LINK = re.compile(r"\[((?:[^\[\]\\]|\\.)*)\]\(<?([^()<>\s]+)>?\)")
 _ARXIV = re.compile(r"\(arXiv ([^)\s]+)\)")
 _FENCE = re.compile(r"[ \t]*(`{3,}|~{3,})")
 
@@ -283,7 +282,7 @@ class QueueFile:
             source, arxiv_id = _parse_source(fields.get("source", ""))
             theme, suggested = _parse_theme(fields.get("theme", ""))
             item_kind = ItemKind.NEW_THEME if _fold(fields.get("item", "")) == ItemKind.NEW_THEME.value else ItemKind.LESSON
-            members = tuple(unquote(m[2]).lstrip("/") for m in _LINK.finditer(fields.get("members", "")))
+            members = tuple(link.path.lstrip("/") for link in _local_links(fields.get("members", "")))
             item_id = fields.get("id", "").strip("` ").lower()
             if not re.fullmatch(r"[0-9a-f]{4,64}", item_id):
                 item_id = (theme_suggestion_id(theme or text) if item_kind is ItemKind.NEW_THEME
@@ -420,12 +419,17 @@ def _parse_theme(value: str) -> tuple[str | None, str | None]:
 def _parse_source(value: str) -> tuple[str, str | None]:
     """(diary-relative entry path, arXiv ID) from "[name](entries/June%202025/x.md) (arXiv 2506.01939)"."""
     arxiv = _ARXIV.search(value)
-    if m := _LINK.search(value):
-        path = unquote(m[2])
+    if links := _local_links(value):
+        path = links[0].path
     else:
         bare = _ARXIV.sub("", value).strip().strip("`")
         path = bare if bare.lower().endswith(".md") else ""
     return path.lstrip("/"), arxiv[1] if arxiv else None
+
+
+def _local_links(value: str) -> list[Link]:
+    """The links to files a field's markdown holds, read as CommonMark (``<June 2025/x.md>`` and ``%20`` alike)."""
+    return [link for link in parse(value).links if link.kind is LinkKind.INLINE and not link.image and link.local]
 
 
 def read_queue(settings: Settings) -> QueueFile:

@@ -43,6 +43,9 @@ from functools import cached_property
 from pathlib import Path
 from urllib.parse import unquote
 
+from paperdiary.diary.markdown import LinkKind
+from paperdiary.diary.markdown import parse as parse_markdown
+from paperdiary.diary.markdown import plain_text as markdown_plain_text
 from paperdiary.errors import OutsideDiaryError, ReadmeError
 from paperdiary.fsutil import diary_relpath, read_diary_bytes
 from paperdiary.text import line_body, line_ending, split_lines
@@ -316,7 +319,6 @@ _TITLE = r"""(?:[ \t]+(?:"[^"\n]*"|'[^'\n]*'|\([^()\n]*\)))?"""
 _INLINE_LINK = re.compile(rf"(!?)\[({_LABEL})\]\([ \t]*({_DEST}){_TITLE}[ \t]*\)")
 _REF_LINK = re.compile(rf"(!?)\[({_LABEL})\](?:\[((?:[^\[\]\\\n]|\\.)*)\])?(?![(:\[])")
 _REF_DEF = re.compile(r" {0,3}\[((?:[^\[\]\\\n]|\\.)+)\]:[ \t]*(<[^<>\n]*>|\S+)")
-_CODE_SPAN = re.compile(r"(`+)(?!`).*?(?<!`)\1(?!`)")
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 # A parenthesised group of inline links: "([A](a))", "([A](a), [B](b) and [C](c))".
 _LINK_NC = rf"!?\[{_LABEL}\]\([ \t]*{_DEST}{_TITLE}[ \t]*\)"
@@ -356,16 +358,20 @@ def _entry_path(target: str, readme_dir: str) -> str | None:
 
 
 def _citations(markdown: str, refs: dict[str, str], readme_dir: str) -> tuple[Citation, ...]:
-    markdown = _CODE_SPAN.sub("", markdown)
+    """The entry links of a lesson's markdown, read as CommonMark (code spans, escapes, ``<…>``); a reference
+    link by the README's definitions (``refs``, label -> destination as written)."""
+    definitions = "".join(f"\n[{label}]: {target}" for label, target in refs.items())
+    doc = parse_markdown(markdown + ("\n" + definitions if refs else ""))
     found: list[Citation] = []
-    for m in _INLINE_LINK.finditer(markdown):
-        if not m[1] and (path := _entry_path(m[3], readme_dir)):
-            found.append(Citation(m[2], m[3], path))
-    if refs:
-        for m in _REF_LINK.finditer(_INLINE_LINK.sub("", markdown)):
-            target = refs.get(_label_key(m[3] or m[2]))
-            if not m[1] and target and (path := _entry_path(target, readme_dir)):
-                found.append(Citation(m[2], target, path))
+    for link in doc.links:
+        if link.image or link.span.start >= len(markdown) or link.kind not in (LinkKind.INLINE, LinkKind.REFERENCE):
+            continue
+        written = link.written
+        if link.kind is LinkKind.REFERENCE:
+            definition = doc.definition(link.label)
+            written = definition.written if definition is not None else ""
+        if written and (path := _entry_path(written, readme_dir)):
+            found.append(Citation(link.text, written, path))
     return tuple(found)
 
 
@@ -391,6 +397,22 @@ def _fold(name: str) -> str:
     """A theme name for loose comparison: emoji, punctuation, case and spacing ignored; "&" = "and"."""
     name = unicodedata.normalize("NFKC", name).casefold().replace("&", " and ")
     return " ".join("".join(ch if ch.isalnum() else " " for ch in name).split())
+
+
+_THEME_NUMBER = re.compile(r"(?:\d{1,3}(?:\.\d{1,3})+\.?|\d{1,3}[.):]|[IVXLCivxlc]{1,6}[.):]|[A-Za-z][.)])[ \t]+")
+
+
+def theme_folder(name: str) -> str:
+    """A theme as ``{theme}`` files it: the heading's words without its number ("1. ", "IV) ", "2.1 "), emoji or
+    markup ("**RL**") before them, spaces collapsed. The same heading gives the same folder every time."""
+    text = " ".join(markdown_plain_text(name).split())
+    while True:
+        start = text
+        while text and (unicodedata.category(text[0])[0] in "SZ" or text[0] in "-–—*_~:.,;|#\ufe0f\u200d"):
+            text = text[1:]
+        text = _THEME_NUMBER.sub("", text, count=1) if _THEME_NUMBER.match(text) else text
+        if text == start:
+            return text.strip()
 
 
 @dataclass(frozen=True)

@@ -4,23 +4,37 @@ to them, resumable after a kill.
 The layout is an ``entry_path`` pattern (``{theme}/{short_name}.md``,
 ``{month_year}/{ordinal_day}{month}{short_name}.md``...) below the folder that
 holds the entries now (``entries_dir`` when they all live there, else the
-diary root). Each entry's fields come from the catalog: its date read, its
-short name (the file name without a leading date such as ``11thJune``), its
-arXiv ID, and ``{theme}``: the README theme citing it most, else its topic
-folder, else ``--default-theme``. An entry the new layout cannot place
-faithfully is left where it is, with the reason (dated only by its old folder
-and file name, or by nothing; no theme).
+diary root). Only notes move: the entries the catalog lists (never the README,
+index pages, templates or other files that are no note). Each entry's fields
+come from the catalog: its short name (the file name without a leading date
+such as ``11thJune``), its arXiv ID, ``{theme}`` (the README theme citing it
+most, as :func:`readme.theme_folder` files it: "1. Reinforcement Learning (RL)"
+is ``Reinforcement Learning (RL)/``; else its topic folder; else
+``--default-theme``), and a date only from the entry itself: a date written in
+it or recorded when PaperDiary drafted it, else the day its own folder and file
+name say; never the commit that added it. An entry the new layout cannot place
+faithfully is left where it is, with the reason (no date of its own; dated only
+by a folder and file name the move would lose; no theme; a symlinked folder on
+the way).
+
+Links follow the moved files in every markdown file of the diary (``diary/links.py``): only a link that
+led to a file that moves, or one from a moved file to a file that exists, is rewritten, in its own style;
+web links, scheme-less URLs, ``(TODO)`` and anchors stay byte for byte.
 
 The plan (every rename, in an order that never overwrites: chains run from
 their end, a cycle goes through a temporary name; and every file whose links
-change, with its text before and after) is saved in the store before the
-first move, and each step is recorded as it completes. A run that was killed
-is finished by the next one, from where it stopped; a file the user changed
-in between keeps their text. Renames use ``git mv`` for files git tracks, so
-history follows them; each file is rewritten atomically, through fsutil's diary-safe
-read and replace (a symlink is followed only inside the diary, a read-only file is refused
-when the plan is made, before anything moves). The store's records
-of the moved entries (drafts, journal, catalog cache) follow them.
+change, with its text before and after) is made again under the diary's write
+lock (and the queue's) before anything moves: when it differs from the plan the
+user was shown, nothing moves. It is saved in the store before the first move,
+and each step is recorded as it completes. A run that was killed is finished by
+the next one, from where it stopped; a file the user changed in between keeps
+their text. Every destination must resolve inside the diary through real
+folders: a symlinked folder is never followed, for a source or a destination.
+Renames use ``git mv`` for files git tracks, so history follows them; each file
+is rewritten atomically, through fsutil's diary-safe read and replace (a symlink
+is followed only inside the diary, a read-only file is refused when the plan is
+made, before anything moves). The store's records of the moved entries (drafts,
+journal, catalog cache) follow them.
 """
 
 from __future__ import annotations
@@ -31,23 +45,27 @@ import os
 import posixpath
 import re
 import signal
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
 
 from paperdiary.diary.catalog import Catalog, CatalogEntry, DateSource, ProblemKind
-from paperdiary.diary.dates import MONTHS, folder_month
+from paperdiary.diary.dates import (
+    MONTHS, DateContext, folder_and_filename_date, folder_month, parse_written, resolve,
+)
 from paperdiary.diary.index import rename_written_lines
 from paperdiary.diary.links import rewrite_links
-from paperdiary.diary.readme import README_NAME
-from paperdiary.errors import DiaryError
+from paperdiary.diary.queue import queue_lock
+from paperdiary.diary.readme import README_NAME, theme_folder
+from paperdiary.errors import DiaryError, OutsideDiaryError
 from paperdiary.fsutil import read_diary_bytes, replace_diary_file, writable_target
 from paperdiary.git import git, git_output
 from paperdiary.settings import Settings
 from paperdiary.state.journal import Journal
 from paperdiary.state.lock import diary_lock
 from paperdiary.state.store import Store
-from paperdiary.stages.entry import layout_fields, layout_relpath
+from paperdiary.stages.entry import layout_fields, layout_relpath, long_date
 from paperdiary.text import unified_diff
 
 PLAN_KEY = "reorganize_plan"  # in the store's catalog_meta: the plan being carried out
@@ -82,6 +100,7 @@ class Plan:
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, why it stays)
     steps_done: int = 0
     rewrites_done: int = 0
+    default_theme: str = ""
 
     @property
     def empty(self) -> bool:
@@ -96,7 +115,8 @@ class Plan:
         return cls(layout=data["layout"], moves=[tuple(m) for m in data["moves"]],
                    steps=[Step(**s) for s in data["steps"]], rewrites=[Rewrite(**r) for r in data["rewrites"]],
                    skipped=[tuple(s) for s in data["skipped"]],
-                   steps_done=data["steps_done"], rewrites_done=data["rewrites_done"])
+                   steps_done=data["steps_done"], rewrites_done=data["rewrites_done"],
+                   default_theme=data.get("default_theme", ""))
 
 
 def short_name(relpath: str) -> str:
@@ -106,15 +126,27 @@ def short_name(relpath: str) -> str:
 
 
 def theme_of(entry: CatalogEntry, base: str, default_theme: str) -> str:
-    """The README theme citing the entry most, else its topic folder, else the default ("" when none)."""
-    if entry.themes:
-        return entry.themes[0]
+    """The README theme citing the entry most (as a folder: :func:`theme_folder`), else its topic folder, else
+    the default ("" when none)."""
+    for theme in entry.themes:
+        if folder := theme_folder(theme):
+            return folder
     folder = entry.folder[len(base) + 1:] if base and entry.folder.startswith(base + "/") else \
         ("" if entry.folder == base else entry.folder)
     parts = tuple(folder.split("/")) if folder else ()
     if parts and folder_month(parts) is None and not re.fullmatch(r"\d{4}", parts[-1]):
         return parts[-1]
     return default_theme
+
+
+def own_date(entry: CatalogEntry) -> date | None:
+    """The day the entry itself says it was read: written in it or recorded when it was drafted, else the day
+    its folder and file name say (``June 2025/11thJune...``); None when only git or the clock dates it."""
+    if entry.date_source in (DateSource.WRITTEN, DateSource.REPAIRED, DateSource.DRAFTED) and not any(
+            p.kind is ProblemKind.AMBIGUOUS_DATE for p in entry.problems):
+        return entry.date_read
+    folder, _, name = entry.relpath.rpartition("/")
+    return folder_and_filename_date(tuple(folder.split("/")) if folder else (), name)
 
 
 def _base(settings: Settings, entries: list[CatalogEntry]) -> str:
@@ -125,25 +157,81 @@ def _base(settings: Settings, entries: list[CatalogEntry]) -> str:
     return ""
 
 
-def _target(entry: CatalogEntry, layout: str, base: str, default_theme: str) -> tuple[str | None, str]:
+def symlinked_folder(root: Path, relpath: str) -> str | None:
+    """The first folder on the way to ``relpath`` (inside the diary) that is a symlink; None when there is none."""
+    parts = relpath.split("/")[:-1]
+    for n in range(1, len(parts) + 1):
+        folder = "/".join(parts[:n])
+        if (root / folder).is_symlink():
+            return folder
+    return None
+
+
+def _target(entry: CatalogEntry, layout: str, base: str, default_theme: str, root: Path
+            ) -> tuple[str | None, str]:
     """(new path, "") or (None, why the entry stays)."""
     if any(p.kind in (ProblemKind.SYMLINK_OUTSIDE, ProblemKind.UNREADABLE) for p in entry.problems):
         return None, "cannot be read"
+    if linked := symlinked_folder(root, entry.relpath):
+        return None, f"its folder {linked} is a symlink, which reorganize never follows"
+    day = own_date(entry)
     uses_date = bool(_DATE_FIELDS.search(layout))
-    if entry.date_source is DateSource.MTIME and uses_date:
-        return None, "no date to file it by: add a line 'Date read: 4th June 2025'"
+    if uses_date and day is None:
+        why = ("its day is uncertain (written two ways)" if any(p.kind is ProblemKind.AMBIGUOUS_DATE
+                                                                 for p in entry.problems)
+               else "no date of its own (only git or the clock dates it)")
+        return None, f"{why}: add a line 'Date read: 4th June 2025'"
     theme = theme_of(entry, base, default_theme)
     if "{theme}" in layout and not theme:
         return None, "no README theme cites it and its folder is no topic: pass --default-theme"
-    fields = layout_fields(entry.date_read, short_name(entry.relpath), entry.arxiv_id, theme)
-    relpath = layout_relpath(layout, fields).as_posix()
+    relpath = _layout_path(layout, layout_fields(day or entry.date_read, _NAME_MARK, entry.arxiv_id, theme),
+                           short_name(entry.relpath))
     if entry.relpath.lower().endswith(".markdown") and relpath.endswith(".md"):
         relpath = relpath[:-3] + entry.relpath[-9:]  # its own suffix kept
     new = f"{base}/{relpath}" if base else relpath
-    if new != entry.relpath and entry.date_source is DateSource.FOLDER:
+    if new != entry.relpath and not uses_date and day is not None and entry.date_source not in (
+            DateSource.WRITTEN, DateSource.REPAIRED, DateSource.DRAFTED):
         return None, ("dated only by its folder and file name, which the move would lose: "
-                      "add a line 'Date read: 4th June 2025' (or commit it to git)")
+                      "add a line 'Date read: 4th June 2025'")
+    if new != entry.relpath:
+        if _settled_only_here(entry, new):
+            return None, (f"its date {entry.date_text!r} reads two ways and only its folder settles which: "
+                          f"write it as '{long_date(entry.date_read)}'")
+        if linked := symlinked_folder(root, new):
+            return None, f"the folder {linked} it would go to is a symlink, which reorganize never follows"
+        if not _inside(root, new):
+            return None, f"{new} would be outside the diary"
     return new, ""
+
+
+_NAME_MARK = "PaperDiaryShortName0"  # stands for the short name while the layout's other fields are made path-safe
+
+
+def _layout_path(layout: str, fields: dict[str, str], name: str) -> str:
+    """The layout's path with the entry's own short name kept as it is on disk (it is a valid name there:
+    no ":" dropped, no long name cut), the other fields made path-safe."""
+    relpath = layout_relpath(layout, fields).as_posix()
+    if relpath.count(_NAME_MARK) == 1 and len(relpath.rpartition("/")[2].replace(_NAME_MARK, name).encode()) <= 255:
+        return relpath.replace(_NAME_MARK, name)
+    return layout_relpath(layout, fields | {"short_name": name}).as_posix()
+
+
+def _settled_only_here(entry: CatalogEntry, new: str) -> bool:
+    """Whether the entry's written date (05/06/2025) reads two ways and its folder settles it now, but the new
+    folder would not."""
+    if entry.date_source is not DateSource.WRITTEN or not entry.date_text:
+        return False
+    written = parse_written(entry.date_text)
+    if written is None or len(written.readings) < 2:
+        return False
+    folder = posixpath.dirname(new)
+    there = resolve(written, DateContext(folder_month=folder_month(tuple(folder.split("/")) if folder else ())))
+    return there is None or there.ambiguous or there.day != entry.date_read
+
+
+def _inside(root: Path, relpath: str) -> bool:
+    """Whether a diary-relative path, its existing folders' symlinks resolved, stays inside the diary."""
+    return (root / relpath).resolve().is_relative_to(root.resolve())
 
 
 def _order(moves: dict[str, str]) -> list[Step]:
@@ -163,15 +251,21 @@ def _order(moves: dict[str, str]) -> list[Step]:
     return steps
 
 
-def make_plan(settings: Settings, layout: str, default_theme: str = "", *, store: Store | None = None) -> Plan:
-    """Where each entry goes in ``layout``, the renames in a safe order and the link rewrites; nothing is changed."""
+def make_plan(settings: Settings, layout: str, default_theme: str = "", *, store: Store | None = None,
+              is_note: Callable[[str], bool] | None = None) -> Plan:
+    """Where each entry goes in ``layout``, the renames in a safe order and the link rewrites; nothing is changed.
+
+    Only the catalog's entries move (``is_note``, given a path, narrows them further), and only links that led to
+    one of them are rewritten: whatever is no note (an index page, a template) stays, byte for byte, with every
+    link to it."""
     layout_relpath(layout, layout_fields(date(2025, 6, 11), "Name", None))  # a bad pattern, even in an empty diary
-    entries = Catalog(settings, store=store).entries()
+    entries = [e for e in Catalog(settings, store=store).entries() if is_note is None or is_note(e.relpath)]
+    root = settings.diary
     base = _base(settings, entries)
     wanted: dict[str, str] = {}
     skipped: list[tuple[str, str]] = []
     for entry in sorted(entries, key=lambda e: e.relpath):
-        new, why = _target(entry, layout, base, default_theme)
+        new, why = _target(entry, layout, base, default_theme, root)
         if new is None:
             skipped.append((entry.relpath, why))
         elif new != entry.relpath:
@@ -182,33 +276,60 @@ def make_plan(settings: Settings, layout: str, default_theme: str = "", *, store
         stem, dot, suffix = new.rpartition(".")
         candidate, n = new, 1
         while candidate in staying or candidate in moves.values() or (
-                candidate not in wanted and (settings.diary / candidate).exists()):
+                candidate not in wanted and os.path.lexists(root / candidate)):
             n += 1
             candidate = f"{stem}-{n}.{suffix}" if dot else f"{new}-{n}"
         moves[old] = candidate
     steps = _order(moves)
-    rewrites = _rewrites(settings, entries, moves)
-    return Plan(layout, sorted(moves.items()), steps, rewrites, skipped)
+    rewrites = _rewrites(settings, moves)
+    return Plan(layout, sorted(moves.items()), steps, rewrites, skipped, default_theme=default_theme)
 
 
-def _rewrites(settings: Settings, entries: list[CatalogEntry], moves: dict[str, str]) -> list[Rewrite]:
-    """The files whose links change: README, the queue, the reading list and the entries (at their new paths)."""
+_MARKDOWN = (".md", ".markdown")
+_NEVER_WALKED = {"node_modules", "_site", "__pycache__", "venv", "site-packages"}
+
+
+def markdown_files(settings: Settings) -> list[str]:
+    """Every markdown file of the diary that may link to an entry (diary-relative), hidden and state folders,
+    build output and symlinked folders left out."""
+    root = settings.diary
+    state = settings.state_path.resolve()
+    found: list[str] = []
+    for folder, dirs, files in os.walk(root):  # os.walk does not follow symlinked folders
+        here = Path(folder)
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in _NEVER_WALKED
+                         and (here / d).resolve() != state)
+        rel = here.relative_to(root).as_posix()
+        for name in sorted(files):
+            if name.lower().endswith(_MARKDOWN):
+                found.append(name if rel == "." else f"{rel}/{name}")
+    return found
+
+
+def _rewrites(settings: Settings, moves: dict[str, str]) -> list[Rewrite]:
+    """The files whose links change: every markdown file of the diary (at its new path when it moves)."""
     if not moves:
         return []
-    others = [README_NAME, settings.queue_file, settings.reading_list]
-    files = dict.fromkeys(others + [e.relpath for e in entries if e.sha256])
+    root = settings.diary
+    own = [README_NAME, settings.queue_file, settings.reading_list]  # ours to write: one out of the diary is refused
+    files = dict.fromkeys(own + markdown_files(settings) + list(moves))
     out: list[Rewrite] = []
     for relpath in files:
-        path = settings.diary / relpath
-        try:  # a file linking out of the diary is refused here, before anything moves
-            data = read_diary_bytes(settings.diary, path)
+        path = root / relpath
+        try:
+            data = read_diary_bytes(root, path)
             text = data.decode("utf-8")
+        except OutsideDiaryError:
+            if relpath in own:
+                raise  # a file of ours linking out of the diary is refused here, before anything moves
+            continue
         except (OSError, UnicodeDecodeError):
             continue
         new_path = moves.get(relpath, relpath)
-        new = rewrite_links(text, posixpath.dirname(relpath), posixpath.dirname(new_path), moves.get)
+        new = rewrite_links(text, posixpath.dirname(relpath), posixpath.dirname(new_path), moves.get,
+                            lambda target: os.path.lexists(root / target))
         if new != text:
-            writable_target(settings.diary, path)  # so is a read-only one
+            writable_target(root, path)  # so is a read-only one
             out.append(Rewrite(new_path, hashlib.sha256(data).hexdigest(), new,
                                unified_diff(text, new, new_path)))
     return out
@@ -243,6 +364,11 @@ def _rename(root: Path, step: Step, tracked: set[str] | None) -> None:
     if dst.exists() or dst.is_symlink():
         raise DiaryError(f"cannot move {step.src} to {step.dst}: a file is already there; nothing was overwritten.",
                          hint="Move or remove that file, then run reorganize again to finish.")
+    for relpath in (step.src, step.dst):  # checked again at the move: a folder may have become a symlink
+        if (linked := symlinked_folder(root, relpath)) or not _inside(root, relpath):
+            raise DiaryError(f"cannot move {step.src} to {step.dst}: {linked or relpath} leads out of the diary's "
+                             "own folders (a symlink); nothing was moved there.",
+                             hint="Replace the symlink by a real folder, then run reorganize again to finish.")
     dst.parent.mkdir(parents=True, exist_ok=True)
     if tracked is not None and step.src in tracked:
         moved = git(root, "mv", "--", step.src, step.dst)
@@ -305,7 +431,15 @@ def carry_out(settings: Settings, plan: Plan, store: Store) -> list[str]:
     return kept
 
 
-def reorganize(settings: Settings, plan: Plan) -> list[str]:
-    """Carry out a plan made by :func:`make_plan`, under the diary's write lock."""
-    with diary_lock(settings, "reorganize"), Store(settings.db_path) as store:
+def reorganize(settings: Settings, plan: Plan, *, is_note: Callable[[str], bool] | None = None) -> list[str]:
+    """Carry out a plan made by :func:`make_plan` (or finish an interrupted one), under the diary's write lock
+    and the queue's. A new plan is made there first: when its moves are not the ones shown, nothing moves."""
+    with diary_lock(settings, "reorganize"), queue_lock(settings), Store(settings.db_path) as store:
+        pending = pending_plan(store)
+        if pending is None or pending.to_json() != plan.to_json():
+            fresh = make_plan(settings, plan.layout, plan.default_theme, store=store, is_note=is_note)
+            if fresh.moves != plan.moves:
+                raise DiaryError("the diary changed since the plan was made: nothing was moved.",
+                                 hint="Run reorganize again to see the plan as things are now.")
+            plan = fresh
         return carry_out(settings, plan, store)

@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import TextIO
 
 from paperdiary.diary.dates import DateContext, parse_written, resolve
+from paperdiary.diary.markdown import LinkKind, parse
 from paperdiary.errors import IdentifierError, UsageError
 from paperdiary.stages.identify import identify
 from paperdiary.models import PaperRef
@@ -52,7 +53,6 @@ _COMMENT = re.compile(r"(?:^|\s)#(?P<comment>.*)$")
 _LIST_MARKER = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
 _CHECKBOX = re.compile(r"\[([ xX])\](?:\s+|$)")  # a markdown task-list box, after the list marker
 _ENTRY_LINK = re.compile(r"\s→ \[entry\]\([^)\s]*\)")  # what tick_reading_list appends: the line is done
-_MD_LINK = re.compile(r"\[([^\]]*)\]\(<?([^)\s>]+)>?\)")
 # What a date was meant to be, left once the readable ones are taken: 11-06-25x, 2025/6, June 2025, 11 Juni.
 _DATE_LIKE = re.compile(r"\d{1,4}[-/.]\d{1,2}(?:[-/.]\d{1,4})?\w*")
 _ID_LIKE = re.compile(r"\d{4}\.\d{4,5}(?:v\d+)?")  # an arXiv ID looks like a date to _DATE_LIKE
@@ -241,8 +241,7 @@ def _parse_line(content: str, where: str, comment: str, base_dir: Path | None, *
     2025-06-11, 11/06/2025 (day first unless the numbers say otherwise), June 11, 2025 or
     11th June 2025; words that name no paper are a note, kept as the comment.
     """
-    note = " ".join(m[1] for m in _MD_LINK.finditer(content))
-    content = _MD_LINK.sub(lambda m: f" {m[2]} ", content)
+    content, note = _links_to_urls(content)
     content, day = _take_date(content)
     try:
         tokens = shlex.split(content)  # quotes keep a PDF path with spaces together
@@ -271,6 +270,19 @@ def _parse_line(content: str, where: str, comment: str, base_dir: Path | None, *
         raise UsageError(f"{what} (an arXiv ID or link, or a PDF path).", hint=_LINE_HINT)
     words = [t for t in tokens if t not in {r.raw for r in refs}]
     return BacklogItem(refs[0], day, where, comment or " ".join(filter(None, [note, *words])).strip())
+
+
+def _links_to_urls(content: str) -> tuple[str, str]:
+    """Each markdown link (as CommonMark reads it) replaced by its destination, and the links' texts (a note):
+    ``[Attention](https://arxiv.org/abs/1706.03762)`` -> `` https://arxiv.org/abs/1706.03762 ``; a
+    destination with spaces (``<my papers/x.pdf>``) stays one word."""
+    links = [link for link in parse(content).links if link.kind is LinkKind.INLINE and link.dest is not None]
+    out, at = [], 0
+    for link in links:
+        dest = link.written[1:-1] if link.angle else link.written
+        out += [content[at:link.span.start], f" {shlex.quote(dest) if any(c.isspace() for c in dest) else dest} "]
+        at = link.span.end
+    return "".join(out) + content[at:], " ".join(link.text for link in links)
 
 
 def _take_date(content: str) -> tuple[str, date | None]:
