@@ -75,6 +75,7 @@ class Settings:
     arxiv_eprint_url: str = ""
     arxiv_html_url: str = ""
     source_max_mb: float = 100.0  # a LaTeX source's size once decompressed (tar bombs)
+    catalog_max_mb: float = 4.0  # a diary file larger than this is listed as a problem, not read
 
     # Extraction and chunking.
     extract_timeout: float = 120.0
@@ -286,6 +287,7 @@ _RANGES: dict[str, tuple[float, bool, float, str]] = {
     "http_timeout": (0, False, 3600, "seconds"),
     "retry_max_time": (0, True, 86400, "seconds"),
     "pdf_max_mb": (0, False, 10_000, "megabytes"),
+    "catalog_max_mb": (0, False, 10_000, "megabytes"),
     "extract_timeout": (0, False, 86400, "seconds"),
     "chunk_tokens": (MIN_CHUNK_TOKENS, True, 10_000_000, "tokens"),
     "llm_timeout": (0, False, 86400, "seconds"),

@@ -95,6 +95,7 @@ class ProblemKind(str, Enum):
     UNREADABLE = "unreadable"
     NOT_UTF8 = "not-utf8"
     SYMLINK_OUTSIDE = "symlink-outside"
+    TOO_LARGE = "too-large"
 
 
 @dataclass(frozen=True)
@@ -261,6 +262,7 @@ class _File:
     facts: _Facts | None = None
     sha256: str = ""
     error: str = ""  # why it could not be read
+    too_large: bool = False  # larger than catalog_max_mb: never read
 
     @property
     def folder(self) -> str:
@@ -538,8 +540,12 @@ class Catalog:
                 store = None
         now_ns = time.time_ns()
         changed: list[CatalogFileRow] = []
+        limit = int(self.settings.catalog_max_mb * 2**20)
         for f in files:
             if f.outside:
+                continue
+            if f.size > limit:  # a 20 MB one-line file is no entry, and parsing it takes seconds: not read
+                f.too_large = True
                 continue
             row = cache.get(f.relpath)
             cached = _Facts.cached(row)
@@ -656,6 +662,9 @@ class Catalog:
 
         if f.outside:
             problem(ProblemKind.SYMLINK_OUTSIDE, "a symlink pointing outside the diary: not read.")
+        elif f.too_large:
+            problem(ProblemKind.TOO_LARGE, f"is {f.size / 2**20:.1f} MB, more than catalog_max_mb "
+                    f"({self.settings.catalog_max_mb:g} MB): not read; shorten or move it, or raise the setting.")
         elif f.error:
             problem(ProblemKind.UNREADABLE, f"cannot be read ({f.error}): fix or remove it.")
         elif facts and facts.not_utf8:

@@ -170,7 +170,7 @@ def symlinked_folder(root: Path, relpath: str) -> str | None:
 def _target(entry: CatalogEntry, layout: str, base: str, default_theme: str, root: Path
             ) -> tuple[str | None, str]:
     """(new path, "") or (None, why the entry stays)."""
-    if any(p.kind in (ProblemKind.SYMLINK_OUTSIDE, ProblemKind.UNREADABLE) for p in entry.problems):
+    if any(p.kind in (ProblemKind.SYMLINK_OUTSIDE, ProblemKind.UNREADABLE, ProblemKind.TOO_LARGE) for p in entry.problems):
         return None, "cannot be read"
     if linked := symlinked_folder(root, entry.relpath):
         return None, f"its folder {linked} is a symlink, which reorganize never follows"
