@@ -16,13 +16,25 @@ import pytest
 from paperdiary.errors import SettingsError, TemplateError
 from paperdiary.settings import load_settings
 from tests.cli.test_cli_containment import ARXIV_ID, env_for, files_of, one_error_line
-from tests.cli.test_cli_containment import paper_pdf, served  # noqa: F401 - fixtures
 from tests.conftest import clean_env, run_cli
 from tests.diary.test_review import README, TACTILE, ids, make_diary, readme_text
+from tests.fakes import pdfs
 from tests.fakes.llm_answers import DraftingModel
 from tests.fakes.llm_server import FakeLLM
 
 KEY = "local-Zq81vXn3Lp0sYt7W"  # the user's key: no diary-chosen server may see it
+
+
+@pytest.fixture(scope="module")
+def paper_pdf(tmp_path_factory) -> bytes:
+    path = tmp_path_factory.mktemp("pdf") / "paper.pdf"
+    return pdfs.make_paper_pdf(path, **pdfs.generate_paper(5, seed=3)).read_bytes()
+
+
+@pytest.fixture
+def served(fake_arxiv, paper_pdf):
+    fake_arxiv.add_paper(ARXIV_ID, version=2, title="Sparse Routing Improves Reasoning", pdf_bytes=paper_pdf)
+    return fake_arxiv
 
 
 def entries_of(diary: Path) -> list[Path]:
@@ -184,7 +196,7 @@ def test_a_queue_named_readme_cannot_eat_the_lessons(diary) -> None:
 # --------------------------------------------------------------------------- 8. diary files pointing out
 
 
-def test_a_reading_list_naming_a_pdf_outside_the_diary_drafts_nothing(diary, tmp_path, paper_pdf) -> None:  # noqa: F811
+def test_a_reading_list_naming_a_pdf_outside_the_diary_drafts_nothing(diary, tmp_path, paper_pdf) -> None:
     from paperdiary.runs.backlog import read_backlog
 
     private = tmp_path / "private.pdf"
@@ -294,8 +306,6 @@ def test_read_only_commands_work_with_a_read_only_state_folder(diary) -> None:
     with read_only(diary / ".paperdiary"):
         doctor = run_cli("doctor", cwd=diary)  # arXiv is unreachable here: that line fails, not the state's
         assert "✓ cache" in doctor.stdout and "Traceback" not in doctor.stderr, doctor.stdout + doctor.stderr
-        for args in (("entries",), ("catchup", "status")):
-            result = run_cli(*args, cwd=diary)
-            assert result.returncode == 0, (args, result.stdout + result.stderr)
-        for result in (doctor, result):
-            assert "cannot write" not in result.stdout + result.stderr
+        runs = [doctor, *(run_cli(*args, cwd=diary) for args in (("entries",), ("catchup", "status")))]
+    assert [run.returncode for run in runs[1:]] == [0, 0], [run.stdout + run.stderr for run in runs]
+    assert not any("cannot write" in run.stdout + run.stderr for run in runs)
