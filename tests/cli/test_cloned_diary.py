@@ -7,6 +7,7 @@ state folder) and shows what it aimed at untouched: the outside file, the user's
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 from pathlib import Path
@@ -309,3 +310,51 @@ def test_read_only_commands_work_with_a_read_only_state_folder(diary) -> None:
         runs = [doctor, *(run_cli(*args, cwd=diary) for args in (("entries",), ("catchup", "status")))]
     assert [run.returncode for run in runs[1:]] == [0, 0], [run.stdout + run.stderr for run in runs]
     assert not any("cannot write" in run.stdout + run.stderr for run in runs)
+
+
+# --------------------------------------------------------------------------- 13. partial failures
+
+
+def test_a_full_disk_after_the_readme_is_written_says_so_and_a_rerun_applies_nothing_twice(diary, monkeypatch) -> None:
+    import errno
+
+    from paperdiary.diary import review as review_module
+    from paperdiary.diary.review import Review
+    from paperdiary.errors import WriteError, write_error
+
+    settings = make_diary(diary)
+    real_replace = review_module.replace_diary_file
+
+    def queue_disk_full(root: Path, path: Path, text: str) -> None:
+        if path == settings.queue_path:  # the README fits; the queue after it does not
+            raise write_error(OSError(errno.ENOSPC, "No space left on device", str(path)))  # type: ignore[misc]
+        real_replace(root, path, text)
+
+    with Review(settings) as review:
+        review.accept([ids(settings)[TACTILE]])
+        monkeypatch.setattr(review_module, "replace_diary_file", queue_disk_full)
+        with pytest.raises(WriteError) as raised:
+            review.apply()
+    message = str(raised.value)
+    assert "README.md was written in full with 1 lesson" in message and "nothing was half-written" not in message
+    assert readme_text(diary).count("Tactile fingertips") == 1
+    monkeypatch.setattr(review_module, "replace_diary_file", real_replace)
+    with Review(settings) as review:  # as the message says: run it again
+        review.apply()
+    assert readme_text(diary).count("Tactile fingertips") == 1
+    assert TACTILE not in settings.queue_path.read_text(encoding="utf-8")
+
+
+def test_a_catchup_that_cannot_write_its_downloads_stops_with_one_line_not_a_crash(diary, served) -> None:
+    from tests.fakes.mounts import read_only
+
+    cache = diary / ".paperdiary" / "cache"
+    cache.mkdir(parents=True, exist_ok=True)
+    with read_only(cache):  # a download cannot be saved: every paper would fail alike
+        result = run_cli("catchup", ARXIV_ID, env=env_for(served), cwd=diary)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0 and "Traceback" not in output and "internal error" not in output.lower(), output
+    assert "TypeError" not in output and "cannot write" in output, output
+    assert entries_of(diary) == []
+    status = run_cli("catchup", "status", "--json", cwd=diary)  # left for the next run, not failed
+    assert status.returncode == 0 and json.loads(status.stdout)["failed"] == [], status.stdout

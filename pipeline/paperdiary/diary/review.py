@@ -62,6 +62,7 @@ from paperdiary.errors import (
     ReadmeError,
     ReviewConflictError,
     ReviewError,
+    WriteError,
 )
 from paperdiary.extras import missing_packages
 from paperdiary.fsutil import diary_relpath, read_diary_bytes, replace_diary_file, resolve_inside
@@ -70,7 +71,7 @@ from paperdiary.stages.drafting.contract import Lesson
 from paperdiary.stages.entry import entry_title
 from paperdiary.state.lock import diary_lock
 from paperdiary.state.store import ReviewRecord, Store, utcnow
-from paperdiary.text import clean_text, shorten, unified_diff
+from paperdiary.text import clean_text, plural, shorten, unified_diff
 
 Status = Literal["pending", "accepted", "rejected", "applied"]
 ChosenKind = Literal["add", "extend", "new_theme"]
@@ -655,7 +656,17 @@ class Review:
                     raise ReviewConflictError(f"{README_NAME} changed while applying; nothing was written.",
                                               hint="Run the command again.")
                 replace_diary_file(self.settings.diary, self.readme_path, new_text)
-            self._commit(state, [self._record(p.item, "applied") for p in accepted])
+            try:
+                self._commit(state, [self._record(p.item, "applied") for p in accepted])
+            except WriteError as exc:
+                if not changed:
+                    raise
+                # The README is written in full: saying "nothing was half-written" would hide that it changed.
+                raise WriteError(
+                    f"{README_NAME} was written in full with {plural(len(accepted), 'lesson')}, but they could not "
+                    "be marked applied in the queue: {detail} ({path}).", path=exc.path, detail=exc.detail,
+                    hint="Free some space (or make it writable), then run `paperdiary review apply` again: it finds "
+                         f"them already in {README_NAME} and applies nothing twice.") from None
             return ApplyResult(accepted, changed, state.counts()["pending"])
 
     # ---- internals

@@ -43,7 +43,7 @@ from tenacity import (
 )
 
 from paperdiary import __version__
-from paperdiary.errors import DownloadTooLargeError, FetchError, NotAPdfError, PaperNotFoundError
+from paperdiary.errors import DownloadTooLargeError, FetchError, NotAPdfError, PaperNotFoundError, write_error
 from paperdiary.fsutil import atomic_write_bytes, atomic_write_text
 from paperdiary.models import FetchedPaper, PaperMeta, PaperRef, SourceKind
 from paperdiary.retry_after import is_name_resolution_failure, parse_retry_after
@@ -378,6 +378,8 @@ class ArxivFetcher:
         try:
             atomic_write_bytes(path, data)
         except OSError as exc:
+            if (refused := write_error(exc, path)) is not None:  # a full disk, a read-only folder: not this paper's
+                raise refused from exc
             raise FetchError(
                 f"cannot write the {what} of {{paper}} to {{detail}}.", paper=label,
                 detail=f"{path}: {exc.strerror or exc}",
