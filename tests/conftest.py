@@ -18,6 +18,15 @@ REPO = Path(__file__).resolve().parent.parent
 SHARED_PAPERS = Path(os.environ.get("PAPERDIARY_SHARED_PAPERS", REPO.parent / "shared" / "papers"))
 
 
+@pytest.fixture(scope="session", autouse=True)
+def no_user_config(tmp_path_factory: pytest.TempPathFactory):
+    """The machine's ~/.config/paperdiary/config.toml stays out of every test (and of the CLIs they run):
+    XDG_CONFIG_HOME is an empty folder; a test that wants a user config passes an XDG_CONFIG_HOME of its own."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("xdg-config")))
+        yield
+
+
 @pytest.fixture
 def diary(tmp_path: Path) -> Path:
     from paperdiary.diary.home import init_diary

@@ -15,6 +15,7 @@ PaperDiaryError
 │   ├── ReadmeError               no lessons section, no such theme, an edit that cannot land
 │   ├── ReviewConflictError       an accepted lesson's place in README.md is gone or ambiguous
 │   ├── OutsideDiaryError         a file or symlink that leads out of the diary              (name, target)
+│   ├── StateLinkError            a symlink in the state folder, never followed              (name, target)
 │   ├── ReadOnlyFileError         a diary file to change that is read-only                   (name)
 │   ├── QueueFileError            the lessons queue cannot be read (not UTF-8, unreadable) (path, detail)
 │   ├── DiaryLockedError          another command holds the diary's write lock (path, command, holder)
@@ -86,6 +87,18 @@ class PaperDiaryError(Exception):
     def __str__(self) -> str:
         return f"{self.message} {self.hint}" if self.hint else self.message
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # Rebuilt from its fields, not by calling __init__ again (keyword-only fields): an error raised in a
+        # worker process (isolate.py) comes back whole.
+        return _rebuilt, (type(self), self.args, self.__dict__)
+
+
+def _rebuilt(kind: type[PaperDiaryError], args: tuple[object, ...], state: dict[str, object]) -> PaperDiaryError:
+    error = kind.__new__(kind)
+    Exception.__init__(error, *args)
+    error.__dict__.update(state)
+    return error
+
 
 class UsageError(PaperDiaryError):
     exit_code = 2
@@ -155,6 +168,20 @@ class OutsideDiaryError(DiaryError):
     """A diary file (or folder) that is a symlink to somewhere outside the diary: neither read nor written.
 
     ``name``: the file as the diary names it; ``target``: where it leads.
+    """
+
+    fields = ("name", "target")
+
+    def __init__(self, message: str, *, name: str, target: str, hint: str | None = None):
+        super().__init__(message, hint=hint)
+        self.name = name
+        self.target = target
+
+
+class StateLinkError(DiaryError):
+    """A symlink where PaperDiary keeps its state (the lock, the store, the caches): refused, never followed.
+
+    ``name``: the link's path; ``target``: where it leads.
     """
 
     fields = ("name", "target")

@@ -15,7 +15,7 @@ from fnmatch import fnmatchcase
 from pathlib import Path, PurePath
 from urllib.parse import quote
 
-from paperdiary.errors import OutsideDiaryError, ReadOnlyFileError
+from paperdiary.errors import OutsideDiaryError, ReadOnlyFileError, StateLinkError
 
 # mkstemp makes files 0600; a diary file should get the mode any new file gets here.
 _UMASK = os.umask(0)
@@ -80,6 +80,43 @@ def resolve_inside(diary: Path, path: Path) -> Path:
         name=name, target=str(target),
         hint="Replace the link with the file itself, or point it at a file inside the diary.",
     )
+
+
+def refuse_state_links(state: Path) -> None:
+    """Refuse a state folder that is a symlink or holds one anywhere below it (StateLinkError).
+
+    The state folder is PaperDiary's own, so nothing in it is ever a link; one there came with a
+    cloned diary, to have the lock, the store or a cache file read or written elsewhere
+    (``.paperdiary/cache -> ~``). One walk, without following links, before any of it is opened.
+    """
+    pending = [state]
+    while pending:
+        folder = pending.pop()
+        if folder.is_symlink():
+            _state_link(folder)
+        try:
+            entries = list(os.scandir(folder))
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        except OSError:
+            continue  # unreadable: opening what is in it fails by itself, with its own message
+        for entry in entries:
+            if entry.is_symlink():
+                _state_link(Path(entry.path))
+            if entry.is_dir(follow_symlinks=False):
+                pending.append(Path(entry.path))
+
+
+def _state_link(path: Path) -> None:
+    try:
+        target = os.readlink(path)
+    except OSError:
+        target = "?"
+    shown = os.path.relpath(path) if path.is_relative_to(Path.cwd()) else str(path)
+    raise StateLinkError(
+        "{name} is a symlink (to {target}): PaperDiary's state is never read or written through a link, so "
+        "nothing was done.", name=shown, target=target,
+        hint=f"Remove the link ({shlex.join(['rm', shown])}): the state folder is PaperDiary's own and is rebuilt.")
 
 
 def is_read_only(path: Path) -> bool:

@@ -1,9 +1,17 @@
-"""Settings: defaults < the diary's ``paperdiary.toml`` < ``PAPERDIARY_*`` env vars < flags.
+"""Settings: defaults < the user's config < the diary's ``paperdiary.toml`` < ``PAPERDIARY_*`` env vars < flags.
 
 Each field's env var is ``PAPERDIARY_`` + its name in capitals (``arxiv_api`` ->
 ``PAPERDIARY_ARXIV_API``); the OpenAI conventions ``OPENAI_BASE_URL`` and
-``OPENAI_API_KEY`` are honoured too. The API key is never read from the toml
+``OPENAI_API_KEY`` are honoured too. The API key is never read from a toml
 file (diaries are git repositories) and never printed.
+
+The user's config (``$XDG_CONFIG_HOME/paperdiary/config.toml``, by default
+``~/.config/paperdiary/config.toml``) is the user's own; a diary's
+``paperdiary.toml`` came with the diary, perhaps from a stranger. So the servers
+and models a diary's file names (``ENDPOINT_SETTINGS``) are used only once the
+user trusts it (``--trust-diary-endpoints``, or ``trust_diary_endpoints`` /
+``trusted_diaries`` in the user's config): :func:`require_trusted_endpoints`
+refuses them otherwise, naming the setting and the host, before anything is sent.
 """
 
 from __future__ import annotations
@@ -11,15 +19,19 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+import posixpath
 import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path, PurePosixPath
 from typing import Any, Mapping
+from urllib.parse import urlsplit
 
 from paperdiary.errors import SettingsError
 from paperdiary.models import SOURCE_KINDS
 
 SETTINGS_FILE = "paperdiary.toml"
+USER_CONFIG = Path("paperdiary") / "config.toml"  # below $XDG_CONFIG_HOME, by default ~/.config
+OPENAI_BASE_URL = "https://api.openai.com/v1"  # where a model goes when no base_url is set
 DEFAULT_ARXIV_API = "https://export.arxiv.org/api/query?{}"
 # Tries per request before giving up, for arXiv and the LLM alike (and for `doctor`, so that every
 # message counts the same), within ``retry_max_time``.
@@ -96,6 +108,14 @@ class Settings:
     map_theme_min_entries: int = 4  # a cluster this large that no theme covers is suggested as a new theme
     related_entries: bool = True  # `draft` links the 3 nearest earlier entries
 
+    # Trust (the user's config, the environment or --trust-diary-endpoints only; never a diary's file):
+    # whether the servers and models a diary's paperdiary.toml names may be used.
+    trust_diary_endpoints: bool = False  # every diary's
+    trusted_diaries: tuple[str, ...] = ()  # these diaries' (folders; ~ allowed)
+
+    # Where each setting not at its default came from (a file, $VARIABLE or --flag): not a setting.
+    origins: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
+
     @property
     def state_path(self) -> Path:
         return self.diary / self.state_dir
@@ -127,6 +147,11 @@ class Settings:
 
 _SECRET_FIELDS = {"api_key"}
 _ENV_ALIASES = {"base_url": "OPENAI_BASE_URL", "api_key": "OPENAI_API_KEY"}
+# Servers contacted, and the models asked there: a diary's paperdiary.toml may name them only when trusted.
+ENDPOINT_SETTINGS = ("model", "base_url", "embedder", "embedder_url", "arxiv_api", "arxiv_eprint_url",
+                     "arxiv_html_url")
+USER_ONLY_SETTINGS = ("trust_diary_endpoints", "trusted_diaries")  # never from a diary's paperdiary.toml
+_NOT_SETTINGS = {"diary", "origins"}
 
 
 # Settings naming a place in the diary. Each must stay inside it (``check_path_setting``): a cloned
@@ -138,6 +163,59 @@ PATH_SETTINGS = ("entries_dir", "state_dir", "queue_file", "prompts_dir", "readi
 FOLDER_SETTINGS = ("entries_dir", "state_dir", "prompts_dir", "catalog_roots", "assets_dir")
 PATH_RULE = ("a path setting names a place inside the diary: relative to the diary folder, "
              "without '..' or '~', and not through a symlink that leads out of it")
+
+
+PLACE_RULE = ("each path setting names a place of its own: not README.md, not another path setting's place, "
+              "nothing inside the state folder and nothing under .git/")
+_FILE_SETTINGS = ("queue_file", "reading_list")
+README_FILE = "README.md"
+
+
+def _place(value: str) -> str:
+    """A path setting's place, comparable with another's: normalised, forward slashes, case folded."""
+    return posixpath.normpath(value.replace("\\", "/")).casefold()
+
+
+def _within(place: str, folder: str) -> bool:
+    return folder == "." or place == folder or place.startswith(folder + "/")
+
+
+def check_path_places(settings: Settings, sources: Mapping[str, str]) -> None:
+    """Refuse path settings that name README.md, each other, the state folder's contents or ``.git/``.
+
+    A queue that is README.md would be "applied" into itself; a setting under ``.git/``
+    would have PaperDiary rewrite git's own files. Compared by name and, for the
+    files, by where they really lead (a symlink to README.md is README.md).
+    """
+    diary = settings.diary
+    named = [(name, item) for name in PATH_SETTINGS
+             for item in (getattr(settings, name) if name == "catalog_roots" else (getattr(settings, name),))]
+    state = _place(settings.state_dir)
+    readme = (diary / README_FILE).resolve()
+    seen: dict[str, str] = {}  # place -> the setting naming it (catalog_roots may repeat entries_dir)
+    for name, value in named:
+        place = _place(value)
+        problem = None
+        if ".git" in place.split("/"):
+            problem = "under .git/"
+        elif place == README_FILE.casefold() or (name in _FILE_SETTINGS and (diary / value).resolve() == readme):
+            problem = "the diary's README"
+        elif name == "state_dir" and place == ".":
+            problem = "the diary itself, so every file of it would be state"
+        elif name != "state_dir" and _within(place, state):
+            problem = f"inside the state folder {settings.state_dir!r}"
+        elif name != "catalog_roots" and place in seen and seen[place] != "catalog_roots":
+            problem = f"the place {seen[place]} names too"
+        elif name in _FILE_SETTINGS:
+            other = next((o for o in _FILE_SETTINGS if o != name and o in seen.values()
+                          and (diary / getattr(settings, o)).resolve() == (diary / value).resolve()), None)
+            problem = f"the file {other} names too" if other else None
+        if problem is not None:
+            source = sources.get(name)
+            where = f"in {source}" if source else "(its default)"
+            raise SettingsError(f"setting {name!r} {where} is {value!r}, {problem}: {PLACE_RULE}.",
+                                hint=f"Fix it in {source}." if source else f"Set {name} to another place.")
+        seen.setdefault(place, name)
 
 
 def _path_list(name: str, value: Any, source: str) -> tuple[str, ...]:
@@ -254,6 +332,33 @@ def _prices(table: Any, source: Path) -> dict[str, dict[str, float]]:
     return prices
 
 
+def user_config_path(env: Mapping[str, str] | None = None) -> Path:
+    """The user's own config file: ``$XDG_CONFIG_HOME/paperdiary/config.toml``, else ``~/.config/paperdiary/config.toml``."""
+    env = os.environ if env is None else env
+    base = env.get("XDG_CONFIG_HOME") or str(Path(env.get("HOME") or Path.home()) / ".config")
+    return Path(base).expanduser() / USER_CONFIG
+
+
+def _read_toml(path: Path, types: dict[str, type], *, user: bool) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(settings, prices) from a toml file: the user's config, or a diary's paperdiary.toml (``user=False``)."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise SettingsError(f"{path} is not valid TOML: {exc}.", hint="Fix or remove it.") from None
+    table = dict(data.get("paperdiary", data))  # accept a [paperdiary] table or top-level keys
+    prices = _prices(table.pop("prices", data.get("prices", {})), path)
+    values: dict[str, Any] = {}
+    for key, value in table.items():
+        if not user and key in USER_ONLY_SETTINGS:
+            raise SettingsError(f"{path}: {key!r} is yours to set, not a diary's: a cloned diary must not trust "
+                                "itself.", hint=f"Set it in {user_config_path()} or pass --trust-diary-endpoints.")
+        if key not in types or key in _SECRET_FIELDS or key in _NOT_SETTINGS:
+            known = sorted(set(types) - _SECRET_FIELDS - _NOT_SETTINGS - (set() if user else set(USER_ONLY_SETTINGS)))
+            raise SettingsError(f"{path}: unknown setting {key!r}.", hint="Known settings: " + ", ".join(known) + ".")
+        values[key] = _coerce(key, value, types[key], str(path))
+    return values, prices
+
+
 def load_settings(
     diary: Path | str | None = None,
     overrides: Mapping[str, Any] | None = None,
@@ -266,26 +371,18 @@ def load_settings(
     sources: dict[str, str] = {}  # where each value came from, for error messages
 
     diary_path = Path(diary or env.get("PAPERDIARY_HOME") or Path.cwd()).expanduser().resolve()
-    toml_path = diary_path / SETTINGS_FILE
-    if toml_path.is_file():
-        try:
-            data = tomllib.loads(toml_path.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise SettingsError(f"{toml_path} is not valid TOML: {exc}.", hint="Fix or remove it.") from None
-        table = dict(data.get("paperdiary", data))  # accept a [paperdiary] table or top-level keys
-        prices = table.pop("prices", data.get("prices", {}))
-        values["prices"] = _prices(prices, toml_path)
-        for key, value in table.items():
-            if key not in types or key in _SECRET_FIELDS or key == "diary":
-                raise SettingsError(
-                    f"{toml_path}: unknown setting {key!r}.",
-                    hint="Known settings: " + ", ".join(sorted(set(types) - _SECRET_FIELDS - {"diary"})) + ".",
-                )
-            values[key] = _coerce(key, value, types[key], str(toml_path))
-            sources[key] = str(toml_path)
+    prices: dict[str, dict[str, float]] = {}
+    for path, user in ((user_config_path(env), True), (diary_path / SETTINGS_FILE, False)):
+        if path.is_file():
+            found, more_prices = _read_toml(path, types, user=user)
+            values.update(found)
+            sources.update(dict.fromkeys(found, str(path)))
+            prices.update(more_prices)
+    if prices:
+        values["prices"] = prices
 
     for name, kind in types.items():
-        if name == "diary":
+        if name in _NOT_SETTINGS:
             continue
         for var in (f"PAPERDIARY_{name.upper()}", _ENV_ALIASES.get(name)):
             if var and env.get(var):
@@ -295,7 +392,7 @@ def load_settings(
 
     for name, value in (overrides or {}).items():
         if value is not None:
-            if name not in types:
+            if name not in types or name in _NOT_SETTINGS:
                 raise SettingsError(f"unknown setting {name!r}.")
             values[name] = _coerce(name, value, types[name], f"--{name.replace('_', '-')}")
             sources[name] = f"--{name.replace('_', '-')}"
@@ -303,15 +400,65 @@ def load_settings(
     for name, source in sources.items():
         if name in _RANGES:
             _check_range(name, values[name], source)
-    settings = Settings(diary=diary_path, **values)
+    settings = Settings(diary=diary_path, origins=sources, **values)
     for name in PATH_SETTINGS:
         value = getattr(settings, name)
         for item in value if isinstance(value, tuple) else (value,):
             check_path_setting(diary_path, name, item, sources.get(name))
+    check_path_places(settings, sources)
     if "{}" not in settings.arxiv_api:
         # Accept a plain query URL too: http://host/api/query -> http://host/api/query?{}
         settings.arxiv_api = settings.arxiv_api.rstrip("?") + "?{}"
     return settings
+
+
+# -- trust: the diary's own endpoints ---------------------------------------------------------------------
+
+
+def _host(url: str) -> str:
+    """A URL's host (and port), never its credentials."""
+    parts = urlsplit(url if "//" in url else f"//{url}")
+    host = parts.hostname or url
+    return f"{host}:{parts.port}" if parts.port else host
+
+
+def endpoints_in_use(settings: Settings) -> dict[str, str]:
+    """The endpoint settings a command would use, each with the host it means: the model's server, the
+    embedder's, arXiv's."""
+    llm_host = _host(settings.base_url or OPENAI_BASE_URL)
+    used = {"arxiv_api": _host(settings.arxiv_api)}
+    used |= {name: _host(url) for name in ("arxiv_eprint_url", "arxiv_html_url") if (url := getattr(settings, name))}
+    if settings.model:
+        used |= {"model": llm_host, "base_url": llm_host}
+    if settings.embedder.strip().lower() != "wordllama":
+        embed_host = _host(settings.embedder_url) if settings.embedder_url else llm_host
+        used |= {"embedder": embed_host, "embedder_url" if settings.embedder_url else "base_url": embed_host}
+    return used
+
+
+def diary_trusted(settings: Settings) -> bool:
+    """Whether the user lets this diary's paperdiary.toml choose servers and models."""
+    if settings.trust_diary_endpoints:
+        return True
+    here = settings.diary.resolve()
+    return any(Path(folder).expanduser().resolve() == here for folder in settings.trusted_diaries)
+
+
+def require_trusted_endpoints(settings: Settings, names: tuple[str, ...] = ENDPOINT_SETTINGS) -> None:
+    """Refuse a server or model (of ``names``, among those in use) that the diary's paperdiary.toml chose,
+    unless the user trusts the diary; checked before anything is sent, so the key never reaches it."""
+    diary_file = str(settings.diary / SETTINGS_FILE)
+    if diary_trusted(settings):
+        return
+    used = endpoints_in_use(settings)
+    for name in names:
+        if name in used and settings.origins.get(name) == diary_file:
+            raise SettingsError(
+                f"{diary_file} sets {name} (host {used[name]}): a diary's own servers and models are used only "
+                "when you trust it, so nothing was sent there.",
+                hint="Pass --trust-diary-endpoints, or add this diary to trusted_diaries (or set "
+                     f"trust_diary_endpoints = true) in {user_config_path()}; or set your own {name} there or in "
+                     f"PAPERDIARY_{name.upper()}.")
 
 
 def require_llm_endpoint(settings: Settings) -> None:

@@ -1,6 +1,7 @@
 """What every command shares: the global options, the invocation's state, consoles, JSON output.
 
-The global options (``--diary``, ``--debug``, ``--json``, ``--verbose``) belong to
+The global options (``--diary``, ``--debug``, ``--json``, ``--verbose``,
+``--trust-diary-endpoints``) belong to
 every command, not only to the root, so they work before or after the subcommand:
 ``paperdiary draft X --diary D`` is ``paperdiary --diary D draft X``. Commands
 declared with :class:`Command` (or under a :class:`Group`) get them; each one,
@@ -38,6 +39,7 @@ class Invocation:
         self.debug = False
         self.json = False
         self.verbose = False
+        self.trust_diary_endpoints = False
         self.loaded: Settings | None = None  # the settings last loaded: errors name the diary's files by them
 
     def settings(self, *, need_diary: bool = True, **overrides: object) -> Settings:
@@ -49,6 +51,8 @@ class Invocation:
         from paperdiary.diary.home import diary_above, is_diary, require_diary
         from paperdiary.settings import load_settings
 
+        if self.trust_diary_endpoints:
+            overrides = {**overrides, "trust_diary_endpoints": True}
         settings = load_settings(self.diary, overrides=overrides)
         if self.diary is None and not is_diary(settings) and (above := diary_above(settings.diary)):
             settings = load_settings(above, overrides=overrides)
@@ -123,6 +127,9 @@ def _global_params(*, root: bool) -> list[click.Option]:
                      help="Print the outcome (errors too) as one JSON document on stdout."),
         click.Option(["--verbose", "-v"], is_flag=True, expose_value=False, callback=_remember,
                      help="More detail (draft: sections, pages, characters and time per stage)."),
+        click.Option(["--trust-diary-endpoints"], is_flag=True, expose_value=False, callback=_remember,
+                     help="Use the servers and models this diary's paperdiary.toml names (the API key goes "
+                          "there too). Default: refused, unless your own config trusts the diary."),
     ]
 
 

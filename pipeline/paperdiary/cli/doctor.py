@@ -69,7 +69,8 @@ class _Checks:
 
 
 def _dir_size(path: Path) -> int:
-    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) if path.exists() else 0
+    return sum(p.lstat().st_size for p in path.rglob("*") if p.is_file() and not p.is_symlink()) \
+        if path.exists() else 0
 
 
 # Doctor answers within seconds: a 10 s budget per probe, and a back-off short enough that the waits
@@ -85,7 +86,7 @@ def run_checks(settings: Settings, on_check: Callable[[Check], None] = lambda ch
     A folder that is not a diary is reported, never created: nothing is written there.
     """
     from paperdiary.models import PaperRef
-    from paperdiary.state.store import Store
+    from paperdiary.state.store import open_for_reading
 
     checks = _Checks(on_check)
     is_diary = _check_diary(settings, checks)
@@ -104,18 +105,37 @@ def run_checks(settings: Settings, on_check: Callable[[Check], None] = lambda ch
         checks.line(None, "LLM", "none configured: drafts are extractive (set PAPERDIARY_MODEL and "
                                  "OPENAI_BASE_URL to use a model)")
     else:
-        # Outside a diary the probes' records (structured-output mode, ledger) go to a throwaway store.
-        with Store(settings.db_path if is_diary else Path(":memory:")) as store:
+        # The probes' records (structured-output mode, ledger) go to the diary's store when it can be written,
+        # else (outside a diary, a read-only state folder) to a throwaway one.
+        with _probe_store(settings, is_diary) as store:
             _check_llm(quick, store, checks)
 
     if is_diary:
-        with Store(settings.db_path) as store:
-            cached = store.db.execute("SELECT COUNT(*) FROM llm_cache").fetchone()[0]
-        size = _dir_size(settings.state_path) / 1e6
-        checks.line(True, "cache", f"{settings.state_path} {size:.1f} MB, {plural(cached, 'cached LLM answer')}")
+        def cache_probe() -> str:
+            with open_for_reading(settings.db_path) as store:
+                cached = store.db.execute("SELECT COUNT(*) FROM llm_cache").fetchone()[0]
+            size = _dir_size(settings.state_path) / 1e6
+            return f"{settings.state_path} {size:.1f} MB, {plural(cached, 'cached LLM answer')}"
+
+        checks.probe("cache", cache_probe)
     else:
         checks.line(None, "cache", "none: not a diary")
     return checks.done
+
+
+def _probe_store(settings: Settings, is_diary: bool) -> Store:
+    from paperdiary.errors import PaperDiaryError
+    from paperdiary.state.store import Store, open_for_reading
+
+    if is_diary:
+        try:
+            store = open_for_reading(settings.db_path)
+        except PaperDiaryError:  # a store doctor cannot open: its own line says why
+            return Store(Path(":memory:"))
+        if not store.read_only:
+            return store
+        store.close()
+    return Store(Path(":memory:"))
 
 
 def _check_diary(settings: Settings, checks: _Checks) -> bool:

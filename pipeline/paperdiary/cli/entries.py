@@ -25,10 +25,11 @@ def entries(invocation: Invocation, use_llm: bool) -> None:
     """List every entry of the diary as the catalog reads it, and the problems found (no date, ambiguous
     date, two entries of one paper, unreadable file, symlink out of the diary)."""
     from paperdiary.diary.catalog import Catalog
-    from paperdiary.state.store import Store
+    from paperdiary.state.store import Store, open_for_reading
 
     settings = invocation.settings()
-    with Store(settings.db_path) as store:
+    # Listing only reads (a read-only state folder will do: the catalog then goes uncached); --llm writes answers.
+    with Store(settings.db_path) if use_llm else open_for_reading(settings.db_path) as store:
         catalog = Catalog(settings, store=store, llm_describe=_describer(settings, store) if use_llm else None)
         found = catalog.entries()
     if invocation.json:

@@ -35,7 +35,8 @@ from paperdiary.redact import env_secrets, redact, redacted_traceback
 def cli() -> None:
     """PaperDiary: turn a paper-a-day habit into a living diary.
 
-    The global options (--diary, --debug, --json, --verbose) work before or after the command.
+    The global options (--diary, --debug, --json, --verbose, --trust-diary-endpoints) work before or after
+    the command.
     """
 
 

@@ -9,13 +9,12 @@ into topic folders therefore keeps the day they were first committed.
 
 from __future__ import annotations
 
-import os
-import subprocess
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
-_TIMEOUT = 60.0  # seconds; a huge history is better undated than a hung command
+from paperdiary.git import git_output
+
 _COMMIT = "\x01"
 
 
@@ -25,20 +24,9 @@ class GitHead:
     prefix: str  # the folder's path inside the repository, "" or ending in "/"
 
 
-def run_git(folder: Path, *args: str, stdin: str | None = None) -> str | None:
-    """``git -C folder ARGS``'s output; None when git fails, is not installed or hangs."""
-    env = os.environ | {"GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"}
-    try:
-        done = subprocess.run(["git", "-C", str(folder), *args], capture_output=True, timeout=_TIMEOUT, env=env,
-                              check=False, input=stdin.encode() if stdin is not None else None)
-    except (OSError, subprocess.SubprocessError):
-        return None  # no git installed, or it hung
-    return done.stdout.decode("utf-8", "surrogateescape") if done.returncode == 0 else None
-
-
 def git_head(folder: Path) -> GitHead | None:
     """HEAD of the repository holding ``folder``; None outside a repository or before its first commit."""
-    out = run_git(folder, "rev-parse", "--show-prefix", "HEAD")
+    out = git_output(folder, "rev-parse", "--show-prefix", "HEAD")
     lines = out.splitlines() if out is not None else []
     if len(lines) != 2:
         return None
@@ -86,7 +74,7 @@ def _changes(out: str) -> list[_Change]:
 
 
 def _blob_sizes(folder: Path, blobs: set[str]) -> dict[str, int]:
-    out = run_git(folder, "cat-file", "--batch-check=%(objectname) %(objectsize)", stdin="\n".join(sorted(blobs)))
+    out = git_output(folder, "cat-file", "--batch-check=%(objectname) %(objectsize)", stdin="\n".join(sorted(blobs)))
     sizes = {}
     for line in (out or "").splitlines() if blobs else ():
         name, _, size = line.partition(" ")
@@ -102,7 +90,7 @@ def first_commit_dates(folder: Path, head: GitHead) -> dict[str, date]:
     A placeholder (at most PLACEHOLDER_MAX_BYTES) is no note: the note is born with the commit that first
     gives the path real content, and a placeholder moved elsewhere carries no date with it.
     """
-    out = run_git(folder, "log", "--reverse", "--no-color", "-M", "--diff-filter=AMR", "--raw", "--no-abbrev", "-z",
+    out = git_output(folder, "log", "--reverse", "--no-color", "-M", "--diff-filter=AMR", "--raw", "--no-abbrev", "-z",
                   f"--format={_COMMIT}%aI", head.commit, "--", ":(icase)*.md", ":(icase)*.markdown")
     if out is None:
         return {}
@@ -141,7 +129,7 @@ def first_commit_dates(folder: Path, head: GitHead) -> dict[str, date]:
 def staged_renames(folder: Path, head: GitHead) -> dict[str, str]:
     """Markdown files renamed in the index since HEAD (``git mv``, not committed yet): new path -> old,
     relative to ``folder``. A moved entry keeps the date of its first commit before the move is committed."""
-    out = run_git(folder, "diff", "--cached", "-M", "--name-status", "-z", "--no-color", head.commit, "--",
+    out = git_output(folder, "diff", "--cached", "-M", "--name-status", "-z", "--no-color", head.commit, "--",
                ":(icase)*.md", ":(icase)*.markdown")
     if not out:
         return {}

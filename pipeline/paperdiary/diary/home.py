@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from paperdiary.diary.git_dates import run_git
 from paperdiary.diary.readme import EXAMPLE_THEME, README_NAME, Readme
+from paperdiary.git import git_output
 from paperdiary.errors import DiaryError, ReadmeError
 from paperdiary.fsutil import atomic_create_text, resolve_inside
 from paperdiary.settings import SETTINGS_FILE, Settings
@@ -55,12 +55,12 @@ def ignores_state(gitignore: str, state_dir: str) -> bool:
 
 def in_git_repository(folder: Path) -> bool:
     """Whether ``folder`` is inside a git work tree (False too when git is not installed)."""
-    return (run_git(folder, "rev-parse", "--is-inside-work-tree") or "").strip() == "true"
+    return (git_output(folder, "rev-parse", "--is-inside-work-tree") or "").strip() == "true"
 
 
 def git_init(folder: Path) -> bool:
     """Make ``folder`` a git repository (its .gitignore already keeps the state folder out); False when git fails."""
-    return run_git(folder, "init", "--quiet") is not None
+    return git_output(folder, "init", "--quiet") is not None
 
 
 def is_diary(settings: Settings) -> bool:

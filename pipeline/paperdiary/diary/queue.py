@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import os
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -46,6 +47,7 @@ from paperdiary.diary.markdown import Link, LinkKind, parse
 from paperdiary.errors import QueueFileError
 from paperdiary.fsutil import read_diary_bytes, relative_link
 from paperdiary.settings import Settings
+from paperdiary.state.lock import open_state_file
 from paperdiary.stages.drafting.contract import Lesson
 from paperdiary.templates import md_inline
 from paperdiary.text import clean_text, line_body, line_ending, split_lines, strip_controls
@@ -166,10 +168,12 @@ def queued_ids(text: str) -> set[str]:
 def queue_lock(settings: Settings) -> Iterator[None]:
     """Hold the queue file's lock: one writer at a time (drafts append, review rewrites)."""
     # Several drafts may append at once (catch-up runs in parallel), and review rewrites the file.
-    settings.state_path.mkdir(parents=True, exist_ok=True)
-    with open(settings.state_path / "queue.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    fd = open_state_file(settings, "queue.lock")  # never through a symlink
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
         yield
+    finally:
+        os.close(fd)
 
 
 # --------------------------------------------------------------------------- reading

@@ -45,7 +45,6 @@ import os
 import posixpath
 import re
 import signal
-import subprocess
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import date
@@ -61,6 +60,7 @@ from paperdiary.diary.queue import queue_lock
 from paperdiary.diary.readme import README_NAME, theme_folder
 from paperdiary.errors import DiaryError, OutsideDiaryError
 from paperdiary.fsutil import read_diary_bytes, replace_diary_file, writable_target
+from paperdiary.git import git, git_output
 from paperdiary.settings import Settings
 from paperdiary.state.journal import Journal
 from paperdiary.state.lock import diary_lock
@@ -170,7 +170,7 @@ def symlinked_folder(root: Path, relpath: str) -> str | None:
 def _target(entry: CatalogEntry, layout: str, base: str, default_theme: str, root: Path
             ) -> tuple[str | None, str]:
     """(new path, "") or (None, why the entry stays)."""
-    if any(p.kind in (ProblemKind.SYMLINK_OUTSIDE, ProblemKind.UNREADABLE) for p in entry.problems):
+    if any(p.kind in (ProblemKind.SYMLINK_OUTSIDE, ProblemKind.UNREADABLE, ProblemKind.TOO_LARGE) for p in entry.problems):
         return None, "cannot be read"
     if linked := symlinked_folder(root, entry.relpath):
         return None, f"its folder {linked} is a symlink, which reorganize never follows"
@@ -351,18 +351,12 @@ def pending_plan(store: Store) -> Plan | None:
 
 def _tracked(root: Path) -> set[str] | None:
     """The files git tracks below the diary (relative to it); None outside a git repository."""
-    try:
-        done = subprocess.run(["git", "-C", str(root), "ls-files", "-z", "--full-name", "."], capture_output=True,
-                              timeout=60, check=False, env=os.environ | {"GIT_OPTIONAL_LOCKS": "0"})
-        prefix = subprocess.run(["git", "-C", str(root), "rev-parse", "--show-prefix"], capture_output=True,
-                                timeout=60, check=False, text=True)
-    except (OSError, subprocess.SubprocessError):
+    listed = git_output(root, "ls-files", "-z", "--full-name", ".")
+    prefix = git_output(root, "rev-parse", "--show-prefix")
+    if listed is None or prefix is None:
         return None
-    if done.returncode != 0 or prefix.returncode != 0:
-        return None
-    lead = prefix.stdout.strip()
-    names = done.stdout.decode("utf-8", "surrogateescape").split("\0")
-    return {name[len(lead):] for name in names if name and name.startswith(lead)}
+    lead = prefix.strip()
+    return {name[len(lead):] for name in listed.split("\0") if name and name.startswith(lead)}
 
 
 def _rename(root: Path, step: Step, tracked: set[str] | None) -> None:
@@ -377,9 +371,8 @@ def _rename(root: Path, step: Step, tracked: set[str] | None) -> None:
                              hint="Replace the symlink by a real folder, then run reorganize again to finish.")
     dst.parent.mkdir(parents=True, exist_ok=True)
     if tracked is not None and step.src in tracked:
-        done = subprocess.run(["git", "-C", str(root), "mv", "--", step.src, step.dst], capture_output=True,
-                              text=True, timeout=60, check=False)
-        if done.returncode == 0:
+        moved = git(root, "mv", "--", step.src, step.dst)
+        if moved is not None and moved.ok:
             tracked.discard(step.src)
             tracked.add(step.dst)
             return

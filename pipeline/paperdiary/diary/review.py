@@ -33,6 +33,7 @@ and applies nothing twice.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from functools import cache, lru_cache
@@ -57,22 +58,28 @@ from paperdiary.diary.queue import ItemKind, QueueFile, QueueItem, lesson_id, qu
 from paperdiary.diary.readme import README_NAME, Readme, Theme, cited_path, plain_text
 from paperdiary.errors import (
     DiaryError,
+    OutsideDiaryError,
     PaperDiaryError,
     ReadmeError,
     ReviewConflictError,
     ReviewError,
+    WriteError,
 )
 from paperdiary.extras import missing_packages
-from paperdiary.fsutil import diary_relpath, read_diary_bytes, replace_diary_file
+from paperdiary.fsutil import diary_relpath, read_diary_bytes, replace_diary_file, resolve_inside
 from paperdiary.settings import Settings
 from paperdiary.stages.drafting.contract import Lesson
 from paperdiary.state.lock import diary_lock
 from paperdiary.state.store import ReviewRecord, Store, utcnow
-from paperdiary.text import clean_text, shorten, unified_diff
+from paperdiary.text import clean_text, plural, shorten, unified_diff
 
 Status = Literal["pending", "accepted", "rejected", "applied"]
 ChosenKind = Literal["add", "extend", "new_theme"]
 CHOSEN_KINDS: tuple[ChosenKind, ...] = ("add", "extend", "new_theme")
+
+log = logging.getLogger(__name__)
+# The largest README review reads: ten times a big diary's, and about 15 s of placing a lesson.
+README_MAX_BYTES = 2 * 2**20
 
 
 # --------------------------------------------------------------------------- placements
@@ -478,7 +485,7 @@ class Review:
 
     def merge_item(self, item: ReviewItem) -> MergeItem:
         """What the merger needs: the (edited) text, the source entry, its title and description when known."""
-        source = item.queued.source
+        source = source_inside(self.settings.diary, item.queued.source, item.id)
         stored = self._stored.get(source)
         return MergeItem(item.text, source, item.queued.suggested, self._title(source),
                          stored.description if stored else None)
@@ -648,7 +655,17 @@ class Review:
                     raise ReviewConflictError(f"{README_NAME} changed while applying; nothing was written.",
                                               hint="Run the command again.")
                 replace_diary_file(self.settings.diary, self.readme_path, new_text)
-            self._commit(state, [self._record(p.item, "applied") for p in accepted])
+            try:
+                self._commit(state, [self._record(p.item, "applied") for p in accepted])
+            except WriteError as exc:
+                if not changed:
+                    raise
+                # The README is written in full: saying "nothing was half-written" would hide that it changed.
+                raise WriteError(
+                    f"{README_NAME} was written in full with {plural(len(accepted), 'lesson')}, but they could not "
+                    "be marked applied in the queue: {detail} ({path}).", path=exc.path, detail=exc.detail,
+                    hint="Free some space (or make it writable), then run `paperdiary review apply` again: it finds "
+                         f"them already in {README_NAME} and applies nothing twice.") from None
             return ApplyResult(accepted, changed, state.counts()["pending"])
 
     # ---- internals
@@ -695,6 +712,12 @@ class Review:
 
     def _read_readme(self) -> str | None:
         try:
+            size = resolve_inside(self.settings.diary, self.readme_path).stat().st_size
+            if size > README_MAX_BYTES:  # placing a lesson reads every lesson: seconds per megabyte
+                raise DiaryError(f"{README_NAME} is {size / 2**20:.1f} MB, more than review reads "
+                                 f"({README_MAX_BYTES // 2**20} MB): nothing was read or changed.",
+                                 hint=f"A diary's {README_NAME} is a few hundred KB; see what made it grow (git log -p "
+                                      f"{README_NAME}).")
             return read_diary_bytes(self.settings.diary, self.readme_path).decode("utf-8")
         except FileNotFoundError:
             return None
@@ -742,6 +765,28 @@ class Review:
                     return Proposal("duplicate", theme.name, theme.key, index, None, "",
                                     f"Already in {README_NAME}: lesson {index + 1} of {theme.name!r}.", 1.0)
         return None
+
+
+def source_inside(diary: Path, source: str, item_id: str) -> str:
+    """A queue item's source entry when it names a file inside the diary, else "" (cited without a link).
+
+    The queue is a diary file: a cloned diary's item whose source is ``../../../etc/passwd`` must not
+    become a README link out of the diary (nor have that file read for its title).
+    """
+    if not source:
+        return ""
+    try:
+        resolve_inside(diary, diary / source)
+    except OutsideDiaryError:
+        if item_id not in _WARNED:  # once: a review plans again after every key
+            _WARNED.add(item_id)
+            log.warning("lesson %s: its source %r leads out of the diary; it is placed without a link", item_id,
+                        shorten(source, 80))
+        return ""
+    return source
+
+
+_WARNED: set[str] = set()
 
 
 @lru_cache(maxsize=4)

@@ -86,7 +86,8 @@ from paperdiary.errors import (
 )
 from paperdiary.redact import redact, url_secrets
 from paperdiary.retry_after import is_name_resolution_failure, parse_retry_after
-from paperdiary.settings import RETRY_ATTEMPTS, Settings, require_llm_endpoint
+from paperdiary.settings import (OPENAI_BASE_URL, RETRY_ATTEMPTS, Settings, require_llm_endpoint,
+                                 require_trusted_endpoints)
 from paperdiary.text import plural, shorten
 from paperdiary.state.store import Store
 
@@ -97,8 +98,11 @@ log = logging.getLogger(__name__)
 
 Mode = Literal["json_schema", "json_object", "text"]
 MODES: tuple[Mode, ...] = ("json_schema", "json_object", "text")  # best first: the ladder
-DEFAULT_BASE_URL = "https://api.openai.com/v1"
+DEFAULT_BASE_URL = OPENAI_BASE_URL
 MAX_BACKOFF_S = 30.0
+# The longest answer read: a draft's JSON is a few kilobytes, a long reasoning trace a few hundred. A model
+# (or a server) that goes on past this is refused, not stored: its answer would become an entry of megabytes.
+ANSWER_MAX_CHARS = 1_000_000
 M = TypeVar("M", bound=BaseModel)
 T = TypeVar("T")
 E = TypeVar("E", bound=LLMError)
@@ -609,6 +613,7 @@ class LLMClient:
         if not settings.model:
             raise LLMError("no LLM model configured.", hint="Set PAPERDIARY_MODEL (or `model` in paperdiary.toml).")
         require_llm_endpoint(settings)
+        require_trusted_endpoints(settings, ("model", "base_url"))  # before the key goes anywhere
         self.settings = settings
         self.store = store
         self.model = settings.model
@@ -879,7 +884,16 @@ class LLMClient:
         if choice.finish_reason == "content_filter":
             raise self._error(LLMRefusalError,
                               "model {model!r} at {endpoint}: the answer was stopped by the content filter.")
-        return choice.message.content or "", choice.finish_reason == "length"
+        content = choice.message.content or ""
+        if len(content) > ANSWER_MAX_CHARS:
+            raise self._too_long()
+        return content, choice.finish_reason == "length"
+
+    def _too_long(self) -> LLMOutputError:
+        return self._error(LLMOutputError, f"model {{model!r}} at {{endpoint}} answered more than "
+                           f"{ANSWER_MAX_CHARS:,} characters: refused, nothing of it kept.",
+                           hint="A model that does not stop is misconfigured (a wrong chat template?); try "
+                                "another model, or the offline drafter (no model).")
 
     # -- transport: retries and error translation ----------------------------------------
 
@@ -912,6 +926,7 @@ class LLMClient:
         finish: str | None = None
         usage: Any = None
         first: Any = None
+        length = 0
         for chunk in stream:
             first = first or chunk
             usage = chunk.usage or usage
@@ -922,6 +937,9 @@ class LLMClient:
                 if delta is not None and (delta.content or delta.refusal):
                     content.append(delta.content or "")
                     refusal.append(delta.refusal or "")
+                    length += len(delta.content or "") + len(delta.refusal or "")
+                    if length > ANSWER_MAX_CHARS:
+                        raise self._too_long()  # stop reading: the stream is closed on the way out
                     self._count_piece()
                 finish = choice.finish_reason or finish
         if finish is None:

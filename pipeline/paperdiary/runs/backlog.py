@@ -123,12 +123,16 @@ class Backlog:
         self.files.extend(other.files)
 
 
-def read_backlog(inputs: list[str], *, stdin: TextIO | None = None) -> Backlog:
+def read_backlog(inputs: list[str], *, stdin: TextIO | None = None, diary: Path | None = None) -> Backlog:
     """The backlog named by the command's arguments: files, ``-`` (standard input) or identifiers.
 
     An argument that is an existing file other than a PDF is read as a backlog
     (text, or BibTeX); anything else is one paper identifier. Raises UsageError
     for a backlog file that cannot be read; bad lines inside are problems.
+
+    A backlog file inside ``diary`` (its reading list, a list that came with it) is the diary's
+    words, not the user's: a local PDF it names must be inside the diary too, or the line is a
+    problem. Paths given as arguments, on standard input or in a file of the user's stay allowed.
     """
     backlog = Backlog()
     for number, arg in enumerate(inputs, start=1):
@@ -140,7 +144,9 @@ def read_backlog(inputs: list[str], *, stdin: TextIO | None = None) -> Backlog:
                 text = path.read_text(encoding="utf-8-sig")
             except (OSError, UnicodeDecodeError) as exc:
                 raise UsageError(f"cannot read the backlog {arg}: {exc}.", hint="Check the path.") from None
-            backlog.extend(parse_backlog(text, source=path.name, base_dir=path.parent, bibtex=_is_bibtex(path, text)))
+            within = diary if diary is not None and path.resolve().is_relative_to(diary.resolve()) else None
+            backlog.extend(parse_backlog(text, source=path.name, base_dir=path.parent, bibtex=_is_bibtex(path, text),
+                                         within=within))
             backlog.files.append(path.resolve())
         else:
             backlog.extend(parse_backlog(arg, source=f"argument {number}", numbered=False))
@@ -148,14 +154,15 @@ def read_backlog(inputs: list[str], *, stdin: TextIO | None = None) -> Backlog:
 
 
 def parse_backlog(text: str, *, source: str, base_dir: Path | None = None, bibtex: bool | None = None,
-                  numbered: bool = True) -> Backlog:
+                  numbered: bool = True, within: Path | None = None) -> Backlog:
     """Parse a backlog's text (BibTeX when ``bibtex``, or when unset and it starts with ``@``).
 
-    ``numbered``: name problems by line (``source:3``); off for a single argument.
+    ``numbered``: name problems by line (``source:3``); off for a single argument. ``within``: the
+    folder local PDFs must be inside (a line naming one elsewhere is a problem).
     """
     if bibtex is None:
         bibtex = text.lstrip().startswith("@")
-    return _parse_bibtex(text, source) if bibtex else _parse_lines(text, source, base_dir, numbered)
+    return _parse_bibtex(text, source) if bibtex else _parse_lines(text, source, base_dir, numbered, within)
 
 
 # -- text backlogs ----------------------------------------------------------------------------
@@ -171,10 +178,12 @@ class _Line:
     done: bool = False  # ticked by catch-up, with a link to its entry: nothing left to do
 
 
-def _parse_lines(text: str, source: str, base_dir: Path | None, numbered: bool) -> Backlog:
+def _parse_lines(text: str, source: str, base_dir: Path | None, numbered: bool, within: Path | None) -> Backlog:
     backlog = Backlog()
     for line in _read_lines(text.splitlines(), source, base_dir, numbered):
-        if line.item is not None:
+        if line.item is not None and within is not None and (outside := _outside(line.item, within)):
+            backlog.problems.append(outside)
+        elif line.item is not None:
             backlog.add(line.item)
         elif line.problem is not None:
             backlog.problems.append(line.problem)
@@ -308,6 +317,15 @@ def _identify(text: str, base_dir: Path | None) -> PaperRef:
         if base_dir is None or local == Path(text) or not local.is_file():
             raise
         return identify(str(local))  # a path relative to the backlog file
+
+
+def _outside(item: BacklogItem, folder: Path) -> BacklogProblem | None:
+    """The problem of an item naming a local PDF outside ``folder`` (symlinks followed), else None."""
+    local = item.ref.local_pdf
+    if local is None or Path(local).resolve().is_relative_to(folder.resolve()):
+        return None
+    return BacklogProblem(item.source, item.ref.raw, f"{local} is outside the diary: a diary file may only name PDFs "
+                          "inside it (give the path on the command line to draft it)")
 
 
 def _local_pdf(text: str, base_dir: Path | None) -> Path:

@@ -87,7 +87,7 @@ from paperdiary.runs.workflow import (
     resumable_draft,
     save_draft,
 )
-from paperdiary.settings import Settings, require_llm_endpoint
+from paperdiary.settings import Settings, require_llm_endpoint, require_trusted_endpoints
 from paperdiary.state.journal import ENDED_STAGES, ENTRY_STAGES, RESUMABLE_STAGES, Journal, JournalRow, Stage
 
 if TYPE_CHECKING:
@@ -289,10 +289,11 @@ def read_inputs(settings: Settings, store: Store, options: CatchupOptions, stdin
     from paperdiary.state.journal import paper_key
 
     if options.inputs:
-        return read_backlog(options.inputs, stdin=stdin)
+        return read_backlog(options.inputs, stdin=stdin, diary=settings.diary)
     reading_list = settings.diary / settings.reading_list
     # A reading list that links out of the diary is refused, not read (nor ticked later).
-    backlog = read_backlog([str(reading_list)]) if resolve_inside(settings.diary, reading_list).is_file() else Backlog()
+    backlog = read_backlog([str(reading_list)], diary=settings.diary) \
+        if resolve_inside(settings.diary, reading_list).is_file() else Backlog()
     listed = {item.key for item in backlog.items}
     for key, row in Journal(store).rows().items():
         if key in listed or row.stage is Stage.DONE or (row.stage is Stage.FAILED and not options.retry_failed):
@@ -492,6 +493,7 @@ def _check_options(settings: Settings, options: CatchupOptions) -> None:
         )
     if not options.dry_run:
         require_llm_endpoint(settings)  # before any download: a model with nowhere to run fails at once
+        require_trusted_endpoints(settings)  # and a cloned diary's own servers get nothing
 
 
 def _llm_client(settings: Settings, store: Store, options: CatchupOptions, *, defer: BatchQueue | None = None,
@@ -652,6 +654,7 @@ class _Pipeline:
         self._lock = threading.Lock()
         self._index = plan.index
         self._arxiv_keys = {j.item.ref.arxiv_id for j in plan.jobs if j.item.ref.arxiv_id}
+        self._deferred = _deferred_error(settings)
 
     # -- orchestration -------------------------------------------------------------------
 
@@ -743,16 +746,35 @@ class _Pipeline:
                 self.progress.advance(stage)
         self.writer.submit(job)
 
-    def _fail(self, job: _Job, exc: BaseException, *, at: str) -> None:
+    def _failure(self, job: _Job, exc: BaseException) -> PaperResult:
+        """What a paper's failure means, settled here for every stage (writing included):
+
+        - a request sent to the Batch API is no failure: the paper waits for its answer;
+        - a full disk, a read-only folder, a queue that cannot take lessons, or an LLM error that
+          would fail every paper alike (a bad key, an unknown model, no credit, an endpoint that
+          stays down) stops new work; the paper is left, as it is in the journal, for the next run;
+        - anything else fails this paper only: journaled as failed with its one-line reason (a bug
+          is logged with its traceback).
+        """
+        if isinstance(exc, self._deferred):
+            return job.outcome("waiting", "waiting for Batch API answers: run catchup again later")
         message = _error_message(exc)
-        if _refused_write(exc):  # a full disk or a read-only folder fails every paper alike: stop new work
+        if _refused_write(exc) or isinstance(exc, FATAL_LLM_ERRORS):
             self.stop.set(message, fatal=True)
-            self._left(job)
-            return
+            return job.outcome("left", self.stop.reason or message)
         if not isinstance(exc, PaperDiaryError):
             log.error("%s failed", job.label, exc_info=exc)
         self.journal.fail(job.key, message)
-        self._leave(job, job.outcome("failed", message), at=at)
+        return job.outcome("failed", message)
+
+    def _fail(self, job: _Job, exc: BaseException, *, at: str) -> None:
+        """A worker's paper failed at stage ``at``: to the writer, as :meth:`_failure` settles it."""
+        result = self._failure(job, exc)
+        if result.status == "left":  # counted by no stage bar: it was not done
+            job.result = result
+            self.writer.submit(job)
+        else:
+            self._leave(job, result, at=at)
 
     def _left(self, job: _Job) -> None:
         """A paper the stop leaves for a later run: straight to the writer, counted by no stage bar (the bars
@@ -793,7 +815,7 @@ class _Pipeline:
                 job.meta = job.fetched.meta
                 self.journal.mark(job.key, Stage.DOWNLOADED)
                 self.progress.advance("download")
-        except PaperDiaryError as exc:
+        except Exception as exc:  # noqa: BLE001 - settled by _failure: this paper, or the run when all would fail
             self._fail(job, exc, at="download")
             return
         self.to_extract.put(job)
@@ -843,7 +865,6 @@ class _Pipeline:
     # -- draft --------------------------------------------------------------------------------------------------
 
     def _draft_worker(self) -> None:
-        deferred = _deferred_error(self.settings)
         while (job := self.to_draft.get()) is not _SENTINEL:
             if self.stop:
                 self._left(job)
@@ -861,15 +882,7 @@ class _Pipeline:
                     job.draft = self.drafting.draft(job.meta, job.paper, job.chunks)
                 spent = job.draft.usage.cost_usd
                 save_draft(self.journal, job.key, job.item.ref, job.meta, job.draft, job.date_read)
-            except deferred:
-                self._leave(job, job.outcome("waiting", "waiting for Batch API answers: run catchup again later"),
-                            at="draft")
-                continue
-            except FATAL_LLM_ERRORS as exc:
-                self.stop.set(str(exc), fatal=True)
-                self._left(job)
-                continue
-            except Exception as exc:  # noqa: BLE001 - a refusal, an invalid answer, a bug: this paper only
+            except Exception as exc:  # noqa: BLE001 - settled by _failure (Batch API, fatal, this paper only)
                 self._fail(job, exc, at="draft")
                 continue
             finally:
@@ -898,15 +911,8 @@ class _Pipeline:
                 related = related_entries(self.settings, self.store, meta, draft, job.date_read, {})
                 written, _ = finish_paper(self.settings, self.store, job.key, meta, draft, job.date_read,
                                           source_name=source_name, related=related)
-        except Exception as exc:  # noqa: BLE001 - a paper that cannot be written must not stop the others
-            message = _error_message(exc)
-            if _refused_write(exc):  # every paper would fail alike: stop; the journal resumes this one next run
-                self.stop.set(message, fatal=True)
-                return job.outcome("left", message)
-            if not isinstance(exc, PaperDiaryError):
-                log.error("%s failed", job.label, exc_info=exc)
-            self.journal.fail(job.key, message)
-            return job.outcome("failed", message)
+        except Exception as exc:  # noqa: BLE001 - settled by _failure: the journal resumes a left one next run
+            return self._failure(job, exc)
         reason = "finished from the draft saved by an earlier run" if resumed else ""
         return job.outcome("drafted", reason, entry_path=written.relpath,
                            usage=LLMUsage() if resumed else draft.usage)
@@ -993,9 +999,9 @@ class StatusReport:
 def catchup_status(settings: Settings) -> StatusReport:
     """The journal by stage, the papers pending and failed, and the Batch API batches in flight (refreshed from
     the server)."""
-    from paperdiary.state.store import Store
+    from paperdiary.state.store import open_for_reading
 
-    with Store(settings.db_path) as store:
+    with open_for_reading(settings.db_path) as store:  # a status only reads: a read-only state folder will do
         rows = Journal(store).rows().values()
         counts = Counter(row.stage for row in rows)
         order = [Stage.DONE, Stage.FAILED, *(stage for stage in Stage if stage not in ENDED_STAGES)]
@@ -1003,7 +1009,9 @@ def catchup_status(settings: Settings) -> StatusReport:
         failed = [(row.raw, row.error or "") for row in rows if row.stage is Stage.FAILED]
         pending = [(row.raw, str(row.stage)) for row in rows if row.stage not in ENDED_STAGES]
         report = StatusReport(stages, failed, store.batches(open_only=True), pending=pending)
-        if report.batches and settings.llm_configured:
+        if report.batches and settings.llm_configured and store.read_only:
+            report.batch_error = "not refreshed from the server: the state folder is read-only"
+        elif report.batches and settings.llm_configured:
             from paperdiary.llm.batch import refresh_batches
             from paperdiary.llm.client import LLMClient
 

@@ -37,7 +37,7 @@ from paperdiary.fsutil import diary_relpath, resolve_inside, writable_target
 from paperdiary.models import (
     Chunk, ExtractedPaper, FetchedPaper, LLMUsage, PaperMeta, PaperRef, RelatedEntry, WrittenEntry,
 )
-from paperdiary.settings import Settings, require_llm_endpoint
+from paperdiary.settings import Settings, require_llm_endpoint, require_trusted_endpoints
 from paperdiary.stages.drafting.contract import Claim, Draft, Lesson
 from paperdiary.state.journal import ENTRY_STAGES, Journal, JournalRow, Stage, paper_key
 
@@ -480,6 +480,7 @@ def draft_paper(
 
     ref = identifier if isinstance(identifier, PaperRef) else identify(identifier)
     require_llm_endpoint(settings)  # before any download: a model with nowhere to run fails at once
+    require_trusted_endpoints(settings)  # and a cloned diary's own servers get nothing
     with diary_lock(settings, "draft"):
         return _draft(settings, ref, date_read=date_read, force=force, reporter=reporter)
 

@@ -43,11 +43,11 @@ from tenacity import (
 )
 
 from paperdiary import __version__
-from paperdiary.errors import DownloadTooLargeError, FetchError, NotAPdfError, PaperNotFoundError
+from paperdiary.errors import DownloadTooLargeError, FetchError, NotAPdfError, PaperNotFoundError, write_error
 from paperdiary.fsutil import atomic_write_bytes, atomic_write_text
 from paperdiary.models import FetchedPaper, PaperMeta, PaperRef, SourceKind
 from paperdiary.retry_after import is_name_resolution_failure, parse_retry_after
-from paperdiary.settings import RETRY_ATTEMPTS, Settings
+from paperdiary.settings import RETRY_ATTEMPTS, Settings, require_trusted_endpoints
 from paperdiary.stages.sources import UnusableSource, read_source
 from paperdiary.stages.sources.eprint import EprintKind, eprint_kind
 from paperdiary.stages.sources.latexml import is_latexml_paper
@@ -146,6 +146,7 @@ class ArxivFetcher:
         log: Callable[[str], None] | None = None,
         backoff: float = 1.0,
     ):
+        require_trusted_endpoints(settings, ("arxiv_api", "arxiv_eprint_url", "arxiv_html_url"))
         self.settings = settings
         self.retry_waits: list[float] = []
         self._log = log or (lambda message: None)
@@ -377,6 +378,8 @@ class ArxivFetcher:
         try:
             atomic_write_bytes(path, data)
         except OSError as exc:
+            if (refused := write_error(exc, path)) is not None:  # a full disk, a read-only folder: not this paper's
+                raise refused from exc
             raise FetchError(
                 f"cannot write the {what} of {{paper}} to {{detail}}.", paper=label,
                 detail=f"{path}: {exc.strerror or exc}",

@@ -35,7 +35,7 @@ from datetime import datetime
 from pathlib import Path
 
 from paperdiary.errors import DiaryLockedError, WriteError, write_error
-from paperdiary.fsutil import sweep_temp_files
+from paperdiary.fsutil import refuse_state_links, sweep_temp_files
 from paperdiary.settings import Settings
 
 LOCK_NAME = "diary.lock"
@@ -116,16 +116,24 @@ def diary_lock(settings: Settings, command: str, *, on_wait: Callable[[LockHolde
             os.close(fd)  # releases the lock
 
 
-def _open(settings: Settings, path: Path) -> int:
+def open_state_file(settings: Settings, name: str) -> int:
+    """A descriptor of the state folder's file ``name`` (created, never truncated), never through a symlink.
+
+    The state folder is checked for links first (``fsutil.refuse_state_links``), and the file is
+    opened ``O_NOFOLLOW`` besides: a ``diary.lock`` linking to a file of the user's is refused, not
+    truncated. Raises StateLinkError, or WriteError when the folder cannot be written.
+    """
+    refuse_state_links(settings.state_path)
     try:
         settings.state_path.mkdir(parents=True, exist_ok=True)
+        return os.open(settings.state_path / name, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o644)
     except OSError as exc:
         raise _unwritable(settings, exc) from None
+
+
+def _open(settings: Settings, path: Path) -> int:
     with _open_fds_lock:
-        try:
-            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
-        except OSError as exc:
-            raise _unwritable(settings, exc) from None
+        fd = open_state_file(settings, path.name)
         _open_fds.add(fd)
     return fd
 

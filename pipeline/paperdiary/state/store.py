@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from paperdiary.errors import DiaryError, WriteError, write_error
+from paperdiary.fsutil import refuse_state_links
 from paperdiary.state.migrations import MIGRATIONS
 
 _BUSY_TIMEOUT_S = 30.0  # how long a statement waits for another process's write transaction
@@ -158,6 +159,8 @@ class Store:
         self.path = path
         self.read_only = read_only
         self._lock = threading.RLock()
+        if str(path) != ":memory:":
+            refuse_state_links(path.parent)  # the store and its -wal, -shm, -journal files, the caches beside it
         if read_only:
             self.db = _connect_read_only(path)
             self.db.row_factory = sqlite3.Row

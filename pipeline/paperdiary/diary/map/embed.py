@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from paperdiary.errors import DiaryError
-from paperdiary.settings import Settings
+from paperdiary.settings import Settings, require_trusted_endpoints
 
 if TYPE_CHECKING:
     import numpy as np
@@ -149,9 +149,12 @@ class EndpointEmbedder:
     def __init__(self, settings: Settings, store: Store):
         from paperdiary.llm.client import LLMClient
 
+        url_setting = "embedder_url" if settings.embedder_url else "base_url"
+        require_trusted_endpoints(settings, ("embedder", url_setting))  # named as the user set them
         self.model = settings.embedder
-        self.client = LLMClient(replace(settings, model=settings.embedder,
-                                        base_url=settings.embedder_url or settings.base_url), store)
+        origins = {"model": settings.origins.get("embedder", ""), "base_url": settings.origins.get(url_setting, "")}
+        self.client = LLMClient(replace(settings, model=settings.embedder, base_url=getattr(settings, url_setting),
+                                        origins=origins), store)
 
     @property
     def name(self) -> str:

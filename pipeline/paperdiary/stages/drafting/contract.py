@@ -25,6 +25,12 @@ from paperdiary.text import ONE_LINE_MAX_CHARS, TITLE_SMALL_WORDS, clean_text, o
 OFFLINE_DRAFTER = "offline"
 DESCRIPTION_MAX_CHARS = ONE_LINE_MAX_CHARS
 SHORT_NAME_MAX_CHARS = 40
+# A bullet or lesson is a sentence or two; a quote, a passage. Longer ones (a runaway model) are cut, so an
+# entry stays a page whatever the answer held: a claim at a clause or word end ("…"), a quote plainly (a
+# verbatim prefix is still verbatim), a theme to a heading's length.
+CLAIM_MAX_CHARS = 600
+QUOTE_MAX_CHARS = 1000
+THEME_MAX_CHARS = 80
 SHORT_NAME_FALLBACK = "Paper"
 # (fewest wanted, most allowed) items per list of a Draft.
 LIST_LIMITS = {
@@ -144,11 +150,13 @@ def conform_draft(draft: Draft, limits: Mapping[str, tuple[int, int]] = LIST_LIM
     may stay below their minimum when a paper does not support more.
     """
     def claims(field: str) -> list[Claim]:
-        items = [replace(c, text=clean_text(c.text), quote=_clean_optional(c.quote)) for c in getattr(draft, field)]
+        items = [replace(c, text=one_line(c.text, CLAIM_MAX_CHARS), quote=_clean_optional(c.quote))
+                 for c in getattr(draft, field)]
         return [c for c in items if c.text][: limits[field][1]]
 
     lessons = [
-        replace(x, text=clean_text(x.text), why=_clean_optional(x.why), quote=_clean_optional(x.quote))
+        replace(x, text=one_line(x.text, CLAIM_MAX_CHARS), why=_clean_optional(x.why, CLAIM_MAX_CHARS),
+                quote=_clean_optional(x.quote), theme=_clean_optional(x.theme, THEME_MAX_CHARS))
         for x in draft.lessons
     ]
     name = draft.short_name if _SHORT_NAME_OK.fullmatch(draft.short_name) else short_name(draft.short_name)
@@ -165,6 +173,6 @@ def conform_draft(draft: Draft, limits: Mapping[str, tuple[int, int]] = LIST_LIM
     )
 
 
-def _clean_optional(text: str | None) -> str | None:
-    """Clean text, with None for missing or blank."""
-    return (clean_text(text) or None) if text else None
+def _clean_optional(text: str | None, limit: int = QUOTE_MAX_CHARS) -> str | None:
+    """Clean text of at most ``limit`` characters (cut plainly), with None for missing or blank."""
+    return (clean_text(text)[:limit].rstrip() or None) if text else None

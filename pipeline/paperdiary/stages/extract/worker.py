@@ -5,32 +5,24 @@ pages take minutes (huge content streams) and pypdf cannot be interrupted from
 a thread; a LaTeX source or an HTML rendering is read the same way. Results are
 cached as JSON by the file's SHA-256, per extractor version.
 
-A worker dies with its parent: on Linux the kernel kills it (``PR_SET_PDEATHSIG``)
-when the thread that forked it ends, a ``kill -9`` of the parent included; it
-holds no descriptor of the parent's but its own pipe end (the diary lock's is
-closed at fork by ``state/lock.py``), so nothing of a killed run stays behind.
+The worker is ``isolate.run_isolated``'s: it dies with its parent, a ``kill -9``
+included, so nothing of a killed run stays behind.
 """
 
 from __future__ import annotations
 
-import ctypes
 import hashlib
 import json
 import logging
-import multiprocessing
-import os
-import signal
-import sys
-import traceback
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
 
 import pypdf
 import pypdfium2
 
 from paperdiary.errors import EmptyPdfError, ExtractionError, ExtractionTimeoutError, PaperDiaryError
 from paperdiary.fsutil import atomic_write_text
+from paperdiary.isolate import ChildCrashed, ChildDied, ChildTimeout, run_isolated
 from paperdiary.models import ExtractedPaper, Section, SourceKind
 from paperdiary.stages.extract.assemble import parse
 from paperdiary.stages.sources import UnusableSource, read_source
@@ -102,81 +94,24 @@ def _read_bytes(path: Path, source: SourceKind = "pdf") -> bytes:
     return data
 
 
-def _mp_context() -> multiprocessing.context.ForkContext | multiprocessing.context.SpawnContext:
-    # fork starts in milliseconds; macOS and Windows need spawn (fork is unsafe or missing there).
-    if sys.platform.startswith("linux"):
-        return multiprocessing.get_context("fork")
-    return multiprocessing.get_context("spawn")
-
-
 def _run_in_worker(path: Path, data: bytes, sha: str, timeout: float, source: SourceKind,
                    max_source_bytes: int) -> ExtractedPaper:
     """Run ``_parse`` in a child process; kill it when ``timeout`` runs out."""
-    ctx = _mp_context()
-    receiver, sender = ctx.Pipe(duplex=False)
-    worker = ctx.Process(target=_worker_main, args=(sender, receiver, os.getpid(), path, data, sha, source,
-                                                     max_source_bytes),
-                         name="paperdiary-extract", daemon=True)
-    worker.start()
-    sender.close()  # only the child writes: EOF on the receiver then means the child died
     try:
-        if not receiver.poll(timeout):
-            raise ExtractionTimeoutError(
-                f"extracting {{subject}} took longer than {timeout:g} s and was stopped.", path=path,
-                hint="Some PDFs hold huge pages; raise extract_timeout (PAPERDIARY_EXTRACT_TIMEOUT) to wait longer.",
-            )
-        status, payload = receiver.recv()
-    except EOFError:
-        worker.join(5)
+        return run_isolated(_parse, path, data, sha, source, max_source_bytes, timeout=timeout,
+                            name="paperdiary-extract", errors=PaperDiaryError)
+    except ChildTimeout:
+        raise ExtractionTimeoutError(
+            f"extracting {{subject}} took longer than {timeout:g} s and was stopped.", path=path,
+            hint="Some PDFs hold huge pages; raise extract_timeout (PAPERDIARY_EXTRACT_TIMEOUT) to wait longer.",
+        ) from None
+    except ChildDied as died:
         raise ExtractionError(
-            f"the process extracting {{subject}} died (exit code {worker.exitcode}).", path=path,
+            f"the process extracting {{subject}} died (exit code {died.exitcode}).", path=path,
             hint="The PDF may be malformed or too large for memory; try another copy of it.",
         ) from None
-    finally:
-        receiver.close()
-        if worker.is_alive():
-            worker.kill()
-        worker.join(5)
-    if status == "ok":
-        return payload
-    if status == "error":
-        raise payload
-    raise RuntimeError(f"extracting {path} failed with an internal error:\n{payload}")
-
-
-_PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
-
-
-def _die_with_parent(parent: int) -> None:
-    """Have the kernel kill this process when its parent ends; exit now if the parent is already gone.
-
-    The death signal fires when the *thread* that forked us ends: the extracting thread
-    waits for this worker, so that is when the parent ends or gives up on it anyway.
-    """
-    if sys.platform.startswith("linux"):
-        try:
-            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-        except (OSError, AttributeError):  # no prctl in this libc: the parent check below still holds
-            pass
-    if os.getppid() != parent:  # the parent died between fork and prctl
-        os._exit(1)
-
-
-def _worker_main(conn: Any, parent_end: Any, parent: int, path: Path, data: bytes, sha: str, source: SourceKind,
-                 max_source_bytes: int) -> None:
-    """Child process: parse, then send ("ok", paper), ("error", PaperDiaryError) or ("crash", traceback)."""
-    _die_with_parent(parent)
-    # The parent's end of the pipe, inherited by the fork: while we held it, a send to a parent that
-    # had died would block forever instead of failing.
-    parent_end.close()
-    try:
-        result: tuple[str, Any] = ("ok", _parse(path, data, sha, source, max_source_bytes))
-    except PaperDiaryError as exc:  # pickles: (template,) in args, the fields and hint in __dict__
-        result = ("error", exc)
-    except BaseException:  # a bug in the extractor: the parent re-raises it with the child's traceback
-        result = ("crash", traceback.format_exc())
-    conn.send(result)
-    conn.close()
+    except ChildCrashed as crashed:
+        raise RuntimeError(f"extracting {path} failed with an internal error:\n{crashed.details}") from None
 
 
 # =========================================================================== cache
