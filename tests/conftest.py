@@ -14,8 +14,22 @@ from hypothesis import settings
 settings.register_profile("paperdiary", deadline=None, print_blob=True)
 settings.load_profile("paperdiary")
 
+# No test waits for a retry's back-off: the retry policy (paperdiary/retry.py) computes, logs and counts
+# every wait but does not sleep it, here and in every `paperdiary` subprocess a test starts.
+os.environ["PAPERDIARY_RETRY_WAITS"] = "0"
+
 REPO = Path(__file__).resolve().parent.parent
 SHARED_PAPERS = Path(os.environ.get("PAPERDIARY_SHARED_PAPERS", REPO.parent / "shared" / "papers"))
+
+
+@pytest.fixture
+def retry_sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """The waits every retry policy made from here on would have slept, in order (none is slept)."""
+    from paperdiary import retry
+
+    sleeps: list[float] = []
+    monkeypatch.setattr(retry, "default_sleep", lambda: sleeps.append)
+    return sleeps
 
 
 @pytest.fixture
@@ -38,6 +52,7 @@ def fake_arxiv():
 def clean_env(**extra: str) -> dict[str, str]:
     """The environment for a CLI run: no user settings or keys leak in from the machine."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PAPERDIARY_", "OPENAI_"))}
+    env["PAPERDIARY_RETRY_WAITS"] = "0"
     env.update(extra)
     return env
 
