@@ -20,6 +20,7 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import socket
 import sqlite3
 import subprocess
@@ -103,6 +104,8 @@ def main() -> int:
     if not args.paper.is_file():
         sys.exit(f"{args.paper}: no such PDF; pass --paper FILE")
 
+    # A terminated bench still stops its server (the finally below).
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     gguf = model_file(args.cache, args.wheel)
     work = Path(tempfile.mkdtemp(prefix="bench-local-llm-"))
     port = free_port()
@@ -116,7 +119,9 @@ def main() -> int:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("PAPERDIARY_", "OPENAI_"))}
         env.update(OPENAI_BASE_URL=f"http://127.0.0.1:{port}/v1", PAPERDIARY_MODEL=MODEL,
                    PAPERDIARY_ARXIV_API="http://127.0.0.1:9/api/query?{}", PAPERDIARY_RELATED_ENTRIES="false",
-                   PAPERDIARY_LLM_TIMEOUT="300")
+                   # One request at a time: llama-cpp-python's server has one slot, and a request queued behind
+                   # another gets no token until it is served (a stall, were it waiting beside it).
+                   PAPERDIARY_LLM_CONCURRENCY="1", PAPERDIARY_LLM_TIMEOUT="600")
         paperdiary = [sys.executable, "-m", "paperdiary"]
         subprocess.run([*paperdiary, "init", str(diary)], env=env, check=True, capture_output=True)
         doctor = subprocess.run([*paperdiary, "--diary", str(diary), "doctor"], env=env, capture_output=True,
@@ -145,7 +150,7 @@ def main() -> int:
         print("description:", outcome["description"])
         return 0 if outcome["drafter"] == f"llm:{MODEL}" else 1
     finally:
-        server.terminate()
+        server.terminate()  # uvicorn may finish the token it is on first
         try:
             server.wait(timeout=10)
         except subprocess.TimeoutExpired:
