@@ -14,6 +14,10 @@ from hypothesis import settings
 settings.register_profile("paperdiary", deadline=None, print_blob=True)
 settings.load_profile("paperdiary")
 
+# No test waits for a retry's back-off: the retry policy (paperdiary/retry.py) computes, logs and counts
+# every wait but does not sleep it, here and in every `paperdiary` subprocess a test starts.
+os.environ["PAPERDIARY_RETRY_WAITS"] = "0"
+
 REPO = Path(__file__).resolve().parent.parent
 SHARED_PAPERS = Path(os.environ.get("PAPERDIARY_SHARED_PAPERS", REPO.parent / "shared" / "papers"))
 
@@ -25,6 +29,16 @@ def no_user_config(tmp_path_factory: pytest.TempPathFactory):
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("xdg-config")))
         yield
+
+
+@pytest.fixture
+def retry_sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """The waits every retry policy made from here on would have slept, in order (none is slept)."""
+    from paperdiary import retry
+
+    sleeps: list[float] = []
+    monkeypatch.setattr(retry, "default_sleep", lambda: sleeps.append)
+    return sleeps
 
 
 @pytest.fixture
@@ -49,6 +63,7 @@ def clean_env(**extra: str) -> dict[str, str]:
     size (pytest-xdist's workers set COLUMNS and LINES, which rich would take over a pseudo-terminal's)."""
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("PAPERDIARY_", "OPENAI_")) and k not in ("COLUMNS", "LINES")}
+    env["PAPERDIARY_RETRY_WAITS"] = "0"
     env.update(extra)
     return env
 

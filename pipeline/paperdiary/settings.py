@@ -84,6 +84,9 @@ class Settings:
     # Extraction and chunking.
     extract_timeout: float = 120.0
     chunk_tokens: int = 12000
+    # The model's context window in tokens, for a server that does not say it (0: ask the server; see
+    # llm/window.py). Chunks, prompt and answer are sized to fit it.
+    context_tokens: int = 0
 
     # LLM (empty model = offline drafter).
     model: str = ""
@@ -294,6 +297,7 @@ _RANGES: dict[str, tuple[float, bool, float, str]] = {
     "catalog_max_mb": (0, False, 10_000, "megabytes"),
     "extract_timeout": (0, False, 86400, "seconds"),
     "chunk_tokens": (MIN_CHUNK_TOKENS, True, 10_000_000, "tokens"),
+    "context_tokens": (0, True, 100_000_000, "tokens"),
     "llm_timeout": (0, False, 86400, "seconds"),
     "llm_concurrency": (1, True, 256, "requests"),
     "lock_wait": (0, True, 86400, "seconds"),

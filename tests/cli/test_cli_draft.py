@@ -134,9 +134,7 @@ def test_rate_limited_then_success(diary, served) -> None:
     served.inject("pdf", "status", code=503)
     result = run_cli("draft", ARXIV_ID, env=env_for(served), cwd=diary)
     assert result.returncode == 0, result.stderr
-    assert len(served.api_requests) == 2 and len(served.pdf_requests) == 2
-    gap = served.api_requests[1].time - served.api_requests[0].time
-    assert gap >= 0.9  # Retry-After honoured
+    assert len(served.api_requests) == 2 and len(served.pdf_requests) == 2  # (the waits: tests/stages/test_fetch.py)
 
 
 def test_hung_server_times_out_then_retries(diary, served) -> None:

@@ -31,7 +31,15 @@ Schema quoted in the prompt). Usage is reported unless a Reply says
   word hashed to one of ``embedding_dim`` (64) signed buckets, so texts sharing words get close vectors.
 - ``api_key``: when set, requests without ``Authorization: Bearer <key>`` get 401.
 - ``simulated_latency``: seconds added to every completion.
-- ``max_context_tokens``: longer prompts get the context-length error.
+- ``max_context_tokens``: longer prompts get the context-length error (OpenAI's 400). With
+  ``context_error_in_stream`` a streamed one gets what llama-cpp-python sends instead: HTTP 200, then
+  the connection closed before the first piece; the same request without ``stream`` gets the 400.
+- ``window_report``: how the server tells its window (``max_context_tokens``, else 8192), one of the four
+  ways real servers do: ``"vllm"`` (``max_model_len`` in ``GET /v1/models``), ``"llama.cpp"`` (``GET /props``
+  ``default_generation_settings.n_ctx``), ``"ollama"`` (``POST /api/show``: ``num_ctx`` in ``parameters``,
+  unless ``ollama_num_ctx`` is False, and the trained ``context_length`` in ``model_info``), ``"lm-studio"``
+  (``max_context_length`` in ``GET /api/v0/models``); None (default): those routes are 404s.
+- ``ignores_stream``: a streamed request gets one plain JSON body, as some proxies and older servers send.
 - ``batch_statuses``: what successive retrieves of a batch report (default
   validating, in_progress, completed; ``["completed"]`` completes at once).
 
@@ -218,6 +226,11 @@ class FakeLLM:
         self.stream_interval = 0.0  # seconds between the pieces of a streamed answer
         self.stream_piece_chars = 16  # characters per piece
         self.max_context_tokens: int | None = None
+        self.context_error_in_stream = False
+        self.window_report: Literal["vllm", "llama.cpp", "ollama", "lm-studio"] | None = None
+        self.ollama_num_ctx = True
+        self.trained_context_tokens = 131072  # what the model was trained for (Ollama's model_info)
+        self.ignores_stream = False
         self.batch_statuses: list[str] = ["validating", "in_progress", "completed"]
         self._handler: Handler = default_handler
         self._replies: deque[Reply] = deque()
@@ -404,6 +417,40 @@ class FakeLLM:
         if fault.kind == "hang":
             self._sleep(float(options.get("seconds", 30.0)))
         return None  # hang (after the wait), truncate, malformed, stall and drop answer normally, altered
+
+    @property
+    def window(self) -> int:
+        return self.max_context_tokens or 8192
+
+    def _models(self) -> _Answer:
+        data = [{"id": m, "object": "model", "created": 0, "owned_by": "fake"} for m in self.models]
+        if self.window_report == "vllm":
+            data = [item | {"root": item["id"], "max_model_len": self.window} for item in data]
+        return _Answer(200, {"object": "list", "data": data})
+
+    def _window_route(self, method: str, path: str, body: Any) -> _Answer | None:
+        """``/props``, ``/api/show``, ``/api/ps`` and ``/api/v0/models`` as the server ``window_report`` names
+        answers them; None for a route this server does not have."""
+        report = self.window_report
+        if report == "llama.cpp" and (method, path) == ("GET", "/props"):
+            return _Answer(200, {"default_generation_settings": {"n_ctx": self.window, "n_predict": -1},
+                                 "total_slots": 1, "model_path": f"/models/{self.models[0]}.gguf"})
+        if report == "ollama" and (method, path) == ("POST", "/api/show"):
+            model = (body or {}).get("model") or (body or {}).get("name")
+            if model not in self.models:
+                return _Answer(404, {"error": f"model '{model}' not found"})
+            parameters = f"num_ctx                        {self.window}\n" if self.ollama_num_ctx else ""
+            return _Answer(200, {"modelfile": "# Modelfile", "parameters": parameters + 'stop "<|im_end|>"',
+                                 "template": "{{ .Prompt }}", "details": {"family": "llama"},
+                                 "model_info": {"general.architecture": "llama",
+                                                "llama.context_length": self.trained_context_tokens}})
+        if report == "ollama" and (method, path) == ("GET", "/api/ps"):
+            return _Answer(200, {"models": []})  # nothing loaded yet
+        if report == "lm-studio" and (method, path) == ("GET", "/api/v0/models"):
+            data = [{"id": m, "object": "model", "type": "llm", "state": "not-loaded",
+                     "max_context_length": self.window} for m in self.models]
+            return _Answer(200, {"object": "list", "data": data})
+        return None
 
     def _embeddings(self, request: dict[str, Any]) -> _Answer:
         model = request.get("model")
@@ -622,8 +669,9 @@ def _make_handler(fake: FakeLLM) -> type[BaseHTTPRequestHandler]:
             if (denied := fake._authorised(self.headers)) is not None:
                 return self._answer(denied)
             if path == "/v1/models":
-                data = [{"id": m, "object": "model", "created": 0, "owned_by": "fake"} for m in fake.models]
-                return self._answer(_Answer(200, {"object": "list", "data": data}))
+                return self._answer(fake._models())
+            if (window := fake._window_route("GET", path, None)) is not None:
+                return self._answer(window)
             parts = path.strip("/").split("/")
             if parts[:2] == ["v1", "batches"] and len(parts) == 3:
                 view = fake._batch_view(parts[2], advance=True)
@@ -651,10 +699,17 @@ def _make_handler(fake: FakeLLM) -> type[BaseHTTPRequestHandler]:
                 fake._sleep(fake.simulated_latency)
                 if fault is not None and fault.kind == "reset":
                     return self._reset()
-                answer = fake._chat(data or {}, fault)
-                if (data or {}).get("stream") and answer.status == 200:
-                    return self._stream(answer, data, fault)
+                request = data or {}
+                streamed = bool(request.get("stream")) and not fake.ignores_stream
+                answer = fake._chat(request, fault)
+                if streamed and fake.context_error_in_stream and answer.status == 400 and \
+                        "maximum context length" in json.dumps(answer.body):
+                    return self._stream_closed_before_answering()
+                if streamed and answer.status == 200:
+                    return self._stream(answer, request, fault)
                 return self._answer(answer)
+            if (window := fake._window_route("POST", path, data)) is not None:
+                return self._answer(window)
             if path == "/v1/embeddings":
                 return self._answer(fake._embeddings(data or {}))
             if path == "/v1/files":
@@ -712,6 +767,16 @@ def _make_handler(fake: FakeLLM) -> type[BaseHTTPRequestHandler]:
                 self.wfile.flush()
             self.wfile.write(b"0\r\n\r\n")
             self.wfile.flush()
+
+        def _stream_closed_before_answering(self) -> None:
+            """llama-cpp-python's answer to a streamed prompt longer than its window: 200, then nothing."""
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            self.wfile.flush()
+            self.close_connection = True
+            self.connection.close()
 
         def _reset(self) -> None:
             # SO_LINGER 0 makes close() send a TCP RST, as a crashed server does.

@@ -6,7 +6,6 @@ import dataclasses
 import json
 import logging
 import socket
-import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -15,7 +14,7 @@ import openai
 import pytest
 from pydantic import BaseModel, Field
 
-from paperdiary.llm import client as llm_module
+from paperdiary import retry as retry_module
 from paperdiary.llm.costs import estimate_cost, is_local_endpoint, summarise
 from paperdiary.llm.tokens import count_tokens
 from paperdiary.errors import (
@@ -30,6 +29,7 @@ from paperdiary.errors import (
 )
 from paperdiary.llm.client import LLMClient, close_truncated_json, extract_json, strict_json_schema
 from paperdiary.redact import redact
+from paperdiary.retry import RetryPolicy
 from paperdiary.settings import Settings, load_settings
 from paperdiary.state.store import Store
 from tests.fakes.llm_server import FakeLLM, Reply
@@ -73,9 +73,8 @@ def make_client(tmp_path: Path, fake: FakeLLM) -> Iterator[Callable[..., LLMClie
         settings = settings or settings_for(tmp_path, fake, **overrides)
         store = Store(settings.db_path)
         stores.append(store)
-        client = LLMClient(settings, store)
-        client.backoff_base = 0.05  # short jittered waits; Retry-After is honoured regardless
-        return client
+        # Short back-off, so that the random waits never overrun retry_max_time (none is slept: conftest).
+        return LLMClient(settings, store, retry=RetryPolicy.for_settings(settings, backoff=0.05))
 
     yield make
     for store in stores:
@@ -199,15 +198,28 @@ def test_an_answer_whose_strings_hold_code_fences_parses_in_text_mode(fake: Fake
 
 
 def test_malformed_answer_is_repaired_by_one_follow_up(fake: FakeLLM, make_client) -> None:
-    fake.inject("malformed", content='{"title": "x", points: [}')
+    fake.inject("malformed", content="The title is x and the points are many.")
     result = make_client().structured(MESSAGES, Note)
 
     assert result.value.title == "About paper A"
     _, repair = fake.completion_requests
     assistant, user = repair.json["messages"][-2:]
-    assert assistant == {"role": "assistant", "content": '{"title": "x", points: [}'}
+    assert assistant == {"role": "assistant", "content": "The title is x and the points are many."}
     assert "not valid JSON" in user["content"]
     assert result.usage.prompt_tokens > 0  # both requests counted
+
+
+@pytest.mark.parametrize(("answer", "expected"), [
+    ("{'title': 'x', points: ['a', 'b',], score: None}", Note(title="x", points=["a", "b"])),  # Python-ish
+    ('Here: {"title": "the so-called "best" one" "points": ["a"] // done', Note(title='the so-called "best" one',
+                                                                                points=["a"])),
+    ('{"Title": "x", "Points": "only one", "score": "3"}', Note(title="x", points=["only one"], score=3)),
+])
+def test_a_broken_answer_is_mended_locally_without_asking_again(fake: FakeLLM, make_client, answer: str,
+                                                                 expected: Note) -> None:
+    fake.queue_reply(answer)
+    assert make_client().structured(MESSAGES, Note).value == expected
+    assert len(fake.completion_requests) == 1
 
 
 def test_answer_off_schema_is_repaired_with_the_validation_error(fake: FakeLLM, make_client) -> None:
@@ -218,15 +230,28 @@ def test_answer_off_schema_is_repaired_with_the_validation_error(fake: FakeLLM, 
     assert "points: Field required" in repair
 
 
-def test_twice_malformed_raises_output_error(fake: FakeLLM, make_client) -> None:
-    fake.inject("malformed")
-    fake.inject("malformed")
+def test_a_third_try_at_temperature_zero_can_save_the_answer(fake: FakeLLM, make_client) -> None:
+    fake.queue_reply("I cannot format that.")
+    fake.queue_reply("Still no JSON, sorry.")
+    result = make_client().structured(MESSAGES, Note)
+
+    assert result.value.title == "About paper A"
+    first, repair, colder = fake.completion_requests
+    assert "temperature" not in first.json and "temperature" not in repair.json
+    assert colder.json["temperature"] == 0 and colder.json["messages"] == first.json["messages"]  # afresh
+
+
+def test_no_valid_answer_after_the_retries_says_the_model_could_not_produce_it(fake: FakeLLM, make_client) -> None:
+    for _ in range(3):
+        fake.queue_reply("Sure! The paper is about attention.")
     client = make_client()
-    with pytest.raises(LLMOutputError, match="no valid Note JSON, even after one repair") as info:
+    with pytest.raises(LLMOutputError, match="could not produce the structure asked for .valid Note JSON., even "
+                                             "after one repair and a retry at temperature 0") as info:
         client.structured(MESSAGES, Note)
 
     assert "fake-model" in str(info.value) and fake.base_url in str(info.value)
-    assert len(fake.completion_requests) == 2
+    assert "larger" in (info.value.hint or "")
+    assert len(fake.completion_requests) == 3
     [row] = client.store.llm_calls()
     assert row["status"] == "failed" and row["prompt_tokens"] > 0  # the spent tokens are in the ledger
 
@@ -241,39 +266,30 @@ def test_refusal_raises_refusal_error(fake: FakeLLM, make_client) -> None:
 # -- retries ------------------------------------------------------------------------------------
 
 
-def test_rate_limit_waits_as_long_as_retry_after(fake: FakeLLM, make_client) -> None:
-    fake.inject("rate_limit", retry_after=1)
+def test_rate_limit_waits_as_long_as_retry_after(fake: FakeLLM, make_client, retry_sleeps: list[float]) -> None:
+    fake.inject("rate_limit", retry_after=7)
     result = make_client().structured(MESSAGES, Note)
 
     assert result.value.title == "About paper A"
-    first, second = fake.completion_requests
-    assert second.time - first.time >= 0.95
+    assert len(fake.completion_requests) == 2
+    assert retry_sleeps[0] == 7.0  # the wait asked for (not slept: tests never wait)
 
 
-def test_rate_limit_slows_every_worker_of_the_endpoint(fake: FakeLLM, make_client) -> None:
-    fake.inject("rate_limit", retry_after=1)
-    worker_a, worker_b = make_client(), make_client()
-    backing_off = threading.Event()
+def test_rate_limit_slows_every_worker_of_the_endpoint(fake: FakeLLM, tmp_path: Path) -> None:
+    fake.inject("rate_limit", retry_after=5)
+    slept: dict[str, list[float]] = {"a": [], "b": []}
+    clients = {}
+    for name in slept:
+        settings = settings_for(tmp_path, fake)
+        clients[name] = LLMClient(settings, Store(settings.db_path),
+                                  retry=RetryPolicy.for_settings(settings, sleep=slept[name].append))
+    clients["a"].structured(MESSAGES, Note)  # met the 429, waited 5 s, and held the endpoint's gate for 5 s
+    clients["b"].structured([{"role": "user", "content": "paper B"}], Note)  # never saw a 429 itself...
 
-    class Flag(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            if "HTTP 429" in record.getMessage():
-                backing_off.set()
-
-    flag = Flag()
-    logging.getLogger("paperdiary.llm.client").addHandler(flag)
-    try:
-        thread = threading.Thread(target=worker_a.structured, args=(MESSAGES, Note))
-        thread.start()
-        assert backing_off.wait(5)
-        worker_b.structured([{"role": "user", "content": "paper B"}], Note)  # never saw a 429 itself
-        thread.join(5)
-    finally:
-        logging.getLogger("paperdiary.llm.client").removeHandler(flag)
-
-    a_first = fake.completion_requests[0]
-    b_request = next(r for r in fake.completion_requests if r.json["messages"][-1]["content"] == "paper B")
-    assert b_request.time - a_first.time >= 0.95
+    assert slept["a"] == [5.0]  # its own back-off only: it does not wait at the gate it held a second time
+    assert len(slept["b"]) == 1 and 4.0 < slept["b"][0] <= 5.0  # ...but waited at the gate all the same
+    for client in clients.values():
+        client.store.close()
 
 
 def test_5xx_burst_is_retried(fake: FakeLLM, make_client) -> None:
@@ -505,8 +521,8 @@ def test_redact() -> None:
 
 
 def test_gates_are_per_endpoint() -> None:
-    assert llm_module._gate_for("http://a/v1") is llm_module._gate_for("http://a/v1")
-    assert llm_module._gate_for("http://a/v1") is not llm_module._gate_for("http://b/v1")
+    assert retry_module.gate_for("http://a/v1") is retry_module.gate_for("http://a/v1")
+    assert retry_module.gate_for("http://a/v1") is not retry_module.gate_for("http://b/v1")
 
 
 def test_fake_reply_object_is_accepted(fake: FakeLLM, make_client) -> None:

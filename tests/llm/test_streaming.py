@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from paperdiary.llm.client import LLMClient
+from paperdiary.retry import RetryPolicy
 from paperdiary.settings import load_settings
 from paperdiary.state.store import Store
 from tests.fakes.llm_server import FakeLLM, Reply
@@ -36,9 +37,7 @@ def store(tmp_path: Path) -> Iterator[Store]:
 def client_for(tmp_path: Path, fake: FakeLLM, store: Store, **kwargs) -> LLMClient:
     settings = load_settings(tmp_path, overrides={"model": "fake-model", "base_url": fake.base_url,
                                                   "llm_timeout": LLM_TIMEOUT, "retry_max_time": 20}, env={})
-    client = LLMClient(settings, store, **kwargs)
-    client.backoff_base = 0.05
-    return client
+    return LLMClient(settings, store, retry=RetryPolicy.for_settings(settings, backoff=0.05), **kwargs)
 
 
 def test_a_slow_stream_longer_than_the_timeout_succeeds_and_is_heard(tmp_path: Path, fake: FakeLLM, store) -> None:

@@ -311,8 +311,8 @@ def test_429_retry_after_is_honoured(fake, make_fetcher):
 
     assert "2506.01939" in fetcher.fetch_metadata([ref("2506.01939")])
 
-    assert fetcher.retry_waits == [1.0]
-    assert gaps(fake.api_requests)[0] >= 1.0
+    assert fetcher.retry_waits == [1.0]  # the wait asked for (recorded; tests sleep no back-off)
+    assert len(fake.api_requests) == 2
 
 
 def test_retry_after_as_an_http_date(fake, make_fetcher):

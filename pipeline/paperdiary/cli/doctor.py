@@ -42,7 +42,7 @@ def doctor(invocation: Invocation, model: str | None) -> None:
 
 @dataclass(frozen=True)
 class Check:
-    name: str  # "diary", "layout", "arXiv API", "LLM endpoint", "model", "structured output", "cache"
+    name: str  # "diary", "layout", "arXiv API", "LLM endpoint", "model", "structured output", "context window", "cache"
     ok: bool | None  # None: not applicable (no LLM configured)
     detail: str  # what was found, or what to do
 
@@ -174,13 +174,13 @@ def _layout(settings: Settings) -> str:
 def _check_llm(settings: Settings, store: Store, checks: _Checks) -> None:
     from paperdiary.errors import PaperDiaryError
     from paperdiary.llm.client import LLMClient
+    from paperdiary.retry import RetryPolicy
 
     try:
-        client = LLMClient(settings, store)
+        client = LLMClient(settings, store, retry=RetryPolicy.for_settings(settings, backoff=_BACKOFF_S))
     except PaperDiaryError as exc:  # no endpoint to ask (a model set without a key or base URL)
         checks.line(False, "LLM endpoint", str(exc))
         return
-    client.backoff_base = _BACKOFF_S
     models: list[str] = []
 
     def endpoint_probe() -> str:
@@ -194,6 +194,8 @@ def _check_llm(settings: Settings, store: Store, checks: _Checks) -> None:
             checks.line(False, "model", f"{settings.model} is not among the endpoint's models "
                                         f"({', '.join(models[:8]) or 'none'}): fix PAPERDIARY_MODEL")
         checks.probe("structured output", lambda: f"{client.probe_mode()} works for {settings.model}")
+        # Asked afresh: a server restarted with another window must not be sized by the old one.
+        checks.probe("context window", lambda: client.context_window(refresh=True).describe())
 
 
 def print_check(console: Console, check: Check) -> None:

@@ -1,31 +1,42 @@
 """The one place that talks to an LLM: validated, structured answers from any OpenAI-compatible server.
 
 ``LLMClient.structured(messages, Schema)`` returns an instance of a pydantic
-model, whatever the server supports:
+model, whatever the server supports. Its parts live beside it, and their public
+names are re-exported here:
 
-- **Structured-output ladder.** ``json_schema`` (strict, from the pydantic
-  model) → ``json_object`` with the schema in the system prompt → plain text
-  asking for JSON, from which the first JSON object is extracted. A server that
-  rejects a mode (a 400 naming ``response_format``, or llama-cpp-python's HTTP
-  500 with a request-validation message) moves the call down one rung; the mode
-  that works is remembered per endpoint and model in the store, so later calls
-  and later processes go straight to it.
-- **One repair.** An answer that is not valid JSON for the schema gets one
-  follow-up message quoting the problem; an answer cut off at the token limit is
-  first closed locally (brackets, quotes). Still invalid → ``LLMOutputError``.
-- **Streamed.** Answers stream (``stream=True``, usage from the last chunk when
-  the server sends it, else estimated): ``settings.llm_timeout`` is the longest
-  wait for the next piece, not for the whole answer, so a slow local model that
-  keeps writing is never cut off; ``on_tokens`` hears the count as pieces arrive.
-  A stream that stalls or drops mid-way is retried like any transient failure.
-- **Retries in one layer.** The openai client runs with ``max_retries=0``;
-  tenacity retries 429s (waiting as long as ``Retry-After`` says), 5xx,
-  timeouts, stalled streams and dropped connections, with jittered exponential
-  back-off, within ``settings.retry_max_time``. A rate-limit answer also holds a back-off gate
+- **Structured-output ladder** (``llm/schema.py``). ``json_schema`` (strict, from
+  the pydantic model) → ``json_object`` with the schema in the system prompt →
+  plain text asking for JSON. A server that rejects a mode (a 400 naming
+  ``response_format``, or llama-cpp-python's HTTP 500 with a request-validation
+  message) moves the call down one rung; the mode that works is remembered per
+  endpoint and model in the store, so later calls and later processes go
+  straight to it.
+- **Repairs** (``llm/json_repair.py``). An answer is read by a ladder of local
+  repairs first (cut off → closed; broken → mended; off-schema → fitted where
+  the schema leaves no doubt). Still invalid → one follow-up message quoting the
+  problem; still invalid → one fresh try at temperature 0. Still invalid →
+  ``LLMOutputError`` saying the model could not produce the structure.
+- **Streamed** (``llm/streaming.py``). Answers stream (``stream=True``, usage from
+  the last chunk when the server sends it, else estimated): ``settings.llm_timeout``
+  is the longest wait for the next piece, not for the whole answer, so a slow
+  local model that keeps writing is never cut off; ``on_tokens`` hears the count
+  as pieces arrive. A stream that stalls or drops mid-way is retried. One that
+  the server closes before the first piece is asked again at once without
+  streaming, so the server's real error is seen (llama-cpp-python's context
+  error); a server that answers a streamed request with one JSON body is read
+  and remembered as non-streaming.
+- **Context window** (``llm/window.py``). Asked of the server once per endpoint
+  and model and remembered (``context_window``); ``context_tokens`` stands in
+  when the server does not say. Callers size their prompts and ``max_tokens``
+  to it; ``fits`` tells whether a request does.
+- **Retries in one layer** (``paperdiary/retry.py``, shared with the arXiv
+  fetcher). The openai client runs with ``max_retries=0``; the policy retries
+  429s (waiting as long as ``Retry-After`` says), 5xx, timeouts, stalled streams
+  and dropped connections, with jittered exponential back-off, within
+  ``settings.retry_max_time``. A rate-limit answer also holds a back-off gate
   shared by every client of the endpoint in the process, so concurrent workers
-  slow down together. Errors that retrying cannot fix (401/403, 404, other
-  4xx, ``insufficient_quota``, context length) fail at once with a one-line
-  message naming the endpoint and model.
+  slow down together. What retrying cannot fix fails at once. Which error is
+  which, and the one-line message it becomes, is one table: ``llm/failures.py``.
 - **Cache and ledger.** Validated answers are cached in SQLite by
   sha256(endpoint, model, messages, schema): the same request costs no HTTP
   request. Every call adds a ledger row (tokens, latency, cost) for
@@ -33,7 +44,6 @@ model, whatever the server supports:
 - **Secrets.** The API key never reaches a log, the store, an exception
   message or a repr: every message built from a server's answer or an
   exception goes through ``redact``.
-
 - **Deferred mode (Batch API).** With a ``defer`` hook set, a request that
   misses the cache is offered to the hook first; when the hook takes it
   (``pipeline/paperdiary/llm/batch.py`` queues it for the Batch API) ``structured`` raises
@@ -50,81 +60,75 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import re
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
-from typing import TYPE_CHECKING, Any, Generic, Literal, Protocol, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, cast
 from urllib.parse import urlsplit, urlunsplit
 
 import openai
 from pydantic import BaseModel, ValidationError
-from tenacity import (
-    RetryCallState,
-    Retrying,
-    retry_if_exception,
-    stop_after_attempt,
-    stop_before_delay,
-    wait_random_exponential,
-)
 
-from paperdiary.llm.costs import estimate_cost
-from paperdiary.llm.tokens import count_message_tokens, count_tokens
 from paperdiary.errors import (
     LLMAuthError,
     LLMContextLengthError,
     LLMError,
-    LLMModelNotFoundError,
     LLMOutputError,
-    LLMQuotaError,
-    LLMRateLimitError,
     LLMRefusalError,
     LLMRejectedError,
-    LLMUnavailableError,
 )
+from paperdiary.llm import failures
+from paperdiary.llm.costs import estimate_cost
+from paperdiary.llm.json_repair import (
+    close_truncated_json,
+    extract_json,
+    json_objects,
+    parse_answer,
+    repair_json,
+    repair_prompt,
+)
+from paperdiary.llm.schema import (
+    MODES,
+    Mode,
+    SchemaSpec,
+    messages_for,
+    response_format,
+    schema_spec,
+    schemas_by_name,
+    strict_json_schema,
+)
+from paperdiary.llm.streaming import AnswerTooLongError, StreamClosedError, is_event_stream, read_stream
+from paperdiary.llm.tokens import count_message_tokens, count_tokens
+from paperdiary.llm.window import UNKNOWN, ContextWindow, ask_server
 from paperdiary.redact import redact, url_secrets
-from paperdiary.retry_after import is_name_resolution_failure, parse_retry_after
-from paperdiary.settings import (OPENAI_BASE_URL, RETRY_ATTEMPTS, Settings, require_llm_endpoint,
-                                 require_trusted_endpoints)
-from paperdiary.text import plural, shorten
+from paperdiary.retry import RetryNote, RetryPolicy, gate_for
+from paperdiary.settings import OPENAI_BASE_URL, Settings, require_llm_endpoint, require_trusted_endpoints
 from paperdiary.state.store import Store
+from paperdiary.text import shorten
 
 if TYPE_CHECKING:
     from openai.types.chat import ChatCompletion
 
+__all__ = [
+    "DEFAULT_BASE_URL", "MODES", "ContextWindow", "DeferredRequest", "Deferral", "LLMClient", "LLMDeferred",
+    "LLMResult", "Mode", "Usage", "close_truncated_json", "extract_json", "json_objects", "public_endpoint",
+    "repair_json", "schemas_by_name", "strict_json_schema",
+]
+
 log = logging.getLogger(__name__)
 
-Mode = Literal["json_schema", "json_object", "text"]
-MODES: tuple[Mode, ...] = ("json_schema", "json_object", "text")  # best first: the ladder
 DEFAULT_BASE_URL = OPENAI_BASE_URL
-MAX_BACKOFF_S = 30.0
 # The longest answer read: a draft's JSON is a few kilobytes, a long reasoning trace a few hundred. A model
 # (or a server) that goes on past this is refused, not stored: its answer would become an entry of megabytes.
 ANSWER_MAX_CHARS = 1_000_000
+RETRY_TEMPERATURE = 0.0  # the last try for a valid answer: the model's likeliest one, not another sample
+# Our token counts are o200k_base's; a local model's tokenizer may need up to this much more for the same
+# text (SmolLM2's needs about 1.1 times as many on a paper), so a request "fits" only with that headroom.
+TOKENIZER_HEADROOM = 1.25
 M = TypeVar("M", bound=BaseModel)
 T = TypeVar("T")
 E = TypeVar("E", bound=LLMError)
-
-# Anything that looks like a bearer token or an OpenAI-style key, masked or not.
-# A server's complaint about the response_format it was sent (mode not supported).
-_FORMAT_RE = re.compile(r"response_format|json_schema|json_object|json schema|guided_json", re.IGNORECASE)
-# ...about this particular schema, not the mode: fall back for this call, but do not remember it.
-_SCHEMA_SPECIFIC_RE = re.compile(r"invalid schema|provided json schema", re.IGNORECASE)
-_CONTEXT_RE = re.compile(
-    r"context[ _](?:length|window|size)|maximum context|too many tokens|prompt is too long"
-    r"|exceeds? the (?:model|context)",
-    re.IGNORECASE,
-)
-_CONTEXT_MAX_RE = re.compile(
-    r"maximum context length is (\d+)|context (?:window|length|size) (?:of|is) (\d+)|n_ctx\W{0,4}(\d+)",
-    re.IGNORECASE,
-)
-_CONTEXT_CODES = {"context_length_exceeded", "exceed_context_size_error", "string_above_max_length"}
-_FENCE_RE = re.compile(r"```(?:json|JSON)?\s*\n?(.*?)```", re.DOTALL)
-_WHOLE_FENCE_RE = re.compile(r"\A\s*```[\w-]*[ \t]*\r?\n(.*)\n[ \t]*```\s*\Z", re.DOTALL)  # greedy: to the last fence
-_FINISH_REASONS = {"stop", "length", "tool_calls", "content_filter", "function_call"}  # ChatCompletion's
 
 
 # -- public types ------------------------------------------------------------------
@@ -199,226 +203,7 @@ def public_endpoint(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path.rstrip("/"), "", ""))
 
 
-def strict_json_schema(model: type[BaseModel]) -> dict[str, Any]:
-    """The pydantic model's JSON schema, made acceptable to OpenAI's strict ``json_schema`` mode.
-
-    Strict mode wants every object closed (``additionalProperties: false``) and
-    every property required (optional fields stay nullable through their
-    ``anyOf``), no ``$ref`` with sibling keywords, ``anyOf`` rather than ``oneOf``,
-    and defaults are useless once everything is required.
-    """
-    schema = model.model_json_schema()
-    return cast(dict[str, Any], _strictify(schema, schema.get("$defs", {}), frozenset()))
-
-
-def _strictify(node: Any, defs: dict[str, Any], inlining: frozenset[str]) -> Any:
-    if isinstance(node, list):
-        return [_strictify(item, defs, inlining) for item in node]
-    if not isinstance(node, dict):
-        return node
-    node = dict(node)
-    ref = node.get("$ref")
-    if isinstance(ref, str) and len(node) > 1:
-        name = ref.rsplit("/", 1)[-1]
-        if ref.startswith("#/$defs/") and name in defs and name not in inlining:
-            # {"$ref": ..., "description": ...}: strict mode rejects the siblings, so inline the target.
-            del node["$ref"]
-            node = {**defs[name], **node}
-            inlining = inlining | {name}
-        else:
-            node = {"$ref": ref}  # a recursive model: keep the bare reference
-    if "allOf" in node and len(node["allOf"]) == 1:
-        only = node.pop("allOf")[0]
-        node = {**only, **node}
-        return _strictify(node, defs, inlining)
-    if "oneOf" in node:
-        node["anyOf"] = node.pop("oneOf")
-    out: dict[str, Any] = {}
-    for key, value in node.items():
-        if key == "default":
-            continue
-        if key in ("properties", "$defs", "patternProperties") and isinstance(value, dict):
-            out[key] = {name: _strictify(sub, defs, inlining) for name, sub in value.items()}
-        elif (key in ("items", "additionalProperties", "not", "contains") and isinstance(value, dict)) or (
-            key in ("anyOf", "allOf", "prefixItems") and isinstance(value, list)
-        ):
-            out[key] = _strictify(value, defs, inlining)
-        else:
-            out[key] = value
-    if "properties" in out or (out.get("type") == "object" and "additionalProperties" not in out):
-        out["required"] = list(out.get("properties", {}))
-        out["additionalProperties"] = False
-    return out
-
-
-def json_objects(text: str) -> Iterator[dict[str, Any]]:
-    """The JSON objects an answer may be, the likeliest first: the whole answer, the whole answer inside one
-    code fence, each fenced piece, then each object in the prose.
-
-    The whole comes first because a fence can sit inside the answer's strings (a
-    lesson quoting code): cut at that inner fence, a piece would be a fragment.
-    Objects nested in another are not offered on their own.
-    """
-    whole = [text.strip()]
-    if m := _WHOLE_FENCE_RE.match(text):
-        whole.append(m[1])
-    for candidate in whole:
-        try:
-            value = json.loads(candidate)
-        except json.JSONDecodeError:
-            continue
-        if isinstance(value, dict):
-            yield value
-    decoder = json.JSONDecoder()
-    for candidate in [m[1] for m in _FENCE_RE.finditer(text)] + [text]:
-        start = candidate.find("{")
-        while start != -1:
-            try:
-                value, end = decoder.raw_decode(candidate, start)
-            except json.JSONDecodeError:
-                end = start + 1
-            else:
-                if isinstance(value, dict):
-                    yield value
-            start = candidate.find("{", end)
-
-
-def extract_json(text: str) -> Any:
-    """The likeliest JSON object in ``text`` (see :func:`json_objects`).
-
-    Raises ``json.JSONDecodeError`` describing the first object that does not parse when none does.
-    """
-    for value in json_objects(text):
-        return value
-    raise _json_error(text)
-
-
-def _json_error(text: str) -> json.JSONDecodeError:
-    """Why ``text`` holds no JSON object: the error at its first ``{``."""
-    start = text.find("{")
-    try:
-        json.JSONDecoder().raw_decode(text, max(start, 0))
-    except json.JSONDecodeError as exc:
-        return exc
-    return json.JSONDecodeError("no JSON object in the answer", text, 0)
-
-
-def close_truncated_json(text: str, *, limit: int = 8) -> list[str]:
-    """Ways to complete JSON cut off mid-way, most complete first (``[]`` if nothing is open).
-
-    First the text itself with the open string and brackets closed; then the text
-    backed up to each earlier point where a value was complete (dropping a
-    dangling key or a half-written array item), at most ``limit`` candidates.
-    """
-    start = text.find("{")
-    if start == -1:
-        return []
-    text = text[start:]
-    closers: list[str] = []
-    in_string = escaped = string_is_key = False
-    expecting_key = False  # inside an object, after "{" or ","
-    safe: list[tuple[int, str]] = []  # (end, closers) where everything before is complete
-    for index, char in enumerate(text):
-        if in_string:
-            if escaped:
-                escaped = False
-            elif char == "\\":
-                escaped = True
-            elif char == '"':
-                in_string = False
-                if not string_is_key:
-                    safe.append((index + 1, "".join(reversed(closers))))
-            continue
-        if char == '"':
-            in_string, string_is_key, expecting_key = True, expecting_key, False
-        elif char in "{[":
-            closers.append("}" if char == "{" else "]")
-            expecting_key = char == "{"
-            safe.append((index + 1, "".join(reversed(closers))))
-        elif char in "}]":
-            if closers:
-                closers.pop()
-            expecting_key = False
-            safe.append((index + 1, "".join(reversed(closers))))
-        elif char == ",":
-            # The value before a comma is complete (numbers and literals end there).
-            safe.append((index, "".join(reversed(closers))))
-            expecting_key = bool(closers) and closers[-1] == "}"
-    if not closers and not in_string:
-        return []  # nothing open: the cut was not inside the object
-    tail = "".join(reversed(closers))
-    options = [text + '"' + tail] if in_string and not string_is_key else []
-    if not in_string:
-        options.append(text.rstrip() + tail)  # ends on a whole number or literal, perhaps
-    for end, closing in reversed(safe):
-        option = text[:end].rstrip().rstrip(",") + closing
-        if option not in options:
-            options.append(option)
-        if len(options) >= limit:
-            break
-    return options
-
-
-# -- the shared back-off gate ----------------------------------------------------------------
-
-
-class _BackoffGate:
-    """A point in time before which no request may start, shared by all clients of an endpoint.
-
-    When one worker meets a 429 the whole process slows down, instead of the other
-    workers running into the same limit and multiplying it.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._until = 0.0
-
-    def hold(self, seconds: float) -> None:
-        with self._lock:
-            self._until = max(self._until, time.monotonic() + seconds)
-
-    def wait(self) -> None:
-        while True:
-            with self._lock:
-                remaining = self._until - time.monotonic()
-            if remaining <= 0:
-                return
-            time.sleep(remaining)
-
-
-_gates: dict[str, _BackoffGate] = {}
-_gates_lock = threading.Lock()
-
-
-def _gate_for(endpoint: str) -> _BackoffGate:
-    with _gates_lock:
-        return _gates.setdefault(endpoint, _BackoffGate())
-
-
 # -- internals -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _SchemaSpec:
-    name: str  # OpenAI wants ^[A-Za-z0-9_-]{1,64}$
-    schema: dict[str, Any]
-    text: str  # compact canonical JSON, for prompts and the cache key
-
-
-@lru_cache(maxsize=64)
-def _spec(model: type[BaseModel]) -> _SchemaSpec:
-    schema = strict_json_schema(model)
-    name = re.sub(r"[^A-Za-z0-9_-]", "_", model.__name__)[:64] or "answer"
-    return _SchemaSpec(name, schema, json.dumps(schema, sort_keys=True, separators=(",", ":")))
-
-
-def schemas_by_name(*models: type[BaseModel]) -> dict[str, type[BaseModel]]:
-    """The answer models under the names requests record them by (``DeferredRequest.schema_name``).
-
-    A caller that collects deferred answers (the Batch API) hands this to the
-    collector, which validates each answer against the model it names.
-    """
-    return {_spec(model).name: model for model in models}
 
 
 class _ModeRejected(Exception):
@@ -464,150 +249,19 @@ class _Tally:
         return Usage(self.prompt_tokens, self.completion_tokens, self.estimated)
 
 
-@dataclass
-class _Parsed(Generic[M]):
-    value: M | None
-    data: Any = None
-    problem: str = ""
-
-
-def _status_detail(exc: openai.APIStatusError) -> str:
-    """The server's own words: ``error.message`` when it sent one, else the body."""
-    body = exc.body
-    if isinstance(body, dict):
-        message = body.get("message") or body.get("error") or body.get("detail")
-        if message:
-            return str(message)
-    if isinstance(body, str) and body:
-        return body
-    return exc.message
-
-
-def _retry_after(exc: BaseException | None) -> float | None:
-    """Seconds the server asked us to wait (``retry-after-ms``, else ``Retry-After`` seconds or date)."""
-    if not isinstance(exc, openai.APIStatusError):
-        return None
-    headers = exc.response.headers
-    try:
-        if "retry-after-ms" in headers:
-            return max(0.0, float(headers["retry-after-ms"]) / 1000)
-    except ValueError:
-        pass
-    return parse_retry_after(headers.get("retry-after"))
-
-
-def _is_quota(exc: openai.APIStatusError) -> bool:
-    return exc.status_code == 429 and (exc.code == "insufficient_quota" or exc.type == "insufficient_quota")
-
-
-def _context_limit(exc: openai.APIStatusError) -> tuple[bool, int | None]:
-    """(is it a context-length error, the window the server reported if it did)."""
-    detail = _status_detail(exc)
-    body = exc.body if isinstance(exc.body, dict) else {}
-    hit = exc.code in _CONTEXT_CODES or body.get("type") in _CONTEXT_CODES or bool(_CONTEXT_RE.search(detail))
-    if not hit or exc.status_code not in (400, 413, 422, 500):
-        return False, None
-    if isinstance(body.get("n_ctx"), int):  # llama.cpp's server says it in a field
-        return True, body["n_ctx"]
-    match = _CONTEXT_MAX_RE.search(detail)
-    return True, int(next(g for g in match.groups() if g)) if match else None
-
-
-def _mentions_format(exc: openai.APIStatusError) -> bool:
-    return exc.status_code in (400, 422, 500, 501) and bool(_FORMAT_RE.search(_status_detail(exc)))
-
-
-def _is_transient(exc: BaseException) -> bool:
-    if isinstance(exc, openai.APIConnectionError):  # timeouts included; a host name that does not resolve is not
-        return not is_name_resolution_failure(exc)
-    if not isinstance(exc, openai.APIStatusError):
-        return False
-    if _mentions_format(exc) or _context_limit(exc)[0]:
-        return False  # llama-cpp-python answers both with HTTP 500; retrying cannot help
-    if exc.status_code == 429:
-        return not _is_quota(exc)
-    return exc.status_code in (408, 409) or exc.status_code >= 500
-
-
-def _validation_summary(error: ValidationError) -> str:
-    parts = []
-    for item in error.errors()[:8]:
-        where = ".".join(str(p) for p in item["loc"]) or "(top level)"
-        parts.append(f"{where}: {item['msg']}")
-    more = error.error_count() - len(parts)
-    return "; ".join(parts) + (f"; and {more} more" if more > 0 else "")
-
-
-def _parse(content: str, schema: type[M], *, truncated: bool) -> _Parsed[M]:
-    """Validate an answer; for one cut off at the token limit, try closing it locally first."""
-    if truncated:
-        for candidate in close_truncated_json(content):
-            try:
-                data = json.loads(candidate)
-                return _Parsed(schema.model_validate(data), data)
-            except (json.JSONDecodeError, ValidationError):
-                continue
-        return _Parsed(None, problem="the answer was cut off at the token limit (finish_reason 'length')")
-    mismatch: tuple[dict[str, Any], ValidationError] | None = None
-    for data in json_objects(content):  # the first that fits the schema: a fenced example may come first
-        try:
-            return _Parsed(schema.model_validate(data), data)
-        except ValidationError as exc:
-            mismatch = mismatch or (data, exc)
-    if mismatch is not None:
-        return _Parsed(None, mismatch[0], problem=f"JSON does not match the schema: {_validation_summary(mismatch[1])}")
-    error = _json_error(content)
-    return _Parsed(None, problem=f"not valid JSON ({error.msg} at line {error.lineno} column {error.colno})")
-
-
-def _repair_prompt(problem: str, spec: _SchemaSpec, *, truncated: bool) -> str:
-    if truncated:
-        return (
-            "Your answer was cut off at the length limit. Answer again with a complete JSON object "
-            f"that matches the schema, shorter this time. JSON only, no prose.\nSchema: {spec.text}"
-        )
-    return (
-        f"Your answer could not be used: {problem}. Reply with the corrected JSON object only "
-        f"(no prose, no code fences), matching this JSON Schema: {spec.text}"
-    )
-
-
-def _format_instruction(spec: _SchemaSpec) -> str:
-    return (
-        "Answer with one JSON object and nothing else: no prose, no code fences. "
-        f"It must match this JSON Schema: {spec.text}"
-    )
-
-
-def _messages_for(mode: Mode, messages: Sequence[dict[str, str]], spec: _SchemaSpec) -> list[dict[str, str]]:
-    """The conversation as sent in ``mode``: without json_schema the schema goes into the system prompt."""
-    out = [dict(m) for m in messages]
-    if mode == "json_schema":
-        return out
-    instruction = _format_instruction(spec)
-    # Merged into the first system message: some local chat templates accept only one, at the top.
-    if out and out[0].get("role") == "system":
-        out[0]["content"] = f"{out[0].get('content', '')}\n\n{instruction}"
-    else:
-        out.insert(0, {"role": "system", "content": instruction})
-    return out
-
-
 # -- the client ----------------------------------------------------------------------------
 
 
 class LLMClient:
     """Structured answers from the configured OpenAI-compatible endpoint and model.
 
-    ``backoff_base`` (seconds) scales the jittered exponential back-off between
-    retries that come without a ``Retry-After``: the n-th wait is drawn from
-    [0, backoff_base * 2**(n-1)], at most 30 s.
+    ``retry``: the retry policy (default: ``settings.retry_max_time``, a back-off of base 1 s, at most 30 s);
+    tests give one whose ``sleep`` only records.
     """
 
-    backoff_base: float = 1.0
-
     def __init__(self, settings: Settings, store: Store, *, defer: Deferral | None = None,
-                 max_in_flight: int | None = None, on_tokens: Callable[[int], None] | None = None):
+                 max_in_flight: int | None = None, on_tokens: Callable[[int], None] | None = None,
+                 retry: RetryPolicy | None = None):
         """``on_tokens(n)``: told the number of answer pieces (about a token each) streamed so far by this
         client, as they arrive, from whichever thread is reading (``draft`` shows it on its stage line)."""
         if not settings.model:
@@ -617,6 +271,7 @@ class LLMClient:
         self.settings = settings
         self.store = store
         self.model = settings.model
+        self.retry = retry or RetryPolicy.for_settings(settings)
         # The key, and whatever credentials the base URL carries (user:password@, ?api-key=).
         self._secrets = ([settings.api_key] if settings.api_key else []) + url_secrets(settings.base_url)
         # The base URL is explicit so that the openai package never picks one of its own from the
@@ -625,16 +280,18 @@ class LLMClient:
             base_url=settings.base_url or DEFAULT_BASE_URL,
             api_key=settings.api_key or "not-needed",
             timeout=settings.llm_timeout,
-            max_retries=0,  # tenacity retries, below: one layer, so waits do not multiply
+            max_retries=0,  # the retry policy retries, below: one layer, so waits do not multiply
         )
         self.endpoint = public_endpoint(str(self._client.base_url))
         # OpenAI's reasoning models reject max_tokens; most other servers only know max_tokens.
         host = urlsplit(self.endpoint).hostname or ""
         self._max_tokens_param = "max_completion_tokens" if host == "api.openai.com" else "max_tokens"
-        self._gate = _gate_for(self.endpoint)
-        self._mode_lock = threading.Lock()
+        self._gate = gate_for(self.endpoint)
+        self._facts_lock = threading.Lock()
         self._mode: Mode | None = None
         self._mode_loaded = False
+        self._window: ContextWindow | None = None  # what the server says (UNKNOWN: it says nothing)
+        self._streams: bool | None = None  # False: the server answers streamed requests with one body
         # Requests open at once, over all threads (catch-up's --jobs); None: no limit of our own.
         self._slots = threading.BoundedSemaphore(max_in_flight) if max_in_flight else None
         self._defer = defer
@@ -659,12 +316,12 @@ class LLMClient:
     ) -> LLMResult[M]:
         """Ask for an answer matching ``schema``; returns it validated, from the cache when possible.
 
-        ``paper`` and ``purpose`` label the ledger row. Raises an ``LLMError``:
-        ``LLMContextLengthError`` when the prompt does not fit (split it and try
-        again), ``LLMOutputError`` when no valid answer came even after a repair,
+        ``paper`` and ``purpose`` label the ledger row; ``max_tokens`` bounds the answer. Raises an
+        ``LLMError``: ``LLMContextLengthError`` when the prompt does not fit (split it and try
+        again), ``LLMOutputError`` when no valid answer came even after a repair and a retry,
         ``LLMUnavailableError`` / ``LLMRejectedError`` subclasses for the rest.
         """
-        spec = _spec(schema)
+        spec = schema_spec(schema)
         key = self._cache_key(messages, spec)
         started = time.monotonic()
         hit = self._from_cache(key, schema)
@@ -711,24 +368,24 @@ class LLMClient:
         """Store an answer that came back through the Batch API, as if ``structured`` had received it.
 
         ``completion`` is the chat-completion body of a batch output line. The answer is
-        validated like any other (a cut-off one closed locally; no repair round: a batch
-        cannot hold a conversation), cached under the request's key and entered in the
-        ledger at the Batch API's price. Raises ``LLMOutputError`` (or ``LLMRefusalError``)
-        for an unusable answer, after recording its tokens as a failed call.
+        validated like any other (repaired locally; no repair round: a batch cannot hold a
+        conversation), cached under the request's key and entered in the ledger at the Batch
+        API's price. Raises ``LLMOutputError`` (or ``LLMRefusalError``) for an unusable answer,
+        after recording its tokens as a failed call.
         """
         from openai.types.chat import ChatCompletion
 
-        spec = _spec(schema)
+        spec = schema_spec(schema)
         key = self._cache_key(messages, spec)
         parsed_completion = ChatCompletion.model_validate(completion)
         tally = _Tally(mode=mode)
-        tally.add(_messages_for(mode, messages, spec), parsed_completion)
+        tally.add(messages_for(mode, messages, spec), parsed_completion)
         try:
             content, truncated = self._content(parsed_completion)
         except LLMError:
             self._record(paper, purpose, "failed", tally, 0.0, None, batch=True)
             raise
-        parsed = _parse(content, schema, truncated=truncated)
+        parsed = parse_answer(content, schema, truncated=truncated)
         if parsed.value is None:
             self._record(paper, purpose, "failed", tally, 0.0, None, batch=True)
             raise self._error(
@@ -764,16 +421,38 @@ class LLMClient:
         """
         tally = _Tally()
         started = time.monotonic()
-        _, mode, _ = self._ask(_PROBE_MESSAGES, _spec(_Probe), 20, tally, start="json_schema")
+        _, mode, _ = self._ask(_PROBE_MESSAGES, schema_spec(_Probe), 20, tally, start="json_schema")
         self._record(None, "probe", "ok", tally, time.monotonic() - started, None)
         return mode
+
+    def context_window(self, *, refresh: bool = False) -> ContextWindow:
+        """The model's context window: what the server says (asked once per endpoint and model, then
+        remembered; ``refresh`` asks again, as ``doctor`` does), else ``context_tokens``, else unknown.
+
+        A ``context_tokens`` smaller than the server's window wins: the user wants less.
+        """
+        server = self._server_window(refresh=refresh)
+        wanted = self.settings.context_tokens
+        if server.tokens is not None and not server.assumed:
+            if wanted and wanted < server.tokens:
+                return ContextWindow(wanted, f"setting context_tokens; the server says {server.tokens:,}")
+            return server
+        if wanted:
+            return ContextWindow(wanted, "setting context_tokens")
+        return server
+
+    def fits(self, messages: Sequence[dict[str, Any]], max_tokens: int | None = None) -> bool:
+        """Whether a request of ``messages`` and an answer of ``max_tokens`` fit the context window
+        (with headroom for the model's own tokenizer); True when the window is unknown."""
+        window = self.context_window().tokens
+        return window is None or count_message_tokens(messages) * TOKENIZER_HEADROOM + (max_tokens or 0) <= window
 
     # -- one structured call ----------------------------------------------------------
 
     def _deferred(
         self,
         messages: list[dict[str, str]],
-        spec: _SchemaSpec,
+        spec: SchemaSpec,
         key: str,
         max_tokens: int | None,
         paper: str | None,
@@ -781,50 +460,75 @@ class LLMClient:
     ) -> DeferredRequest:
         """The request ``_ask`` would send first (remembered mode, else the top of the ladder)."""
         mode = self._remembered_mode() or MODES[0]
-        body = self._request(mode, _messages_for(mode, messages, spec), spec, max_tokens)
+        body = self._request(mode, messages_for(mode, messages, spec), spec, max_tokens)
         return DeferredRequest(key, body, [dict(m) for m in messages], spec.name, mode, paper, purpose)
 
     def _generate(
         self,
         messages: list[dict[str, str]],
-        spec: _SchemaSpec,
+        spec: SchemaSpec,
         schema: type[M],
         max_tokens: int | None,
         tally: _Tally,
     ) -> tuple[M, Any, str, Mode]:
-        """(value, parsed JSON, raw content, mode): the ladder, then at most one repair."""
+        """(value, parsed JSON, raw content, mode): the ladder, then at most one repair and one colder try."""
         completion, mode, sent = self._ask(messages, spec, max_tokens, tally)
         content, truncated = self._content(completion)
-        parsed = _parse(content, schema, truncated=truncated)
+        parsed = parse_answer(content, schema, truncated=truncated)
         if parsed.value is not None:
-            if truncated:
-                log.info("%s: closed an answer cut off at the token limit", self.model)
+            if parsed.rung != "as sent":
+                log.info("%s: the answer was %s locally", self.model, parsed.rung)
             return parsed.value, parsed.data, content, mode
 
-        log.info("%s", self._redact(f"{self.model} at {self.endpoint}: {parsed.problem}; asking for a repair"))
+        problem, was_truncated = parsed.problem, truncated
         repair = [
             *sent,
             {"role": "assistant", "content": content},
-            {"role": "user", "content": _repair_prompt(parsed.problem, spec, truncated=truncated)},
+            {"role": "user", "content": repair_prompt(problem, spec, truncated=truncated)},
         ]
-        completion = self._create(self._request(mode, repair, spec, max_tokens), mode=None)
-        tally.add(repair, completion)
-        content, truncated = self._content(completion)
-        parsed = _parse(content, schema, truncated=truncated)
-        if parsed.value is not None:
-            return parsed.value, parsed.data, content, mode
+        if self.fits(repair, max_tokens):
+            log.info("%s", self._redact(f"{self.model} at {self.endpoint}: {problem}; asking for a repair"))
+            repaired: ChatCompletion | None
+            try:
+                repaired = self._create(self._request(mode, repair, spec, max_tokens), mode=None)
+            except LLMContextLengthError:
+                repaired = None  # the repair conversation is longer than the first request: go on without it
+            if repaired is not None:
+                tally.add(repair, repaired)
+                content, truncated = self._content(repaired)
+                parsed = parse_answer(content, schema, truncated=truncated)
+                if parsed.value is not None:
+                    return parsed.value, parsed.data, content, mode
+                problem, was_truncated = parsed.problem, was_truncated or truncated
+
+        # Small models often go wrong by sampling: one fresh try at their likeliest answer.
+        log.info("%s", self._redact(f"{self.model} at {self.endpoint}: {problem}; trying once more at temperature "
+                                    f"{RETRY_TEMPERATURE:g}"))
+        request = self._request(mode, sent, spec, max_tokens) | {"temperature": RETRY_TEMPERATURE}
+        try:
+            completion = self._create(request, mode=None)
+        except LLMRejectedError as exc:  # a model that takes no temperature (OpenAI's reasoning models)
+            log.info("%s", self._redact(f"{self.model}: no retry at a lower temperature ({exc.detail})"))
+        else:
+            tally.add(sent, completion)
+            content, truncated = self._content(completion)
+            parsed = parse_answer(content, schema, truncated=truncated)
+            if parsed.value is not None:
+                return parsed.value, parsed.data, content, mode
+            problem, was_truncated = parsed.problem, was_truncated or truncated
         raise self._error(
-            LLMOutputError, f"model {{model!r}} at {{endpoint}} gave no valid {spec.name} JSON, even after one "
-            "repair: {detail}.", detail=shorten(parsed.problem, 300),
-            hint="Try a larger or instruction-tuned model, or raise max_tokens if answers are cut off."
-            if truncated
-            else "Try a larger or instruction-tuned model.",
+            LLMOutputError,
+            f"model {{model!r}} at {{endpoint}} could not produce the structure asked for (valid {spec.name} "
+            f"JSON), even after one repair and a retry at temperature {RETRY_TEMPERATURE:g}: {{detail}}.",
+            detail=shorten(problem, 300),
+            hint="The model is likely too small for structured answers: try a larger or instruction-tuned one "
+                 "(7B or more)" + (", or a larger max_tokens: its answers were cut off." if was_truncated else "."),
         )
 
     def _ask(
         self,
         messages: Sequence[dict[str, str]],
-        spec: _SchemaSpec,
+        spec: SchemaSpec,
         max_tokens: int | None,
         tally: _Tally,
         *,
@@ -838,7 +542,7 @@ class LLMClient:
         first = start or remembered or MODES[0]
         remember = True
         for mode in MODES[MODES.index(first):]:
-            sent = _messages_for(mode, messages, spec)
+            sent = messages_for(mode, messages, spec)
             request = self._request(mode, sent, spec, max_tokens)
             try:
                 completion = self._create(request, mode=mode)
@@ -858,17 +562,11 @@ class LLMClient:
         raise self._error(LLMRejectedError, "LLM endpoint {endpoint} accepts no structured-output mode.")
 
     def _request(
-        self, mode: Mode, messages: list[dict[str, str]], spec: _SchemaSpec, max_tokens: int | None
+        self, mode: Mode, messages: list[dict[str, str]], spec: SchemaSpec, max_tokens: int | None
     ) -> dict[str, Any]:
         request: dict[str, Any] = {"model": self.model, "messages": messages}
-        if mode == "json_schema":
-            request["response_format"] = {
-                "type": "json_schema",
-                "json_schema": {"name": spec.name, "schema": spec.schema, "strict": True},
-            }
-        elif mode == "json_object":
-            # "schema" is llama-cpp-python's extension: it constrains the output to it; others ignore it.
-            request["response_format"] = {"type": "json_object", "schema": spec.schema}
+        if (format_ := response_format(mode, spec)) is not None:
+            request["response_format"] = format_
         if max_tokens:
             request[self._max_tokens_param] = max_tokens
         return request
@@ -895,68 +593,61 @@ class LLMClient:
                            hint="A model that does not stop is misconfigured (a wrong chat template?); try "
                                 "another model, or the offline drafter (no model).")
 
-    # -- transport: retries and error translation ----------------------------------------
+    # -- transport: streaming, retries and error translation ----------------------------------
 
     def _create(self, request: dict[str, Any], *, mode: Mode | None) -> ChatCompletion:
         """One chat completion, streamed and put together, with retries; see ``_with_retries`` for ``mode``.
 
         The whole stream is read inside one try: a stall (no piece within ``llm_timeout``)
-        or a drop mid-way fails the try, and the request is sent again.
+        or a drop mid-way fails the try, and the request is sent again. A stream the server
+        closes before the first piece is sent again at once without streaming: the server's
+        real answer (an error, often) comes then.
         """
-        def streamed() -> ChatCompletion:
-            options: dict[str, Any] = {"stream_options": {"include_usage": True}} if self._stream_usage else {}
+        def attempt() -> ChatCompletion:
+            if not self._streaming():
+                return self._unstreamed(request)
             try:
-                stream = self._client.chat.completions.create(**request, stream=True, **options)
-            except openai.APIStatusError as exc:
-                if not (options and exc.status_code in (400, 422) and "stream_options" in _status_detail(exc)):
+                return self._streamed_completion(request)
+            except StreamClosedError as closed:
+                if not closed.before_answering:
                     raise
-                self._stream_usage = False  # an older server: no usage chunk, so usage is estimated
-                stream = self._client.chat.completions.create(**request, stream=True)
-            with stream:
-                return self._gather(stream)
+                log.info("%s", self._redact(f"{self.endpoint} ({self.model}): {closed}; asking again without "
+                                            "streaming to see the server's answer"))
+                return self._unstreamed(request)
 
-        return self._with_retries(streamed, mode=mode)
+        return self._with_retries(attempt, mode=mode)
 
-    def _gather(self, stream: Any) -> ChatCompletion:
-        """The completion a stream of chunks adds up to; a stream that ends without a finish reason was cut."""
-        from openai.types.chat import ChatCompletion
+    def _streamed_completion(self, request: dict[str, Any]) -> ChatCompletion:
+        options = {"stream_options": {"include_usage": True}} if self._stream_usage else {}
+        create = cast(Any, self._client.chat.completions.create)  # the request is built as a dict
+        try:
+            stream = create(**request, stream=True, **options)
+        except openai.APIStatusError as exc:
+            if not (options and exc.status_code in (400, 422) and "stream_options" in failures.status_detail(exc)):
+                raise
+            self._stream_usage = False  # an older server: no usage chunk, so usage is estimated
+            stream = create(**request, stream=True)
+        with stream:
+            try:
+                completion = read_stream(stream, model=self.model, timeout=self.settings.llm_timeout,
+                                         on_piece=lambda: self._count_pieces(1), max_chars=ANSWER_MAX_CHARS)
+            except AnswerTooLongError:
+                raise self._too_long() from None  # stop reading: the stream is closed on the way out
+        if not is_event_stream(stream):
+            log.info("%s", self._redact(f"{self.endpoint} ({self.model}) answered a streamed request with one "
+                                        "JSON body: it is asked without streaming from now on"))
+            self._remember_streaming(False)
+            self._count_pieces(completion.usage.completion_tokens if completion.usage else 1)
+        return completion
 
-        content: list[str] = []
-        refusal: list[str] = []
-        finish: str | None = None
-        usage: Any = None
-        first: Any = None
-        length = 0
-        for chunk in stream:
-            first = first or chunk
-            usage = chunk.usage or usage
-            for choice in chunk.choices:
-                if choice.index != 0:
-                    continue
-                delta = choice.delta
-                if delta is not None and (delta.content or delta.refusal):
-                    content.append(delta.content or "")
-                    refusal.append(delta.refusal or "")
-                    length += len(delta.content or "") + len(delta.refusal or "")
-                    if length > ANSWER_MAX_CHARS:
-                        raise self._too_long()  # stop reading: the stream is closed on the way out
-                    self._count_piece()
-                finish = choice.finish_reason or finish
-        if finish is None:
-            raise openai.APIConnectionError(message="the answer stream ended before the answer did",
-                                            request=stream.response.request)
-        return ChatCompletion.model_validate({
-            "id": getattr(first, "id", "") or "streamed", "object": "chat.completion",
-            "created": getattr(first, "created", 0) or 0, "model": getattr(first, "model", "") or self.model,
-            "choices": [{"index": 0, "finish_reason": finish if finish in _FINISH_REASONS else "stop",
-                         "message": {"role": "assistant", "content": "".join(content) or None,
-                                     "refusal": "".join(refusal) or None}}],
-            "usage": usage.model_dump() if usage is not None else None,
-        })
+    def _unstreamed(self, request: dict[str, Any]) -> ChatCompletion:
+        completion = cast("ChatCompletion", cast(Any, self._client.chat.completions.create)(**request))
+        self._count_pieces(completion.usage.completion_tokens if completion.usage else 1)
+        return completion
 
-    def _count_piece(self) -> None:
+    def _count_pieces(self, pieces: int) -> None:
         with self._streamed_lock:
-            self._streamed += 1
+            self._streamed += pieces
             count = self._streamed
         if self._on_tokens is not None:
             self._on_tokens(count)
@@ -966,142 +657,48 @@ class LLMClient:
 
         With ``mode`` set, a rejection of that structured-output mode raises _ModeRejected.
         """
-        retrying = Retrying(
-            retry=retry_if_exception(_is_transient),
-            wait=self._wait,
-            # stop_before_delay: never start a wait that would overrun the budget.
-            stop=stop_after_attempt(RETRY_ATTEMPTS) | stop_before_delay(self.settings.retry_max_time),
-            before_sleep=self._before_sleep,
-            reraise=True,
-        )
+        answered = False  # did any try get an answer from the server? Then it is not "unreachable".
+
+        backed_off_until = 0.0  # where this call's own back-off ends: it need not wait at the gate again
 
         def attempt() -> T:
-            self._gate.wait()
+            self._gate.wait(self.retry.sleep, waited_until=backed_off_until)
             if self._slots is None:
                 return call()
             with self._slots:
                 return call()
 
-        try:
-            return retrying(attempt)
-        except openai.OpenAIError as exc:
-            tries = int(retrying.statistics.get("attempt_number", 1))
-            error = self._translate(exc, tries, mode)
-            if isinstance(error, LLMAuthError):
-                raise error from None  # the server's words may echo (part of) the key
-            raise error from exc
+        def on_retry(note: RetryNote) -> None:
+            nonlocal answered, backed_off_until
+            answered = answered or isinstance(note.error, (StreamClosedError, openai.APIStatusError))
+            error = note.error
+            if isinstance(error, openai.APIStatusError) and (
+                    error.status_code == 429 or failures.retry_after(error) is not None):
+                self._gate.hold(note.wait)  # every worker on this endpoint waits, not just this one
+            backed_off_until = time.monotonic() + note.wait
+            log.warning("%s", self._redact(
+                f"LLM endpoint {self.endpoint} ({self.model}): "
+                f"{failures.reason(error, timeout=self.settings.llm_timeout)}; "
+                f"try {note.attempt + 1} of {note.attempts} in {note.wait:.1f} s"
+            ))
 
-    def _wait(self, state: RetryCallState) -> float:
-        """The server's Retry-After when it sent one, else jittered exponential back-off."""
-        error = state.outcome.exception() if state.outcome else None
-        retry_after = _retry_after(error)
-        if retry_after is not None:
-            return retry_after
-        return float(wait_random_exponential(multiplier=self.backoff_base, max=MAX_BACKOFF_S)(state))
+        def give_up(error: BaseException, tries: int) -> None:
+            if not isinstance(error, openai.OpenAIError):
+                return
+            if mode is not None and mode != "text" and failures.mentions_format(error):
+                detail = self._redact(shorten(failures.status_detail(error), 300))  # type: ignore[arg-type]
+                raise _ModeRejected(detail, remember=not failures.SCHEMA_SPECIFIC_RE.search(detail)) from error
+            translated = failures.translate(error, tries=tries, timeout=self.settings.llm_timeout,
+                                            endpoint=self.endpoint, model=self.model, redact=self._redact,
+                                            answered=answered)
+            if isinstance(translated, LLMContextLengthError) and translated.max_tokens:
+                self._remember_window(ContextWindow(translated.max_tokens, "the server's context-length error"))
+            if isinstance(translated, LLMAuthError):
+                raise translated from None  # the server's words may echo (part of) the key
+            raise translated from error
 
-    def _before_sleep(self, state: RetryCallState) -> None:
-        error = state.outcome.exception() if state.outcome else None
-        wait = state.upcoming_sleep
-        if isinstance(error, openai.APIStatusError) and (error.status_code == 429 or _retry_after(error) is not None):
-            self._gate.hold(wait)  # every worker on this endpoint waits, not just this one
-        log.warning("%s", self._redact(
-            f"LLM endpoint {self.endpoint} ({self.model}): {self._reason(error)}; "
-            f"try {state.attempt_number + 1} of {RETRY_ATTEMPTS} in {wait:.1f} s"
-        ))
-
-    def _reason(self, error: BaseException | None) -> str:
-        if isinstance(error, openai.APITimeoutError):
-            return f"nothing received for {self.settings.llm_timeout:g} s"
-        if isinstance(error, openai.APIConnectionError):
-            cause = error.__cause__
-            if cause is None:
-                return "connection failed"
-            return f"connection failed ({shorten(str(cause) or type(cause).__name__, 120)})"
-        if isinstance(error, openai.APIStatusError):
-            retry_after = _retry_after(error)
-            extra = f", Retry-After {retry_after:g} s" if retry_after is not None else ""
-            return f"HTTP {error.status_code}{extra}"
-        return type(error).__name__ if error else "an error"
-
-    def _translate(self, exc: openai.OpenAIError, tries: int, mode: Mode | None) -> Exception:
-        """The LLMError (or _ModeRejected) for what the openai client raised; the server's words redacted."""
-        error = self._error
-        attempts = plural(tries, "try", "tries")
-        if isinstance(exc, openai.APITimeoutError):
-            return error(
-                LLMUnavailableError,
-                f"LLM endpoint {{endpoint}} unreachable: nothing received for {self.settings.llm_timeout:g} s from "
-                f"model {{model!r}} ({attempts}).",
-                hint="Check OPENAI_BASE_URL / that the server is running; slow local models need a larger "
-                "PAPERDIARY_LLM_TIMEOUT.",
-            )
-        if isinstance(exc, openai.APIConnectionError) and is_name_resolution_failure(exc):
-            return error(LLMUnavailableError, "cannot resolve the host name of LLM endpoint {endpoint} (no such host, "
-                         "or no network).", hint="Check OPENAI_BASE_URL (base_url) and your network connection.")
-        if isinstance(exc, openai.APIConnectionError):
-            return error(LLMUnavailableError, f"LLM endpoint {{endpoint}} unreachable ({{detail}}, {attempts}): "
-                         "check OPENAI_BASE_URL / that the server is running.", detail=self._reason(exc))
-        if not isinstance(exc, openai.APIStatusError):
-            return error(LLMError, "LLM endpoint {endpoint}, model {model!r}: {detail}.",
-                         detail=f"{type(exc).__name__}: {shorten(str(exc), 300)}")
-
-        status, detail = exc.status_code, self._redact(shorten(_status_detail(exc), 300))
-        if mode is not None and mode != "text" and _mentions_format(exc):
-            return _ModeRejected(detail, remember=not _SCHEMA_SPECIFIC_RE.search(detail))
-        is_context, window = _context_limit(exc)
-        if is_context:
-            size = f" of {window} tokens" if window else ""
-            return error(
-                LLMContextLengthError,
-                f"the prompt does not fit the context window{size} of model {{model!r}} at {{endpoint}} ({{detail}}).",
-                detail=detail, hint="Lower PAPERDIARY_CHUNK_TOKENS, or use a model with a longer context.",
-                max_tokens=window,
-            )
-        if status == 401:
-            # The server's message is left out: OpenAI's quotes the key, masked but recognisable.
-            return error(LLMAuthError, "LLM endpoint {endpoint} rejected the API key for model {model!r} (HTTP 401).",
-                         hint="Check OPENAI_API_KEY (or PAPERDIARY_API_KEY).")
-        if status == 403:
-            return error(LLMAuthError,
-                         "LLM endpoint {endpoint} refused access to model {model!r} (HTTP 403: {detail}).",
-                         detail=detail, hint="Check that the API key may use this model.")
-        # llama-cpp-python says model_not_found with HTTP 400; a bare 404 may be a wrong path instead.
-        if status == 404 or exc.code == "model_not_found":
-            if exc.code == "model_not_found" or re.search(r"\bmodel\b", detail, re.IGNORECASE):
-                return error(
-                    LLMModelNotFoundError,
-                    f"LLM endpoint {{endpoint}} has no model {{model!r}} (HTTP {status}: {{detail}}).", detail=detail,
-                    hint="Check PAPERDIARY_MODEL; `paperdiary doctor` lists the models it serves.",
-                )
-            return error(
-                LLMRejectedError, "LLM endpoint {endpoint} has no such API route (HTTP 404: {detail}).", detail=detail,
-                hint="Check OPENAI_BASE_URL: OpenAI-compatible servers usually want it to end in /v1.",
-            )
-        if _is_quota(exc):
-            return error(
-                LLMQuotaError, "LLM endpoint {endpoint}: the account has no credit left for model {model!r} "
-                "(HTTP 429 insufficient_quota: {detail}).",
-                detail=detail, hint="Check the plan and billing, or use another endpoint or a local model.",
-            )
-        if status == 429:
-            return error(
-                LLMRateLimitError, f"LLM endpoint {{endpoint}} still rate-limits model {{model!r}} after {attempts} "
-                "({detail}).",
-                detail=detail,
-                hint="Wait a while, lower PAPERDIARY_LLM_CONCURRENCY, or raise PAPERDIARY_RETRY_MAX_TIME.",
-            )
-        if _is_transient(exc):
-            return error(
-                LLMUnavailableError,
-                f"LLM endpoint {{endpoint}} kept failing for model {{model!r}}: HTTP {status} after {attempts} "
-                "({detail}).",
-                detail=detail, hint="Check that the server is running and healthy, or try again later.",
-            )
-        return error(
-            LLMRejectedError,
-            f"LLM endpoint {{endpoint}} rejected the request for model {{model!r}} (HTTP {status}: {{detail}}).",
-            detail=detail,
-        )
+        return self.retry.run(attempt, transient=failures.is_transient, retry_after=failures.retry_after,
+                              on_retry=on_retry, give_up=give_up)
 
     def _error(self, kind: type[E], template: str, *, detail: str | None = None, hint: str | None = None,
                **extra: Any) -> E:
@@ -1109,10 +706,10 @@ class LLMClient:
         return kind(template, endpoint=self.endpoint, model=self.model,
                     detail=None if detail is None else self._redact(detail), hint=hint, **extra)
 
-    # -- store: modes, cache, ledger -----------------------------------------------------
+    # -- store: modes, window, streaming, cache, ledger ----------------------------------------
 
     def _remembered_mode(self) -> Mode | None:
-        with self._mode_lock:
+        with self._facts_lock:
             if not self._mode_loaded:
                 stored = self.store.llm_mode(self.endpoint, self.model)
                 self._mode = stored if stored in MODES else None
@@ -1120,11 +717,53 @@ class LLMClient:
             return self._mode
 
     def _remember_mode(self, mode: Mode) -> None:
-        with self._mode_lock:
+        with self._facts_lock:
             self._mode, self._mode_loaded = mode, True
             self.store.save_llm_mode(self.endpoint, self.model, mode)
 
-    def _cache_key(self, messages: Sequence[dict[str, str]], spec: _SchemaSpec) -> str:
+    def _server_window(self, *, refresh: bool) -> ContextWindow:
+        with self._facts_lock:
+            if self._window is not None and not refresh:
+                return self._window
+            stored = None if refresh else self.store.llm_fact(self.endpoint, self.model, "context_window")
+        if stored is not None:
+            data = json.loads(stored)
+            window = ContextWindow(data.get("tokens"), data.get("source", ""), bool(data.get("assumed")))
+            with self._facts_lock:
+                self._window = window
+            return window
+        asked = ask_server(self._get_json, self._post_json, str(self._client.base_url), self.model,
+                           on_error=lambda way, exc: log.debug("no context window from the %s way: %s", way,
+                                                               self._redact(shorten(str(exc), 200))))
+        window = asked or UNKNOWN
+        self._remember_window(window)
+        return window
+
+    def _remember_window(self, window: ContextWindow) -> None:
+        with self._facts_lock:
+            self._window = window
+            self.store.save_llm_fact(self.endpoint, self.model, "context_window", json.dumps(
+                {"tokens": window.tokens, "source": window.source, "assumed": window.assumed}))
+
+    def _get_json(self, url: str) -> Any:
+        return self._client.with_options(timeout=min(self.settings.llm_timeout, 10)).get(url, cast_to=object)
+
+    def _post_json(self, url: str, body: dict[str, Any]) -> Any:
+        return self._client.with_options(timeout=min(self.settings.llm_timeout, 10)).post(
+            url, cast_to=object, body=body)
+
+    def _streaming(self) -> bool:
+        with self._facts_lock:
+            if self._streams is None:
+                self._streams = self.store.llm_fact(self.endpoint, self.model, "streaming") != "no"
+            return self._streams
+
+    def _remember_streaming(self, streams: bool) -> None:
+        with self._facts_lock:
+            self._streams = streams
+            self.store.save_llm_fact(self.endpoint, self.model, "streaming", "yes" if streams else "no")
+
+    def _cache_key(self, messages: Sequence[dict[str, str]], spec: SchemaSpec) -> str:
         payload = json.dumps(
             {"endpoint": self.endpoint, "model": self.model, "messages": messages, "schema": spec.schema},
             sort_keys=True, ensure_ascii=False, separators=(",", ":"),

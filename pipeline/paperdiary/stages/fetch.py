@@ -14,8 +14,9 @@ one per ``settings.arxiv_delay`` seconds, as arXiv asks.
 
 Retries live in one layer, this one: the arxiv client runs with
 ``num_retries=0`` and every request (API or PDF) goes through ``_retrying``,
-which retries transient failures (429, 5xx, timeouts, dropped connections) with
-jittered exponential back-off, or waits as long as the server's ``Retry-After``
+which runs the retry policy the LLM client uses too (``paperdiary/retry.py``):
+transient failures (429, 5xx, timeouts, dropped connections) are retried with
+jittered exponential back-off, or after as long as the server's ``Retry-After``
 says, all within ``settings.retry_max_time``. Only PaperDiaryError subclasses
 leave this module.
 """
@@ -33,21 +34,14 @@ from urllib.parse import urlsplit, urlunsplit
 
 import arxiv
 import requests
-from tenacity import (
-    RetryCallState,
-    Retrying,
-    retry_if_exception_type,
-    stop_after_attempt,
-    stop_before_delay,
-    wait_random_exponential,
-)
 
 from paperdiary import __version__
 from paperdiary.errors import DownloadTooLargeError, FetchError, NotAPdfError, PaperNotFoundError, write_error
 from paperdiary.fsutil import atomic_write_bytes, atomic_write_text
 from paperdiary.models import FetchedPaper, PaperMeta, PaperRef, SourceKind
+from paperdiary.retry import RetryNote, RetryPolicy
 from paperdiary.retry_after import is_name_resolution_failure, parse_retry_after
-from paperdiary.settings import RETRY_ATTEMPTS, Settings, require_trusted_endpoints
+from paperdiary.settings import Settings, require_trusted_endpoints
 from paperdiary.stages.sources import UnusableSource, read_source
 from paperdiary.stages.sources.eprint import EprintKind, eprint_kind
 from paperdiary.stages.sources.latexml import is_latexml_paper
@@ -135,8 +129,8 @@ class ArxivFetcher:
     to one per ``settings.arxiv_delay`` seconds. Not thread-safe: arXiv asks for
     one connection at a time, so share one fetcher and call it serially.
 
-    ``backoff`` is the base of the exponential back-off in seconds (tests make it
-    small). ``retry_waits`` records every wait taken between tries, in seconds.
+    ``retry``: the retry policy (default: ``settings.retry_max_time``, a back-off of base ``backoff``
+    seconds, at most 60 s). ``retry_waits`` records every wait taken between tries, in seconds.
     """
 
     def __init__(
@@ -145,12 +139,13 @@ class ArxivFetcher:
         *,
         log: Callable[[str], None] | None = None,
         backoff: float = 1.0,
+        retry: RetryPolicy | None = None,
     ):
         require_trusted_endpoints(settings, ("arxiv_api", "arxiv_eprint_url", "arxiv_html_url"))
         self.settings = settings
+        self.retry = retry or RetryPolicy.for_settings(settings, backoff=backoff, max_backoff=60)
         self.retry_waits: list[float] = []
         self._log = log or (lambda message: None)
-        self._backoff = wait_random_exponential(multiplier=backoff, max=60)
         self._session = _Session(settings.http_timeout, settings.arxiv_delay)
         # The session paces every request, the API's included: the client must not wait a second time.
         self._client = arxiv.Client(page_size=BATCH_SIZE, delay_seconds=0, num_retries=0)
@@ -500,34 +495,19 @@ class ArxivFetcher:
 
     def _retrying(self, attempt: Callable[[], T], *, what: str, paper: str, url: str, hint: str) -> T:
         """Run ``attempt``, retrying on _Transient; give up with a FetchError naming ``what`` (about ``paper``)."""
-        retrying = Retrying(
-            retry=retry_if_exception_type(_Transient),
-            wait=self._wait,
-            # stop_before_delay: never start a wait that would overrun the budget.
-            stop=stop_after_attempt(RETRY_ATTEMPTS) | stop_before_delay(self.settings.retry_max_time),
-            before_sleep=lambda state: self._note_retry(state, what),
-            reraise=True,
-        )
-        try:
-            return retrying(attempt)
-        except _Transient as exc:
-            tries = plural(retrying.statistics.get("attempt_number", 1), "try", "tries")
-            raise FetchError(f"{what} failed {tries} ({{detail}}).", paper=paper, url=url, detail=exc.reason,
-                             hint=hint) from exc
+        def give_up(error: BaseException, tries: int) -> None:
+            if isinstance(error, _Transient):
+                raise FetchError(f"{what} failed {plural(tries, 'try', 'tries')} ({{detail}}).", paper=paper,
+                                 url=url, detail=error.reason, hint=hint) from error
 
-    def _wait(self, state: RetryCallState) -> float:
-        """The server's Retry-After when it sent one (capped), else jittered exponential back-off."""
-        error = state.outcome.exception() if state.outcome else None
-        if isinstance(error, _Transient) and error.retry_after is not None:
-            return min(error.retry_after, self.settings.retry_max_time)
-        return float(self._backoff(state))
+        def on_retry(note: RetryNote) -> None:
+            self.retry_waits.append(note.wait)
+            reason = note.error.reason if isinstance(note.error, _Transient) else "an error"
+            self._log(f"{what}: {reason}; try {note.attempt + 1} of {note.attempts} in {note.wait:.1f} s")
 
-    def _note_retry(self, state: RetryCallState, what: str) -> None:
-        wait = state.upcoming_sleep
-        self.retry_waits.append(wait)
-        error = state.outcome.exception() if state.outcome else None
-        reason = error.reason if isinstance(error, _Transient) else "an error"
-        self._log(f"{what}: {reason}; try {state.attempt_number + 1} of {RETRY_ATTEMPTS} in {wait:.1f} s")
+        return self.retry.run(attempt, transient=lambda error: isinstance(error, _Transient),
+                              retry_after=lambda error: error.retry_after if isinstance(error, _Transient) else None,
+                              on_retry=on_retry, give_up=give_up)
 
 
 # -- module helpers --------------------------------------------------------------

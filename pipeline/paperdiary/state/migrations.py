@@ -304,3 +304,23 @@ def m103_embeddings_and_topic_map(db: sqlite3.Connection) -> None:
         );
         """,
     )
+
+
+@migration
+def m104_llm_facts(db: sqlite3.Connection) -> None:
+    # What PaperDiary learnt about an endpoint's model besides its structured-output mode, by name:
+    # "context_window" (JSON: the tokens the server reports, or null, and where it said so) and
+    # "streaming" ("no" for a server that answers streamed requests with one JSON body).
+    execute_script(
+        db,
+        """
+        CREATE TABLE llm_facts (
+            endpoint TEXT NOT NULL,
+            model TEXT NOT NULL,
+            name TEXT NOT NULL,
+            value TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (endpoint, model, name)
+        );
+        """,
+    )

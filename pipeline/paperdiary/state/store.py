@@ -322,6 +322,21 @@ class Store:
                 (endpoint, model, mode, utcnow()),
             )
 
+    def llm_fact(self, endpoint: str, model: str, name: str) -> str | None:
+        """What was learnt about this endpoint's model under ``name`` (``context_window``, ``streaming``)."""
+        with self.locked() as db:
+            row = db.execute(
+                "SELECT value FROM llm_facts WHERE endpoint = ? AND model = ? AND name = ?", (endpoint, model, name)
+            ).fetchone()
+        return row["value"] if row else None
+
+    def save_llm_fact(self, endpoint: str, model: str, name: str, value: str) -> None:
+        with self.locked() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO llm_facts (endpoint, model, name, value, updated_at) VALUES (?, ?, ?, ?, ?)",
+                (endpoint, model, name, value, utcnow()),
+            )
+
     def llm_cached(self, key: str) -> dict[str, Any] | None:
         """The cached answer for a request key: ``mode``, ``raw_content``, ``parsed_json``; or None."""
         with self.locked() as db:

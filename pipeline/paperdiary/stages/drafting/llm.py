@@ -5,6 +5,13 @@ summarised chunk by chunk, concurrently (map), and the entry is written from
 those notes (reduce). A context-length error from the server shrinks the
 budget and takes the map-reduce path instead of failing.
 
+The budget is sized to the model's context window when it is known (the client
+asks the server, or ``context_tokens`` says): each request holds the prompt, a
+chunk of the paper and room for the answer (``max_tokens``), with headroom for
+the model's own tokenizer. Notes too long for one reduce are condensed first,
+group by group. Without a known window, chunks are ``chunk_tokens`` long and
+answers unbounded, as any large hosted model takes them.
+
 Every claim arrives with a verbatim quote; grounding marks the ones whose quote
 or numbers are not in the paper.
 """
@@ -19,7 +26,9 @@ from typing import Sequence, TypeVar
 from pydantic import BaseModel, Field
 
 from paperdiary.errors import LLMContextLengthError
-from paperdiary.llm.client import LLMClient, LLMResult, schemas_by_name
+from paperdiary.llm.client import TOKENIZER_HEADROOM, ContextWindow, LLMClient, LLMResult, schemas_by_name
+from paperdiary.llm.schema import format_instruction, schema_spec
+from paperdiary.llm.tokens import count_message_tokens, count_tokens
 from paperdiary.models import Chunk, ExtractedPaper, LLMUsage, PaperMeta, Section
 from paperdiary.settings import Settings
 from paperdiary.stages.chunk import chunk_paper
@@ -38,6 +47,10 @@ LLM_LIST_LIMITS = {
 M = TypeVar("M", bound=BaseModel)
 _MIN_BUDGET = 1500  # tokens: below this a chunk holds too little to take notes on
 _PROMPT_RESERVE = 2500  # tokens for instructions, metadata and the answer
+# In a known window: the answer gets a quarter of it, within these bounds (an entry's JSON with quotes
+# takes 1,500 to 3,000 tokens), and a chunk at least _MIN_WINDOW_CHUNK tokens of the paper.
+_ANSWER_TOKENS = (1024, 4096)
+_MIN_WINDOW_CHUNK = 512
 
 
 # --- what the model answers (JSON schemas are generated from these) -------------------------
@@ -81,6 +94,13 @@ class _Note:
     text: str
 
 
+@dataclass(frozen=True)
+class _Sizes:
+    chunk: int  # tokens of paper text per request
+    answer: int | None  # max_tokens of each answer; None: the server's own limit
+    window: int | None  # the context window they were sized to; None: unknown
+
+
 class LLMDrafter:
     """Drafts entries with an OpenAI-compatible model, through LLMClient (cache, ledger, retries)."""
 
@@ -92,22 +112,25 @@ class LLMDrafter:
 
     # public -----------------------------------------------------------------------------------
     def draft(self, meta: PaperMeta, paper: ExtractedPaper, chunks: list[Chunk]) -> Draft:
-        """``chunks`` come from the chunk stage, cut to ``settings.chunk_tokens``."""
+        """``chunks`` come from the chunk stage, cut to ``settings.chunk_tokens``; cut again to the window."""
         usage = LLMUsage()
         label = meta.arxiv_id or meta.title
         total_tokens = sum(c.tokens for c in chunks)
+        sizes = self._sizes(meta, self.client.context_window())
+        if any(chunk.tokens > sizes.chunk for chunk in chunks):
+            chunks = chunk_paper(paper, sizes.chunk)
         if len(chunks) == 1:
             try:
-                answer = self._single(meta, chunks[0], label, usage)
+                answer = self._single(meta, chunks[0], label, usage, sizes)
                 path = "single call"
             except LLMContextLengthError as exc:
                 # The server's window is smaller than our budget: split and go the long way.
-                budget = self._budget(exc.max_tokens // 2 if exc.max_tokens else self.settings.chunk_tokens // 2)
-                chunks = chunk_paper(paper, budget)
-                answer = self._map_reduce(meta, chunks, label, usage)
+                sizes = self._after_context_error(meta, exc, chunks[0].tokens)
+                chunks = chunk_paper(paper, sizes.chunk)
+                answer = self._map_reduce(meta, chunks, label, usage, sizes)
                 path = f"map-reduce over {len(chunks)} chunks (context-length fallback)"
         else:
-            answer = self._map_reduce(meta, chunks, label, usage)
+            answer = self._map_reduce(meta, chunks, label, usage, sizes)
             path = f"map-reduce over {len(chunks)} chunks"
 
         draft = self._to_draft(answer, meta, paper)
@@ -118,35 +141,38 @@ class LLMDrafter:
                     "references and appendices skipped",
             "model": self.settings.model,
         }
+        if sizes.window is not None:
+            draft.notes["window"] = f"{sizes.window} tokens, chunks of at most {sizes.chunk}"
         return draft
 
     # the two paths --------------------------------------------------------------------------------
-    def _single(self, meta: PaperMeta, chunk: Chunk, label: str, usage: LLMUsage) -> EntryAnswer:
+    def _single(self, meta: PaperMeta, chunk: Chunk, label: str, usage: LLMUsage, sizes: _Sizes) -> EntryAnswer:
         nonce = data_marker(chunk.text)
         user = render("draft_user.j2", self.prompts, nonce=nonce, paper_text=chunk.text, coverage="",
                       **self._meta_context(meta))
-        return self._call(nonce, user, EntryAnswer, label, "draft", usage)
+        return self._call(nonce, user, EntryAnswer, label, "draft", usage, sizes)
 
-    def _map_reduce(self, meta: PaperMeta, chunks: list[Chunk], label: str, usage: LLMUsage) -> EntryAnswer:
-        notes = self._map(meta, chunks, label, usage)
-        note_text = "\n".join(n.text for n in notes)
-        nonce = data_marker(note_text)
+    def _map_reduce(self, meta: PaperMeta, chunks: list[Chunk], label: str, usage: LLMUsage,
+                    sizes: _Sizes) -> EntryAnswer:
+        notes = self._condense(meta, self._map(meta, chunks, label, usage, sizes), label, usage, sizes)
         coverage = f"{len(chunks)} parts covering {sum(c.tokens for c in chunks)} tokens of the body"
+        nonce = data_marker("\n".join(n.text for n in notes))
         user = render("reduce_user.j2", self.prompts, nonce=nonce, notes=notes, coverage=coverage,
                       **self._meta_context(meta))
-        return self._call(nonce, user, EntryAnswer, label, "reduce", usage)
+        return self._call(nonce, user, EntryAnswer, label, "reduce", usage, sizes)
 
-    def _map(self, meta: PaperMeta, chunks: list[Chunk], label: str, usage: LLMUsage, depth: int = 0) -> list[_Note]:
+    def _map(self, meta: PaperMeta, chunks: list[Chunk], label: str, usage: LLMUsage, sizes: _Sizes,
+             depth: int = 0) -> list[_Note]:
         def one(chunk: Chunk) -> list[_Note]:
             nonce = data_marker(chunk.text)
             user = render("map_user.j2", self.prompts, nonce=nonce, paper_text=chunk.text, part=chunk.index + 1,
                           parts=len(chunks), title=meta.title, sections=", ".join(chunk.section_titles))
             try:
-                notes = self._call(nonce, user, PartNotes, label, "map", usage)
+                notes = self._call(nonce, user, PartNotes, label, "map", usage, sizes)
             except LLMContextLengthError:
-                if depth >= 3 or chunk.tokens // 2 < _MIN_BUDGET:
+                if depth >= 3 or chunk.tokens // 2 < min(_MIN_BUDGET, sizes.chunk):
                     raise
-                return self._map(meta, _split_chunk(chunk, chunk.tokens // 2), label, usage, depth + 1)
+                return self._map(meta, _split_chunk(chunk, chunk.tokens // 2), label, usage, sizes, depth + 1)
             return [_Note(", ".join(chunk.section_titles), _format_notes(notes))]
 
         # Every part runs even when one fails: pool.map would cancel the parts not yet started, and a
@@ -157,11 +183,68 @@ class LLMDrafter:
             wait(futures)
         return [note for future in futures for note in future.result()]
 
+    def _condense(self, meta: PaperMeta, notes: list[_Note], label: str, usage: LLMUsage, sizes: _Sizes,
+                  rounds: int = 3) -> list[_Note]:
+        """Notes that fit one reduce call: in a small window, groups of notes are noted again, until they do."""
+        text = "\n\n".join(f"## Part {n + 1}: {note.sections}\n{note.text}" for n, note in enumerate(notes))
+        if count_tokens(text) <= sizes.chunk:
+            return notes
+        if len(notes) < 2:
+            return _trimmed(notes, sizes.chunk)
+        part = ExtractedPaper("", 0, [Section(note.sections, note.text) for note in notes])
+        groups = chunk_paper(part, sizes.chunk)
+        if len(groups) >= len(notes):  # each note fills a chunk on its own: noting them again would not help
+            return _trimmed(notes, sizes.chunk)
+        condensed = self._map(meta, groups, label, usage, sizes)
+        if rounds == 1:
+            return _trimmed(condensed, sizes.chunk)
+        return self._condense(meta, condensed, label, usage, sizes, rounds - 1)
+
+    # sizes ----------------------------------------------------------------------------------------------
+    def _sizes(self, meta: PaperMeta, window: ContextWindow) -> _Sizes:
+        """Chunk and answer sizes for ``window``; today's budget (``chunk_tokens``) when it is unknown."""
+        if window.tokens is None:
+            return _Sizes(self.settings.chunk_tokens, None, None)
+        low, high = _ANSWER_TOKENS
+        answer = max(low, min(high, window.tokens // 4))
+        room = int((window.tokens - answer) / TOKENIZER_HEADROOM) - self._prompt_tokens(meta)
+        if room < _MIN_WINDOW_CHUNK:
+            raise LLMContextLengthError(
+                f"the context window of model {{model!r}} ({window.describe()}) leaves no room for the paper: "
+                f"the prompt takes about {self._prompt_tokens(meta):,} tokens and the answer {answer:,}.",
+                endpoint=self.client.endpoint, model=self.settings.model, max_tokens=window.tokens,
+                hint="Serve the model with a larger window (llama.cpp -c, Ollama num_ctx) and set context_tokens, "
+                     "or use a model with a longer context.")
+        return _Sizes(min(self.settings.chunk_tokens, room), answer, window.tokens)
+
+    def _after_context_error(self, meta: PaperMeta, exc: LLMContextLengthError, tried: int) -> _Sizes:
+        """Sizes for the map-reduce path once a prompt of ``tried`` tokens did not fit."""
+        if exc.max_tokens:
+            sizes = self._sizes(meta, ContextWindow(exc.max_tokens, "the server's context-length error"))
+            return _Sizes(max(_MIN_WINDOW_CHUNK, min(sizes.chunk, tried // 2)), sizes.answer, sizes.window)
+        known = self._sizes(meta, self.client.context_window())
+        return _Sizes(self._budget(min(known.chunk, tried) // 2), known.answer, known.window)
+
+    def _prompt_tokens(self, meta: PaperMeta) -> int:
+        """Tokens of the longest prompt without its paper text: system prompt, instructions, metadata, and the
+        schema as the lower rungs of the ladder put it in the system prompt."""
+        nonce = data_marker("")
+        system = render("draft_system.j2", self.prompts, themes=self.themes, nonce=nonce)
+        single = render("draft_user.j2", self.prompts, nonce=nonce, paper_text="", coverage="",
+                        **self._meta_context(meta))
+        mapped = render("map_user.j2", self.prompts, nonce=nonce, paper_text="", part=1, parts=1, title=meta.title,
+                        sections="")
+        schema = count_tokens(format_instruction(schema_spec(EntryAnswer)))
+        return schema + max(count_message_tokens([{"content": system}, {"content": user}])
+                            for user in (single, mapped))
+
     # helpers ---------------------------------------------------------------------------------------
-    def _call(self, nonce: str, user: str, schema: type[M], label: str, purpose: str, usage: LLMUsage) -> M:
+    def _call(self, nonce: str, user: str, schema: type[M], label: str, purpose: str, usage: LLMUsage,
+              sizes: _Sizes) -> M:
         system = render("draft_system.j2", self.prompts, themes=self.themes, nonce=nonce)
         messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
-        result: LLMResult[M] = self.client.structured(messages, schema, paper=label, purpose=purpose)
+        result: LLMResult[M] = self.client.structured(messages, schema, paper=label, purpose=purpose,
+                                                      max_tokens=sizes.answer)
         usage.add(result.usage.prompt_tokens, result.usage.completion_tokens, result.cost_usd,
                   cached=result.cached, estimated=result.usage.estimated)
         return result.value
@@ -224,6 +307,24 @@ def _format_notes(notes: PartNotes) -> str:
             lines.append(f"{heading}:")
             lines.extend(f"- {p.text} (quote: \"{p.quote}\")" for p in points)
     return "\n".join(lines)
+
+
+def _trimmed(notes: list[_Note], budget: int) -> list[_Note]:
+    """Notes cut to share ``budget`` tokens equally: each keeps its first lines (the summary's first sentences,
+    then its points with their quotes) that fit its share. The last resort of a window too small for them."""
+    share = max(1, budget // max(1, len(notes)) - 16)  # 16: the part's heading
+    out = []
+    for note in notes:
+        lines = note.text.splitlines()
+        if lines:  # a long summary gives way to the points: two sentences of it are kept
+            lines[0] = " ".join(re.split(r"(?<=[.!?])\s+", lines[0])[:2])
+        kept: list[str] = []
+        for line in lines:
+            if count_tokens("\n".join([*kept, line])) > share:
+                break
+            kept.append(line)
+        out.append(_Note(note.sections, "\n".join(kept)))
+    return out
 
 
 def _split_chunk(chunk: Chunk, budget: int) -> list[Chunk]:
