@@ -666,6 +666,10 @@ class Catalog:
                 continue
             if f.size > limit:
                 f.too_large = True  # a 20 MB one-line file is no entry, and parsing it takes seconds: not read
+                self._walk_problems.append(Problem(
+                    f.relpath, ProblemKind.TOO_LARGE,
+                    f"is {f.size / 2**20:.1f} MB, more than catalog_max_mb ({self.settings.catalog_max_mb:g} MB): "
+                    "not read; shorten or move it, or raise the setting."))
                 continue
             row = cache.get(f.relpath)
             cached = _Facts.cached(row)
@@ -786,9 +790,6 @@ class Catalog:
 
         if f.outside:
             problem(ProblemKind.SYMLINK_OUTSIDE, "a symlink pointing outside the diary: not read.")
-        elif f.too_large:
-            problem(ProblemKind.TOO_LARGE, f"is {f.size / 2**20:.1f} MB, more than catalog_max_mb "
-                    f"({self.settings.catalog_max_mb:g} MB): not read; shorten or move it, or raise the setting.")
         elif f.error:
             problem(ProblemKind.UNREADABLE, f"cannot be read ({f.error}): fix or remove it.")
         elif facts and facts.not_utf8:
