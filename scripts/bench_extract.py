@@ -1,97 +1,183 @@
-"""Time text extraction on every PDF of a folder (worker process included, no cache), and check its glyphs.
+"""Time text extraction on every PDF of a folder and on generated ones, and count what it gets wrong.
 
-Usage: python scripts/bench_extract.py DIR [--timeout SECONDS]
+Usage: python scripts/bench_extract.py [DIR ...] [--no-generated] [--show] [--timeout SECONDS]
 
-Prints, per PDF: pages, milliseconds per page, characters of clean text and
-sections found, and the undecodable characters (control characters, U+FFFD,
-private use) in the raw text of each engine, pypdf and pdfium, and in ours;
-then the totals. A second table compares the symbols × ± ≤ ≥ → and the digits
-each engine reads with the ones our extraction keeps.
+Each PDF is extracted as `paperdiary draft` does it (worker process, no cache).
+Printed per PDF: pages, wall and CPU milliseconds per page (the CPU time of the
+worker, steadier than the wall time on a shared machine), characters kept, and
+three measures counted on the output text (every section but the references):
+
+* glyph artefacts: glyph names printed as text (``/e.sc``, ``/uni00D7``,
+  ``(cid:12)``) and characters nobody can read (control characters, U+FFFD,
+  private use); pypdf's own raw text is counted beside ours;
+* lost × and √ (also ≤ ≥ ±): pdfium's occurrences (on a generated PDF, the
+  known text's), each placed by the six letters or digits on either side; *lost*
+  when our text has that place without the symbol, *dropped* when our text
+  lacks the place altogether (a table or figure left out, a running header);
+* table rows in sentences: sentences holding four numbers in a row with nothing
+  but spaces between them ("0.1 0.1 100K 4.92"), a table header's "(↑)"/"(↓)",
+  or, on a generated PDF, any of its table's rows.
+
+Unless --no-generated, PDFs are also typeset (tests/fakes/typeset.py) with small
+caps named by glyph, symbols pypdf cannot decode, fractions and scripts,
+footnote marks, a table, and hidden text; their known text is the reference.
+--show prints every artefact, lost symbol and table sentence found.
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
+import resource
+import sys
+import tempfile
 import time
 from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from pypdf import PdfReader
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from paperdiary.errors import ExtractionError
-from paperdiary.stages.extract import extract_pdf
-from paperdiary.stages.extract.glyphs import undecodable
+from paperdiary.errors import ExtractionError  # noqa: E402
+from paperdiary.stages.extract import extract_pdf  # noqa: E402
+from tests.fakes.typeset import (  # noqa: E402
+    GLYPH_NAME,
+    glyph_artefacts,
+    make_typeset_paper,
+    pdfium_text,
+    symbol_fates,
+    table_row_sentences,
+)
 
-SYMBOLS = ("×", "±", "≤", "≥", "→")
+MEASURED = ("×", "√", "≤", "≥", "±")
 
 
 def _pypdf_text(path: Path) -> str:
-    import logging
+    from pypdf import PdfReader
 
     logging.getLogger("pypdf").setLevel(logging.ERROR)
     return "\n".join(page.extract_text() or "" for page in PdfReader(path).pages)
 
 
-def _pdfium_text(path: Path) -> str:
-    import pypdfium2
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
-    document = pypdfium2.PdfDocument(path)
+
+@dataclass
+class Totals:
+    pages: int = 0
+    wall: float = 0.0
+    cpu: float = 0.0
+    chars: int = 0
+    artefacts_pypdf: int = 0
+    artefacts: int = 0
+    fates: Counter[tuple[str, str]] = field(default_factory=Counter)  # (symbol, "kept"/"lost"/"dropped")
+    tables: int = 0
+    hidden_seen: int = 0
+
+
+def measure(pdf: Path, reference: str | None, rows: list[str], hidden: list[str], totals: Totals, *,
+            timeout: float, show: bool, width: int) -> None:
+    wall, cpu = time.perf_counter(), _children_cpu()
     try:
-        # Its line ends are \r\n, and \ufffe marks a word hyphenated at a line end: pdfium's ways, not lost glyphs.
-        return "\n".join(page.get_textpage().get_text_range().replace("\r\n", "\n").replace("\ufffe", "-")
-                         for page in document)
-    finally:
-        document.close()
+        paper = extract_pdf(pdf, timeout=timeout)
+    except ExtractionError as exc:
+        print(f"{pdf.name:<{width}}failed: {exc}")
+        return
+    wall, cpu = time.perf_counter() - wall, _children_cpu() - cpu
+    ours = "\n\n".join(s.text for s in paper.sections if s.kind != "references")
+    raw = _pypdf_text(pdf)
+    source = reference if reference is not None else pdfium_text(pdf)
+    artefacts_raw, artefacts = glyph_artefacts(raw), glyph_artefacts(ours)
+    fates = Counter()
+    for symbol in MEASURED:
+        kept, lost, dropped = symbol_fates(source, ours, symbol)
+        fates[(symbol, "kept")] += kept
+        fates[(symbol, "lost")] += lost
+        fates[(symbol, "dropped")] += dropped
+    tables = table_row_sentences(ours, rows)
+    seen = [h for h in hidden if h in ours]
+    lost = sum(n for (_, fate), n in fates.items() if fate == "lost")
+    print(f"{pdf.name:<{width}}{paper.pages:>6}{wall * 1000 / paper.pages:>9.0f}{cpu * 1000 / paper.pages:>9.0f}"
+          f"{paper.chars:>9}{artefacts_raw:>12}{artefacts:>11}{fates[('×', 'kept')] + fates[('√', 'kept')]:>9}"
+          f"{fates[('×', 'lost')] + fates[('√', 'lost')]:>8}{lost:>10}{len(tables):>9}"
+          + (f"{len(seen):>9}/{len(hidden)}" if hidden else ""))
+    if show:
+        for match in GLYPH_NAME.finditer(ours):
+            print(f"    glyph name: {ours[max(0, match.start() - 40) : match.end() + 20]!r}")
+        _show_lost(source, ours)
+        for sentence in tables:
+            print(f"    table row in a sentence: {sentence[:160]!r}")
+        for text in seen:
+            print(f"    hidden text kept: {text!r}")
+    totals.pages += paper.pages
+    totals.wall += wall
+    totals.cpu += cpu
+    totals.chars += paper.chars
+    totals.artefacts_pypdf += artefacts_raw
+    totals.artefacts += artefacts
+    totals.fates += fates
+    totals.tables += len(tables)
+    totals.hidden_seen += len(seen)
 
 
-def _symbols(text: str) -> Counter[str]:
-    counts = Counter(c for c in text if c in SYMBOLS)
-    counts["digits"] = sum(c.isdigit() for c in text)
-    return counts
+def _show_lost(source: str, ours: str) -> None:
+    """Each lost symbol with the reference text around it."""
+    for symbol in MEASURED:
+        start = 0
+        while (i := source.find(symbol, start)) >= 0:
+            start = i + 1
+            window = source[max(0, i - 30) : i + 30]
+            if symbol_fates(window, ours, symbol)[1]:
+                print(f"    lost {symbol}: {window!r}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("folder", type=Path)
+    parser.add_argument("folders", type=Path, nargs="*")
+    parser.add_argument("--no-generated", action="store_true", help="only the PDFs of the folders")
+    parser.add_argument("--show", action="store_true", help="print every problem found")
     parser.add_argument("--timeout", type=float, default=120.0, help="per PDF, seconds (default 120)")
     args = parser.parse_args()
-    pdfs = sorted(p for p in args.folder.iterdir() if p.suffix.lower() == ".pdf")
-    if not pdfs:
-        parser.error(f"no .pdf files in {args.folder}")
+    pdfs = sorted(p for folder in args.folders for p in folder.iterdir() if p.suffix.lower() == ".pdf")
+    if not pdfs and args.no_generated:
+        parser.error("no .pdf files given, and --no-generated")
 
-    width = max(len(p.name) for p in pdfs) + 2
-    print(f"{'file':<{width}}{'pages':>6}{'ms/page':>9}{'chars':>9}{'sections':>10}"
-          f"{'ctrl pypdf':>12}{'ctrl pdfium':>13}{'ctrl ours':>11}")
-    pages = chars = sections = 0
-    seconds = 0.0
-    bad: Counter[str] = Counter()
-    symbols: dict[str, Counter[str]] = {"pypdf": Counter(), "pdfium": Counter(), "ours": Counter()}
-    for pdf in pdfs:
-        start = time.perf_counter()
-        try:
-            paper = extract_pdf(pdf, timeout=args.timeout)
-        except ExtractionError as exc:
-            print(f"{pdf.name:<{width}}failed: {exc}")
-            continue
-        elapsed = time.perf_counter() - start
-        texts = {"pypdf": _pypdf_text(pdf), "pdfium": _pdfium_text(pdf), "ours": paper.full_text}
-        counts = {engine: undecodable(text) for engine, text in texts.items()}
-        for engine, text in texts.items():
-            bad[engine] += counts[engine]
-            symbols[engine] += _symbols(text)
-        pages, chars, sections, seconds = (
-            pages + paper.pages, chars + paper.chars, sections + len(paper.sections), seconds + elapsed
-        )
-        print(f"{pdf.name:<{width}}{paper.pages:>6}{elapsed * 1000 / paper.pages:>9.0f}{paper.chars:>9}"
-              f"{len(paper.sections):>10}{counts['pypdf']:>12}{counts['pdfium']:>13}{counts['ours']:>11}")
-    if not pages:
+    with tempfile.TemporaryDirectory() as tmp:
+        generated = [] if args.no_generated else [
+            make_typeset_paper(Path(tmp) / "typeset.pdf"),
+            make_typeset_paper(Path(tmp) / "typeset-hidden.pdf", hidden=True),
+        ]
+        names = [p.name for p in pdfs] + [g.path.name for g in generated]
+        width = max(len(n) for n in names) + 2
+        print(f"{'file':<{width}}{'pages':>6}{'ms/page':>9}{'cpu ms':>9}{'chars':>9}{'glyphs pypdf':>12}"
+              f"{'glyphs ours':>11}{'×√ kept':>9}{'×√ lost':>8}{'≤≥± lost':>10}{'tables':>9}{'  hidden seen':>14}")
+        totals = Totals()
+        for pdf in pdfs:
+            measure(pdf, None, [], [], totals, timeout=args.timeout, show=args.show, width=width)
+        for paper in generated:
+            measure(paper.path, "\n\n".join(paper.prose), paper.table_rows, paper.hidden, totals,
+                    timeout=args.timeout, show=args.show, width=width)
+    if not totals.pages:
         return
-    print(f"{'total':<{width}}{pages:>6}{seconds * 1000 / pages:>9.0f}{chars:>9}{sections:>10}"
-          f"{bad['pypdf']:>12}{bad['pdfium']:>13}{bad['ours']:>11}   ({seconds:.2f} s)")
+    others_lost = sum(n for (s, fate), n in totals.fates.items() if fate == "lost" and s not in "×√")
+    print(f"{'total':<{width}}{totals.pages:>6}{totals.wall * 1000 / totals.pages:>9.0f}"
+          f"{totals.cpu * 1000 / totals.pages:>9.0f}{totals.chars:>9}{totals.artefacts_pypdf:>12}"
+          f"{totals.artefacts:>11}{totals.fates[('×', 'kept')] + totals.fates[('√', 'kept')]:>9}"
+          f"{totals.fates[('×', 'lost')] + totals.fates[('√', 'lost')]:>8}{others_lost:>10}{totals.tables:>9}"
+          f"{totals.hidden_seen:>14}   ({totals.wall:.2f} s)")
     print()
-    print(f"{'symbols':<10}" + "".join(f"{engine:>9}" for engine in symbols))
-    for symbol in (*SYMBOLS, "digits"):
-        print(f"{symbol:<10}" + "".join(f"{symbols[engine][symbol]:>9}" for engine in symbols))
+    print(f"{'symbol':<8}{'kept':>7}{'lost':>7}{'dropped':>9}   (dropped: the text around it left out, "
+          "e.g. with a table)")
+    for symbol in MEASURED:
+        print(f"{symbol:<8}" + "".join(f"{totals.fates[(symbol, fate)]:>{w}}"
+                                       for fate, w in (("kept", 7), ("lost", 7), ("dropped", 9))))
+    print()
+    print(f"glyph artefacts: {totals.artefacts}; lost × and √: "
+          f"{totals.fates[('×', 'lost')] + totals.fates[('√', 'lost')]}; table rows inside sentences: "
+          f"{totals.tables}; hidden texts kept: {totals.hidden_seen}; "
+          f"{totals.wall * 1000 / totals.pages:.0f} ms/page wall, {totals.cpu * 1000 / totals.pages:.0f} ms/page CPU")
 
 
 if __name__ == "__main__":

@@ -47,6 +47,16 @@ def to_ascii(text: str) -> str:
     return decomposed.encode("ascii", "ignore").decode("ascii")
 
 
+# Typographic ligatures (U+FB00-FB06: "ﬁ", "ﬂ", "ﬀ", "ﬃ", "ﬄ", "ﬅ", "ﬆ") and what NFKC makes of them.
+_LIGATURES = str.maketrans({chr(c): unicodedata.normalize("NFKC", chr(c)) for c in range(0xFB00, 0xFB07)})
+
+
+def fold_ligatures(text: str) -> str:
+    """``text`` with its ligatures spelt out ("signiﬁcantly" -> "significantly"): NFKC for these only, so that
+    superscripts, which mark footnotes, stay what they are."""
+    return text.translate(_LIGATURES)
+
+
 # ------------------------------------------------------------------ one-line text
 
 # Terminal escape sequences, whole: a lone ESC dropped would leave "[31m" behind. CSI (colours,

@@ -550,12 +550,13 @@ def superscripted(names: Sequence[tuple[str, str]], size: float = 11.0, *, separ
 # --------------------------------------------------------------------------- fonts pypdf cannot decode
 
 # The symbols of the font below, by the codes its built-in encoding gives them (as in TeX's txsys font).
-SYMBOL_CODES = {"×": 2, "±": 3, "≤": 4, "→": 5}
-_SYMBOL_GLYPHS = {"×": "multiply", "±": "plusminus", "≤": "lessequal", "→": "arrowright"}
+SYMBOL_CODES = {"×": 2, "±": 3, "≤": 4, "→": 5, "√": 6, "↑": 7, "↓": 8}
+_SYMBOL_GLYPHS = {"×": "multiply", "±": "plusminus", "≤": "lessequal", "→": "arrowright", "√": "radical",
+                  "↑": "arrowup", "↓": "arrowdown"}
 
 
 def _symbol_font_program() -> bytes:
-    """A CFF (Type1C) font whose built-in encoding puts ×, ±, ≤, → at codes 2 to 5 (boxes for glyphs)."""
+    """A CFF (Type1C) font whose built-in encoding puts ×, ±, ≤, →, √, ↑, ↓ at codes 2 to 8 (boxes for glyphs)."""
     from fontTools.fontBuilder import FontBuilder
     from fontTools.pens.t2CharStringPen import T2CharStringPen
 
@@ -590,7 +591,7 @@ def _symbol_font_program() -> bytes:
 
 
 def make_builtin_encoding_pdf(path: Path, lines: Sequence[str]) -> Path:
-    """A one-page PDF of ``lines`` in Helvetica whose ×, ±, ≤ and → are set in a font pypdf cannot decode.
+    """A one-page PDF of ``lines`` in Helvetica whose ×, ±, ≤, →, √, ↑ and ↓ are set in a font pypdf cannot decode.
 
     As TeX's symbol fonts in real arXiv papers (FlashAttention's "×"): the symbols'
     font carries a ToUnicode map that covers some other code only, so pypdf gives
@@ -618,14 +619,15 @@ def make_builtin_encoding_pdf(path: Path, lines: Sequence[str]) -> Path:
                   b"1 begincodespacerange <00> <FF> endcodespacerange\n"
                   b"1 beginbfchar <C7> <1D40> endbfchar\n"
                   b"endcmap CMapName currentdict /CMap defineresource pop end end")
-    widths = b" ".join([b"600"] * 6)
+    last = max(SYMBOL_CODES.values())
+    widths = b" ".join([b"600"] * (last + 1))
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
         b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
         b"/Resources << /Font << /F1 4 0 R /F2 5 0 R >> >> /Contents 6 0 R >>",
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /PDSymbols /FirstChar 0 /LastChar 5 /Widths [" + widths
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /PDSymbols /FirstChar 0 /LastChar %d /Widths [" % last + widths
         + b"] /FontDescriptor 7 0 R /ToUnicode 9 0 R >>",
         b"<< /Length %d >>\nstream\n" % len(content) + bytes(content) + b"\nendstream",
         b"<< /Type /FontDescriptor /FontName /PDSymbols /Flags 4 /FontBBox [0 -200 1000 800] /ItalicAngle 0 "

@@ -40,13 +40,15 @@ from paperdiary.stages.drafting.phrases import (
     VERBS,
     find,
     is_noun_phrase,
+    is_person,
     key_terms,
     metric_phrase,
     paper_names,
+    person_names,
     proper_names,
 )
 from paperdiary.stages.drafting.tidy import CITATION, tidy
-from paperdiary.text import STOP_WORDS, clean_text, one_line, split_paragraphs, split_sentences
+from paperdiary.text import STOP_WORDS, clean_text, fold_ligatures, one_line, split_paragraphs, split_sentences
 from paperdiary.themes import match_theme
 
 
@@ -76,7 +78,7 @@ def draft_offline(meta: PaperMeta, paper: ExtractedPaper, *, themes: Sequence[st
     best-matching one, or None. The sections are filled in order (key points,
     methods, results, limitations), each skipping what an earlier one already says.
     """
-    title = clean_text(meta.title or paper.title or "")
+    title = clean_text(fold_ligatures(meta.title or paper.title or ""))
     doc = _Document.build(meta, paper, title)
     picker = _Picker(doc)
 
@@ -276,8 +278,9 @@ class _Document:
     """The paper's candidate sentences with their roles, and the statistics to score them."""
 
     def __init__(self, sentences: list[_Sentence], title: str, abstract_source: str, banded: list[_Role],
-                 considered: int, summary: list[_Sentence] | None = None):
+                 considered: int, summary: list[_Sentence] | None = None, people: frozenset[str] = frozenset()):
         self.sentences = sentences
+        self.people = people  # words of the names in the author block and the references: never bold
         self.title = title
         self.abstract_source = abstract_source
         self.banded = banded  # roles assigned by position, for want of section titles
@@ -301,7 +304,7 @@ class _Document:
     @classmethod
     def build(cls, meta: PaperMeta, paper: ExtractedPaper, title: str) -> _Document:
         """Split the paper into usable sentences, tidy them and give each a role."""
-        meta_abstract = clean_text(meta.abstract)
+        meta_abstract = clean_text(fold_ligatures(meta.abstract))
         parts: list[tuple[list[str], _Role, str]] = []  # (sentences, role, section title)
         if meta_abstract:
             parts.append((split_sentences(meta_abstract), _Role.ABSTRACT, ""))
@@ -309,8 +312,9 @@ class _Document:
         for body_section, role in zip(sections, _section_roles(sections), strict=True):
             if role == _Role.ABSTRACT and meta_abstract:
                 continue  # the metadata abstract is the cleaner copy
-            texts = [t for block in _blocks(body_section.text) for t in split_sentences(clean_text(block))]
-            parts.append((texts, role, clean_text(body_section.title)))
+            texts = [t for block in _blocks(fold_ligatures(body_section.text))
+                     for t in split_sentences(clean_text(block))]
+            parts.append((texts, role, clean_text(fold_ligatures(body_section.title))))
 
         vocabulary = Counter(w.lower() for texts, _, _ in parts for t in texts for w in re.findall(r"\w+", t))
         summary = [_Sentence(text, _Role.ABSTRACT, section, rank, display, _terms(display), _numbers(display),
@@ -337,8 +341,9 @@ class _Document:
         # Abstract first, since the metadata abstract is not in the sections at all.
         sentences.sort(key=lambda s: s.role != _Role.ABSTRACT)
         sentences = [replace(s, order=i) for i, s in enumerate(sentences)]
+        references = "\n".join(s.text for s in paper.sections if s.kind == "references")
         return cls(sentences, title, source, banded, considered=sum(len(texts) for texts, _, _ in parts),
-                   summary=summary)
+                   summary=summary, people=person_names([*meta.authors, *paper.authors], references))
 
     # -- statistics
 
@@ -427,7 +432,13 @@ class _Document:
             self._proper_name_in,
             self._key_term_in,
         ]
-        return self._widened(text, next((p for p in (f(text) for f in finders) if p), ""))
+        for finder in finders:
+            phrase = finder(text)
+            if phrase and not is_person(phrase, self.people):
+                widened = self._widened(text, phrase)
+                if not is_person(widened, self.people):
+                    return widened
+        return ""
 
     @staticmethod
     def _widened(text: str, phrase: str) -> str:
@@ -658,6 +669,13 @@ _FAILURE = re.compile(
     r"|\bnot\s+(?:yet\s+)?(?:address|explor|evaluat|consider|stud|investigat|test)",
     re.I,
 )
+_CONCESSION = re.compile(
+    r"^(?:despite|in spite of|notwithstanding|even (?:though|with|when|if|after|without)|although|though|while)\b"
+    r"[^,;]*,\s*", re.I)
+# What a result says went well: a sentence saying only this states no limitation.
+_GAIN = re.compile(r"\b(?:improv(?:es|ed|ements?|ing)\b|outperform|gains?\b|better\b|surpass|state-of-the-art\b"
+                   r"|speed-?ups?\b|faster\b|beats?\b|competitive\b|comparable\b|matches\b|consistent(?:ly)?\b)", re.I)
+_NEGATION = re.compile(r"\b(?:not|never|no longer|hardly)\b|n't\b", re.I)
 _HEDGE = re.compile(r"\b(?:however|although|but|only|may|might|could|would|requires?|not|no|without)\b", re.I)
 _FUTURE = re.compile(r"\bfuture\s+(?:work|research|directions?|studies)\b|\bwe\s+leave\b", re.I)
 _SELF_REFERENCE = re.compile(r"\b(?:we|our|us|this (?:work|paper|study|method|approach|technique))\b", re.I)
@@ -751,7 +769,9 @@ class _Picker:
                     + (0.3 if s.role == _Role.ABSTRACT else 0.0) + (0.2 if _RESULT_CUE.search(s.text) else 0.0))
 
         main = self._of(_Role.ABSTRACT) + [s for s in self._of(_Role.INTRO) if _CONTRIBUTION.search(s.text)]
-        backup = [s for s in self.doc.sentences if s.role not in (_Role.RELATED,) and s not in main]
+        # A limitation is not a key point: it belongs under Limitations.
+        backup = [s for s in self.doc.sentences
+                  if s.role not in (_Role.RELATED,) and s not in main and not s.in_limitations]
         return self._pick(main, score, LIST_LIMITS["key_points"], backup=backup)
 
     def methods(self, *, taken: Sequence[_Sentence]) -> list[_Sentence]:
@@ -793,8 +813,13 @@ class _Picker:
         "…carries one major limitation." and "…we leave this to future work." say
         nothing concrete; the sentence after such an announcement states it.
         """
-        text = s.display
-        if _ANNOUNCEMENT.search(text) or _LOOKS_BACK.match(text):
+        if _ANNOUNCEMENT.search(s.display) or _LOOKS_BACK.match(s.display):
+            return 0.0
+        # A concession is not what the sentence states: "Despite being only trained with 2 neighbours, we see
+        # consistent improvements" reports a result.
+        text = _CONCESSION.sub("", s.display)
+        stated = bool(_LIMITATION_WORD.search(text) or _FAILURE.search(text) or _NEGATION.search(text))
+        if _GAIN.search(text) and not stated:
             return 0.0
         if _PRIOR_WORK.search(text) and not s.in_limitations:
             return 0.0  # "the limitations of existing methods": others' limitations

@@ -233,3 +233,43 @@ __all__ = [
     "paper_names",
     "proper_names",
 ]
+
+
+# -- people: names from the author block and the references are never bold
+
+_NAME_WORD = re.compile(r"[A-Z][^\W\d_]*(?:['’-][A-Z]?[^\W\d_]+)*")
+# Where a reference's authors end: "et al.", a full stop not after an initial, or after one but before a title's
+# first words ("Vaswani, A., Shazeer, N. Attention is ..."), or its year.
+_AUTHORS_END = re.compile(r"\bet\s+al\.|(?<!\b[A-Z])\.\s|\.\s(?=[A-Z][a-z]+\s+[a-z])|\(\s*(?:19|20)\d\d|,\s*(?:19|20)\d\d\b")
+_NOT_NAMES = frozenset("and et al in of the von van der de da di le la du".split())
+
+
+def person_names(authors: Iterable[str], references: str) -> frozenset[str]:
+    """The words of people's names (lower case): the paper's authors' and those heading each reference."""
+    names = {w.lower() for author in authors for w in _NAME_WORD.findall(author) if len(w) > 1}
+    for reference in re.split(r"\n+|(?=\[\d+\]\s)", references):
+        reference = re.sub(r"^\s*\[\d+\]\s*", "", reference)
+        end = _AUTHORS_END.search(reference)
+        part = reference[: end.start()] if end else ""
+        words = [w for w in part.replace(",", " ").split() if w.lower() not in _NOT_NAMES]
+        if len(part) > 300 or not words or sum(w[:1].isupper() for w in words) < 0.8 * len(words):
+            continue  # not an author list: a title, a sentence
+        names.update(w.lower() for w in _NAME_WORD.findall(part) if len(w) > 1)
+    return frozenset(names - _NOT_NAMES)
+
+
+def is_person(phrase: str, names: frozenset[str]) -> bool:
+    """Whether ``phrase`` is a person's name or names ("Shazeer", "Finn et al.", "Erich Elsen‡" read "Elsenz")."""
+    words = [w for w in re.split(r"[\s,]+", phrase.replace("et al.", " ")) if w and w.lower() not in _NOT_NAMES]
+    if not words or not names:
+        return False
+
+    def named(word: str) -> bool:
+        bare = word.strip(".'’()")
+        if not bare[:1].isupper():
+            return False
+        lower = bare.lower()
+        # A footnote mark read as a letter or digit may be glued to the name.
+        return lower in names or (len(lower) > 3 and lower[:-1] in names)
+
+    return all(named(w) for w in words)

@@ -37,7 +37,7 @@ _PART = (
 )
 _NUMBER = r"(?:\([A-Z]?\d+(?:\.\d+)*[a-z]?\)|[A-Z]?\d+(?:\.\d+)*[a-z]?|[A-Z](?:\.\d+)*)(?![\w-])"
 _REFERENCE = re.compile(
-    rf"\b{_PART}~?\s*{_NUMBER}(?:\s*\((?:[a-z]|left|right|top|bottom|middle|center|centre)\))?"
+    rf"(?:\b|(?<![\w§])(?=§)){_PART}~?\s*{_NUMBER}(?:\s*\((?:[a-z]|left|right|top|bottom|middle|center|centre)\))?"
     rf"(?:\s*(?:,|and|or|to|–|-)\s*{_NUMBER})*"
     r"|\\(?:auto|c|C|eq|page)?ref\{[^}]*\}",
 )
@@ -101,6 +101,11 @@ _OPENER = re.compile(
 )
 # A footnote mark glued to a word: superscripts and daggers, or a digit a word does not otherwise carry ("tasks2,").
 _SUPERSCRIPT_MARK = re.compile(r"(?<=[\w.,;:)])[\u00b9\u00b2\u00b3\u2070-\u2079\u2020\u2021\u00a7\u00b6]+")
+# A footnote mark after a name ending in a number and a comma: "GPT-3,1 despite" (a list would not go on in lower case).
+_MARK_AFTER_NUMBERED_NAME = re.compile(r"\b([A-Z][\w.]*-\d+(?:\.\d+)?,)\d{1,2}(?=\s+[a-z])")
+# A pointer to a part of a figure, alone in parentheses: "attention (left) divides ...".
+_POSITION = re.compile(r"\s*\((?:(?:top|bottom|upper|lower)[\s-]+)?(?:left|right|top|bottom|middle|center|centre"
+                       r"|above|below|inset)\)")
 _GLUED_DIGIT = re.compile(r"\b([a-z]{4,})(\d{1,2})(?=[\s,.;:)]|$)")
 _DIGIT_AFTER_STOP = re.compile(r"\b([a-z]{3,}[.,;:])\d{1,2}(?=\s|$)")
 
@@ -132,6 +137,7 @@ def tidy(sentence: str, vocabulary: Mapping[str, int] | None = None) -> str | No
         text = _POINTING_MARK.sub("", text)
         if _MARK in text:
             return None  # "Table 1 reports ...": about the paper's layout
+    text = _POSITION.sub("", text)
     text = _OPENER.sub("", text.strip())
     return _mended(text)
 
@@ -154,6 +160,7 @@ _ABBREVIATIONS = frozenset(
 
 def _footnotes_removed(text: str, vocabulary: Mapping[str, int]) -> str:
     text = _SUPERSCRIPT_MARK.sub("", text)
+    text = _MARK_AFTER_NUMBERED_NAME.sub(r"\1", text)
     text = _DIGIT_AFTER_STOP.sub(lambda m: m.group(1) if m.group(1)[:-1] not in _ABBREVIATIONS else m.group(), text)
 
     def glued(match: re.Match[str]) -> str:
@@ -172,10 +179,25 @@ def _mended(text: str) -> str | None:
     text = re.sub(r"\(\s+", "(", text).strip(" ,;:")
     if len(text.split()) < 5 or not re.search(r"[.!?][\"'\u2019\u201d)\]]*$", text):
         return None
+    if _aside_only(text):
+        return None  # "(e.g., 3.5 points better than GAR on average).": an aside of the sentence before
     first = text.split(maxsplit=1)[0]
     if not any(c.isupper() for c in first[1:]):  # "xLSTM" and "iPhone" keep their case
         text = text[:1].upper() + text[1:]
     return text
+
+
+def _aside_only(text: str) -> bool:
+    """Whether ``text`` is one parenthesis and its full stop, nothing else."""
+    if not text.startswith(("(", "[")):
+        return False
+    depth = 0
+    for i, char in enumerate(text):
+        depth += char in "(["
+        depth -= char in ")]"
+        if depth == 0:
+            return not text[i + 1 :].strip(" .!?;:,")
+    return True
 
 
 __all__ = ["CITATION", "tidy"]

@@ -12,6 +12,7 @@ from paperdiary.stages.extract.hyphens import Vocabulary
 from paperdiary.stages.extract.layout import Layout, Page, letters
 from paperdiary.stages.extract.pdf import read_raw
 from paperdiary.stages.extract.sections import PatternHeadings, build_sections, merge_headings, outline_headings
+from paperdiary.stages.extract.tables import move_captions, remove_tables
 
 
 # A document with fewer letters than this per page has no usable text layer.
@@ -38,9 +39,10 @@ def _assemble(
     first_page = list(pages[0].lines)
     stamp_id = remove_stamp(pages)
     remove_furniture(pages)
+    remove_tables(pages, Layout.of([line for page in pages for line in page.lines]).body_size)
     lines = [line for page in pages for line in page.lines]
     layout = Layout.of(lines)
-    lines = move_footnotes(lines, layout.body_size)
+    lines = move_captions(move_footnotes(lines, layout.body_size))
     vocab = Vocabulary.of([line.text for line in lines])
     page_title, page_authors = title_and_authors(first_page, vocab)
     title = meta_title or page_title

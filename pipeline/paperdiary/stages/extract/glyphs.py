@@ -1,4 +1,11 @@
-"""Glyphs pypdf cannot decode, taken from pdfium's reading of the same page.
+"""Glyphs pypdf cannot decode: named by their font, or taken from pdfium's reading of the same page.
+
+A font whose ``/Differences`` name glyphs pypdf does not know prints the names
+themselves: RETRO's small caps come out as ``R/e.sc /t.sc /r.sc/o.sc``.
+:class:`GlyphNames` reads such names as the Adobe Glyph List's rules do
+(``e.sc`` is a small-cap e, read "E"; ``f_f_i`` is "ffi"; ``uni00D7`` is "×");
+a name that means nothing (``/g31``) becomes U+FFFD, which the repair below
+then takes from pdfium.
 
 Some fonts of real arXiv PDFs come out of pypdf as control characters: every
 "×" of FlashAttention (2205.14135) is ``\\x02``, its parentheses "„" and "”".
@@ -19,9 +26,93 @@ import re
 from difflib import SequenceMatcher
 from typing import Any
 
+from pypdf._codecs import adobe_glyphs
+
 from paperdiary.stages.extract.layout import Line
 
 log = logging.getLogger(__name__)
+
+# Suffixes that set a letter as a small capital ("e.sc", "a.smcp", "A.c2sc"); "Asmall" is the Expert set's name.
+_SMALL_CAPS = frozenset("sc smcp c2sc small petite pcap".split())
+_UNI = re.compile(r"uni((?:[0-9A-F]{4})+)|u([0-9A-F]{4,6})")
+
+
+def glyph_text(name: str) -> str | None:
+    """What the glyph ``name`` (with or without its "/") reads as, by the Adobe Glyph List's rules; None if nothing.
+
+    The part after the first "." is a variant (``one.osf``, ``a.alt``) except the
+    small-caps ones, which read as capitals; "_" joins ligature components.
+    """
+    name = name.lstrip("/")
+    base, _, suffix = name.partition(".")
+    small_caps = bool(set(suffix.lower().split(".")) & _SMALL_CAPS)
+    if base.endswith("small") and len(base) > 5 and f"/{base[:-5]}" in adobe_glyphs:
+        base, small_caps = base[:-5], True  # "Asmall", "Esmall"
+    parts = []
+    for component in base.split("_"):
+        text = _component_text(component)
+        if text is None:
+            return None
+        parts.append(text)
+    text = "".join(parts)
+    if not text or not text.isprintable():
+        return None
+    return text.upper() if small_caps else text
+
+
+def _component_text(component: str) -> str | None:
+    if not component:
+        return None
+    known = adobe_glyphs.get(f"/{component}")
+    if known:
+        return str(known)
+    match = _UNI.fullmatch(component)
+    if match:
+        hexes = match.group(1) or match.group(2)
+        step = 4 if match.group(1) else len(hexes)
+        try:
+            return "".join(chr(int(hexes[i : i + step], 16)) for i in range(0, len(hexes), step))
+        except ValueError:
+            return None
+    return None
+
+
+class GlyphNames:
+    """Per font, the glyph names pypdf prints for want of knowing them, and what each reads as.
+
+    pypdf maps a ``/Differences`` name it does not know to the name itself; the
+    names are read off the font's encoding once, and replaced in every piece of
+    text pypdf gives in that font (:meth:`decode`).
+    """
+
+    def __init__(self) -> None:
+        self._by_font: dict[int, tuple[Any, list[tuple[str, str]]]] = {}  # id(font) -> (font, replacements)
+
+    def decode(self, text: str, font: Any) -> str:
+        if "/" not in text or font is None:
+            return text
+        entry = self._by_font.get(id(font))
+        if entry is None:
+            entry = self._by_font[id(font)] = (font, _unknown_names(font))
+        for name, replacement in entry[1]:
+            if name in text:
+                text = text.replace(name, replacement)
+        return text
+
+
+def _unknown_names(font: Any) -> list[tuple[str, str]]:
+    """(name, text) for the names of a font's /Differences that pypdf prints as names, longest first."""
+    try:
+        encoding: Any = font.get("/Encoding")
+        encoding = encoding.get_object() if encoding is not None else None
+        differences = encoding.get("/Differences") if hasattr(encoding, "get") else None
+        names = [str(d) for d in (differences.get_object() if differences is not None else [])
+                 if isinstance(d, str)]
+    except (AttributeError, TypeError, KeyError):
+        return []
+    unknown = {name for name in names if name.startswith("/") and name not in adobe_glyphs
+               and not _UNI.fullmatch(name[1:])}
+    return sorted(((name, glyph_text(name) or "\ufffd") for name in unknown), key=lambda p: -len(p[0]))
 
 # Control characters but tab and newline, C1 controls, U+FFFD, pdfium's U+FFFE, the private use area.
 UNDECODABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ufffd\ufffe\ue000-\uf8ff]")

@@ -13,6 +13,11 @@ from itertools import pairwise
 _WORD = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*")
 _SPLIT_WORD = re.compile(r"([^\W\d_]+)[-\u2010]$")  # U+2010 HYPHEN too; a soft hyphen (U+00AD) always joins
 _NEXT_WORD = re.compile(r"([^\W\d_]+)(-?)")
+# A hyphen left inside a line by a line end pypdf did not see ("embeddi- ngs", "com- parable"); not a suspended
+# compound's ("first- and second-order", "pre- or post-training").
+_INLINE_SPLIT = re.compile(r"\b([^\W\d_]{2,})[-\u2010] ((?!(?:and|or|to|nor|vs|versus|as)\b)[^\W\d_]+)(-?)")
+
+
 # Halves that make compounds in papers' prose ("self-", "multi-"; "-based", "-aware"): kept when unsure.
 _COMPOUND_PREFIXES = frozenset(
     "self non multi cross semi well state end high low large small long short fine coarse half "
@@ -36,7 +41,7 @@ class Vocabulary:
         vocab = cls()
         previous_split = False
         for text in texts:
-            tokens = _WORD.findall(text)
+            tokens = _WORD.findall(_INLINE_SPLIT.sub(" ", text))  # "com- parable" is what is to be decided
             splits = bool(_SPLIT_WORD.search(text))
             # Skip the halves of a word split across lines: they are what we must decide about.
             usable = tokens[1 if previous_split else 0 : len(tokens) - (1 if splits else 0)]
@@ -88,8 +93,24 @@ def keep_hyphen(first: str, second: str, vocab: Vocabulary, *, compound_continue
     return first_is_word and ((len(b) >= 3 and vocab.words[b] > 0) or vocab.has_stem(b))
 
 
+def join_inline_splits(text: str, vocab: Vocabulary) -> str:
+    """``text`` with the words split by a hyphen and a space ("com- parable") re-joined or hyphenated."""
+    if "- " not in text and "\u2010 " not in text:
+        return text
+
+    def mend(match: re.Match[str]) -> str:
+        first, second, more = match.groups()
+        if not second[:1].islower():
+            return match.group()
+        joiner = "-" if keep_hyphen(first, second, vocab, compound_continues=bool(more)) else ""
+        return f"{first}{joiner}{second}{more}"
+
+    return _INLINE_SPLIT.sub(mend, text)
+
+
 def join_lines(texts: list[str], vocab: Vocabulary) -> str:
-    """Join the wrapped lines of a paragraph, re-joining words hyphenated at line ends."""
+    """Join the wrapped lines of a paragraph, re-joining words hyphenated at line ends (also those pypdf
+    left inside a line)."""
     if not texts:
         return ""
     pieces = [texts[0]]
@@ -103,4 +124,4 @@ def join_lines(texts: list[str], vocab: Vocabulary) -> str:
         elif not previous.endswith(("-", "\u2010", "—", "–", "/")):
             pieces.append(" ")
         pieces.append(text)
-    return "".join(pieces)
+    return join_inline_splits("".join(pieces), vocab)

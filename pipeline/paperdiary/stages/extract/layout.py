@@ -25,7 +25,9 @@ class Line:
     size: float = 0.0  # font size in points that carries most of the line's characters
     bold: bool = False
     upright: bool = True
-    spans: list[tuple[str, float]] = field(default_factory=list)  # (text, size) pieces, for page 1 only
+    spans: list[tuple[str, float]] = field(default_factory=list)  # (text, size) pieces; kept for page 1 only
+    # Where each span starts on the page, (x, baseline y); None when pypdf does not say (see :mod:`.inline`).
+    origins: list[tuple[float, float] | None] = field(default_factory=list)
 
 
 @dataclass
@@ -98,10 +100,18 @@ class Layout:
         return (before.y - after.y) / self.leading
 
 
+_CAPTION = re.compile(r"^(?:Table|Tab\.|Figure|Fig\.)\s*[A-Z]?\d+[a-z]?\s*[:.|]")
+_SPLIT_AT_END = re.compile(r"[^\W\d_]{2,}[-\u2010\u00ad]$")
+
+
 def _paragraph_break(before: Line, after: Line, layout: Layout) -> bool:
     """Whether ``after`` starts a new paragraph (pypdf gives no blank lines: judge by layout)."""
-    if _BULLET.match(after.text) or abs(before.size - after.size) > 1.0:
-        return True
+    if _SPLIT_AT_END.search(before.text) and after.text[:1].islower():
+        return False  # "com-" / "parable": a word goes on, whatever the layout says
+    if _BULLET.match(after.text) or abs(before.size - after.size) > 0.6 or _CAPTION.match(after.text):
+        return True  # a list item, a footnote (9 pt under 10 pt text), a caption
+    if not ENDS_SENTENCE.search(before.text) and after.text[:1].islower():
+        return layout.gap(before, after) > 3.0  # a sentence going on, past a formula pypdf set on a line of its own
     if _ENUMERATION.match(after.text) and before.text.endswith((".", ":", ";")):
         return True  # "1. We..." after a finished sentence; not "...a batch size of" / "8. We show"
     gap = layout.gap(before, after)

@@ -27,7 +27,8 @@ from pypdf.errors import DependencyError, EmptyFileError, FileNotDecryptedError,
 from paperdiary.errors import CorruptPdfError, EmptyPdfError, EncryptedPdfError, ExtractionError
 from paperdiary.stages.extract.clean import normalize_line
 from paperdiary.stages.extract.frontmatter import looks_like_name
-from paperdiary.stages.extract.glyphs import PdfiumText, repair, undecodable
+from paperdiary.stages.extract.glyphs import GlyphNames, PdfiumText, repair, undecodable
+from paperdiary.stages.extract.inline import compose
 from paperdiary.stages.extract.layout import Line, Page
 from paperdiary.stages.extract.visibility import VisibilityScan, blank_hidden_text, mult
 
@@ -59,16 +60,18 @@ def read_raw(path: Path, data: bytes) -> RawPdf:
 
 
 def _recover_glyphs(pages: list[Page], pdfium: PdfiumText) -> int:
-    """On every page whose text holds undecodable glyphs, take them from pdfium; drop the spans past page 1."""
+    """On every page whose text holds undecodable glyphs, take them from pdfium; then read each line's
+    scripts and fractions off its spans (:func:`.inline.compose`); drop the spans past page 1."""
     recovered = 0
     for index, page in enumerate(pages):
         if any(undecodable(line.text) for line in page.lines):
             reference = pdfium.page(index)
             if reference is not None:
                 recovered += repair(page.lines, reference)
-        if index != 0:  # spans are only used to read the title and authors off page 1
-            for line in page.lines:
-                line.spans = []
+        for line in page.lines:
+            line.text = compose(line)
+            if index != 0:  # spans are only used to read the title and authors off page 1
+                line.spans, line.origins = [], []
     return recovered
 
 
@@ -185,12 +188,13 @@ def _read_page(reader: PdfReader, page: Any, index: int) -> Page:
     strings blanked, which keeps pypdf's reading order (columns) intact.
     """
     scan = VisibilityScan(_page_box(page), page)
-    lines = _LineBuilder(index)
+    names = GlyphNames()
+    lines = _LineBuilder(index, names)
     text = page.extract_text(visitor_operand_before=scan.before, visitor_operand_after=scan.after, visitor_text=lines)
-    if not scan.hidden:
+    if not scan.finish():
         return Page(lines.finish())
     blank_hidden_text(reader, page, scan)
-    visible = _LineBuilder(index)
+    visible = _LineBuilder(index, names)
     visible_text = page.extract_text(visitor_text=visible)
     dropped = _non_space(text) - _non_space(visible_text)
     return Page(visible.finish(), hidden_chars=max(dropped, 0))
@@ -227,8 +231,9 @@ class _LineBuilder:
     the lines built here are exactly the lines of ``extract_text()``.
     """
 
-    def __init__(self, page: int):
+    def __init__(self, page: int, names: GlyphNames):
         self.page = page
+        self.names = names
         self.lines: list[Line] = []
         self._current = Line("", page)
         self._weights: Counter[tuple[float, bool]] = Counter()
@@ -242,6 +247,7 @@ class _LineBuilder:
         bold = self._bold.get(id(font))
         if bold is None:
             bold = self._bold[id(font)] = _font_is_bold(font)
+        text = self.names.decode(text, font)
         for i, piece in enumerate(text.split("\n")):
             if i:
                 self._end_line()
@@ -253,6 +259,7 @@ class _LineBuilder:
                 line.x, line.y, line.upright = m[4], m[5], m[0] > 0 and abs(m[1]) < 1e-3 * abs(m[0])
             line.text += piece
             line.spans.append((piece, size))
+            line.origins.append((m[4], m[5]) if i == 0 else None)
             self._weights[(size, bold)] += len(piece.strip())
 
     def _end_line(self) -> None:

@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 
 
 # Bump when the extractor's output changes, so that cached results are redone.
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 _CACHE_KEY = f"{FORMAT_VERSION}/pypdf-{pypdf.__version__}/pdfium-{pypdfium2.version.PYPDFIUM_INFO}"
 SOURCE_MAX_BYTES = 100 * 1024 * 1024  # a LaTeX source's decompressed size, unless the caller says otherwise
 

@@ -20,6 +20,17 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
 from paperdiary.models import ExtractedPaper, Section, SectionKind
+from paperdiary.stages.colour import (
+    BLACK,
+    MIN_OPACITY,
+    MIN_TYPE_PT,
+    RGB,
+    WHITE,
+    blend,
+    css_colour,
+    css_points,
+    legible,
+)
 from paperdiary.stages.sources.eprint import UnusableSource
 from paperdiary.stages.sources.tex import math_text
 
@@ -40,20 +51,75 @@ _FAILED_CONVERSION = re.compile(r"Conversion to HTML had a Fatal error|HTML is n
                                 re.IGNORECASE)
 
 
+# Declarations that hide an element outright, whatever its colours.
 _HIDDEN_STYLE = re.compile(
-    r"display\s*:\s*none|visibility\s*:\s*hidden|"
-    r"(?<![-\w])color\s*:\s*(?:#fff(?:fff)?\b|white\b|rgb\(\s*255\s*,\s*255\s*,\s*255\s*\))",
+    r"display\s*:\s*none|visibility\s*:\s*(?:hidden|collapse)|content-visibility\s*:\s*hidden"
+    r"|(?:text-indent|left|top|margin-left|margin-top)\s*:\s*-\d{3,}(?:\.\d+)?\s*(?:px|pt|em|rem)"
+    r"|clip\s*:\s*rect\(\s*0(?:px)?[\s,]+0(?:px)?[\s,]+0(?:px)?[\s,]+0(?:px)?\s*\)"
+    r"|transform\s*:\s*scale\(\s*0(?:\.0\d*)?\s*\)",
     re.IGNORECASE,
 )
-_FONT_SIZE = re.compile(r"font-size\s*:\s*([\d.]+)\s*(px|pt)?\s*(?:;|$)", re.IGNORECASE)
 
 
-def _hidden(style: str | None) -> bool:
-    """Whether an element's style hides its text (not shown, white, under 1 pt): a prompt-injection vector."""
+@dataclass(frozen=True)
+class _Ink:
+    """The colours an element's text is drawn in and on (inherited down the tree)."""
+
+    colour: RGB = BLACK
+    background: RGB = WHITE
+
+    @property
+    def seen(self) -> bool:
+        return legible(self.colour, self.background)
+
+
+def _declarations(style: str) -> dict[str, str]:
+    out = {}
+    for declaration in style.split(";"):
+        name, _, value = declaration.partition(":")
+        if value.strip():
+            out[name.strip().lower()] = value.strip().removesuffix("!important").strip()
+    return out
+
+
+def _styled(style: str | None, ink: _Ink) -> _Ink | None:
+    """The ink of an element of ``style`` inside one of ``ink``; None when it hides all it holds.
+
+    Hidden with all it holds: not shown, moved off the page, transparent, type
+    under 1.5 pt. Text in a colour whose contrast against its background is too
+    low (#fafafa on white; black on black) is not seen either (:attr:`_Ink.seen`),
+    but an element inside may set a colour that is. LaTeXML writes ``\\textcolor`` as ``--ltx-fg-color`` in newer
+    releases, ``color`` in older ones.
+    """
     if not style:
-        return False
-    size = _FONT_SIZE.search(style)
-    return bool(_HIDDEN_STYLE.search(style)) or (size is not None and float(size.group(1) or "0") < 1)
+        return ink
+    if _HIDDEN_STYLE.search(style):
+        return None
+    values = _declarations(style)
+    size = values.get("font-size")
+    if size is not None and (points := css_points(size)) is not None and points < MIN_TYPE_PT:
+        return None
+    opacity = values.get("opacity")
+    try:
+        if opacity is not None and float(opacity.removesuffix("%")) / (100 if opacity.endswith("%") else 1) \
+                < MIN_OPACITY:
+            return None
+    except ValueError:
+        pass
+    background = ink.background
+    for name in ("--ltx-bg-color", "background-color", "background"):
+        if name in values and (parsed := css_colour(values[name].split()[0] if name == "background"
+                                                     else values[name])):
+            background = blend(parsed[0], background, parsed[1])
+            break
+    colour = ink.colour
+    for name in ("--ltx-fg-color", "color"):
+        if name in values and (parsed := css_colour(values[name])):
+            if parsed[1] < MIN_OPACITY:
+                return None
+            colour = blend(parsed[0], background, parsed[1])
+            break
+    return _Ink(colour, background)
 
 
 def is_latexml_paper(html: str) -> str | None:
@@ -87,6 +153,7 @@ class _Open:
     tag: str
     classes: frozenset[str]
     skipped: bool = False  # this element starts a left-out stretch
+    ink: _Ink = _Ink()  # the colours its text is drawn in and on
     role: str = ""  # "title", "abstract", "section", "heading", "caption", "author", "math"
 
 
@@ -117,7 +184,8 @@ class _LatexmlParser(HTMLParser):
         values = dict(attrs)
         classes = frozenset((values.get("class") or "").split())
         if tag == "math":
-            if not self.skip_depth:
+            ink = _styled(values.get("style"), self.stack[-1].ink if self.stack else _Ink())
+            if not self.skip_depth and ink is not None and ink.seen:
                 self._math(values.get("alttext") or "", values.get("display") == "block")
             if tag not in _VOID:
                 self._push(_Open(tag, classes, skipped=True, role="math"))
@@ -128,8 +196,9 @@ class _LatexmlParser(HTMLParser):
             elif tag == "br" and not self.skip_depth:
                 self._add(" ")
             return
-        opened = _Open(tag, classes)
-        if self.skip_depth or tag in _SKIPPED_TAGS or classes & _SKIPPED_CLASSES or _hidden(values.get("style")):
+        ink = _styled(values.get("style"), self.stack[-1].ink if self.stack else _Ink())
+        opened = _Open(tag, classes, ink=ink or _Ink())
+        if self.skip_depth or tag in _SKIPPED_TAGS or classes & _SKIPPED_CLASSES or ink is None or "hidden" in values:
             if "ltx_authors" in classes:
                 self._author = []
             opened.skipped = True
@@ -191,7 +260,7 @@ class _LatexmlParser(HTMLParser):
             if not any(o.tag == "span" and "ltx_contact" in o.classes for o in self.stack):
                 self._author.append(data)
             return
-        if self.skip_depth:
+        if self.skip_depth or (self.stack and not self.stack[-1].ink.seen):
             return
         self._add(data)
 

@@ -20,6 +20,7 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from paperdiary.models import ExtractedPaper, Section, SectionKind
+from paperdiary.stages.colour import BLACK, MIN_TYPE_PT, RGB, WHITE, legible, xcolor
 from paperdiary.stages.sources.eprint import SourceFiles, UnusableSource
 
 MAX_INPUT_DEPTH = 12
@@ -105,7 +106,7 @@ def read_tex(source: SourceFiles, sha: str) -> ExtractedPaper:
     if begin is None:
         raise UnusableSource(f"{main} has no \\begin{{document}}")
     preamble, body = document[: begin.start()], document[begin.end() : end.start() if end else len(document)]
-    reader = _Reader(source, main)
+    reader = _Reader(source, main, defined_colours(document))
     title = reader.title(preamble + body)
     authors = reader.authors(preamble + body)
     sections = reader.sections(body)
@@ -140,11 +141,37 @@ def strip_comments(text: str) -> str:
 
 
 _IFFALSE = re.compile(r"\\iffalse\b.*?\\fi\b", re.DOTALL)
-# Text set in white or in type below 1 pt: nobody reads it, so it is a prompt-injection vector, never paper text.
-_INVISIBLE = re.compile(
-    r"\\textcolor\s*\{\s*(?:white|White|WHITE)\s*\}|\\textcolor\s*\[\s*(?:rgb|RGB|gray|HTML)\s*\]\s*\{\s*"
-    r"(?:1\s*,\s*1\s*,\s*1|255\s*,\s*255\s*,\s*255|1|FFFFFF|ffffff)\s*\}|\\fontsize\s*\{\s*0*\.\d*\s*(?:pt)?\s*\}"
-)
+_DEFINE_COLOUR = re.compile(r"\\definecolor\s*\{([^{}]+)\}\s*\{([^{}]+)\}\s*\{([^{}]+)\}"
+                            r"|\\colorlet\s*\{([^{}]+)\}\s*(?:\[[^\]]*\]\s*)?\{([^{}]+)\}")
+_SIZE = re.compile(r"\s*(-?[\d.]+)\s*(pt|bp|px|mm|cm|in|em|ex|sp)?\s*")
+_POINTS = {"pt": 1.0, "bp": 1.0, "px": 0.75, "mm": 2.845, "cm": 28.45, "in": 72.27, "em": 10.0, "ex": 4.3,
+           "sp": 1 / 65536}
+_BODY_PT = 10.0  # the size \scalebox scales, when the class's is not known
+
+
+def defined_colours(text: str) -> dict[str, RGB]:
+    """The colours ``\\definecolor`` and ``\\colorlet`` name in ``text``, in order (a name may build on another)."""
+    colours: dict[str, RGB] = {}
+    for match in _DEFINE_COLOUR.finditer(text):
+        if match.group(1) is not None:
+            colour = xcolor(match.group(2), match.group(3), colours)
+            name = match.group(1)
+        else:
+            colour = xcolor(None, match.group(5), colours)
+            name = match.group(4)
+        if colour is not None:
+            colours[name.strip()] = colour
+    return colours
+
+
+def _points(text: str | None) -> float | None:
+    match = _SIZE.fullmatch(text or "")
+    if match is None:
+        return None
+    try:
+        return float(match.group(1)) * _POINTS[match.group(2) or "pt"]
+    except ValueError:
+        return None
 
 
 # =========================================================================== \input and macros
@@ -402,9 +429,10 @@ class _Numbers:
 class _Reader:
     """Turns the expanded document into sections of plain text (math kept as LaTeX)."""
 
-    def __init__(self, source: SourceFiles, main: str):
+    def __init__(self, source: SourceFiles, main: str, colours: dict[str, RGB] | None = None):
         self.source = source
         self.main = main
+        self.colours = colours or {}  # \definecolor's names
         self.labels: dict[str, str] = {}
         self.bibitems: dict[str, str] = {}  # cite key -> "Vaswani et al." (natbib's printed author part)
 
@@ -582,11 +610,14 @@ class _Plain:
 
     def __init__(self, reader: _Reader):
         self.reader = reader
-        self.out: list[str] = []
+        self.shown: list[str] = []  # the text a reader sees
+        # Where text goes: ``shown``, or a list thrown away while the colour is one nobody sees on its background.
+        self.out: list[str] = self.shown
+        self.colour, self.background = BLACK, WHITE
 
     def run(self, latex: str) -> str:
         self._walk(latex)
-        text = "".join(self.out)
+        text = "".join(self.shown)
         text = text.replace("``", "“").replace("''", "”").replace("---", "—").replace("--", "–")
         return text
 
@@ -600,7 +631,7 @@ class _Plain:
                 i = self._dollar_math(text, i)
             elif c == "{":
                 group, i = read_group(text, i)
-                self._walk(group or "")
+                self._walk_group(group or "")
             elif c == "}":
                 i += 1
             elif c in "~&":  # a tie; a column separator left over
@@ -615,6 +646,27 @@ class _Plain:
             else:
                 self.out.append(c)
                 i += 1
+
+    def _walk_group(self, text: str, *, colour: RGB | None = None, background: RGB | None = None) -> None:
+        """A group: the colours set inside it (``\\color``) end with it."""
+        saved = self.out, self.colour, self.background
+        self._ink(colour or self.colour, background or self.background)
+        self._walk(text)
+        self.out, self.colour, self.background = saved
+
+    def _ink(self, colour: RGB, background: RGB) -> None:
+        """Text from here on is drawn in ``colour`` on ``background``: kept only if a reader can see it."""
+        self.colour, self.background = colour, background
+        self.out = self.shown if legible(colour, background) else []
+
+    def _colour_argument(self, text: str, j: int) -> tuple[RGB | None, int]:
+        """The colour of ``[model]{spec}`` at ``j`` (None when it cannot be told) and where it ends."""
+        model = None
+        k = _skip_space(text, j)
+        if text.startswith("[", k):
+            model, k = read_bracket(text, k)
+        spec, k = read_group(text, _skip_space(text, k))
+        return xcolor(model, spec or "", self.reader.colours), k
 
     # -- math
     def _dollar_math(self, text: str, i: int) -> int:
@@ -647,13 +699,26 @@ class _Plain:
         if name == "\\":
             self.out.append(" ")
             return _skip_optional(text, j)
-        if name == "textcolor" and (invisible := _INVISIBLE.match(text, i)):
-            _, end = read_group(text, _skip_space(text, invisible.end()))
-            return end  # white text
-        if name == "color" and re.match(r"\\color\s*\{\s*(?:white|White)\s*\}", text[i:]):
-            return len(text)  # white from here to the end of the group being read
-        if name == "fontsize" and _INVISIBLE.match(text, i):
-            return len(text)
+        if name in ("textcolor", "color", "colorbox", "fcolorbox", "pagecolor"):
+            return self._coloured(text, name, j)
+        if name == "fontsize":
+            size, k = read_group(text, _skip_space(text, j))
+            _, k = read_group(text, _skip_space(text, k))
+            points = _points(size)
+            if points is not None and points < MIN_TYPE_PT:
+                self.out = []  # type nobody reads, to the end of the group
+            return k
+        if name == "scalebox":
+            factor, k = read_group(text, _skip_space(text, j))
+            k = _skip_optional(text, _skip_space(text, k))
+            group, end = read_group(text, _skip_space(text, k))
+            try:
+                tiny = abs(float(factor or "1")) * _BODY_PT < MIN_TYPE_PT
+            except ValueError:
+                tiny = False
+            if not tiny:
+                self._walk_group(group or "")
+            return end
         if name in ("(", "["):
             closing = "\\)" if name == "(" else "\\]"
             end = text.find(closing, j)
@@ -709,12 +774,31 @@ class _Plain:
             k = _skip_optional(text, j)
             if text.startswith("{", k):
                 group, end = read_group(text, k)
-                if name in ("textcolor", "colorbox"):
-                    group, end = read_group(text, end)
-                self._walk(group or "")
+                self._walk_group(group or "")
                 return end
             return j
         return j
+
+    def _coloured(self, text: str, name: str, j: int) -> int:
+        """``\\textcolor``, ``\\color``, ``\\colorbox``, ``\\fcolorbox``, ``\\pagecolor``: text a reader cannot
+        see against what is behind it (white on white, ``gray!3``, black on a black box) goes."""
+        if name == "fcolorbox":
+            _, j = self._colour_argument(text, j)  # the frame's colour
+        colour, k = self._colour_argument(text, j)
+        if name == "color":
+            if colour is not None:
+                self._ink(colour, self.background)  # to the end of the group
+            return k
+        if name == "pagecolor":
+            if colour is not None:
+                self._ink(self.colour, colour)
+            return k
+        group, end = read_group(text, _skip_space(text, k))
+        if name == "textcolor":
+            self._walk_group(group or "", colour=colour)
+        else:
+            self._walk_group(group or "", background=colour)
+        return end
 
     def _accent(self, text: str, j: int, mark: str) -> int:
         if text.startswith("{", j):
@@ -775,11 +859,11 @@ class _Plain:
             pass
         elif env in _LIST_ENVS:
             self.out.append("\n\n")
-            self._walk(inner)
+            self._walk_group(inner)
             self.out.append("\n\n")
         else:
             # Theorems, quotes, minipages, centering...: their text. Arguments of the \begin go.
-            self._walk(_skip_begin_arguments(inner))
+            self._walk_group(_skip_begin_arguments(inner))
         return end
 
     def _float(self, inner: str, kind: str) -> None:
