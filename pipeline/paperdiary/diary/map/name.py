@@ -25,9 +25,9 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field
 
-from paperdiary.diary.merge import stem
 from paperdiary.settings import Settings
 from paperdiary.templates import DiaryPrompts, data_marker, render
+from paperdiary.terms import stem
 from paperdiary.text import STOP_WORDS, TITLE_SMALL_WORDS
 
 if TYPE_CHECKING:

@@ -46,7 +46,8 @@ from paperdiary.stages.drafting.phrases import (
     proper_names,
 )
 from paperdiary.stages.drafting.tidy import CITATION, tidy
-from paperdiary.text import STOP_WORDS, clean_text, one_line, split_paragraphs, split_sentences
+from paperdiary.terms import terms
+from paperdiary.text import clean_text, one_line, split_paragraphs, split_sentences
 from paperdiary.themes import match_theme
 
 
@@ -218,17 +219,8 @@ def _usable(text: str, *, fewest_words: int = _MIN_WORDS) -> bool:
 
 
 def _terms(text: str) -> tuple[str, ...]:
-    """Content words, lower-case, crudely singular ("policies" -> "policy")."""
-    out = []
-    for word in re.findall(r"[a-z][a-z0-9-]+", text.lower()):
-        if word in STOP_WORDS or len(word) < 3:
-            continue
-        if word.endswith("ies") and len(word) > 4:
-            word = word[:-3] + "y"
-        elif word.endswith("s") and not word.endswith("ss") and len(word) > 3:
-            word = word[:-1]
-        out.append(word)
-    return tuple(out)
+    """Content words of three letters or more, as :mod:`paperdiary.terms` indexes them ("policies" -> "policy")."""
+    return tuple(terms(text, hyphenated=True, min_length=3))
 
 
 # A number that reports a measurement: not a year, a reference or a numbered thing; "2.0" and "2" are one number.
