@@ -47,3 +47,15 @@ def test_bm25_ranks_by_rare_shared_terms_and_discounts_long_documents() -> None:
     # Query weights multiply, and no score reaches the ideal.
     weighted = index.scores({"policy": 3.0})
     assert math.isclose(weighted[0], 3 * expected) and weighted[0] < index.ideal({"policy": 3.0})
+
+
+def test_topic_names_read_ligatures_as_letters() -> None:
+    from paperdiary.diary.map.name import keyword_names, topic_name
+
+    adapters = ["Eﬃcient ﬁne-tuning of language models with low-rank adapters.",
+                "Signiﬁcantly cheaper ﬁne-tuning with adapters.", "Adapters for ﬁne-tuning."]
+    robots = ["Robots grasp objects with suction cups.", "Grasping policies for robots."]
+    assert topic_name(adapters, [robots]) == "Fine-tuning"
+    names = keyword_names([adapters, robots])
+    assert names[0].keywords == ("adapters", "fine-tuning")
+    assert not any("ﬁ" in k or k in ("signi", "cantly", "e", "cient") for n in names for k in n.keywords)
