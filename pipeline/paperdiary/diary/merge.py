@@ -46,7 +46,7 @@ import math
 import re
 import threading
 from collections import Counter, OrderedDict
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields, replace
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Literal, Protocol
@@ -723,7 +723,7 @@ def _unit(vector: dict[str, float]) -> dict[str, float]:
 # --------------------------------------------------------------------------- entry points
 
 _CACHE_SIZE = 8
-_cache: OrderedDict[tuple[Hashable, ...], MergeIndex] = OrderedDict()
+_cache: OrderedDict[tuple[object, ...], MergeIndex] = OrderedDict()
 _cache_lock = threading.Lock()
 
 
