@@ -11,6 +11,7 @@ import re
 from collections.abc import Sequence
 from functools import lru_cache
 
+from paperdiary.terms import words
 from paperdiary.text import STOP_WORDS, to_ascii
 
 _THEME_KEYWORDS = {
@@ -76,12 +77,13 @@ _NUMBERING = re.compile(r"^\d+[.)]?\s+")
 
 
 def _theme_text(text: str) -> str:
-    return " ".join(re.findall(r"[a-z0-9]+(?:-[a-z0-9]+)*", to_ascii(text).lower()))
+    """The text's words, lower case, ASCII, single-spaced, hyphenated words whole: what keywords are matched in."""
+    return " ".join(word.surface.lower() for word in words(to_ascii(text), hyphenated=True))
 
 
 @lru_cache(maxsize=256)
 def _theme_keywords(theme: str) -> tuple[re.Pattern[str], ...]:
-    key = " ".join(re.findall(r"[a-z0-9]+", theme_title(to_ascii(theme)).lower()))
+    key = " ".join(word.surface.lower() for word in words(theme_title(to_ascii(theme))))
     known = _THEME_KEYWORDS.get(key, ())
     # The theme's own words, unless generic or already a known keyword's extension.
     own = [w for w in dict.fromkeys(key.split()) if w not in _GENERIC_THEME_WORDS and not w.startswith(known)]

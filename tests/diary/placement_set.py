@@ -16,16 +16,17 @@ judged on ``test``. Shared by the tests and ``scripts/bench_merge.py``.
 from __future__ import annotations
 
 import json
-import math
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from paperdiary.bm25 import BM25
 from paperdiary.diary.catalog import read_entry
-from paperdiary.diary.merge import MergeItem, Proposal, entry_summary, terms
+from paperdiary.diary.merge import MergeItem, Proposal, entry_summary
 from paperdiary.diary.readme import Readme, iter_lessons, plain_text
+from paperdiary.terms import terms
 
 PLACEMENT = Path(__file__).resolve().parents[1] / "fixtures" / "placement"
 
@@ -113,28 +114,14 @@ def right_place(proposal: Proposal, theme: str | None) -> bool:
     return proposal.kind != "new_theme" and proposal.theme == theme
 
 
-def bm25_theme(readme: Readme, text: str, k1: float = 1.2, b: float = 0.75) -> str | None:
+def bm25_theme(readme: Readme, text: str) -> str | None:
     """Plain BM25: the theme whose lessons (one document per theme) best match the lesson's words."""
-    docs = [(theme.name, Counter(term for lesson in theme.lessons
-                                 for term in terms(plain_text(lesson.body, link_labels=False))))
-            for theme in readme.all_themes()]
-    if not docs:
+    themes = list(readme.all_themes())
+    if not themes:
         return None
-    lengths = [sum(doc.values()) for _, doc in docs]
-    average = sum(lengths) / len(lengths) or 1.0
-    df = Counter(term for _, doc in docs for term in doc)
-    query = terms(plain_text(text, link_labels=False))
-    best, best_score = docs[0][0], -1.0
-    for (name, doc), length in zip(docs, lengths, strict=True):
-        score = 0.0
-        for term in query:
-            tf = doc.get(term, 0)
-            if tf:
-                idf = math.log(1 + (len(docs) - df[term] + 0.5) / (df[term] + 0.5))
-                score += idf * tf * (k1 + 1) / (tf + k1 * (1 - b + b * length / average))
-        if score > best_score:
-            best, best_score = name, score
-    return best
+    docs = [Counter(term for lesson in theme.lessons for term in terms(plain_text(lesson.body, link_labels=False)))
+            for theme in themes]
+    return themes[BM25.of(docs).ranked(terms(plain_text(text, link_labels=False)))[0][1]].name
 
 
 def leave_one_out(readme: Readme) -> Iterable[tuple[Readme, MergeItem, str]]:

@@ -20,7 +20,6 @@ from paperdiary.diary.merge import (
     entry_summary,
     index_for,
     propose,
-    stem,
 )
 from paperdiary.diary.queue import QueuedLesson
 from paperdiary.diary.readme import Readme
@@ -244,14 +243,6 @@ def test_a_readme_without_themes_gets_a_new_theme() -> None:
     proposal = place(MergeItem("**Anything** at all.", "e/a.md", suggested_theme="Robotics"), doc)
     assert (proposal.kind, proposal.new_theme_name, proposal.confidence) == ("new_theme", "Robotics", 1.0)
     assert apply_proposal(doc, proposal).render() == "# D\n\n## Lessons\n### Robotics\n1. " + proposal.text + "\n"
-
-
-def test_stemming_meets_word_forms() -> None:
-    assert stem("policies") == stem("policy")
-    assert stem("training") == stem("trained") == stem("trains") == stem("train")
-    assert stem("planning") == stem("plans")
-    assert stem("encoding") == stem("encoded") == stem("encode")
-    assert stem("RL") == "RL" and stem("gpu") == "gpu"
 
 
 def test_an_ambiguous_suggestion_is_no_prior_and_no_new_theme() -> None:

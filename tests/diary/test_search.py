@@ -62,10 +62,12 @@ def test_the_cli_gives_snippets_with_the_matches_offsets(diary: Path) -> None:
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert len(report["results"]) == 2
-    top = report["results"][0]
-    assert (top["kind"], top["path"], top["date_read"]) == ("entry", "Robotics/act chunking.md", "2025-05-30")
-    words = {top["snippet"][start:end].lower() for start, end in top["highlights"]}
-    assert words == {"chunks", "actions"}
+    # The entry, and the lesson citing it ("Action chunking": the same terms, stemmed).
+    entry, lesson = sorted(report["results"], key=lambda hit: hit["kind"])
+    assert (entry["kind"], entry["path"], entry["date_read"]) == ("entry", "Robotics/act chunking.md", "2025-05-30")
+    assert {entry["snippet"][start:end].lower() for start, end in entry["highlights"]} == {"chunks", "actions"}
+    assert (lesson["kind"], lesson["themes"]) == ("lesson", ["Robotics"])
+    assert {lesson["snippet"][start:end].lower() for start, end in lesson["highlights"]} == {"action", "chunking"}
     shown = run_cli("search", "zebrafish", cwd=diary)
     assert "Reinforcement Learning/TokenEntropy.md" in shown.stdout and "zebrafish result" in shown.stdout
     empty = run_cli("search", "  ", cwd=diary)

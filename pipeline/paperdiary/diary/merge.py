@@ -43,14 +43,15 @@ from __future__ import annotations
 import logging
 import math
 import re
-import threading
 import unicodedata
+import threading
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields, replace
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Literal, Protocol
 
+from paperdiary.bm25 import BM25
 from paperdiary.diary.catalog import Catalog, CatalogEntry
 from paperdiary.diary.map.embed import Embedder, embed_texts, unit_rows
 from paperdiary.diary.queue import QueuedLesson
@@ -60,7 +61,10 @@ from paperdiary.extras import install_hint, missing_packages
 from paperdiary.fsutil import diary_relpath, relative_link
 from paperdiary.settings import Settings
 from paperdiary.templates import md_inline
-from paperdiary.text import STOP_WORDS, clean_text
+from paperdiary.terms import normalised as normalised_words
+from paperdiary.terms import terms
+from paperdiary.terms import words as term_words
+from paperdiary.text import clean_text
 from paperdiary.themes import keyword_score, theme_title
 
 if TYPE_CHECKING:
@@ -79,8 +83,6 @@ EntrySummary = Callable[[str], str | None]
 NAME_WEIGHT = 3.0  # a theme's name words count as this many occurrences in its BM25 document
 TITLE_WEIGHT = 0.5  # query weight of words from the source entry (title, description, key points)
 KEY_PHRASE_WEIGHT = 1.5  # query weight of words in the lesson's **bold key phrase**
-BM25_K1 = 1.2
-BM25_B = 0.75
 NEAREST_ENTRIES = 5  # the source entry's nearest cited entries that vote for their themes
 KEY_POINTS = 6  # key points of an entry read into its summary
 
@@ -104,7 +106,6 @@ EXTEND_MEANING = 0.3
 NEIGHBOURS = 3
 ALTERNATIVES = 5
 
-_WORD = re.compile(r"[^\W_]+")
 _BOLD = re.compile(r"\*\*(.+?)\*\*|__(.+?)__")
 _MONTHS = (
     "january february march april may june july august september october november december "
@@ -114,54 +115,6 @@ _DATED_STEM = re.compile(rf"^\d{{1,2}}(?:st|nd|rd|th)?(?:{'|'.join(_MONTHS)})?(?
 
 
 # --------------------------------------------------------------------------- text
-
-def stem(word: str) -> str:
-    """Light suffix stripping so "policies"/"policy" and "training"/"trained"/"trains" meet.
-
-    Deliberately small (plurals, -ing/-ed, -ation, a final -e): it must be
-    predictable, and a missed match costs less than two words wrongly merged.
-    """
-    if len(word) <= 3 or not word.isalpha():
-        return word
-    if word.endswith("ies") and len(word) > 4:
-        word = word[:-3] + "y"
-    elif word.endswith(("sses", "xes", "ches", "shes")):
-        word = word[:-2]
-    elif word.endswith("s") and not word.endswith(("ss", "us", "is")):
-        word = word[:-1]
-    for suffix in ("ations", "ation", "ing", "ed"):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            root = word[: -len(suffix)]
-            if any(v in root for v in "aeiouy"):
-                word = root + ("at" if suffix.startswith("ation") else "")
-                if suffix in ("ing", "ed") and len(word) > 3 and word[-1] == word[-2] and word[-1] not in "lsz":
-                    word = word[:-1]  # "planning" -> "plann" -> "plan"
-            break
-    if word.endswith("e") and len(word) > 3:
-        word = word[:-1]  # "encode", "encoded", "encoding" -> "encod"
-    return word
-
-
-def _words(text: str) -> list[tuple[str, str]]:
-    """(surface word, index term) pairs, stop words and bare numbers dropped."""
-    text = unicodedata.normalize("NFKC", text)
-    out = []
-    for surface in _WORD.findall(text):
-        folded = surface.casefold()
-        if folded in STOP_WORDS or folded.isdigit() or len(folded) < 2:
-            continue
-        out.append((surface, stem(folded)))
-    return out
-
-
-def terms(text: str) -> list[str]:
-    """The index terms of a text: words, case-folded, stemmed, without stop words."""
-    return [term for _, term in _words(text)]
-
-
-def _normalised(text: str) -> str:
-    return " ".join(_WORD.findall(unicodedata.normalize("NFKC", text).casefold()))
-
 
 def entry_summary(entry: CatalogEntry) -> str:
     """An entry's title, its one-line description and its key points (the catalog's record of it).
@@ -437,12 +390,7 @@ class MergeIndex:
             for term, weight in words:
                 doc[term] = doc.get(term, 0.0) + weight
             self._docs.append(doc)
-        self._lengths = [sum(doc.values()) for doc in self._docs]
-        self._avg_length = (sum(self._lengths) / len(self._lengths) or 1.0) if self._lengths else 1.0
-        theme_df = Counter(term for doc in self._docs for term in doc)
-        n = len(self._docs)
-        self._theme_idf = {term: math.log(1 + (n - df + 0.5) / (df + 0.5)) for term, df in theme_df.items()}
-        self._unseen_theme_idf = math.log(1 + (n + 0.5) / 0.5)
+        self._bm25 = BM25.of(self._docs)
         self._cited_by = cited_by
 
         # Lesson vectors: the lesson's own words, paper names (link text) left out.
@@ -457,7 +405,7 @@ class MergeIndex:
             vector = _unit({term: (1 + math.log(count)) * self._lesson_idf[term] for term, count in tf.items()})
             for term, weight in vector.items():
                 self._postings.setdefault(term, []).append((number, weight))
-        self._normalised = [_normalised(text) for text in self._lesson_texts]
+        self._normalised = [normalised_words(text) for text in self._lesson_texts]
         theme_number = {theme.key: number for number, theme in enumerate(self.themes)}
         self._lesson_theme = [theme_number[theme.key] for theme, _, _ in self.lessons]
         self._citing: dict[str, set[int]] = {}  # entry path -> numbers of the lessons citing it
@@ -496,28 +444,20 @@ class MergeIndex:
         summary = self._summary(item.source_entry) if item.source_entry.strip() else None
         entry_text = summary or " ".join(part for part in (item.title, item.description) if part)
         for source, weight in ((text, 1.0), (key_phrase, KEY_PHRASE_WEIGHT - 1.0), (entry_text, TITLE_WEIGHT)):
-            for surface, term in _words(source):
-                weights[term] = weights.get(term, 0.0) + weight
-                surfaces.setdefault(term, surface)
+            for word in term_words(source):
+                if word.term:
+                    weights[word.term] = weights.get(word.term, 0.0) + weight
+                    surfaces.setdefault(word.term, word.surface)
         counts = Counter(terms(text))
         unseen = math.log(1 + max(self._lesson_count, 1))
         vector = _unit({t: (1 + math.log(c)) * self._lesson_idf.get(t, unseen) for t, c in counts.items()})
-        return _Query(weights, surfaces, vector, _normalised(text), text, entry_text)
+        return _Query(weights, surfaces, vector, normalised_words(text), text, entry_text)
 
     def _word_scores(self, query: _Query) -> list[float]:
         """Each theme's BM25 score as a share of the best the query's words could get (all there, saturated)."""
-        ideal = sum(w * self._theme_idf.get(t, self._unseen_theme_idf) for t, w in query.weights.items())
-        ideal = (ideal or 1.0) * (BM25_K1 + 1)
-        out = []
-        for doc, length in zip(self._docs, self._lengths, strict=True):
-            score = 0.0
-            norm = BM25_K1 * (1 - BM25_B + BM25_B * length / self._avg_length)
-            for term, weight in query.weights.items():
-                tf = doc.get(term)
-                if tf:
-                    score += weight * self._theme_idf[term] * tf * (BM25_K1 + 1) / (tf + norm)
-            out.append(score / ideal)
-        return out
+        scores = self._bm25.scores(query.weights)
+        ideal = self._bm25.ideal(query.weights)
+        return [scores.get(number, 0.0) / ideal for number in range(len(self.themes))]
 
     def _word_neighbours(self, query: _Query) -> dict[int, float]:
         """Lesson number -> cosine of its words with the lesson's, for lessons sharing a word."""
@@ -688,7 +628,7 @@ class MergeIndex:
 
     def _shared(self, query: _Query, index: int) -> str:
         doc = self._docs[index]
-        hits = sorted((t for t in query.weights if t in doc), key=lambda t: -query.weights[t] * self._theme_idf[t])
+        hits = sorted((t for t in query.weights if t in doc), key=lambda t: -query.weights[t] * self._bm25.idf(t))
         return ", ".join(query.surfaces[t] for t in hits[:4])
 
     def topic_name(self, item: MergeItem, query: _Query | None = None) -> str:

@@ -3,8 +3,9 @@
 The index is built from the catalog and the README, and kept in the state
 folder keyed by the catalog's fingerprint (every file's path, size and mtime,
 the README's, git's HEAD): a warm search stats the diary, loads the index and
-scores, reading no entry. Terms are words folded to lower case, without stop
-words, plural "s" dropped; a title's words count twice.
+scores, reading no entry. Terms are :mod:`paperdiary.terms`'s (words folded to
+lower case, lightly stemmed, without stop words; numbers kept); a title's words
+count twice; scores are :mod:`paperdiary.bm25`'s.
 
 A hit is an entry or a lesson, with a snippet around the first match and the
 offsets of every matched word in it (the CLI makes them bold on a terminal).
@@ -13,8 +14,6 @@ offsets of every matched word in it (the CLI makes them bold on a terminal).
 from __future__ import annotations
 
 import json
-import math
-import re
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date
@@ -24,28 +23,20 @@ from typing import Any
 from paperdiary.diary.catalog import Catalog, CatalogEntry
 from paperdiary.diary.describe import inline_text
 from paperdiary.diary.readme import README_NAME, Readme, ReadmeError, iter_lessons
+from paperdiary.bm25 import BM25
 from paperdiary.fsutil import atomic_write_text
 from paperdiary.settings import Settings
-from paperdiary.text import STOP_WORDS
+from paperdiary.terms import words
 
-INDEX_VERSION = 1
+INDEX_VERSION = 2  # 2: the shared terms (stemmed, ligatures read through NFKC)
 INDEX_FILE = "search-index.json"  # in the state folder's cache
-K1, B = 1.2, 0.75  # BM25's usual constants
 TITLE_WEIGHT = 2
 SNIPPET_CHARS = 160
-_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
-
-
-def term(word: str) -> str:
-    """A word as the index keeps it: lower case, a possessive or plural "s" dropped ("tokens" -> "token")."""
-    word = re.sub(r"['’]s$", "", word.casefold())
-    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
-        word = word[:-1]
-    return word
 
 
 def terms(text: str) -> list[str]:
-    return [t for m in _WORD.finditer(text) if (t := term(m[0])) not in STOP_WORDS]
+    """Search's terms of ``text``: :func:`paperdiary.terms.terms`, numbers and single letters kept ("GPT 4")."""
+    return [word.term for word in words(text, numbers=True, min_length=1) if word.term]
 
 
 @dataclass(frozen=True)
@@ -101,7 +92,7 @@ class SearchIndex:
         self.documents = documents
         self.postings = postings  # term -> [[document, term frequency], ...]
         self.lengths = lengths
-        self.average = sum(lengths) / len(lengths) if lengths else 0.0
+        self._bm25 = BM25(postings, lengths)
 
     @classmethod
     def build(cls, documents: list[Document]) -> SearchIndex:
@@ -119,14 +110,7 @@ class SearchIndex:
 
     def search(self, query: str, filters: Filters = Filters(), limit: int = 10) -> list[Hit]:
         wanted = list(dict.fromkeys(terms(query)))
-        scores: dict[int, float] = {}
-        total = len(self.documents)
-        for word in wanted:
-            posting = self.postings.get(word, [])
-            idf = math.log(1 + (total - len(posting) + 0.5) / (len(posting) + 0.5))
-            for n, tf in posting:
-                norm = K1 * (1 - B + B * self.lengths[n] / self.average) if self.average else K1
-                scores[n] = scores.get(n, 0.0) + idf * tf * (K1 + 1) / (tf + norm)
+        scores = self._bm25.scores(wanted)
         by_path = {doc.path: doc for doc in self.documents if doc.kind == "entry"}
         ranked = sorted(scores.items(), key=lambda item: (-item[1], self.documents[item[0]].path))
         hits = []
@@ -173,21 +157,21 @@ def snippet(doc: Document, wanted: set[str]) -> tuple[str, tuple[tuple[int, int]
     order = [1, 2, 0] if doc.kind == "entry" else [0]
     for k in order:
         text = doc.fields[k] if k < len(doc.fields) else ""
-        matches = [m for m in _WORD.finditer(text) if term(m[0]) in wanted]
+        matches = [w for w in words(text, numbers=True, min_length=1) if w.term in wanted]
         if not matches:
             continue
-        start = max(0, matches[0].start() - SNIPPET_CHARS // 4)
+        start = max(0, matches[0].start - SNIPPET_CHARS // 4)
         if start:
             space = text.find(" ", start)
-            start = space + 1 if 0 <= space < matches[0].start() else start
+            start = space + 1 if 0 <= space < matches[0].start else start
         end = min(len(text), start + SNIPPET_CHARS)
         if end < len(text):
-            space = text.rfind(" ", matches[0].end(), end)
+            space = text.rfind(" ", matches[0].end, end)
             end = space if space > 0 else end
         prefix, suffix = ("…" if start else ""), ("…" if end < len(text) else "")
         shown = prefix + text[start:end] + suffix
-        spans = tuple((m.start() - start + len(prefix), m.end() - start + len(prefix))
-                      for m in matches if m.end() <= end)
+        spans = tuple((m.start - start + len(prefix), m.end - start + len(prefix))
+                      for m in matches if m.end <= end)
         return shown, spans
     text = doc.fields[1] if doc.kind == "entry" and len(doc.fields) > 1 and doc.fields[1] else doc.fields[0]
     return (text[:SNIPPET_CHARS] + ("…" if len(text) > SNIPPET_CHARS else "")), ()

@@ -25,9 +25,9 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field
 
-from paperdiary.diary.merge import stem
 from paperdiary.settings import Settings
 from paperdiary.templates import DiaryPrompts, data_marker, render
+from paperdiary.terms import Word, fold, stem, words
 from paperdiary.text import STOP_WORDS, TITLE_SMALL_WORDS
 
 if TYPE_CHECKING:
@@ -37,8 +37,6 @@ NAME_TERMS = 2  # a name is its cluster's two most distinctive terms
 KEYWORDS = 6  # keywords listed per cluster
 MAX_NAME_CHARS = 60
 PHRASE_SHARE = 0.5  # a topic's name is a two-word phrase scoring at least this share of its best word
-_WORD = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*")
-_CASED_WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*")
 _SENTENCE_START = re.compile(r"(?:^|[.!?:;]\s)[\s*_(\[\"']*$")  # what precedes a sentence's first word
 # Words that say an entry is a paper, not what it is about.
 _GENERIC = STOP_WORDS | frozenset(
@@ -53,9 +51,14 @@ class ClusterWords:
     keywords: tuple[str, ...]  # most distinctive first
 
 
+def _words(text: str) -> list[Word]:
+    """The text's words that open with a letter, hyphenated ones whole (:func:`paperdiary.terms.words`)."""
+    return [w for w in words(text, hyphenated=True) if w.surface[:1].isalpha()]
+
+
 def _terms(text: str) -> list[tuple[str, str]]:
     """(stemmed key, surface form) of the words and two-word phrases of ``text``, stop words left out."""
-    tokens = _WORD.findall(text.lower())
+    tokens = [fold(w.surface) for w in _words(text)]
     out: list[tuple[str, str]] = []
     previous: str | None = None
     for token in tokens:
@@ -99,9 +102,9 @@ def topic_name(texts: Sequence[str], background: Sequence[Sequence[str]]) -> str
     texts use first (a sentence's subject before its details).
     """
     ranked, surfaces = _ranked_terms([texts, *background])
-    lower = {word for text in texts for word in _CASED_WORD.findall(text) if word.islower()}
-    names = {m[0].lower() for text in texts for m in _CASED_WORD.finditer(text)
-             if not m[0].isupper() and m[0].lower() not in lower and not _SENTENCE_START.search(text[:m.start()])}
+    lower = {w.surface for text in texts for w in _words(text) if w.surface.islower()}
+    names = {w.surface.lower() for text in texts for w in _words(text) if not w.surface.isupper()
+             and w.surface.lower() not in lower and not _SENTENCE_START.search(text[:w.start])}
     order = {key: n for n, (key, _) in reversed(list(enumerate(t for text in texts for t in _terms(text))))}
     terms = sorted(((score, key) for score, key in ranked[0]
                     if not any(word in names for word in _surface(surfaces[key]).split())),
@@ -110,8 +113,8 @@ def topic_name(texts: Sequence[str], background: Sequence[Sequence[str]]) -> str
         return None
     best_score = terms[0][0]
     phrase = next((key for score, key in terms if " " in key and score >= PHRASE_SHARE * best_score), None)
-    acronyms = {word.lower(): word for text in texts for word in _CASED_WORD.findall(text)
-                if word.isupper() and word.lower() not in lower}
+    acronyms = {w.surface.lower(): w.surface for text in texts for w in _words(text)
+                if w.surface.isupper() and w.surface.lower() not in lower}
     name = _name([_surface(surfaces[phrase or terms[0][1]])])
     return " ".join(acronyms.get(word.lower(), word) for word in name.split())
 

@@ -33,9 +33,7 @@ from paperdiary.stages.drafting.contract import (
     title_name,
 )
 from paperdiary.stages.drafting.phrases import (
-    CLOSED_CLASS,
     COMMON_ACRONYMS,
-    FUNCTION_WORDS,
     HEAD_NOUNS,
     VERBS,
     find,
@@ -47,8 +45,10 @@ from paperdiary.stages.drafting.phrases import (
     person_names,
     proper_names,
 )
+from paperdiary.stages.drafting.oneliner import describe
 from paperdiary.stages.drafting.tidy import CITATION, tidy
-from paperdiary.text import STOP_WORDS, clean_text, fold_ligatures, one_line, split_paragraphs, split_sentences
+from paperdiary.terms import terms
+from paperdiary.text import clean_text, fold_ligatures, split_paragraphs, split_sentences
 from paperdiary.themes import match_theme
 
 
@@ -220,17 +220,8 @@ def _usable(text: str, *, fewest_words: int = _MIN_WORDS) -> bool:
 
 
 def _terms(text: str) -> tuple[str, ...]:
-    """Content words, lower-case, crudely singular ("policies" -> "policy")."""
-    out = []
-    for word in re.findall(r"[a-z][a-z0-9-]+", text.lower()):
-        if word in STOP_WORDS or len(word) < 3:
-            continue
-        if word.endswith("ies") and len(word) > 4:
-            word = word[:-3] + "y"
-        elif word.endswith("s") and not word.endswith("ss") and len(word) > 3:
-            word = word[:-1]
-        out.append(word)
-    return tuple(out)
+    """Content words of three letters or more, as :mod:`paperdiary.terms` indexes them ("policies" -> "policy")."""
+    return tuple(terms(text, hyphenated=True, min_length=3))
 
 
 # A number that reports a measurement: not a year, a reference or a numbered thing; "2.0" and "2" are one number.
@@ -679,9 +670,6 @@ _NEGATION = re.compile(r"\b(?:not|never|no longer|hardly)\b|n't\b", re.I)
 _HEDGE = re.compile(r"\b(?:however|although|but|only|may|might|could|would|requires?|not|no|without)\b", re.I)
 _FUTURE = re.compile(r"\bfuture\s+(?:work|research|directions?|studies)\b|\bwe\s+leave\b", re.I)
 _SELF_REFERENCE = re.compile(r"\b(?:we|our|us|this (?:work|paper|study|method|approach|technique))\b", re.I)
-# An object that points back at the sentence before: "We revisit this comparison".
-_DEMONSTRATIVE = re.compile(r"(?:whether\s+|how\s+(?:far\s+|much\s+|well\s+|often\s+)?)?(?:this|these|that|those|it|such"
-                            r"|the above)\b", re.I)
 _LOOKS_BACK = re.compile(
     r"^(?:these|such|the above|those|both)\b|^this\s+(?:is|was|means|makes|leads|suggests|implies|also)\b", re.I
 )
@@ -912,73 +900,12 @@ class _Picker:
     # -- the one-line description
 
     def description(self) -> str:
-        """The index line, like an author's TL;DR: what was done, then what was found.
-
-        "Proposes X, a ... that ...; X improves Y by 12% over Z." Both halves come
-        from the abstract, shortened at clause boundaries to fit one line; either
-        may be missing, and without an abstract it is the title.
-        """
+        """The index line, like an author's TL;DR: the abstract's sentence the learnt scorer
+        (:mod:`.oneliner`, fitted on SciTLDR) rates best, rewritten and clipped to one line;
+        without an abstract, the title."""
         sentences = self.doc.summary or self.doc.sentences[:_FALLBACK_ABSTRACT_SENTENCES]
-        if not sentences:
-            return self.doc.title
-        name = self.doc.reference if not self.doc.reference.startswith('"') else None
-        done = self._what_was_done(sentences)
-        found = self._what_was_found([s for s in sentences if done is None or s.order > done[0].order], name)
-        limit = DESCRIPTION_MAX_CHARS - 1  # the final stop
-        if done is not None:
-            return f"{_fitted(done[1], found, limit).rstrip(' ,;:')}."
-        if found is not None:
-            return f"{_clip(_capitalize(found[0]), limit).rstrip(' ,;:')}."
-        return one_line(sentences[0].display)
-
-    def _what_was_done(self, sentences: Sequence[_Sentence]) -> tuple[_Sentence, str] | None:
-        """(sentence, "Proposes X, a ...") from the abstract's first proposal, else its first study ("Studies ..."),
-        else the first thing "we" did ("We turn X into Y" -> "Turns X into Y")."""
-        def tier(match: re.Match[str]) -> int:
-            verb = match.group("verb").lower()
-            return 0 if verb in _PROPOSING else 1 if verb in _DONE_VERBS or verb in _DONE_THIRD_PERSON else 2
-
-        # A release ("We release our code") is no account of the work: the finding says more.
-        candidates = [(s, m) for s in sentences for m in [_DONE.search(s.display.rstrip(".!? "))
-                                                          or _WE_DID.match(s.display.rstrip(".!? "))]
-                      if m and not _DEMONSTRATIVE.match(m.group("obj")) and not _RELEASE.search(s.display)
-                      and m.group("verb").lower() not in ("release", "releases")]
-        if not candidates:
-            return None
-        s, match = min(candidates, key=lambda c: (tier(c[1]), c[0].order))
-        verb, obj = match.group("verb").lower(), match.group("obj")
-        named = self.doc.own_name
-        if named and verb in _PROPOSING and re.match(r"(?:an?|the)\s", obj) and not find(obj, named):
-            obj = f"{named}, {obj}"  # "Proposes STaR, a technique to ...": the paper's name for it
-        return s, f"{_third_person(verb)} {obj}"
-
-    def _what_was_found(self, sentences: Sequence[_Sentence], name: str | None) -> tuple[str, bool] | None:
-        """The abstract's main finding as a clause that stands alone ("X lowers perplexity from 11.9 to 11.2"),
-        and whether it opens with its verb ("obtains ...", from "we obtain ...")."""
-        def score(s: _Sentence) -> float:
-            text = s.display
-            stated = 1.0 if _FINDING.search(text) or _REPORTS.search(text) else 0.5 if _ACHIEVES.search(text) else 0.0
-            return (stated + (0.8 if s.numbers else 0.0) + 0.3 * min(len(_RESULT_CUE.findall(text)), 2)
-                    + (0.2 if name and find(text, name.removeprefix("the ")) else 0.0)
-                    - (0.8 if _RELEASE.search(text) else 0.0) - (0.5 if _SETUP.search(text) else 0.0))
-
-        best = max(((score(s), -s.order, s) for s in sentences), default=None, key=lambda x: x[:2])
-        if best is None or best[0] < 0.8:
-            return None
-        text = best[2].display.rstrip(".!? ")
-        match = _FINDING.search(text) or _REPORTS.search(text)
-        clause = _standalone(_main_clause(match.group("clause") if match else text), name, clause=True)
-        if clause is None:
-            return None
-        opens_with_verb = _WE_VERB.match(_main_clause(match.group("clause") if match else text)) is not None
-        return (clause, True) if opens_with_verb else (self._lower_first(clause), False)
-
-    def _lower_first(self, clause: str) -> str:
-        """A clause's first letter in lower case, as after a semicolon, unless it opens with a name."""
-        first = clause.split(maxsplit=1)[0] if clause else ""
-        if any(c.isupper() or c.isdigit() for c in first[1:]) or first.strip(",;:") in self.doc.names:
-            return clause
-        return clause[:1].lower() + clause[1:]
+        described = describe([s.display for s in sentences], self.doc.title, DESCRIPTION_MAX_CHARS - 1)
+        return self.doc.title if described is None else f"{described}."
 
 
 # What the one-line description says was done: "We propose X", "This paper studies Y", "We ask whether Z".
@@ -991,136 +918,9 @@ _DONE_THIRD_PERSON = frozenset(
     else v + "s"
     for v in _DONE_VERBS
 )
-_DONE = re.compile(
-    r"(?:^|\b)(?:we|this (?:paper|work|study))\s+"
-    r"(?:(?:also|further|here|then|first|therefore|thus|hence|instead|next|finally|additionally|now)\s+)?"
-    rf"(?P<verb>{'|'.join(sorted({*_DONE_VERBS, *_DONE_THIRD_PERSON}, key=len, reverse=True))})"
-    r"\s+(?P<obj>\S.{10,})$",
-    re.I,
-)
-# The first thing "we" did, when no proposal or study says it: "We turn X into Y", "We let X be Y".
-_WE_DID = re.compile(
-    r"^(?:[A-Z][^,]{0,60},\s+)?we\s+(?P<verb>(?!(?:show|find|observe|demonstrate|believe|hope|note|are|were|have|had"
-    r"|can|could|will|would|may|might|do|did|also|then|then|first|use|used)\b)[a-z]+)(?<!ed)\s+(?P<obj>\S.{10,})$",
-    re.I,
-)
-_PROPOSING = frozenset(
-    f for v in "propose introduce present develop design describe build".split() for f in (v, v + "s")
-)
-# "Experiments on X show that ...", "Results indicate that ...": a finding without "we".
-_REPORTS = re.compile(
-    r"^(?:[^,]{0,80}?\b(?:experiments?|results?|evaluations?|analys[ie]s|ablations?|studies)\b[^,]{0,120}?\s+)"
-    r"(?:show|shows|demonstrate|demonstrates|indicate|indicates|reveal|reveals|suggest|suggests|confirm|confirms)"
-    r"\s+that\s+(?P<clause>\S.{20,})$",
-    re.I,
-)
-# A result the method achieves: "X outperforms Y", "it reaches 49.4 AP".
-_ACHIEVES = re.compile(
-    r"\b(?:achiev|outperform|improv|reduc|lower|rais|match|beat|exceed|surpass|sets?\b|establish|solv|reach|cut"
-    r"|halv|doubl|speeds? up|enabl|closes?\b|recover|succeed)",
-    re.I,
-)
-_RELEASE = re.compile(
-    r"\b(?:code|models?|data(?:set)?s?|weights|checkpoints)\b.{0,40}\b(?:available|release[sd]?|open[- ]source)"
-    r"|\bwe (?:release|open-source|make)\b",
-    re.I,
-)
 
 
-def _fitted(what: str, found: tuple[str, bool] | None, limit: int) -> str:
-    """ "what; found" (or "what and found" when the finding opens with its verb) in at most ``limit`` characters,
-    each half cut at a clause boundary if it must be, keeping as much of each (in proportion) as fits."""
-    if not found:
-        return _clip(what, limit)
-    clause, opens_with_verb = found
-    separator = " and " if opens_with_verb else "; "
-    best: tuple[float, str] | None = None
-    for w, w_cost in _cuts(what):
-        for f, f_cost in _cuts(clause, keep_verb=not opens_with_verb):
-            if len(w) + len(separator) + len(f) <= limit:
-                kept = 100 * (len(w) / len(what) + len(f) / len(clause)) - w_cost - f_cost
-                if best is None or kept > best[0]:
-                    best = (kept, f"{w}{separator}{f}")
-    if best is not None:
-        return best[1]
-    # Nothing of both fits: the finding alone, as a sentence, if some reading of it does; else what was done.
-    alone = [f for f, _ in _cuts(_capitalize(clause), keep_verb=not opens_with_verb) if len(f) <= limit]
-    return max(alone, key=len) if alone and not opens_with_verb else _clip(what, limit)
-
-
-# Where a description's half may be cut: after a clause, or before a relative clause or a prepositional phrase.
-_CLAUSE_CUT = re.compile(r"[,;:]\s|\s[\u2014(]")
-_PHRASE_CUT = re.compile(
-    r"\s(?:which|that|while|where|whereas|so that|and|but|by|to|with|without|using|for|on|in|at|from|compared"
-    r"|outperforming|improving|rather than|instead of|as)\s"
-)
-
-
-_PARTICIPLE = re.compile(r"[a-z-]+ed")
 _TERSE, _TERSE_COST = 45, 30  # a reading this short ("Proposes STaR, a technique") says too little
-
-
-def _cuts(text: str, *, keep_verb: bool = False) -> list[tuple[str, int]]:
-    """``text`` and its shorter readings (cut at clause or phrase boundaries), each with what the cut costs
-    in characters: a cut inside a clause costs more than one between clauses. ``keep_verb``: a reading
-    must keep a verb (a finding cut before its verb says nothing)."""
-    out = [(text, 0)]
-    for pattern, cost in ((_CLAUSE_CUT, 0), (_PHRASE_CUT, 12)):
-        for match in pattern.finditer(text):
-            words = text[: match.start()].rstrip(" ,;:").split()
-            while words and (words[-1].lower() in CLOSED_CLASS or _PARTICIPLE.fullmatch(words[-1].lower())):
-                words.pop()  # no dangling "of", "the" or "trained"
-            verb = any(w.lower() in VERBS and not w.endswith("ed") for w in words[1:])
-            if len(words) >= 4 and (verb or not keep_verb) and not _left_open(words):
-                reading = " ".join(words)
-                out.append((reading, cost + (_TERSE_COST if len(reading) < _TERSE else 0)))
-    return out
-
-
-_RELATIVE = frozenset("that which who whose".split())
-_SUBORDINATE = frozenset("how whether why because since although though while whereas if when where".split())
-# A compound adjective waiting for its noun: "into a length-dependent [and a length-independent term]".
-_HYPHENATED_ADJECTIVE = re.compile(
-    r"-(?:dependent|independent|aware|based|specific|free|agnostic|efficient|optimal|invariant|conditioned|level"
-    r"|scale|wise|like|driven|guided|informed|aligned|tuned|grained)$", re.I)
-
-
-def _left_open(words: Sequence[str]) -> bool:
-    """Whether a cut reading stops inside its last clause: "a network that operates [on a mesh]", "studies how
-    two-layer networks [learn]", "because incorrect answers [dominate]", "into a length-dependent [term]"."""
-    if _HYPHENATED_ADJECTIVE.search(words[-1]):
-        return True
-    for i in range(len(words) - 1, 0, -1):
-        word = words[i].lower().strip(",;:")
-        if word in _RELATIVE or word in _SUBORDINATE:
-            tail = words[i + 1 :]
-            return len(tail) < 3 or (word in _SUBORDINATE and not any(t.lower() in VERBS for t in tail))
-    return False
-
-
-def _main_clause(text: str) -> str:
-    """``text`` without an opening phrase before its main clause: "On AIME, EGPO reaches ..." -> "EGPO reaches ..."."""
-    first = text.split(maxsplit=1)[0].lower() if text else ""
-    if not (first in _OPENING_WORDS or first.endswith(("ed", "ing"))):
-        return text
-    for comma in re.finditer(r",\s+", text):
-        rest = text[comma.end() :]
-        words = rest.split(",", 1)[0].split()  # up to the next comma: it must hold the main verb
-        if len(rest.split()) < 4:
-            break
-        opener = words[0].lower()
-        if opener in VERBS or (opener in CLOSED_CLASS and opener not in _SUBJECT_OPENERS):
-            continue
-        if any(w.lower() in VERBS for w in words[1:12]):
-            return rest
-    return text
-
-
-_OPENING_WORDS = frozenset(
-    "on in with across for using at under after without given when through by from compared applied once while "
-    "since because if although though unlike despite beyond besides".split()
-)
-_SUBJECT_OPENERS = frozenset("the a an our this these its their both each all most we it they".split())
 
 
 def _clause(text: str, match: re.Match[str]) -> str:
@@ -1167,9 +967,10 @@ def _standalone(text: str, reference: str | None, *, clause: bool = False) -> st
     """
     text = _WE_TOO.split(text.strip(), maxsplit=1)[0]  # "X achieves Y, and we give Z" -> "X achieves Y"
     if reference:
-        text = _ANAPHORIC_SUBJECT.sub(reference, text, count=1)
+        # Replaced by functions: a name is text, not a template ("\\ie" in a LaTeX-born name is no escape).
+        text = _ANAPHORIC_SUBJECT.sub(lambda _: reference, text, count=1)
         ours = reference[:1].lower() + reference[1:] if reference.startswith("The ") else reference
-        text = _OUR_METHOD.sub(ours, text)
+        text = _OUR_METHOD.sub(lambda _: ours, text)
     else:
         text = _OUR_METHOD.sub(lambda m: "the " + m.group().split(maxsplit=1)[1], text)
     opening = _WE_VERB.match(text) if clause else None
@@ -1197,22 +998,3 @@ def _third_person(verb: str) -> str:
     if verb.endswith(("s", "sh", "ch", "x", "z", "o")):
         return verb.capitalize() + "es"
     return verb.capitalize() + "s"
-
-
-def _clip(text: str, limit: int) -> str:
-    """``text`` cut to at most ``limit`` characters at a clause end if one is near, else a word end;
-    no dangling function word or punctuation left at the cut."""
-    text = " ".join(text.split())
-    if len(text) <= limit:
-        return text
-    room = text[: limit + 1]
-    cuts = [m.start() for m in re.finditer(r",\s|;\s|\s(?:which|that|while|where|so that|and|by|to|with)\s|\s\(", room)]
-    cut = max((c for c in cuts if c >= 0.6 * limit), default=-1)
-    if cut < 0:
-        cut = room.rfind(" ")
-    words = text[: max(cut, 0)].rstrip(" ,;:(").split()
-    while words and (words[-1].lower().strip(",;:") in FUNCTION_WORDS or words[-1].lower() in VERBS):
-        words.pop()
-    return " ".join(words).rstrip(" ,;:(")
-
-
