@@ -210,7 +210,7 @@ def test_matching_keeps_ids_by_overlap() -> None:
 
 
 def test_cluster_settings(tmp_path: Path) -> None:
-    assert cluster_method(settings_of(tmp_path)) == ClusterMethod("auto", k_range=(2, 12))
+    assert cluster_method(settings_of(tmp_path)) == ClusterMethod("auto", k_range=(2, 15))
     assert cluster_method(settings_of(tmp_path, map_clusters="5")).k == 5
     assert cluster_method(settings_of(tmp_path, map_clusters="HDBSCAN", map_k_range="3..6")).kind == "hdbscan"
     for bad in ({"map_clusters": "many"}, {"map_k_range": "1-3"}, {"map_k_range": "eight"}):
