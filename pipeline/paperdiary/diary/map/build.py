@@ -21,6 +21,7 @@ from paperdiary.diary.dates import MONTHS
 from paperdiary.diary.map.cluster import NOISE, KPrior, cluster, cluster_method, default_prior, match_previous
 from paperdiary.diary.map.embed import Embedder, embed_texts, entry_text
 from paperdiary.diary.map.name import keyword_names
+from paperdiary.diary.map.phrases import phrase_names
 from paperdiary.diary.map.project import project
 from paperdiary.diary.readme import README_NAME, readme_themes
 from paperdiary.errors import DiaryError, OutsideDiaryError
@@ -260,12 +261,14 @@ def _named_clusters(entries: Sequence[CatalogEntry], texts: Sequence[str], label
     found = sorted(set(labels) - {NOISE})
     members = [[n for n, label in enumerate(labels) if label == k] for k in found]
     words = keyword_names([[texts[n] for n in group] for group in members])
+    phrased = phrase_names([[entry_text(entries[n].title, entries[n].description, ()) for n in group]
+                            for group in members])
     groups = [frozenset(entries[n].relpath for n in group) for group in members]
     continued = match_previous(groups, previous)
     next_id = max((row.id for row in previous), default=0) + 1
     taken = {row.name.casefold() for row in continued if row is not None}  # kept names: no new cluster takes one
     clusters = []
-    for label, group, cluster_words, row in zip(found, members, words, continued, strict=False):
+    for label, group, cluster_words, phrase, row in zip(found, members, words, phrased, continued, strict=False):
         ordered = sorted(group, key=lambda n: (entries[n].date_read, entries[n].relpath))
         titles = [entries[n].title for n in reversed(ordered)]
         if row is not None and (row.name_source == "llm" or namer is None):
@@ -277,7 +280,7 @@ def _named_clusters(entries: Sequence[CatalogEntry], texts: Sequence[str], label
             else:
                 cluster_id, next_id = next_id, next_id + 1
             asked = namer(titles, cluster_words.keywords) if namer is not None else None
-            name, source = (asked, "llm") if asked else (cluster_words.name, "keywords")
+            name, source = (asked, "llm") if asked else (phrase, "keywords")
             name = _distinct(name, taken)
         taken.add(name.casefold())
         x, y = np.median(coords[group], axis=0).round(4).tolist() if len(group) else (0.0, 0.0)

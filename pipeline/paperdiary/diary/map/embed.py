@@ -70,6 +70,7 @@ def entry_text(title: str, description: str, key_points: Sequence[str]) -> str:
 KEY_POINTS_EMBEDDED = 3
 _TLDR = re.compile(r"^\s*(?:TL;?DR|tl;?dr)\s*[:;.\-]*\s*")
 _MIN_DESCRIPTION_WORDS = 5
+_BYLINE_WORDS = 12
 
 
 def is_boilerplate(description: str) -> bool:
@@ -77,6 +78,8 @@ def is_boilerplate(description: str) -> bool:
     words = description.split()
     if len(words) < _MIN_DESCRIPTION_WORDS:
         return True
+    if len(words) < _BYLINE_WORDS and re.search(r"\b(?:19|20)\d\d\b", description):
+        return True  # "Shamil Chollampatt and Hwee Tou Ng, AAAI 2018"
     return bool(re.search(r"\bet\s+al\b|\bsubmitted\s+on\b|\bpublish", description, re.IGNORECASE))
 
 
