@@ -107,7 +107,7 @@ class Settings:
     embedder: str = "wordllama"
     embedder_url: str = ""
     map_clusters: str = "auto"  # "auto" (k by silhouette within map_k_range), a number of clusters, or "hdbscan"
-    map_k_range: str = "2-12"
+    map_k_range: str = "2-15"
     map_theme_min_entries: int = 4  # a cluster this large that no theme covers is suggested as a new theme
     related_entries: bool = True  # `draft` links the 3 nearest earlier entries
 

@@ -10,6 +10,7 @@ import random
 import re
 import shutil
 import subprocess
+from dataclasses import replace
 from datetime import date
 from html.parser import HTMLParser
 from pathlib import Path
@@ -21,7 +22,7 @@ from sklearn.metrics import adjusted_rand_score
 
 from paperdiary.diary.assets import assets_folder
 from paperdiary.diary.blocks import ReadmeBlock
-from paperdiary.diary.map.build import build_map
+from paperdiary.diary.map.build import build_map, map_entries
 from paperdiary.diary.map.cluster import ClusterMethod, cluster, cluster_method, match_previous
 from paperdiary.diary.map.embed import (
     EndpointEmbedder, WordLlamaEmbedder, embed_texts, embedder_for, entry_text, load_wordllama, unit_rows,
@@ -29,7 +30,7 @@ from paperdiary.diary.map.embed import (
 from paperdiary.diary.map.make import make_map
 from paperdiary.diary.map.name import keyword_names
 from paperdiary.diary.map.related import find_related
-from paperdiary.diary.map.render import MAP_BLOCK, map_html, readme_lines, write_map_files
+from paperdiary.diary.map.render import MAP_BLOCK, map_html, map_png, readme_lines, write_map_files
 from paperdiary.diary.map.suggest import split_themes, theme_suggestions
 from paperdiary.diary.queue import ItemKind, read_queue
 from paperdiary.diary.readme import Readme, iter_lessons
@@ -210,7 +211,7 @@ def test_matching_keeps_ids_by_overlap() -> None:
 
 
 def test_cluster_settings(tmp_path: Path) -> None:
-    assert cluster_method(settings_of(tmp_path)) == ClusterMethod("auto", k_range=(2, 12))
+    assert cluster_method(settings_of(tmp_path)) == ClusterMethod("auto", k_range=(2, 15))
     assert cluster_method(settings_of(tmp_path, map_clusters="5")).k == 5
     assert cluster_method(settings_of(tmp_path, map_clusters="HDBSCAN", map_k_range="3..6")).kind == "hdbscan"
     for bad in ({"map_clusters": "many"}, {"map_k_range": "1-3"}, {"map_k_range": "eight"}):
@@ -253,7 +254,13 @@ def plotted_points(page: str) -> list[list[str]]:
     at = page.index("Plotly.newPlot(")
     start = page.index("[", at)
     traces, _ = json.JSONDecoder().raw_decode(page, start)
-    return [row for trace in traces if trace.get("visible", True) is True for row in trace["customdata"]]
+    return [row for trace in traces if trace.get("visible", True) is True for row in trace.get("customdata", [])]
+
+
+def plotted_traces(page: str) -> list[dict]:
+    start = page.index("[", page.index("Plotly.newPlot(") + len("Plotly.newPlot("))
+    traces, _ = json.JSONDecoder().raw_decode(page, start)
+    return traces
 
 
 def test_the_page_works_offline_and_every_point_opens_its_entry(diary: Path, embedder) -> None:
@@ -287,13 +294,20 @@ def test_the_page_renders_in_headless_chromium_without_network(diary: Path, embe
     written = topic_diary(diary, 3)
     settings = settings_of(diary)
     with Store(settings.db_path) as store:
-        files = write_map_files(build_map(settings, store, embedder), assets_folder(settings))
+        topic_map = build_map(settings, store, embedder)
+        files = write_map_files(topic_map, assets_folder(settings))
     result = subprocess.run(
         ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--host-resolver-rules=MAP * ~NOTFOUND",
          "--virtual-time-budget=5000", "--dump-dom", files.html.as_uri()],
         capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.count('<path class="point') == len(written)
+    dom = result.stdout
+    assert dom.count('class="js-fill"') >= 4  # a shaded hull per topic (four topics of three entries)
+    legend = dom[dom.index('class="legend"'):]
+    for found in topic_map.clusters:  # the legend names each cluster with its size
+        assert f"{found.name} ({len(found.members)})" in legend
+    assert 'class="updatemenu-container"' in dom and re.search(r'class="modebar[^"]* vertical"', dom)  # buttons apart from the toolbar
 
 
 def test_readme_block_twice_is_once(diary: Path, embedder) -> None:
@@ -411,3 +425,89 @@ def test_without_the_map_extra(monkeypatch, diary: Path) -> None:
     with Store(settings.db_path) as store:
         outcome = find_related(settings, store, title="t", description="d", key_points=[], date_read=date.today())
     assert outcome.entries == () and "map extra is not installed" in outcome.note
+
+
+# --------------------------------------------------------------------------- issue 21: topics, names, picture
+
+
+def test_a_diffuse_diary_is_not_two_topics_with_a_theme_queued(diary: Path, embedder) -> None:
+    rng = random.Random(7)
+    words = ("lantern harbour velvet quarry meadow cobalt thimble orchard saddle glacier pepper violin "
+             "ember canyon mosaic falcon turnip anchor marble willow ribbon tundra beacon parsley").split()
+    for n in range(40):  # every entry about something else: no topics to find
+        title = " ".join(rng.sample(words, 4)).title()
+        body = " ".join(rng.sample(words, 8))
+        path = diary / "entries" / f"entry-{n:02}.md"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(f"# {title}\nDate read: 2025-01-{n % 28 + 1:02}\n\n## Key Points\n- {body}.\n",
+                        encoding="utf-8")
+    settings = settings_of(diary)
+    with Store(settings.db_path) as store:
+        outcome = make_map(settings, store, embedder=embedder)
+    topic_map = outcome.topic_map
+    assert len(topic_map.clusters) != 2, topic_map.method  # the prior (about sqrt(n/2) = 4) holds it off 2
+    assert not outcome.queued and not outcome.suggestions
+    if not topic_map.topics:
+        assert "no better than chance" in topic_map.method and "no clear topics" in map_html(topic_map, "assets")
+
+
+def test_clearly_separated_topics_beat_chance_and_say_why(diary: Path, embedder) -> None:
+    topic_diary(diary)
+    topic_map = build(diary, embedder)
+    assert topic_map.topics and "above chance" in topic_map.method and "prior k=" in topic_map.method
+    assert len(topic_map.clusters) == 4  # a clear silhouette wins over a prior one away (5 README themes)
+
+
+def test_k_leans_towards_the_diarys_topic_folders(tmp_path: Path) -> None:
+    diary = tmp_path / "d"
+    for folder in ("vision", "speech", "robots", "July 2025"):
+        for n in range(3):
+            (diary / folder).mkdir(parents=True, exist_ok=True)
+            (diary / folder / f"e{n}.md").write_text("# x\n", encoding="utf-8")
+    from paperdiary.diary.map.build import structure_prior
+
+    entries = map_entries(settings_of(diary), None)
+    assert structure_prior(settings_of(diary), entries).k == 3  # "July 2025" is when, not what
+
+
+def test_names_are_distinct_phrases_with_no_split_ligature() -> None:
+    from paperdiary.diary.map.phrases import phrase_names
+
+    names = phrase_names([
+        ["Unsupervised Domain Adaptation via Self-Training", "Unsupervised Domain Adaptation for Segmentation",
+         "Contrastive Unsupervised Domain Adaptation"],
+        ["E\ufb03cient Fine-Tuning of Language Models", "Parameter-e\ufb03cient ﬁne-tuning with adapters",
+         "Sparse \ufb01ne-tuning of language models"],
+        ["Test-Time Adaptation under Distribution Shift", "Continual Test-Time Adaptation",
+         "Test-Time Adaptation without Source Data"],
+        ["Test-Time Adaptation for Segmentation", "Robust Test-Time Adaptation", "Test-Time Adaptation in the wild"],
+    ])
+    assert names[0] == "Unsupervised Domain Adaptation" and names[2] == "Test-Time Adaptation"
+    assert "Fine-Tuning" in names[1] and "ﬁ" not in names[1] and not re.search(r"\bNe\b|\bCient\b", names[1])
+    assert len({n.casefold() for n in names}) == len(names)  # the fourth cluster does not repeat the third's name
+    assert all(2 <= len(n.replace("-", " ").split()) <= 4 and "," not in n for n in names)
+
+
+def test_an_incoherent_or_badly_named_cluster_is_not_suggested(diary: Path, embedder) -> None:
+    topic_diary(diary, 5)
+    topic_map = build(diary, embedder)
+    assert theme_suggestions(topic_map, [], 4)  # coherent, well-named topics no theme covers: suggested
+    vague = replace(topic_map, clusters=tuple(replace(c, cohesion=0.0) for c in topic_map.clusters))
+    assert not theme_suggestions(vague, [], 4)
+    chance = replace(topic_map, topics=False)
+    assert not theme_suggestions(chance, [], 4)
+    misnamed = replace(topic_map, clusters=tuple(replace(c, name="Quantum Gravity") for c in topic_map.clusters))
+    assert not theme_suggestions(misnamed, [], 4)
+
+
+def test_the_png_has_hulls_and_a_legend(diary: Path, embedder) -> None:
+    topic_diary(diary, 4)
+    topic_map = build(diary, embedder)
+    from paperdiary.diary.map.render import hull
+
+    assert all(len(hull([p.x for p in pts], [p.y for p in pts])) >= 4 for c in topic_map.clusters
+               for pts in [[topic_map.point(m) for m in c.members]])
+    page = map_html(topic_map, "assets")
+    fills = [t for t in plotted_traces(page) if t.get("fill") == "toself"]
+    assert len(fills) == len(topic_map.clusters) and 'name="viewport"' in page
+    assert map_png(topic_map)[:8] == b"\x89PNG\r\n\x1a\n"

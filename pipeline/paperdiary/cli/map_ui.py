@@ -50,7 +50,8 @@ class ProgressReporter:
 
 def print_outcome(console: Console, outcome: MapOutcome, diary: Path, queue_file: str, *, verbose: bool = False) -> None:
     topic_map = outcome.topic_map
-    table = Table(title=f"{len(topic_map.clusters)} topics in {len(topic_map.points)} entries", title_justify="left")
+    kind = "topics" if topic_map.topics or len(topic_map.clusters) < 2 else "groups"
+    table = Table(title=f"{len(topic_map.clusters)} {kind} in {len(topic_map.points)} entries", title_justify="left")
     table.add_column("#", justify="right")
     table.add_column("topic")
     table.add_column("entries", justify="right")
@@ -72,10 +73,14 @@ def print_outcome(console: Console, outcome: MapOutcome, diary: Path, queue_file
                  else "already queued or decided in review")
         console.print(Text(f"No theme covers the cluster {suggestion.name!r} ({len(suggestion.members)} entries): "
                            f"a new theme, {state}."))
+    if kind == "groups":
+        console.print(Text("No clear topics: the clustering is no better than chance (the same vectors shuffled "
+                           "cluster as well), so no new theme is suggested. The map is drawn all the same.",
+                           style="yellow"))
     if verbose:
         console.print(Text(f"{topic_map.method}; embedder {topic_map.embedder}; seconds: "
                            + ", ".join(f"{k} {v:.2f}" for k, v in outcome.timings.items()), style="dim"))
-    summary = (f"Mapped {len(topic_map.points)} entries into {len(topic_map.clusters)} topics: "
+    summary = (f"Mapped {len(topic_map.points)} entries into {len(topic_map.clusters)} {kind}: "
                f"{outcome.files.html.relative_to(diary).as_posix()}, {outcome.files.png.relative_to(diary).as_posix()}")
     if outcome.readme_changed is not None:
         summary += "; README.md " + ("updated" if outcome.readme_changed else "already up to date")

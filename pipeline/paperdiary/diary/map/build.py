@@ -7,18 +7,25 @@ so that their ids and names stay put, then stored for the next map.
 
 from __future__ import annotations
 
+import re
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from paperdiary.diary.catalog import Catalog, CatalogEntry
-from paperdiary.diary.map.cluster import NOISE, cluster, cluster_method, match_previous
+from paperdiary.diary.dates import MONTHS
+from paperdiary.diary.map.cluster import NOISE, KPrior, cluster, cluster_method, default_prior, match_previous
 from paperdiary.diary.map.embed import Embedder, embed_texts, entry_text
 from paperdiary.diary.map.name import keyword_names
+from paperdiary.diary.map.phrases import phrase_names
 from paperdiary.diary.map.project import project
-from paperdiary.errors import DiaryError
+from paperdiary.diary.readme import README_NAME, readme_themes
+from paperdiary.errors import DiaryError, OutsideDiaryError
+from paperdiary.fsutil import read_diary_bytes
 from paperdiary.settings import Settings
 from paperdiary.state.store import MapClusterRow, Store
 
@@ -81,6 +88,7 @@ class MapCluster:
     members: tuple[str, ...]  # entry paths, oldest first
     x: float  # where its label goes: the median of its points
     y: float
+    cohesion: float = 0.0  # its members' mean silhouette: above 0, they are closer to one another than to others
 
     @property
     def newest(self) -> str:
@@ -89,7 +97,7 @@ class MapCluster:
     def as_json(self) -> dict[str, Any]:
         return {"id": self.id, "name": self.name, "name_source": self.name_source, "keywords": list(self.keywords),
                 "size": len(self.members), "newest": self.newest, "members": list(self.members),
-                "label_x": self.x, "label_y": self.y}
+                "label_x": self.x, "label_y": self.y, "cohesion": round(self.cohesion, 3)}
 
 
 @dataclass(frozen=True)
@@ -97,7 +105,8 @@ class TopicMap:
     points: tuple[MapPoint, ...]  # by date read, then path
     clusters: tuple[MapCluster, ...]  # by id
     embedder: str
-    method: str  # the clustering in words ("K-Means, k=4 by silhouette, silhouette 0.31")
+    method: str  # the clustering in words: how k was chosen, and why, and how it compares with chance
+    topics: bool  # the clustering is better than chance: its clusters are topics, not arbitrary groups
     reduced: np.ndarray = field(repr=False, compare=False)  # the entries in the reduced space, as ``points``
     timings: dict[str, float] = field(default_factory=dict, compare=False)  # seconds per step
 
@@ -110,6 +119,7 @@ class TopicMap:
     def as_json(self) -> dict[str, Any]:
         """The map as data: the same diary gives the same document, byte for byte (timings left out)."""
         return {"entries": len(self.points), "embedder": self.embedder, "clustering": self.method,
+                "topics": self.topics,
                 "clusters": [c.as_json() for c in self.clusters], "points": [p.as_json() for p in self.points]}
 
 
@@ -144,9 +154,10 @@ def build_map(settings: Settings, store: Store, embedder: Embedder, *, namer: Cl
         with step("project", "Projecting (PCA, t-SNE)"):
             projection = project(vectors)
         with step("cluster", "Clustering"):
-            clustering = cluster(projection.reduced, cluster_method(settings))
+            clustering = cluster(projection.reduced, cluster_method(settings), prior=structure_prior(settings, entries))
     with step("name", "Naming the clusters"):
-        clusters = _named_clusters(entries, texts, clustering.labels, projection.coords, store.map_clusters(), namer)
+        clusters = _named_clusters(entries, texts, clustering.labels, projection.coords, store.map_clusters(), namer,
+                                   clustering.cohesion)
         store.save_map_clusters([MapClusterRow(c.id, c.name, c.name_source, c.members) for c in clusters])
 
     ids = {relpath: c.id for c in clusters for relpath in c.members}
@@ -154,7 +165,76 @@ def build_map(settings: Settings, store: Store, embedder: Embedder, *, namer: Cl
                             float(projection.coords[n][0]), float(projection.coords[n][1]), ids.get(e.relpath))
                    for n, e in enumerate(entries))
     return TopicMap(points, tuple(sorted(clusters, key=lambda c: c.id)), embedder.name, clustering.method,
-                    projection.reduced, timings)
+                    clustering.better_than_chance, projection.reduced, timings)
+
+
+MIN_TOPIC_FOLDERS = 3  # two folders are kinds ("papers/", "talks/"), not topics
+
+
+def structure_prior(settings: Settings, entries: Sequence[CatalogEntry]) -> KPrior:
+    """The k the diary's own structure suggests: its topic folders, else its README themes, else about sqrt(n/2).
+
+    Topic folders are the top-level folders of at least two entries each, holding half the entries or more;
+    a folder named for a date ("July 2025", "2024") is when, not what, and does not count.
+    """
+    counts = Counter(e.relpath.split("/", 1)[0] for e in entries if "/" in e.relpath)
+    folders = {name: n for name, n in counts.items() if n >= 2 and not _names_a_date(name)}
+    if len(folders) >= MIN_TOPIC_FOLDERS and sum(folders.values()) * 2 >= len(entries):
+        return KPrior(len(folders), f"{len(folders)} topic folders")
+    themes = readme_themes(settings.diary / README_NAME, settings.lessons_heading)
+    if len(themes) >= 2:
+        return KPrior(len(themes), f"{len(themes)} README themes")
+    sections = readme_topic_sections(settings.diary)
+    if sections >= MIN_TOPIC_FOLDERS:
+        return KPrior(sections, f"{sections} topic sections in README.md")
+    return default_prior(len(entries))
+
+
+_HEADING = re.compile(r"^ {0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
+_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
+
+
+def readme_topic_sections(diary: Path) -> int:
+    """How many sections of README.md list two links or more, at the shallowest heading level used twice:
+    a README that indexes the notes by topic ("## Audio", "## GAN") has as many topics as such sections."""
+    try:
+        text = read_diary_bytes(diary, diary / README_NAME).decode("utf-8", errors="replace")
+    except (OSError, OutsideDiaryError):
+        return 0
+    sections: list[tuple[int, int]] = []  # (heading level, links under it)
+    fence = None
+    for line in text.splitlines():
+        opened = _FENCE.match(line)
+        if opened and (fence is None or opened[1][0] == fence):
+            fence = None if fence else opened[1][0]
+            continue
+        heading = _HEADING.match(line) if fence is None else None
+        if heading:
+            dated = _YEAR.search(heading[2]) or any(w in MONTHS for w in heading[2].lower().split())
+            sections.append((len(heading[1]), -1_000_000 if dated else 0))  # "#### 2016-11": when, not what
+        elif sections and "](" in line:
+            sections[-1] = (sections[-1][0], sections[-1][1] + line.count("]("))
+    levels = Counter(level for level, _ in sections)
+    used = [level for level in sorted(levels) if levels[level] >= 2]
+    if not used:
+        return 0
+    top, count, links = used[0], 0, 0
+    for level, n in [*sections, (0, 0)]:  # a sentinel closes the last section
+        if level <= top:
+            count += links >= 2
+            links = 0
+        links += n
+    return count
+
+
+def _names_a_date(folder: str) -> bool:
+    """Only months and numbers: "July 2025", "2024-07", "2024", "Jan"."""
+    words = re.findall(r"[a-z]+|\d+", folder.lower())
+    return bool(words) and all(w.isdigit() or w in MONTHS or w in _MONTH_ABBREVIATIONS for w in words)
+
+
+_MONTH_ABBREVIATIONS = frozenset(m[:3] for m in MONTHS) | {"sept"}
 
 
 class _Step:
@@ -173,19 +253,22 @@ class _Step:
 
 
 def _named_clusters(entries: Sequence[CatalogEntry], texts: Sequence[str], labels: Sequence[int], coords: Any,
-                    previous: list[MapClusterRow], namer: ClusterNamer | None) -> list[MapCluster]:
+                    previous: list[MapClusterRow], namer: ClusterNamer | None,
+                    cohesion: Sequence[float] = ()) -> list[MapCluster]:
     """The clusters of ``labels``, each with the id and name of the last map's cluster it continues, if any."""
     import numpy as np
 
     found = sorted(set(labels) - {NOISE})
     members = [[n for n, label in enumerate(labels) if label == k] for k in found]
     words = keyword_names([[texts[n] for n in group] for group in members])
+    phrased = phrase_names([[entry_text(entries[n].title, entries[n].description, ()) for n in group]
+                            for group in members])
     groups = [frozenset(entries[n].relpath for n in group) for group in members]
     continued = match_previous(groups, previous)
     next_id = max((row.id for row in previous), default=0) + 1
     taken = {row.name.casefold() for row in continued if row is not None}  # kept names: no new cluster takes one
     clusters = []
-    for group, cluster_words, row in zip(members, words, continued, strict=False):
+    for label, group, cluster_words, phrase, row in zip(found, members, words, phrased, continued, strict=False):
         ordered = sorted(group, key=lambda n: (entries[n].date_read, entries[n].relpath))
         titles = [entries[n].title for n in reversed(ordered)]
         if row is not None and (row.name_source == "llm" or namer is None):
@@ -197,12 +280,13 @@ def _named_clusters(entries: Sequence[CatalogEntry], texts: Sequence[str], label
             else:
                 cluster_id, next_id = next_id, next_id + 1
             asked = namer(titles, cluster_words.keywords) if namer is not None else None
-            name, source = (asked, "llm") if asked else (cluster_words.name, "keywords")
+            name, source = (asked, "llm") if asked else (phrase, "keywords")
             name = _distinct(name, taken)
         taken.add(name.casefold())
         x, y = np.median(coords[group], axis=0).round(4).tolist() if len(group) else (0.0, 0.0)
         clusters.append(MapCluster(cluster_id, name, source, cluster_words.keywords,
-                                   tuple(entries[n].relpath for n in ordered), float(x) + 0.0, float(y) + 0.0))
+                                   tuple(entries[n].relpath for n in ordered), float(x) + 0.0, float(y) + 0.0,
+                                   cohesion[label] if label < len(cohesion) else 0.0))
     return clusters
 
 

@@ -4,10 +4,17 @@ Clustering runs on the PCA-reduced vectors, never on the 2-D picture (t-SNE
 distorts distances between groups). ``map_clusters`` chooses how:
 
 * ``auto``: K-Means for each k in ``map_k_range``, keeping the k with the best
-  silhouette (ties: the smaller k); a diary too small for two clusters is one;
+  silhouette less a penalty for straying from a prior k (:func:`choose_k`):
+  silhouette alone favours k = 2 on text embeddings, whose clusters are diffuse;
+  a diary too small for two clusters is one;
 * a number: K-Means with that k;
 * ``hdbscan``: scikit-learn's HDBSCAN, which finds k itself and leaves outliers
   unclustered (label -1).
+
+Chance: the same K-Means on the vectors with each dimension shuffled on its own
+(the same spread, no structure) gives the silhouette of no topics at all; a
+clustering that does not beat it clearly (:data:`CHANCE_MARGIN`) is reported as
+no better than chance, and its groups are not called topics.
 
 Stable ids: the new clusters are matched to the last map's (stored in the state
 folder) by member overlap, one to one, maximising the total Jaccard similarity
@@ -20,9 +27,10 @@ gets a new id.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Literal
 
 from paperdiary.errors import SettingsError
@@ -40,18 +48,33 @@ KMEANS_RESTARTS = 4  # K-Means inits per k: the best of four is stable on small 
 MATCH_JACCARD = 0.5
 
 
+# How much silhouette a k gives up per e-fold away from the prior k: silhouettes of text embeddings lie
+# around 0.02-0.10 and differ by a few hundredths from k = 2 to k = 15, so the prior decides unless the
+# silhouette clearly prefers another k.
+PRIOR_WEIGHT = 0.04
+# A clustering beats chance when its silhouette exceeds the shuffled vectors' by this much, and by a fifth.
+CHANCE_MARGIN = 0.01
+CHANCE_RATIO = 1.2
+
+
+@dataclass(frozen=True)
+class KPrior:
+    """The k a diary's own structure suggests, and where it comes from ("11 topic folders")."""
+
+    k: int
+    source: str
+
+
+def default_prior(n: int) -> KPrior:
+    """About sqrt(n/2) clusters, for a diary with no themes or topic folders to go by."""
+    return KPrior(max(2, round(math.sqrt(n / 2))), f"about √(n/2) for {n} entries")
+
+
 @dataclass(frozen=True)
 class ClusterMethod:
     kind: Literal["auto", "fixed", "hdbscan"]
     k: int | None = None  # "fixed"
-    k_range: tuple[int, int] = (2, 12)  # "auto"
-
-    def describe(self, chosen_k: int, silhouette: float | None) -> str:
-        if self.kind == "hdbscan":
-            return f"HDBSCAN, {chosen_k} clusters"
-        how = "by silhouette" if self.kind == "auto" else "as set"
-        score = f", silhouette {silhouette:.2f}" if silhouette is not None else ""
-        return f"K-Means, k={chosen_k} {how}{score}"
+    k_range: tuple[int, int] = (2, 15)  # "auto"
 
 
 def cluster_method(settings: Settings) -> ClusterMethod:
@@ -77,33 +100,82 @@ class Clustering:
     labels: tuple[int, ...]  # one per entry, 0..k-1, or NOISE (HDBSCAN's outliers)
     k: int
     silhouette: float | None  # of the chosen clustering, when it could be computed
-    method: str  # in words, for the output
+    method: str  # in words, for the output: how k was chosen and why
+    chance_silhouette: float | None = None  # the same clustering of the shuffled vectors
+    cohesion: tuple[float, ...] = ()  # per label 0..k-1: its members' mean silhouette
+
+    @property
+    def better_than_chance(self) -> bool:
+        if self.silhouette is None or self.chance_silhouette is None:
+            return False
+        return (self.silhouette >= self.chance_silhouette + CHANCE_MARGIN
+                and self.silhouette >= CHANCE_RATIO * self.chance_silhouette)
 
 
-def cluster(reduced: np.ndarray, method: ClusterMethod, *, seed: int = SEED) -> Clustering:
+def cluster(reduced: np.ndarray, method: ClusterMethod, *, prior: KPrior | None = None,
+            seed: int = SEED) -> Clustering:
+    """The entries' clusters; ``prior`` is the k the diary's structure suggests (default: about sqrt(n/2))."""
     import numpy as np
 
     n = len(reduced)
     if n == 0:
-        return Clustering((), 0, None, method.describe(0, None))
+        return Clustering((), 0, None, "no entries")
     if method.kind == "hdbscan":
-        return _hdbscan(reduced, method)
+        return _hdbscan(reduced, seed)
     if method.kind == "fixed":
         k = min(method.k or 1, n)
         labels = _kmeans(reduced, k, seed) if k > 1 else np.zeros(n, dtype=int)
-        score = _silhouette(reduced, labels)
-        return Clustering(_canonical(labels), k, score, method.describe(k, score))
-    low, high = method.k_range
-    best: tuple[float, int, np.ndarray] | None = None
-    for k in range(low, min(high, n - 1) + 1):
+        return _finished(reduced, labels, k, f"K-Means, k={k} as set", seed)
+    low, high = method.k_range[0], min(method.k_range[1], n - 1)
+    if high < low:  # fewer entries than the smallest k allows: one cluster
+        return Clustering((0,) * n, 1, None, "one cluster: too few entries to split")
+    prior = prior or default_prior(n)
+    target = min(max(prior.k, low), high)
+    scored = []
+    for k in range(low, high + 1):
         labels = _kmeans(reduced, k, seed)
         score = _silhouette(reduced, labels)
-        if score is not None and (best is None or score > best[0] + 1e-9):
-            best = (score, k, labels)
-    if best is None:  # fewer entries than the smallest k allows: one cluster
-        return Clustering((0,) * n, 1, None, method.describe(1, None))
-    score, k, labels = best
-    return Clustering(_canonical(labels), k, score, method.describe(k, score))
+        if score is not None:
+            scored.append((score - PRIOR_WEIGHT * abs(math.log(k / target)), score, k, labels))
+    if not scored:
+        return Clustering((0,) * n, 1, None, "one cluster: too few entries to split")
+    _, score, k, labels = max(scored, key=lambda row: (row[0], -row[2]))
+    capped = f", capped at {high}" if prior.k > high else f", raised to {low}" if prior.k < low else ""
+    why = (f"K-Means, k={k}: best silhouette ({score:.2f}) near the prior k={prior.k} "
+           f"({prior.source}{capped}), among k={low}-{high}")
+    return _finished(reduced, labels, k, why, seed)
+
+
+def _finished(reduced: np.ndarray, labels: np.ndarray, k: int, why: str, seed: int) -> Clustering:
+    """The clustering with its silhouette, its members' cohesion, and how it compares with chance."""
+    import numpy as np
+
+    canonical = np.asarray(_canonical(labels), dtype=int)
+    score = _silhouette(reduced, canonical)
+    if score is None:
+        return Clustering(tuple(canonical.tolist()), k, None, why)
+    from sklearn.metrics import silhouette_samples
+
+    kept = canonical != NOISE
+    samples = silhouette_samples(reduced[kept], canonical[kept])
+    cohesion = tuple(float(samples[canonical[kept] == label].mean()) for label in range(k))
+    chance = _chance_silhouette(reduced, k, seed)
+    found = Clustering(tuple(canonical.tolist()), k, score, why, chance, cohesion)
+    verdict = "above" if found.better_than_chance else "no better than"
+    chance_words = f"{chance:.2f}" if chance is not None else "unknown"
+    return replace(found, method=f"{why}; silhouette {score:.2f}, {verdict} chance "
+                                 f"({chance_words} for the same vectors shuffled)")
+
+
+def _chance_silhouette(reduced: np.ndarray, k: int, seed: int) -> float | None:
+    """The silhouette of K-Means with ``k`` on the vectors with each dimension shuffled on its own."""
+    import numpy as np
+
+    if k < 2:
+        return None
+    rng = np.random.default_rng(seed)
+    shuffled = np.column_stack([rng.permutation(column) for column in reduced.T])
+    return _silhouette(shuffled, _kmeans(shuffled, k, seed))
 
 
 def _kmeans(reduced: np.ndarray, k: int, seed: int) -> np.ndarray:
@@ -122,7 +194,7 @@ def _silhouette(reduced: np.ndarray, labels: np.ndarray) -> float | None:
     return float(silhouette_score(reduced[kept], labels[kept]))
 
 
-def _hdbscan(reduced: np.ndarray, method: ClusterMethod) -> Clustering:
+def _hdbscan(reduced: np.ndarray, seed: int) -> Clustering:
     import numpy as np
     from sklearn.cluster import HDBSCAN
 
@@ -132,9 +204,8 @@ def _hdbscan(reduced: np.ndarray, method: ClusterMethod) -> Clustering:
     else:
         # Clusters of at least 3 entries in small diaries, about 2% of the entries in large ones.
         labels = HDBSCAN(min_cluster_size=max(3, min(15, n // 50)), copy=True).fit_predict(reduced)
-    score = _silhouette(reduced, labels)
     k = len(set(labels.tolist()) - {NOISE})
-    return Clustering(_canonical(labels), k, score, method.describe(k, score))
+    return _finished(reduced, labels, k, f"HDBSCAN, {k} clusters", seed)
 
 
 def _canonical(labels: np.ndarray) -> tuple[int, ...]:

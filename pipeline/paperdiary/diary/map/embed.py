@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import shutil
 import threading
 from collections.abc import Callable, Sequence
@@ -55,9 +56,31 @@ class Embedder(Protocol):
 
 
 def entry_text(title: str, description: str, key_points: Sequence[str]) -> str:
-    """What an entry is about, as one text: its title, description and key points, one per line."""
-    lines = [title, description, *key_points]
+    """What an entry is about, as one text: its title, description and first key points, one per line.
+
+    Only what separates topics: a description that is a byline, a venue or a date ("NeurIPS 2022",
+    "Ming-Yu Liu et al., Submitted on 24 Jun 2016") is left out, and so are key points past the first
+    few (measured on real diaries by scripts/bench_map.py: the title alone beat title + boilerplate).
+    """
+    description = _TLDR.sub("", " ".join(description.split()))
+    lines = [title, "" if is_boilerplate(description) else description, *key_points[:KEY_POINTS_EMBEDDED]]
     return "\n".join(" ".join(line.split()) for line in lines if line and line.strip())
+
+
+KEY_POINTS_EMBEDDED = 3
+_TLDR = re.compile(r"^\s*(?:TL;?DR|tl;?dr)\s*[:;.\-]*\s*")
+_MIN_DESCRIPTION_WORDS = 5
+_BYLINE_WORDS = 12
+
+
+def is_boilerplate(description: str) -> bool:
+    """A description that says where or when, not what: a byline, a venue and year, a few words."""
+    words = description.split()
+    if len(words) < _MIN_DESCRIPTION_WORDS:
+        return True
+    if len(words) < _BYLINE_WORDS and re.search(r"\b(?:19|20)\d\d\b", description):
+        return True  # "Shamil Chollampatt and Hwee Tou Ng, AAAI 2018"
+    return bool(re.search(r"\bet\s+al\b|\bsubmitted\s+on\b|\bpublish", description, re.IGNORECASE))
 
 
 def text_hash(text: str) -> str:

@@ -3,11 +3,15 @@
 Both files go into the assets folder (``diary/assets.py``). The page works offline
 and on GitHub Pages: plotly's JavaScript is one ``plotly.min.js`` written beside it
 (the 4.5 MB are committed once, however often the map is redrawn) and loaded by a
-relative ``src``; nothing else is loaded, from anywhere. Points are coloured by
-cluster (or, from the menu, by month read), hover
-shows each entry's title, date and description (escaped: they are text from the
-entries), clicking one opens its entry through a relative link, and each cluster's
-name sits on the map. The same map gives the same HTML, byte for byte.
+relative ``src``; nothing else is loaded, from anywhere. Each cluster is a
+shaded convex hull with its name on it and its points inside, coloured by cluster
+(or, from the buttons, by month read); the legend lists the clusters with their
+sizes; hover shows each entry's title, date and description (escaped: they are
+text from the entries); clicking one opens its entry through a relative link.
+The buttons sit top left and plotly's toolbar runs down the right edge, so they
+never overlap; the page has a viewport and a legend under the plot, so it reads
+at phone width. The PNG draws the same hulls, names and legend. The same map
+gives the same HTML, byte for byte.
 """
 
 from __future__ import annotations
@@ -77,9 +81,50 @@ def map_html(topic_map: TopicMap, page_dir: str) -> str:
     import plotly.io as pio
 
     figure = _figure(topic_map, page_dir)
-    return pio.to_html(figure, include_plotlyjs="directory", full_html=True, div_id=DIV_ID,
+    page = pio.to_html(figure, include_plotlyjs="directory", full_html=True, div_id=DIV_ID,
                        post_script=_CLICK_SCRIPT, config={"displaylogo": False, "responsive": True},
-                       validate=True)
+                       validate=True, default_width="100%", default_height="92vh")
+    head = ('<head><meta name="viewport" content="width=device-width, initial-scale=1">'
+            f"<title>{html.escape(_title(topic_map))}</title>")
+    return page.replace("<head>", head, 1)
+
+
+def _title(topic_map: TopicMap) -> str:
+    count, k = len(topic_map.points), len(topic_map.clusters)
+    entries = f"{count} entr{'ies' if count != 1 else 'y'}"
+    if not topic_map.topics and k > 1:
+        return f"Topic map: {entries} in {k} groups (no clear topics: the clustering is no better than chance)"
+    return f"Topic map: {entries}, {k} topic{'s' if k != 1 else ''}"
+
+
+CORE_SPREAD = 1.5  # a hull holds the points within this many times the median distance from the cluster's centre
+
+
+def hull(xs: list[float], ys: list[float], pad: float = 0.03) -> list[tuple[float, float]]:
+    """The convex hull of a cluster's core, closed and pushed ``pad`` out from its centre (the points sit
+    inside, not on its edge); [] for fewer than three points or points on one line.
+
+    The core leaves out the odd member t-SNE placed among another topic (:data:`CORE_SPREAD`): a hull
+    around it would cover half the map and say nothing."""
+    import numpy as np
+    from scipy.spatial import ConvexHull, QhullError
+
+    points = np.column_stack([xs, ys])
+    if len(points) >= 5:
+        distance = np.linalg.norm(points - np.median(points, axis=0), axis=1)
+        points = points[distance <= CORE_SPREAD * max(float(np.median(distance)), 1e-9)]
+    if len(points) < 3:
+        return []
+    try:
+        corners = points[ConvexHull(points).vertices]
+    except QhullError:
+        return []
+    centre = corners.mean(axis=0)
+    away = corners - centre
+    norms = np.maximum(np.linalg.norm(away, axis=1, keepdims=True), 1e-9)
+    corners = corners + away / norms * pad
+    closed = [*corners.round(4).tolist(), corners[0].round(4).tolist()]
+    return [(float(x) + 0.0, float(y) + 0.0) for x, y in closed]
 
 
 def _figure(topic_map: TopicMap, page_dir: str) -> Any:
@@ -95,12 +140,22 @@ def _figure(topic_map: TopicMap, page_dir: str) -> Any:
     groups: list[tuple[int | None, str]] = [(c.id, f"{c.name} ({len(c.members)})") for c in topic_map.clusters]
     if any(p.cluster_id is None for p in topic_map.points):
         groups.append((None, "Unclustered"))
+    hulls = []
+    for cluster_id, _ in groups:
+        points = [p for p in topic_map.points if p.cluster_id == cluster_id]
+        outline = hull([p.x for p in points], [p.y for p in points]) if cluster_id is not None else []
+        if outline:
+            hulls.append(go.Scatter(
+                x=[x for x, _ in outline], y=[y for _, y in outline], mode="lines", fill="toself",
+                fillcolor=_faint(cluster_colour(cluster_id)), line={"color": _faint(cluster_colour(cluster_id), 0.6),
+                                                                      "width": 1},
+                hoverinfo="skip", showlegend=False, legendgroup=f"cluster-{cluster_id}"))
     for cluster_id, label in groups:
         points = [p for p in topic_map.points if p.cluster_id == cluster_id]
         by_topic.append(go.Scatter(
             x=[p.x for p in points], y=[p.y for p in points], mode="markers", name=_text(label),
             marker={"size": 9, "color": cluster_colour(cluster_id), "line": {"width": 0.5, "color": "white"}},
-            customdata=customdata(points), hovertemplate=hover, legendgroup="topic"))
+            customdata=customdata(points), hovertemplate=hover, legendgroup=f"cluster-{cluster_id}"))
     months = sorted({p.date_read.strftime("%Y-%m") for p in topic_map.points})
     colours = sample_colorscale("Viridis", [n / max(1, len(months) - 1) for n in range(len(months))])
     by_month = []
@@ -114,19 +169,21 @@ def _figure(topic_map: TopicMap, page_dir: str) -> Any:
     labels = [{"x": c.x, "y": c.y, "text": f"<b>{_text(c.name)}</b>", "showarrow": False,
                "font": {"size": 13, "color": "#222"}, "bgcolor": "rgba(255,255,255,0.75)", "borderpad": 2}
               for c in topic_map.clusters]
-    topic_view = [True] * len(by_topic) + [False] * len(by_month)
-    month_view = [False] * len(by_topic) + [True] * len(by_month)
+    topic_view = [True] * (len(hulls) + len(by_topic)) + [False] * len(by_month)
+    month_view = [True] * len(hulls) + [False] * len(by_topic) + [True] * len(by_month)
     axis = {"visible": False, "zeroline": False, "showgrid": False}  # t-SNE's axes mean nothing
-    count = len(topic_map.points)
-    figure = go.Figure(data=[*by_topic, *by_month])
+    figure = go.Figure(data=[*hulls, *by_topic, *by_month])
     figure.update_layout(
-        title={"text": f"Topic map: {count} entr{'ies' if count != 1 else 'y'}, "
-                       f"{len(topic_map.clusters)} topic{'s' if len(topic_map.clusters) != 1 else ''}",
-               "x": 0.01},
+        title={"text": _text(_title(topic_map)), "x": 0.01, "y": 0.99, "yanchor": "top", "font": {"size": 15}},
         xaxis=axis, yaxis=axis, plot_bgcolor="white", hovermode="closest", annotations=labels,
-        legend={"title": {"text": "Click a point to open its entry"}}, margin={"l": 10, "r": 10, "t": 60, "b": 10},
+        # Under the plot, in rows: at phone width the plot keeps the screen's width.
+        legend={"title": {"text": "Topics (entries) · click a point to open its entry", "side": "top"},
+                "orientation": "h",
+                "x": 0, "y": -0.02, "yanchor": "top"},
+        margin={"l": 10, "r": 40, "t": 80, "b": 10}, modebar={"orientation": "v"},  # the toolbar: right edge
         updatemenus=[{
-            "type": "buttons", "direction": "right", "x": 0.99, "xanchor": "right", "y": 1.08, "yanchor": "top",
+            "type": "buttons", "direction": "right", "x": 0, "xanchor": "left", "y": 1.0, "yanchor": "bottom",
+            "pad": {"b": 4},
             "buttons": [
                 {"label": "Colour by topic", "method": "update",
                  "args": [{"visible": topic_view}, {"annotations": labels}]},
@@ -138,25 +195,39 @@ def _figure(topic_map: TopicMap, page_dir: str) -> Any:
     return figure
 
 
+def _faint(colour: str, alpha: float = 0.12) -> str:
+    red, green, blue = (int(colour[n:n + 2], 16) for n in (1, 3, 5))
+    return f"rgba({red},{green},{blue},{alpha})"
+
+
 def map_png(topic_map: TopicMap) -> bytes:
-    """A still of the map for the README: points coloured by cluster, each cluster's name on it."""
+    """A still of the map for the README: the page's hulls, points and names, and a legend with sizes."""
     # The object-oriented API only: pyplot (and its choice of a GUI backend) is never imported.
     from matplotlib.figure import Figure
 
-    figure = Figure(figsize=(10, 7), dpi=110)
+    figure = Figure(figsize=(10, 8), dpi=110)
     axes = figure.subplots()
     for cluster_id in [c.id for c in topic_map.clusters] + [None]:
         points = [p for p in topic_map.points if p.cluster_id == cluster_id]
-        if points:
-            axes.scatter([p.x for p in points], [p.y for p in points], s=26, color=cluster_colour(cluster_id),
-                         edgecolors="white", linewidths=0.4)
+        if not points:
+            continue
+        colour = cluster_colour(cluster_id)
+        outline = hull([p.x for p in points], [p.y for p in points]) if cluster_id is not None else []
+        if outline:
+            axes.fill([x for x, _ in outline], [y for _, y in outline], facecolor=colour, alpha=0.12,
+                      edgecolor=colour, linewidth=0.8)
+        label = (f"{topic_map.cluster(cluster_id).name} ({len(points)})" if cluster_id is not None
+                 else f"Unclustered ({len(points)})")
+        axes.scatter([p.x for p in points], [p.y for p in points], s=26, color=colour, edgecolors="white",
+                     linewidths=0.4, label=label)
     for c in topic_map.clusters:
         axes.annotate(c.name, (c.x, c.y), ha="center", va="center", fontsize=10, weight="bold",
                       bbox={"boxstyle": "round,pad=0.25", "facecolor": "white", "alpha": 0.8, "edgecolor": "none"})
     axes.set_axis_off()
-    count = len(topic_map.points)
-    axes.set_title(f"Topic map: {count} entr{'ies' if count != 1 else 'y'}, {len(topic_map.clusters)} topics",
-                   loc="left")
+    axes.set_title(_title(topic_map), loc="left", fontsize=11)
+    if topic_map.clusters:
+        axes.legend(loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=3, fontsize=8, frameon=False,
+                    title="Topics (entries)", title_fontsize=9)
     figure.tight_layout()
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", metadata={"Software": None})

@@ -13,7 +13,11 @@ A theme *covers* a cluster when either
   papers yet, but whose name says what the cluster is about.
 
 A cluster of at least ``map_theme_min_entries`` entries that no theme covers is
-suggested as a new theme, under its cluster's name, for review like any lesson.
+suggested as a new theme, under its cluster's name, for review like any lesson,
+when it is a topic: the map beats chance, the cluster is coherent (its members'
+mean silhouette is at least :data:`COHESION_MIN`: closer to one another than to
+the other clusters) and well named (its name's words are in the titles or
+descriptions of at least :data:`NAMED_SHARE` of its entries, or the LLM named it).
 
 A theme is *split* when its cited entries fall into two or more clusters holding
 at least two of them each, and the two largest of those clusters are *distant*:
@@ -25,6 +29,8 @@ map sees two topics where the README has one theme.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -35,6 +41,8 @@ from paperdiary.diary.queue import QueuedTheme
 from paperdiary.themes import keyword_score
 
 CITED_SHARE = 0.2
+COHESION_MIN = 0.05
+NAMED_SHARE = 1 / 3
 KEYWORD_SHARE = 0.5
 SPLIT_MIN_PART = 2  # entries of the theme a cluster must hold to count as a part of it
 
@@ -82,12 +90,33 @@ def covering_theme(cluster: MapCluster, points: dict[str, MapPoint], themes: Seq
     return None
 
 
+def well_named(cluster: MapCluster, points: dict[str, MapPoint]) -> bool:
+    """The cluster's name says what its entries are about: its words are in enough of their titles or
+    descriptions (:data:`NAMED_SHARE`); a name from the LLM is taken as it is."""
+    if cluster.name_source == "llm":
+        return True
+    words = set(_words(cluster.name)) - {"and"}
+    if not words:
+        return False
+    named = sum(words <= set(_words(f"{points[path].title} {points[path].description}")) for path in cluster.members)
+    return named >= NAMED_SHARE * len(cluster.members)
+
+
+def _words(text: str) -> list[str]:
+    """Lower-case words, plurals folded, hyphens as spaces (as the names are made)."""
+    folded = unicodedata.normalize("NFKC", text).lower().replace("-", " ")
+    return [w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith(("ss", "us", "is")) else w
+            for w in re.findall(r"[a-z0-9]+", folded)]
+
+
 def theme_suggestions(topic_map: TopicMap, themes: Sequence[str], min_entries: int) -> list[ThemeSuggestion]:
     """Clusters of at least ``min_entries`` entries that no theme covers, largest first."""
     points = {p.relpath: p for p in topic_map.points}
     suggestions = []
     for cluster in topic_map.clusters:
         if len(cluster.members) < min_entries or covering_theme(cluster, points, themes) is not None:
+            continue
+        if not topic_map.topics or cluster.cohesion < COHESION_MIN or not well_named(cluster, points):
             continue
         words = ", ".join(cluster.keywords[:4])
         why = (f"The topic map's cluster {cluster.name!r} ({words}) holds {len(cluster.members)} entries "
