@@ -24,6 +24,7 @@ from paperdiary.cli.map import map_
 from paperdiary.cli.reorganize import reorganize
 from paperdiary.cli.reports import costs, show
 from paperdiary.cli.search import search
+from paperdiary.cli.site import site
 from paperdiary.cli.stats import stats
 from paperdiary.cli.review import review
 from paperdiary.errors import PaperDiaryError, write_error
@@ -39,7 +40,7 @@ def cli() -> None:
     """
 
 
-for _command in (init, draft, show, costs, doctor, review, entries, index, stats, search, reorganize, map_, catchup):
+for _command in (init, draft, show, costs, doctor, review, entries, index, stats, search, reorganize, map_, catchup, site):
     cli.add_command(_command)
 
 
