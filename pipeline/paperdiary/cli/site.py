@@ -68,6 +68,11 @@ def site(invocation: Invocation, out: Path | None, base_url: str | None, serve: 
 
     target = out if out is not None else settings.diary / DEFAULT_OUT
     url = _base_url(settings, base_url, serve, port)
+    if not settings.state_path.exists():  # a hand-kept diary never ran `init`: keep the state out of git status
+        from paperdiary.fsutil import atomic_create_text
+
+        settings.state_path.mkdir()
+        atomic_create_text(settings.state_path / ".gitignore", "*\n")
     started = time.perf_counter()
     with Store(settings.db_path) as store, invocation.writing(settings, "site"):
         outcome = build_site(settings, store, SiteOptions(target, url, topic_map=not no_map),
@@ -91,22 +96,9 @@ def _base_url(settings: Settings, given: str | None, serve: bool, port: int) -> 
         return given if given.endswith("/") else given + "/"
     if serve:
         return f"http://127.0.0.1:{port}/"
+    from paperdiary.site.build import github_pages_url
+
     return github_pages_url(settings.diary) or "http://127.0.0.1:8000/"
-
-
-def github_pages_url(diary: Path) -> str | None:
-    """The GitHub Pages address of the diary's ``origin`` remote on github.com (``https://you.github.io/repo/``)."""
-    from paperdiary.diary.git_dates import run_git
-
-    remote = (run_git(diary, "remote", "get-url", "origin") or "").strip()
-    m = re.match(r"^(?:https://(?:[^@/]+@)?github\.com/|git@github\.com:|ssh://git@github\.com/)"
-                 r"(?P<owner>[\w.-]+)/(?P<repo>[\w.-]+?)(?:\.git)?/?$", remote)
-    if m is None:
-        return None
-    owner, repo = m["owner"], m["repo"]
-    if repo.lower() == f"{owner.lower()}.github.io":
-        return f"https://{owner.lower()}.github.io/"
-    return f"https://{owner.lower()}.github.io/{repo}/"
 
 
 def _print(outcome: SiteOutcome, seconds: float, verbose: bool) -> None:

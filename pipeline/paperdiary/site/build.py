@@ -247,7 +247,9 @@ class _Docs:
             specials[f"{assets}/reading.html"] = "reading/"
         if sources.topic_map is not None:
             specials[f"{assets}/topic-map.html"] = "topic-map/"
-        self.links = LinkTable(self.root, hidden=(posixpath.normpath(settings.state_dir),), specials=specials)
+        repository = github_repository(self.root)
+        self.links = LinkTable(self.root, hidden=(posixpath.normpath(settings.state_dir),), specials=specials,
+                               own_repo=(repository[0].casefold(), repository[1].casefold()) if repository else None)
         self.entries = {e.relpath: e for e in sources.entries}
         self.by_nfc = {unicodedata.normalize("NFC", e.relpath): e for e in sources.entries}
         self.rendered: dict[str, Rendered] = {}  # diary path -> its rendered body (entries and notes)
@@ -267,7 +269,7 @@ class _Docs:
         except (OSError, OutsideDiaryError) as exc:
             self.outcome.notes.append(f"{relpath} left out: {exc}")
             return None
-        return render_markdown(text, self.links.hook(relpath), drop_title=title)
+        return render_markdown(text, self.links.hook(relpath), drop_title=title, served=self.links.served)
 
     def _render_notes(self) -> None:
         """The linked markdown files that are not entries, and those they link to, until none is new."""
@@ -346,23 +348,25 @@ class _Docs:
         """The home page's body, the README page (the whole README, when the home page shows only part of it),
         each top-level theme's body (its lessons), and each lesson rendered."""
         sources, hook = self.sources, self.links.hook(README_NAME, readme=True)
+        served = self.links.served
         model, text = sources.readme, sources.readme_text
         if text is None:
             empty = Rendered("", frozenset(), False)
             return empty, None, [], []
-        whole = render_markdown(text, hook, drop_title=sources.site_name)
+        whole = render_markdown(text, hook, drop_title=sources.site_name, served=served)
         if model is None:
             self.home_ids = whole.ids
             return whole, None, [], []
         section = "".join(model.section_heading) + "".join(model.intro) + "".join(
             line for theme in model.themes for line in theme.lines())
-        home = render_markdown("".join(model.preamble) + section, hook, drop_title=sources.site_name)
+        home = render_markdown("".join(model.preamble) + section, hook, drop_title=sources.site_name, served=served)
         self.home_ids, self.readme_ids = home.ids, whole.ids
         readme_page = whole if whole.ids - home.ids else None
         self.has_readme_page = readme_page is not None
-        themes = [(theme, render_markdown("".join(theme.lines()), hook, drop_title=theme.name))
+        themes = [(theme, render_markdown("".join(theme.lines()), hook, drop_title=theme.name, served=served))
                   for theme in model.themes]
-        lessons = [(theme, lesson, render_markdown(lesson.body, hook)) for theme, _, lesson in iter_lessons(model)]
+        lessons = [(theme, lesson, render_markdown(lesson.body, hook, served=served))
+                   for theme, _, lesson in iter_lessons(model)]
         return home, readme_page, themes, lessons
 
     def _home_for(self, fragment: str) -> str:
@@ -552,6 +556,27 @@ class _Docs:
         return items
 
 
+def github_repository(diary: Path) -> tuple[str, str] | None:
+    """(owner, name) of the diary's ``origin`` remote when it is on github.com."""
+    from paperdiary.diary.git_dates import run_git
+
+    remote = (run_git(diary, "remote", "get-url", "origin") or "").strip()
+    m = re.match(r"^(?:https://(?:[^@/]+@)?github\.com/|git@github\.com:|ssh://git@github\.com/)"
+                 r"(?P<owner>[\w.-]+)/(?P<repo>[\w.-]+?)(?:\.git)?/?$", remote)
+    return (m["owner"], m["repo"]) if m else None
+
+
+def github_pages_url(diary: Path) -> str | None:
+    """The GitHub Pages address of the diary's repository (``https://you.github.io/repo/``), when on github.com."""
+    repository = github_repository(diary)
+    if repository is None:
+        return None
+    owner, repo = repository
+    if repo.lower() == f"{owner.lower()}.github.io":
+        return f"https://{owner.lower()}.github.io/"
+    return f"https://{owner.lower()}.github.io/{repo}/"
+
+
 def _note_title(root: Path, relpath: str) -> str:
     """A linked note's title: its first ``#``/``##`` heading, else its file name."""
     try:
@@ -593,7 +618,8 @@ def _nav(sources: _Sources) -> list[config.NavItem]:
 def _front_matter(page: pages.Page) -> str:
     import yaml
 
-    meta: dict[str, Any] = {"title": page.title}
+    # No table of contents in the right column: the pages' headings are HTML, which the theme's TOC does not read.
+    meta: dict[str, Any] = {"title": page.title, "hide": ["toc"]}
     if page.description:
         meta["description"] = page.description
     if page.math:
@@ -689,8 +715,10 @@ def _finish(build: Path, sources: _Sources, docs: _Docs, base_url: str) -> None:
 
 
 def _folder_location(location: str, docs: _Docs) -> bool:
+    from urllib.parse import unquote
+
     paths = docs.paths
-    page = location.split("#", 1)[0]
+    page = unquote(location.split("#", 1)[0])
     return paths is not None and any(paths.folder(f) == page for f in docs.links.folders)
 
 

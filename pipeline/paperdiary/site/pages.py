@@ -97,7 +97,7 @@ def entry_header(entry: CatalogEntry, page: str, context: EntryContext) -> str:
     out = ['<div class="pd-entry-header">']
     if facts:
         out.append(f'<p class="pd-facts">{" · ".join(facts)}</p>')
-    if entry.description:
+    if entry.description and entry.description_source.value != "first-sentence":  # else the text starts with it
         out.append(f'<p class="pd-summary">{e(entry.description)}</p>')
     if tags:
         out.append(f'<p class="pd-tags">{" ".join(tags)}</p>')

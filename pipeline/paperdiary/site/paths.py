@@ -9,7 +9,8 @@ its root (``assets``, ``themes``...), get ``-2``, ``-3``... in the order of thei
 sorted diary paths, so the same diary gives the same URLs every time.
 
 Links between site paths are relative (the site works at any base URL, GitHub
-Pages' ``/REPO/`` included) and percent-encoded (non-ASCII letters as UTF-8).
+Pages' ``/REPO/`` included) and percent-encoded (non-ASCII letters as UTF-8); they are
+written between docs-tree files, which Zensical turns into page URLs.
 """
 
 from __future__ import annotations
@@ -116,11 +117,9 @@ def docs_file(site_path: str) -> str:
 
 
 def href(target: str, from_page: str) -> str:
-    """The relative, percent-encoded link from the page at ``from_page`` to the site path ``target``."""
-    base = from_page.rstrip("/") or "."
-    if target.endswith("/") or target == "":
-        relative = posixpath.relpath(target.rstrip("/") or ".", base)
-        link = "./" if relative == "." else relative + "/"
-    else:
-        link = posixpath.relpath(target, base)
-    return quote(link, safe="/.-_~")
+    """The link from the page at ``from_page`` to the site path ``target``, as the docs tree writes it: relative
+    to the page's docs file, a page by its ``.md`` file (Zensical turns it into the page's URL, relative and
+    percent-encoded, as MkDocs does), a file by its path."""
+    goal = docs_file(target) if target.endswith("/") or target == "" else target
+    here = posixpath.dirname(docs_file(from_page)) or "."
+    return quote(posixpath.relpath(goal, here), safe="/.-_~")

@@ -122,14 +122,18 @@ def _plain(text: str) -> str:
     return " ".join(text.split()).casefold()
 
 
-def render_markdown(markdown: str, links: LinkHook, *, drop_title: str | None = None) -> Rendered:
+def render_markdown(markdown: str, links: LinkHook, *, drop_title: str | None = None,
+                    served: Callable[[str], bool] = lambda url: not external(url)) -> Rendered:
     """The markdown as safe HTML for the site. ``drop_title``: the entry's title, whose heading the page
-    shows itself (the first heading is left out when its text is that title)."""
+    shows itself (the first heading is left out when its text is that title). ``served(src)``: whether an
+    image comes from the site itself; any other image becomes a link to it (a page fetches nothing from
+    elsewhere)."""
     md = _parser()
     env: dict[str, Any] = {}
     tokens = md.parse(markdown, env)
     if drop_title is not None:
         tokens = _without_title(tokens, drop_title)
+    _images_as_links(tokens, served)
     seen: dict[str, int] = {}
     for n, token in enumerate(tokens):
         if token.type == "heading_open" and n + 1 < len(tokens):
@@ -140,6 +144,19 @@ def render_markdown(markdown: str, links: LinkHook, *, drop_title: str | None = 
     math = any(t.type.startswith("math_") or (t.type == "fence" and t.info.strip().lower() == "math")
                or any(c.type.startswith("math_") for c in t.children or ()) for t in tokens)
     return sanitise(raw, links, math=math)
+
+
+def _images_as_links(tokens: Sequence[Token], served: Callable[[str], bool]) -> None:
+    from markdown_it.token import Token
+
+    for token in tokens:
+        children = token.children or []
+        for n, child in enumerate(children):
+            src = str(child.attrGet("src") or "") if child.type == "image" else ""
+            if src and not served(src):
+                label = "".join(c.content for c in child.children or ()) or "image"
+                opening = Token("link_open", "a", 1, attrs={"href": src})
+                children[n:n + 1] = [opening, Token("text", "", 0, content=f"🖼 {label}"), Token("link_close", "a", -1)]
 
 
 def _without_title(tokens: list[Token], title: str) -> list[Token]:

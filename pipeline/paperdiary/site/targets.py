@@ -31,6 +31,9 @@ from paperdiary.site.render import LinkHook, external
 
 MAX_FILE_MB = 50  # a linked file larger than this is not copied to the site (GitHub Pages sites stay small)
 _PLACEHOLDER = re.compile(r'(?P<attr>href|src)="pd-link-(?P<n>\d+)"')
+_OWN_URL = re.compile(r"^https?://(?:(?:www\.)?github\.com/(?P<owner>[\w.-]+)/(?P<repo>[\w.-]+)/(?:blob|raw|tree)/"
+                      r"[^/?#]+/|raw\.githubusercontent\.com/(?P<owner2>[\w.-]+)/(?P<repo2>[\w.-]+)/[^/?#]+/)"
+                      r"(?P<path>[^?#]*)(?:\?[^#]*)?(?P<fragment>#.*)?$", re.I)
 _SPLIT = re.compile(r"^(?P<path>[^?#]*)(?P<query>\?[^#]*)?(?P<fragment>#.*)?$", re.S)
 
 
@@ -69,6 +72,24 @@ class LinkTable:
     files: set[str] = field(default_factory=set)
     folders: set[str] = field(default_factory=set)
     too_large: set[str] = field(default_factory=set)
+    own_repo: tuple[str, str] | None = None  # (owner, name) on github.com: its blob/raw URLs are the diary's files
+
+    def own_path(self, url: str) -> str | None:
+        """``/path#fragment`` of a github.com URL of the diary's own repository (``…/blob/main/notes/x.md``,
+        ``raw.githubusercontent.com/…``), or None for any other URL."""
+        if self.own_repo is None:
+            return None
+        m = _OWN_URL.match(url)
+        if m is None:
+            return None
+        owner, repo = m["owner"] or m["owner2"], m["repo"] or m["repo2"]
+        if (owner.casefold(), repo.casefold().removesuffix(".git")) != self.own_repo:
+            return None
+        return "/" + m["path"] + (m["fragment"] or "")
+
+    def served(self, url: str) -> bool:
+        """Whether the site serves this image itself (a file of the diary), rather than fetching it."""
+        return not external(url) or self.own_path(url) is not None
 
     def hook(self, source: str, *, readme: bool = False) -> LinkHook:
         """The link hook for rendering the diary document ``source``; ``readme``: its bare ``#anchors`` are the
@@ -78,8 +99,15 @@ class LinkTable:
         def resolve(url: str, tag: str) -> str | None:
             if url.startswith("#"):
                 return self._placeholder(Target(Kind.HOME, README_NAME, url)) if readme else url
+            written_url = url
+            cleaned = unquote(url).lstrip("\ufeff\u200b")  # a byte-order mark pasted before a URL
+            if cleaned != unquote(url) and external(cleaned):
+                url = cleaned
             if external(url):
-                return url
+                own = self.own_path(url)
+                if own is None:
+                    return None if tag == "img" else url  # a page fetches nothing from elsewhere
+                url = own
             m = _SPLIT.match(url)
             assert m is not None  # the pattern matches any string
             written = unquote(m["path"].replace("\\", "/"))
@@ -88,7 +116,7 @@ class LinkTable:
                 return url  # "?query" alone
             target, reason = self._locate(written, folder, tag)
             if target is None:
-                self.missing.append(Missing(source, url, reason))
+                self.missing.append(Missing(source, written_url, reason))
                 return None
             return self._placeholder(Target(target.kind, target.path, fragment))
 
