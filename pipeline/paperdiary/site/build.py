@@ -703,6 +703,9 @@ def _finish(build: Path, sources: _Sources, docs: _Docs, base_url: str) -> None:
     atomic_write_bytes(build / FEED_NAME, atom_feed(sources.site_name, base_url, docs.feed_items(),
                                                     subtitle=_first_line(sources)).encode("utf-8"))
     (build / ".nojekyll").write_bytes(b"")  # for a site published from a branch: no Jekyll pass over it
+    icon = build / "assets" / "images" / "favicon.png"
+    if icon.is_file() and not (build / "favicon.ico").exists():  # asked for by pages without an icon (the charts)
+        shutil.copyfile(icon, build / "favicon.ico")
     index = build / "search.json"
     try:
         data = json.loads(index.read_text(encoding="utf-8"))
