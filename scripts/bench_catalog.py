@@ -183,7 +183,7 @@ def main(n: int) -> int:
             if name == "stats + plots" and find_spec("plotly") is None:
                 print(f"{name:<14}     n/a   (pip install 'paperdiary[map]')")
                 continue
-            seconds, _ = timed(lambda: action(settings))
+            seconds, _ = timed(lambda: action(settings))  # noqa: B023 - called at once
             print(f"{name:<14} {seconds:7.3f} s")
         warm_search = statistics.median(timed(lambda: _search(settings))[0] for _ in range(WARM_SEARCHES))
         print(f"{'search warm':<14} {warm_search:7.3f} s   median of {WARM_SEARCHES}")

@@ -36,8 +36,10 @@ def fake_arxiv():
 
 
 def clean_env(**extra: str) -> dict[str, str]:
-    """The environment for a CLI run: no user settings or keys leak in from the machine."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PAPERDIARY_", "OPENAI_"))}
+    """The environment for a CLI run: no user settings or keys leak in from the machine, and no terminal
+    size (pytest-xdist's workers set COLUMNS and LINES, which rich would take over a pseudo-terminal's)."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("PAPERDIARY_", "OPENAI_")) and k not in ("COLUMNS", "LINES")}
     env.update(extra)
     return env
 

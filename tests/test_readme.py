@@ -115,7 +115,7 @@ def test_every_benchmark_script_is_named() -> None:
 def test_quick_start_keeps_its_two_commands() -> None:
     commands = re.search(r"```bash\n(.*?)```", section("## Quick start"), re.S)[1].strip().splitlines()
     assert len(commands) == 2 and commands[0].endswith("paperdiary draft 1706.03762")
-    assert commands[1] == 'pip install -e ".[test]" && python -m pytest'
+    assert commands[1] == 'pip install -e ".[test]" && python -m pytest -n auto'
     assert commands[1] in (ROOT / ".ci" / "run").read_text(encoding="utf-8")  # CI runs README's test command
 
 

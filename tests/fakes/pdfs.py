@@ -513,7 +513,7 @@ def make_title_block_pdf(
             pdf.set_font("Serif", "B" if authors_bold else "", size)
             widths.append(pdf.get_string_width(text))
         x = (PAGE_W - sum(widths)) / 2
-        for (text, size, rise), width in zip(pieces, widths):
+        for (text, size, rise), width in zip(pieces, widths, strict=False):
             pdf.set_font("Serif", "B" if authors_bold and rise == 0 else "", size)
             pdf.text(x, y - rise, text)
             x += width

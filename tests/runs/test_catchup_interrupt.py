@@ -66,7 +66,7 @@ def held():
 def start(diary: Path, tmp_path: Path, fake_arxiv, model: HeldModel, sizes: list[str],
           papers: dict[str, bytes]) -> tuple[pexpect.spawn, io.StringIO]:
     ids = [f"2506.{40000 + n}" for n in range(len(sizes))]
-    for arxiv_id, size in zip(ids, sizes):
+    for arxiv_id, size in zip(ids, sizes, strict=False):
         fake_arxiv.add_paper(arxiv_id, title=f"Interrupted paper {arxiv_id}", pdf_bytes=papers[size])
     backlog = tmp_path / "backlog.txt"
     backlog.write_text("".join(f"{arxiv_id} 2025-06-11\n" for arxiv_id in ids), encoding="utf-8")

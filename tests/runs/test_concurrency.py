@@ -102,7 +102,7 @@ def heavy_pdfs(tmp_path_factory) -> list[bytes]:
 def test_kill_9_mid_extraction_leaves_no_process_and_an_immediate_resume_finishes(diary, fake_arxiv, heavy_pdfs,
                                                                                    tmp_path) -> None:
     ids = [f"2507.{40000 + n:05d}" for n in range(16)]
-    for arxiv_id, data in zip(ids, heavy_pdfs):
+    for arxiv_id, data in zip(ids, heavy_pdfs, strict=False):
         fake_arxiv.add_paper(arxiv_id, title=f"Heavy paper {arxiv_id}", pdf_bytes=data)
     backlog = tmp_path / "backlog.txt"
     backlog.write_text("\n".join(f"{i} 2025-06-11" for i in ids) + "\n", encoding="utf-8")
@@ -196,32 +196,36 @@ def test_two_processes_migrating_a_fresh_store_apply_each_migration_once(tmp_pat
 # -- review apply racing index --write ---------------------------------------------------------------------------
 
 
+def _race_apply_and_index(root: Path) -> str:
+    """One accepted lesson applied while ``index --write`` runs: the README both leave."""
+    root.mkdir()
+    settings = make_diary(root, REVIEW_README)
+    with Review(settings) as review:
+        review.accept([ids(settings)[TACTILE]])
+    start = threading.Barrier(2)
+    failures: list[BaseException] = []
+
+    def race(work) -> None:
+        start.wait()
+        try:
+            work()
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            failures.append(exc)
+
+    def apply() -> None:
+        with Review(settings) as review:
+            review.apply()
+
+    threads = [threading.Thread(target=race, args=(work,)) for work in (apply, lambda: update_index(settings))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert failures == []
+    return (root / "README.md").read_text(encoding="utf-8")
+
+
 def test_review_apply_and_index_write_racing_lose_nothing(tmp_path: Path) -> None:
     for n in range(50):
-        root = tmp_path / f"diary-{n}"
-        root.mkdir()
-        settings = make_diary(root, REVIEW_README)
-        with Review(settings) as review:
-            review.accept([ids(settings)[TACTILE]])
-        start = threading.Barrier(2)
-        failures: list[BaseException] = []
-
-        def race(work) -> None:
-            start.wait()
-            try:
-                work()
-            except BaseException as exc:  # noqa: BLE001 - reported below
-                failures.append(exc)
-
-        def apply() -> None:
-            with Review(settings) as review:
-                review.apply()
-
-        threads = [threading.Thread(target=race, args=(work,)) for work in (apply, lambda: update_index(settings))]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(60)
-        assert failures == []
-        readme = (root / "README.md").read_text(encoding="utf-8")
+        readme = _race_apply_and_index(tmp_path / f"diary-{n}")
         assert "Tactile fingertips" in readme and "## Full Diary" in readme and "### June 2025" in readme, n

@@ -54,7 +54,7 @@ def init(invocation: Invocation, directory: str | None, git: bool | None) -> Non
                    "makes it one, to keep the diary's history.")
     click.echo("Next:")
     for command, why in zip(next_commands(root), ("a first entry: Attention Is All You Need",
-                                                  "if something fails: checks arXiv and the LLM endpoint")):
+                                                  "if something fails: checks arXiv and the LLM endpoint"), strict=False):
         click.echo(f"  {command:<44} # {why}")
 
 

@@ -118,7 +118,7 @@ def print_costs(console: Console, by: str, rows: list[CostRow]) -> None:
     table.add_column(by, footer="total")
     footers = [f"{total['calls']:,}", f"{total['cached_calls']:,}", f"{total['prompt_tokens']:,}",
                f"{total['completion_tokens']:,}", f"{total['cost_usd']:.4f}"]
-    for name, footer in zip(("calls", "cached", "prompt tokens", "completion tokens", "cost (USD)"), footers):
+    for name, footer in zip(("calls", "cached", "prompt tokens", "completion tokens", "cost (USD)"), footers, strict=False):
         table.add_column(name, justify="right", footer=footer)
     for row in rows:
         cost = f"{row.cost_usd:.4f}" + ("+?" if row.unpriced_calls else "")

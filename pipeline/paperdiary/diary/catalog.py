@@ -438,13 +438,13 @@ class Catalog:
             files = [f for f in files if not (f.facts and f.facts.checklist)]
             records = self._records(store)
             stated = self._resolve_dates(files)
-            undated = [f for f, said in zip(files, stated) if said is None and _nfc(f.relpath) not in records]
+            undated = [f for f, said in zip(files, stated, strict=False) if said is None and _nfc(f.relpath) not in records]
             git = self._git_dates(store, {f.relpath for f in undated}) if undated else {}
         finally:
             if owned and store is not None:
                 store.close()
         cites = self._citations()
-        built = [self._entry(f, records, git, cites, said) for f, said in zip(files, stated)]
+        built = [self._entry(f, records, git, cites, said) for f, said in zip(files, stated, strict=False)]
         entries = self._flag_duplicates(built)
         return sorted(entries, key=lambda e: (e.date_read, e.relpath))
 
@@ -621,11 +621,11 @@ class Catalog:
         found = [first(f, DateContext(months[f.relpath])) for f in files]
         anchors: dict[str, list[date]] = defaultdict(list)
         orders: dict[str, list[Order]] = defaultdict(list)
-        for f, result in zip(files, found):
+        for f, result in zip(files, found, strict=False):
             if result and not result[0].ambiguous:
                 anchors[f.folder].append(result[0].day)
                 orders[f.folder].append(result[1].order)
-        for n, (f, result) in enumerate(zip(files, found)):
+        for n, (f, result) in enumerate(zip(files, found, strict=False)):
             if f.facts and f.facts.dates and (result is None or result[0].ambiguous):
                 context = DateContext(months[f.relpath], tuple(anchors[f.folder]), neighbour_order(orders[f.folder]))
                 found[n] = first(f, context) or result

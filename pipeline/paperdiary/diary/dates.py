@@ -251,7 +251,7 @@ def _repair_year(year: int, expected: int | None) -> int | None:
     written, wanted = str(year), str(expected)
     if len(written) != len(wanted):
         return None
-    if sorted(written) == sorted(wanted) or sum(a != b for a, b in zip(written, wanted)) == 1:
+    if sorted(written) == sorted(wanted) or sum(a != b for a, b in zip(written, wanted, strict=False)) == 1:
         return expected
     return None
 

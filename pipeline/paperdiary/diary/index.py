@@ -77,7 +77,7 @@ def entry_line(entry: CatalogEntry, readme_dir: str = "") -> str:
 def _stale(line: str) -> bool:
     """A line in the tool's shape whose description is missing or only a label ("Aims:")."""
     m = _TOOL_LINE.fullmatch(line_body(line).rstrip())
-    return bool(m) and (not m["description"] or m["description"].rstrip().endswith(":"))
+    return m is not None and (not m["description"] or m["description"].rstrip().endswith(":"))
 
 
 # --------------------------------------------------------------------------- the section
@@ -99,8 +99,8 @@ def _ended(line: str, eol: str) -> str:
 
 def _newest_first(keys: Sequence[tuple[int, ...]], default: bool) -> bool:
     """Whether consecutive keys mostly go down; ``default`` when they do not say."""
-    ups = sum(a < b for a, b in zip(keys, keys[1:]))
-    downs = sum(a > b for a, b in zip(keys, keys[1:]))
+    ups = sum(a < b for a, b in zip(keys, keys[1:], strict=False))
+    downs = sum(a > b for a, b in zip(keys, keys[1:], strict=False))
     return default if ups == downs else downs > ups
 
 
@@ -251,7 +251,8 @@ def plan_index(settings: Settings, heading: str = DEFAULT_HEADING, *, refresh: b
     try:
         text = read_diary_bytes(settings.diary, path).decode("utf-8")
     except FileNotFoundError:
-        raise DiaryError(f"no {README_NAME} in {settings.diary}.", hint="Run paperdiary init there, or pass --diary.")
+        raise DiaryError(f"no {README_NAME} in {settings.diary}.",
+                         hint="Run paperdiary init there, or pass --diary.") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise DiaryError(f"cannot read {path}: {exc}.") from None
     with open_for_reading(settings.db_path) as store:

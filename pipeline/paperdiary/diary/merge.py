@@ -47,7 +47,7 @@ import re
 import threading
 import unicodedata
 from collections import Counter, OrderedDict
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields, replace
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Literal, Protocol
@@ -784,7 +784,7 @@ def _unit(vector: dict[str, float]) -> dict[str, float]:
 # --------------------------------------------------------------------------- entry points
 
 _CACHE_SIZE = 8
-_cache: OrderedDict[tuple[Hashable, ...], MergeIndex] = OrderedDict()
+_cache: OrderedDict[tuple[object, ...], MergeIndex] = OrderedDict()
 _cache_lock = threading.Lock()
 
 

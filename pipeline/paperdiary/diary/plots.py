@@ -71,7 +71,7 @@ def html_text(stats: ReadingStats) -> str:
 
     running = stats.running_total()
     hover = []
-    for (day, titles), (_, total) in zip(stats.per_day, running):
+    for (day, titles), (_, total) in zip(stats.per_day, running, strict=False):
         shown = [html.escape(title) for title in titles[:_MAX_HOVER_TITLES]]
         if len(titles) > _MAX_HOVER_TITLES:
             shown.append(f"… and {len(titles) - _MAX_HOVER_TITLES} more")

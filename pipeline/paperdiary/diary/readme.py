@@ -44,7 +44,7 @@ from pathlib import Path
 from urllib.parse import unquote
 
 from paperdiary.errors import OutsideDiaryError, ReadmeError
-from paperdiary.fsutil import diary_relpath, read_diary_bytes, relative_link
+from paperdiary.fsutil import diary_relpath, read_diary_bytes
 from paperdiary.text import line_body, line_ending, split_lines
 
 README_NAME = "README.md"  # the diary's README, at its root: the lessons and the Full Diary index live there

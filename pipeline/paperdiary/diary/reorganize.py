@@ -93,9 +93,9 @@ class Plan:
     @classmethod
     def from_json(cls, text: str) -> Plan:
         data = json.loads(text)
-        return cls(layout=data["layout"], moves=[tuple(m) for m in data["moves"]],  # type: ignore[misc]
+        return cls(layout=data["layout"], moves=[tuple(m) for m in data["moves"]],
                    steps=[Step(**s) for s in data["steps"]], rewrites=[Rewrite(**r) for r in data["rewrites"]],
-                   skipped=[tuple(s) for s in data["skipped"]],  # type: ignore[misc]
+                   skipped=[tuple(s) for s in data["skipped"]],
                    steps_done=data["steps_done"], rewrites_done=data["rewrites_done"])
 
 

@@ -552,8 +552,8 @@ def _parse(content: str, schema: type[M], *, truncated: bool) -> _Parsed[M]:
             mismatch = mismatch or (data, exc)
     if mismatch is not None:
         return _Parsed(None, mismatch[0], problem=f"JSON does not match the schema: {_validation_summary(mismatch[1])}")
-    exc = _json_error(content)
-    return _Parsed(None, problem=f"not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})")
+    error = _json_error(content)
+    return _Parsed(None, problem=f"not valid JSON ({error.msg} at line {error.lineno} column {error.colno})")
 
 
 def _repair_prompt(problem: str, spec: _SchemaSpec, *, truncated: bool) -> str:
@@ -890,7 +890,7 @@ class LLMClient:
         or a drop mid-way fails the try, and the request is sent again.
         """
         def streamed() -> ChatCompletion:
-            options = {"stream_options": {"include_usage": True}} if self._stream_usage else {}
+            options: dict[str, Any] = {"stream_options": {"include_usage": True}} if self._stream_usage else {}
             try:
                 stream = self._client.chat.completions.create(**request, stream=True, **options)
             except openai.APIStatusError as exc:

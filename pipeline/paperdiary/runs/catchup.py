@@ -620,7 +620,7 @@ class _OrderedWriter:
     def run(self) -> None:
         for position in range(self._total):
             with self._cond:
-                self._cond.wait_for(lambda: position in self._pending)
+                self._cond.wait_for(lambda: position in self._pending)  # noqa: B023 - waited on at once
                 job = self._pending.pop(position)
             self._handle(job)
         self.done.set()
@@ -747,7 +747,7 @@ class _Pipeline:
         message = _error_message(exc)
         if _refused_write(exc):  # a full disk or a read-only folder fails every paper alike: stop new work
             self.stop.set(message, fatal=True)
-            self._left(job, at=at)
+            self._left(job)
             return
         if not isinstance(exc, PaperDiaryError):
             log.error("%s failed", job.label, exc_info=exc)

@@ -197,7 +197,7 @@ def extract_paper(settings: Settings, ref: PaperRef, fetched: FetchedPaper) -> t
         paper = extract_file(fetched.path, fetched.source, timeout=settings.extract_timeout,
                              cache_dir=settings.cache_path, max_source_bytes=int(settings.source_max_mb * 1024 * 1024))
     except ExtractionError as exc:
-        raise _downloaded_file_error(exc, fetched) if not ref.local_pdf else exc
+        raise (_downloaded_file_error(exc, fetched) if not ref.local_pdf else exc) from exc
     meta = _meta_for_local(fetched, paper) if ref.local_pdf else fetched.meta
     return paper, meta
 
@@ -369,7 +369,7 @@ def stored_drafts(settings: Settings, paper: str) -> list[dict[str, Any]]:
             keys.append(_entry_key(settings, paper))
         elif ref.local_pdf:
             row = Journal(store).row(paper_key(ref))
-            keys += [row.entry_path, row.arxiv_id] if row is not None else []
+            keys += [key for key in (row.entry_path, row.arxiv_id) if key] if row is not None else []
         for key in keys:
             if key and (drafts := store.drafts_for(key)):
                 return drafts

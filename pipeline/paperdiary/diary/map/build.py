@@ -185,7 +185,7 @@ def _named_clusters(entries: Sequence[CatalogEntry], texts: Sequence[str], label
     next_id = max((row.id for row in previous), default=0) + 1
     taken = {row.name.casefold() for row in continued if row is not None}  # kept names: no new cluster takes one
     clusters = []
-    for group, cluster_words, row in zip(members, words, continued):
+    for group, cluster_words, row in zip(members, words, continued, strict=False):
         ordered = sorted(group, key=lambda n: (entries[n].date_read, entries[n].relpath))
         titles = [entries[n].title for n in reversed(ordered)]
         if row is not None and (row.name_source == "llm" or namer is None):

@@ -168,7 +168,7 @@ def match_previous(groups: Sequence[frozenset[str]], previous: Sequence[MapClust
     old = [frozenset(row.members) for row in previous]
     scores = np.array([[jaccard(group, members) for members in old] for group in groups])
     rows, cols = linear_sum_assignment(-scores)
-    for row, col in zip(rows.tolist(), cols.tolist()):
+    for row, col in zip(rows.tolist(), cols.tolist(), strict=False):
         if scores[row, col] >= MATCH_JACCARD:
             matched[row] = previous[col]
     return matched

@@ -26,7 +26,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from paperdiary.errors import DiaryError
 from paperdiary.settings import Settings
@@ -79,7 +79,7 @@ _models: dict[Path, object] = {}
 _models_lock = threading.Lock()
 
 
-def _import_wordllama() -> type:
+def _import_wordllama() -> Any:
     """``wordllama.WordLlama``, leaving the root logger as it was: the package's import calls
     ``logging.basicConfig(level=INFO)``, which would print every library's INFO records (each HTTP request)."""
     root = logging.getLogger()
@@ -164,7 +164,7 @@ class EndpointEmbedder:
         for start in range(0, len(texts), _BATCH):
             batch = [text or " " for text in texts[start:start + _BATCH]]  # servers refuse empty inputs
             answer = self.client.call_api(
-                lambda client: client.embeddings.create(model=self.model, input=batch, encoding_format="float"))
+                lambda client: client.embeddings.create(model=self.model, input=batch, encoding_format="float"))  # noqa: B023 - called at once
             rows += [list(item.embedding) for item in sorted(answer.data, key=lambda item: item.index)]
         return np.asarray(rows, dtype=np.float32).reshape(len(rows), -1)
 
@@ -193,7 +193,7 @@ def embed_texts(texts: Sequence[str], embedder: Embedder, store: Store | None,
                                       in cached.items() if len(data) == 4 * dim}
     if progress is not None and vectors:
         progress(sum(1 for key in hashes if key in vectors))
-    todo = list(dict.fromkeys((key, text) for key, text in zip(hashes, texts) if key not in vectors))
+    todo = list(dict.fromkeys((key, text) for key, text in zip(hashes, texts, strict=False) if key not in vectors))
     for start in range(0, len(todo), _BATCH):
         batch = todo[start:start + _BATCH]
         raw = np.asarray(embedder.embed([text for _, text in batch]), dtype=np.float32)

@@ -92,7 +92,7 @@ def _figure(topic_map: TopicMap, page_dir: str) -> Any:
 
     hover = "<b>%{customdata[1]}</b><br>%{customdata[2]}<br>%{customdata[3]}<extra>%{fullData.name}</extra>"
     by_topic = []
-    groups = [(c.id, f"{c.name} ({len(c.members)})") for c in topic_map.clusters]
+    groups: list[tuple[int | None, str]] = [(c.id, f"{c.name} ({len(c.members)})") for c in topic_map.clusters]
     if any(p.cluster_id is None for p in topic_map.points):
         groups.append((None, "Unclustered"))
     for cluster_id, label in groups:
@@ -104,7 +104,7 @@ def _figure(topic_map: TopicMap, page_dir: str) -> Any:
     months = sorted({p.date_read.strftime("%Y-%m") for p in topic_map.points})
     colours = sample_colorscale("Viridis", [n / max(1, len(months) - 1) for n in range(len(months))])
     by_month = []
-    for month, colour in zip(months, colours):
+    for month, colour in zip(months, colours, strict=False):
         points = [p for p in topic_map.points if p.date_read.strftime("%Y-%m") == month]
         by_month.append(go.Scatter(
             x=[p.x for p in points], y=[p.y for p in points], mode="markers",

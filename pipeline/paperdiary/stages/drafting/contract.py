@@ -75,7 +75,7 @@ class Draft:
 
     def unverified(self) -> tuple[int, int]:
         """(claims whose quote was not found in the paper, all claims): the bullets and the lessons."""
-        claims = [*self.key_points, *self.key_methods, *self.results, *self.limitations, *self.lessons]
+        claims: list[Claim | Lesson] = [*self.key_points, *self.key_methods, *self.results, *self.limitations, *self.lessons]
         return sum(not claim.verified for claim in claims), len(claims)
 
 

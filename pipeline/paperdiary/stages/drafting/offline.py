@@ -306,11 +306,11 @@ class _Document:
         if meta_abstract:
             parts.append((split_sentences(meta_abstract), _Role.ABSTRACT, ""))
         sections = [s for s in paper.body_sections if s.kind != "front"]
-        for section, role in zip(sections, _section_roles(sections), strict=True):
+        for body_section, role in zip(sections, _section_roles(sections), strict=True):
             if role == _Role.ABSTRACT and meta_abstract:
                 continue  # the metadata abstract is the cleaner copy
-            texts = [t for block in _blocks(section.text) for t in split_sentences(clean_text(block))]
-            parts.append((texts, role, clean_text(section.title)))
+            texts = [t for block in _blocks(body_section.text) for t in split_sentences(clean_text(block))]
+            parts.append((texts, role, clean_text(body_section.title)))
 
         vocabulary = Counter(w.lower() for texts, _, _ in parts for t in texts for w in re.findall(r"\w+", t))
         summary = [_Sentence(text, _Role.ABSTRACT, section, rank, display, _terms(display), _numbers(display),

@@ -117,7 +117,8 @@ def _names_on(line: Line) -> list[str]:
     names = _author_names(_drop_marks(line))
     if names or not any(size < _SUBTITLE * line.size for _, size in line.spans):
         return names
-    pieces, current = [], []
+    pieces: list[str] = []
+    current: list[str] = []
     for text, size in line.spans:
         if size < _SUBTITLE * line.size:
             pieces.append("".join(current))

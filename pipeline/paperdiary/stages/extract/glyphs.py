@@ -111,7 +111,7 @@ def _differences(ours: list[str], our_lines: list[int], theirs: list[str],
     """
     def split(chars: list[str], starts: list[int]) -> list[str]:
         ends = [*starts[1:], len(chars)]
-        return ["".join(chars[a:b]) for a, b in zip(starts, ends)]
+        return ["".join(chars[a:b]) for a, b in zip(starts, ends, strict=False)]
 
     mine, other = split(ours, our_lines), split(theirs, their_lines)
     blocks: list[tuple[int, int, int, int]] = []

@@ -256,7 +256,7 @@ def build_sections(
     if first > 0:
         kind: SectionKind = "front" if headings else "body"
         sections.append(Section(title or "Front matter", paragraphs(lines[:first], layout, vocab), kind, 1, 0))
-    for i, (heading, kind) in enumerate(zip(headings, _kinds(headings))):
+    for i, (heading, kind) in enumerate(zip(headings, _kinds(headings), strict=False)):
         end = headings[i + 1].line if i + 1 < len(headings) else len(lines)
         body = lines[heading.line + heading.consumes : end]
         if heading.rest:

@@ -647,8 +647,8 @@ class _Plain:
         if name == "\\":
             self.out.append(" ")
             return _skip_optional(text, j)
-        if name == "textcolor" and _INVISIBLE.match(text, i):
-            _, end = read_group(text, _skip_space(text, _INVISIBLE.match(text, i).end()))
+        if name == "textcolor" and (invisible := _INVISIBLE.match(text, i)):
+            _, end = read_group(text, _skip_space(text, invisible.end()))
             return end  # white text
         if name == "color" and re.match(r"\\color\s*\{\s*(?:white|White)\s*\}", text[i:]):
             return len(text)  # white from here to the end of the group being read
