@@ -1,7 +1,8 @@
 """The GitHub Actions workflows PaperDiary writes into a diary (``.github/workflows/``), from one place.
 
 - **Templates** are packaged files, ``prompts/workflows/NAME.yml.j2`` (``pages``: ``paperdiary site
-  --workflow``), rendered in Jinja2's immutable sandbox. GitHub's own expressions (``${{ … }}``) are
+  --workflow``; ``paperdiary``: ``paperdiary ci init``) and the texts the workflows write (the pull request's
+  body, ``pull-request.md.j2``), rendered in Jinja2's immutable sandbox. GitHub's own expressions (``${{ … }}``) are
   left alone: the templates' delimiters are ``[[ … ]]`` and ``[% … %]``. A diary cannot override
   them: a workflow runs with the repository's token, so its text is PaperDiary's, not a cloned diary's.
 - **Action pins** live in :data:`ACTIONS` only, for every workflow: each action by the commit hash of a
@@ -32,6 +33,7 @@ ACTIONS = {
     "configure_pages": "actions/configure-pages@983d7736d9b0ae728b81ab479565c72886d7745b  # v5.0.0",
     "upload_pages_artifact": "actions/upload-pages-artifact@56afc609e74202658d3ffba0e8f6dda462b719fa  # v3.0.1",
     "deploy_pages": "actions/deploy-pages@d6db90164ac5ed86f2b6aed7e0febac5b3c0c03e  # v4.0.5",
+    "create_pull_request": "peter-evans/create-pull-request@271a8d0340265f705b14b6d32b9829c1cb33d45e  # v7.0.8",
 }
 
 
@@ -56,9 +58,14 @@ def _environment() -> jinja2.Environment:
 
 
 def render_workflow(name: str, **context: object) -> str:
-    """The workflow ``name`` (``pages``) as YAML text; ``actions`` and ``python_version`` are filled in."""
-    template = _environment().get_template(f"{name}.yml.j2")
-    return template.render(actions=ACTIONS, python_version=PYTHON_VERSION, **context)
+    """The workflow ``name`` (``pages``, ``paperdiary``) as YAML text; ``actions`` and ``python_version`` are
+    filled in."""
+    return render_text(f"{name}.yml.j2", actions=ACTIONS, python_version=PYTHON_VERSION, **context)
+
+
+def render_text(template_name: str, **context: object) -> str:
+    """Any packaged template of ``prompts/workflows/`` (a workflow, the pull request's body)."""
+    return _environment().get_template(template_name).render(**context)
 
 
 def workflow_path(diary: Path, name: str) -> Path:

@@ -14,6 +14,7 @@ import click
 
 from paperdiary import __version__
 from paperdiary.cli.catchup import catchup
+from paperdiary.cli.ci import ci
 from paperdiary.cli.context import Group, Invocation, setup_logging
 from paperdiary.cli.doctor import doctor
 from paperdiary.cli.draft import draft
@@ -40,7 +41,7 @@ def cli() -> None:
     """
 
 
-for _command in (init, draft, show, costs, doctor, review, entries, index, stats, search, reorganize, map_, catchup, site):
+for _command in (init, draft, show, costs, doctor, review, entries, index, stats, search, reorganize, map_, catchup, site, ci):
     cli.add_command(_command)
 
 

@@ -48,7 +48,7 @@ from paperdiary.site import config, pages
 from paperdiary.site.feed import FEED_NAME, FeedItem, atom_feed
 from paperdiary.site.paths import SitePaths, docs_file, slug
 from paperdiary.site.render import Rendered, github_anchor, render_markdown
-from paperdiary.site.targets import Kind, LinkTable, Missing
+from paperdiary.site.targets import LinkTable, Missing
 
 if TYPE_CHECKING:
     from paperdiary.diary.map.build import TopicMap
@@ -326,17 +326,17 @@ class _Docs:
         for relpath, title in self.titles.items():
             site = paths.page(relpath)
             if site is not None:
-                body = self.rendered[relpath]
-                site_pages.append(pages.Page(site, title, resolved(body.html, site), math=body.math))
+                note = self.rendered[relpath]
+                site_pages.append(pages.Page(site, title, resolved(note.html, site), math=note.math))
         # listings
         site_pages.append(pages.Page("diary/", "Full Diary",
                                      pages.full_diary(sources.entries, "diary/", self._site_of)))
         site_pages += self._theme_pages(theme_parts, resolved)
         site_pages += self._topic_and_map_pages()
         if sources.reading_html is not None and sources.stats is not None:
-            body = pages.reading_summary(sources.stats) + "\n" + pages.chart("charts/reading.html", "reading/",
-                                                                            "Reading plots", height=640)
-            site_pages.append(pages.Page("reading/", "Reading", body))
+            reading = pages.reading_summary(sources.stats) + "\n" + pages.chart("charts/reading.html", "reading/",
+                                                                               "Reading plots", height=640)
+            site_pages.append(pages.Page("reading/", "Reading", reading))
         site_pages += self._folder_pages()
         files = {site: relpath for relpath, site in paths.files().items()}
         return site_pages, files
@@ -385,8 +385,8 @@ class _Docs:
                 continue
             more = (f'<p class="pd-theme-more">{pages.link(target, "", f"{theme.name}: its lessons and entries")}'
                     "</p>")
-            body = re.sub(rf'(<h\d id="{re.escape(anchor)}">.*?</h\d>)', lambda m: m[1] + "\n" + more, body, count=1,
-                          flags=re.S)
+            body = re.sub(rf'(<h\d id="{re.escape(anchor)}">.*?</h\d>)', r"\1" + "\n" + more.replace("\\", "\\\\"),
+                          body, count=1, flags=re.S)
         latest = pages.newest_first(self.sources.entries)[:LATEST_ON_HOME]
         if latest:
             body += ('\n<h2 id="pd-latest">Latest entries</h2>\n' + pages.entry_list(latest, "", self._site_of)
@@ -410,7 +410,8 @@ class _Docs:
 
     def _theme_pages(self, themes: list[tuple[Theme, Rendered]], resolved: Callable[[str, str], str]
                      ) -> list[pages.Page]:
-        out, index = [], []
+        out: list[pages.Page] = []
+        index = []
         for theme, rendered in themes:
             site = self.theme_pages[theme.name]
             if not site.startswith("themes/") or any(p.path == site for p in out):

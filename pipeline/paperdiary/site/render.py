@@ -90,7 +90,7 @@ def _parser() -> MarkdownIt:
     def display_block(self: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
         return f'<div class="arithmatex">\\[{html.escape(tokens[idx].content.strip())}\\]</div>\n'
 
-    fence = md.renderer.rules["fence"]
+    fence = md.renderer.rules["fence"]  # type: ignore[attr-defined]
 
     def fence_or_math(self: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
         if tokens[idx].info.strip().lower() == "math":
