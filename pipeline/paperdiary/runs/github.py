@@ -147,12 +147,14 @@ def _title(drafted: list[dict[str, Any]]) -> str:
 
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")
+_LINK_SPECIAL = re.compile(r"([\\\[\]<>])")
 
 
-def markdown_text(value: object) -> str:
-    """Text from a paper or a model as inert markdown on one line: specials escaped, mentions broken."""
-    text = _MARKDOWN_SPECIAL.sub(r"\\\1", _one_line(str(value)))
-    return text.replace("@", "@\u200b")
+def markdown_text(value: object, *, emphasis: bool = False) -> str:
+    """Text from a paper or a model as inert markdown on one line: specials escaped (``emphasis``: all but
+    the emphasis and code a lesson is written with), so no link, image or HTML; mentions broken."""
+    special = _LINK_SPECIAL if emphasis else _MARKDOWN_SPECIAL
+    return special.sub(r"\\\1", _one_line(str(value))).replace("@", "@\u200b")
 
 
 def _one_line(text: str) -> str:
