@@ -3,6 +3,7 @@ seconds), served on 127.0.0.1 from the folder the CLI writes."""
 
 from __future__ import annotations
 
+import shutil
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,6 +21,30 @@ class BuiltSite:
     out: Path
     url: str  # where it is served, with a trailing "/"
     stdout: str
+
+
+@pytest.fixture(scope="session")
+def own_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BuiltSite]:
+    """This project's README (itself a diary) as a site, served."""
+    pytest.importorskip("zensical")
+    from paperdiary.site.serve import site_server
+    from tests.conftest import REPO
+
+    root = tmp_path_factory.mktemp("own") / "own"
+    (root / "entries").mkdir(parents=True)
+    shutil.copy(REPO / "README.md", root / "README.md")
+    out = root / "site"
+    server = site_server(out, 0)
+    url = f"http://127.0.0.1:{server.server_address[1]}/"
+    done = run_cli("site", "--no-map", "--base-url", url, cwd=root, timeout=600)
+    assert done.returncode == 0, done.stderr
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield BuiltSite(FixtureDiary(root, {}, 0), out, url, done.stdout)
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 @pytest.fixture(scope="session")

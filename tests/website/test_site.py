@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -14,7 +13,7 @@ import pytest
 
 from paperdiary.site.paths import SitePaths, href, slug
 from paperdiary.site.render import github_anchor, render_markdown
-from tests.conftest import REPO, run_cli
+from tests.conftest import run_cli
 from tests.website.conftest import BuiltSite
 from tests.website.crawl import crawl
 from tests.website.fixture import SECRET, make_site_diary, png
@@ -236,19 +235,14 @@ def test_an_output_folder_paperdiary_did_not_make_is_never_replaced(tmp_path: Pa
     assert run_cli("site", "--out", ".", cwd=diary).returncode == 1  # the diary itself
 
 
-def test_the_readme_of_this_project_as_a_diary(tmp_path: Path) -> None:
-    diary = tmp_path / "own"
-    (diary / "entries").mkdir(parents=True)
-    shutil.copy(REPO / "README.md", diary / "README.md")
-    done = run_cli("site", "--no-map", "--base-url", "https://example.org/own/", cwd=diary)
-    assert done.returncode == 0, done.stderr
-    out = diary / "site"
+def test_the_readme_of_this_project_as_a_diary(own_site: BuiltSite) -> None:
+    out = own_site.out
     home = (out / "index.html").read_text(encoding="utf-8")
     for theme in ("Reinforcement Learning", "Self Improvement", "Robotics", "Open-Endedness and Auto Curriculums"):
         assert f">{theme}</h3>" in home
     readme = (out / "readme" / "index.html").read_text(encoding="utf-8")
     assert "Quick start" in readme and 'id="settings"' in readme
-    result = crawl(out, "/own/")
+    result = crawl(out, "/")
     assert result.broken == [] and result.external == []
 
 

@@ -69,6 +69,18 @@ def test_every_page_loads_with_no_error_and_nothing_from_elsewhere(browser: Any,
     assert watched.outside == []
 
 
+def test_the_site_of_this_projects_readme_loads_with_no_error_and_nothing_from_elsewhere(
+        browser: Any, own_site: BuiltSite) -> None:
+    watched = Watched(browser, own_site)
+    pages = site_pages(own_site.out)
+    assert "readme/" in pages and len(pages) > 3
+    for path in pages:
+        response = watched.page.goto(own_site.url + path, wait_until="load")
+        assert response is not None and response.status == 200, path
+    watched.close()
+    assert watched.errors == [] and watched.outside == []
+
+
 def test_searching_an_entry_title_finds_it(browser: Any, built_site: BuiltSite) -> None:
     watched = Watched(browser, built_site)
     page = watched.page
