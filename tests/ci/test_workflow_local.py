@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -137,6 +138,7 @@ def test_a_push_to_the_reading_list_drafts_it_ticks_it_and_opens_one_pull_reques
     assert BROKEN in not_drafted and "PDF" in not_drafted  # the reason, in the body
     lessons = body.split("### Lessons queued for review", 1)[1]
     assert lessons.count("- [ ] ") >= 1 and "paperdiary review apply" in body
+    assert re.search(r"→ \*(add to|new theme|cite beside) ", lessons)  # where review would put it
 
 
 def test_an_issue_labelled_paper_by_the_owner_drafts_its_links_comments_and_closes_it(

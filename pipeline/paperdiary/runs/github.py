@@ -16,10 +16,13 @@ import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 from paperdiary.errors import UsageError
 from paperdiary.settings import Settings
+
+if TYPE_CHECKING:
+    from paperdiary.diary.queue import QueueItem
 
 TRUSTED_ASSOCIATIONS = frozenset({"OWNER", "MEMBER", "COLLABORATOR"})  # GitHub's author_association
 READING_LIST_BRANCH = "paperdiary/reading-list"
@@ -122,7 +125,8 @@ def pull_request_text(settings: Settings, summary: Mapping[str, Any]) -> PullReq
     papers = [p for p in summary.get("papers", []) if isinstance(p, dict)]
     drafted = [p for p in papers if p.get("status") == "drafted"]
     entries = {p["entry_path"] for p in drafted if p.get("entry_path")}
-    lessons = [item for item in read_queue(settings).items if item.source in entries and not item.checked]
+    lessons = [_queued_lesson(item, proposals) for proposals in [_proposals(settings)]
+               for item in read_queue(settings).items if item.source in entries and not item.checked]
     drafter = str(summary.get("drafter") or "offline")
     llm = summary.get("llm") or {}
     body = render_text(
@@ -136,6 +140,26 @@ def pull_request_text(settings: Settings, summary: Mapping[str, Any]) -> PullReq
         cost=llm.get("cost_usd"), queue=settings.queue_file,
     )
     return PullRequestText(_title(drafted), body)
+
+
+def _proposals(settings: Settings) -> dict[str, str]:
+    """Where `paperdiary review` would put each queued lesson ("add to 'Robotics'"), by the lesson's ID; none
+    when the README cannot be read (the pull request still lists the lessons, with the drafter's theme)."""
+    from paperdiary.diary.review import Review, describe
+    from paperdiary.errors import PaperDiaryError
+
+    try:
+        with Review(settings) as review:
+            plan = review.plan()
+    except PaperDiaryError:
+        return {}
+    return {p.item.id: describe(p.proposal) for p in plan.items if p.proposal is not None}
+
+
+def _queued_lesson(item: QueueItem, proposals: Mapping[str, str]) -> dict[str, str]:
+    suggested = f"suggested theme {item.theme!r}" if item.theme else ""
+    return {"text": item.text, "where": proposals.get(item.id) or suggested, "source": item.source,
+            "why": item.why or ""}
 
 
 def _title(drafted: list[dict[str, Any]]) -> str:
