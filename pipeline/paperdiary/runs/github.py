@@ -125,8 +125,9 @@ def pull_request_text(settings: Settings, summary: Mapping[str, Any]) -> PullReq
     papers = [p for p in summary.get("papers", []) if isinstance(p, dict)]
     drafted = [p for p in papers if p.get("status") == "drafted"]
     entries = {p["entry_path"] for p in drafted if p.get("entry_path")}
-    lessons = [_queued_lesson(item, proposals) for proposals in [_proposals(settings)]
-               for item in read_queue(settings).items if item.source in entries and not item.checked]
+    queued = [item for item in read_queue(settings).items if item.source in entries and not item.checked]
+    proposals = _proposals(settings) if queued else {}
+    lessons = [_queued_lesson(item, proposals) for item in queued]
     drafter = str(summary.get("drafter") or "offline")
     llm = summary.get("llm") or {}
     body = render_text(
