@@ -2,7 +2,7 @@
 
 Rooms, top to bottom (a module may import from its own room and the rooms below it):
 
-    cli -> runs -> diary -> stages -> llm, state -> the shared top-level modules
+    cli -> runs, site -> diary -> stages -> llm, state -> the shared top-level modules
 
 ``paperdiary/__init__.py`` (the library's facade, which names the surface of every
 room) and ``__main__.py`` stand outside the order.
@@ -20,7 +20,7 @@ import paperdiary
 
 PACKAGE = Path(paperdiary.__file__).parent
 ROOT = PACKAGE.parent.parent
-LEVELS = {"cli": 0, "runs": 1, "diary": 2, "stages": 3, "llm": 4, "state": 4}
+LEVELS = {"cli": 0, "runs": 1, "site": 1, "diary": 2, "stages": 3, "llm": 4, "state": 4}
 SHARED = 5  # errors, settings, models, text, fsutil, ...
 FACADE = {"paperdiary", "paperdiary.__main__"}
 

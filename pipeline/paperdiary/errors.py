@@ -19,7 +19,8 @@ PaperDiaryError
 │   ├── ReadOnlyFileError         a diary file to change that is read-only                   (name)
 │   ├── QueueFileError            the lessons queue cannot be read (not UTF-8, unreadable) (path, detail)
 │   ├── DiaryLockedError          another command holds the diary's write lock (path, command, holder)
-│   └── WriteError                a file or folder cannot be written: read-only, full disk (path, detail)
+│   ├── WriteError                a file or folder cannot be written: read-only, full disk (path, detail)
+│   └── SiteError                 the site cannot be built: the generator failed, an output folder not ours
 ├── FetchError                    arXiv API or PDF download failed     (paper, url)
 │   ├── PaperNotFoundError        unknown or withdrawn ID
 │   ├── NotAPdfError              the server sent HTML or something else
@@ -244,6 +245,11 @@ class WriteError(DiaryError):
         super().__init__(message, hint=hint)
         self.path = path
         self.detail = detail
+
+
+class SiteError(DiaryError):
+    """``paperdiary site`` cannot build or publish the site: the generator failed, or the output folder is
+    one PaperDiary did not make (never replaced)."""
 
 
 class FetchError(PaperDiaryError):

@@ -13,14 +13,18 @@ import importlib.util
 from paperdiary.errors import MissingExtraError
 
 MAP_EXTRA = "map"
+SITE_EXTRA = "site"
 # import name -> distribution name, as pip knows it
 _DISTRIBUTIONS = {"numpy": "numpy", "sklearn": "scikit-learn", "plotly": "plotly", "matplotlib": "matplotlib",
-                  "wordllama": "wordllama"}
+                  "wordllama": "wordllama", "zensical": "zensical", "nh3": "nh3", "mdit_py_plugins": "mdit-py-plugins",
+                  "linkify_it": "linkify-it-py", "mathjax": "django-static-mathjax", "yaml": "PyYAML"}
 # command -> (the extra, the modules it imports from it)
 NEEDS: dict[str, tuple[str, tuple[str, ...]]] = {
     "stats": (MAP_EXTRA, ("matplotlib", "plotly", "numpy")),
     "map": (MAP_EXTRA, ("numpy", "sklearn", "plotly", "matplotlib", "wordllama")),
     "review": (MAP_EXTRA, ("numpy", "wordllama")),  # placement by meaning; without it, by words alone
+    # the site's generator, sanitiser, markdown plugins and MathJax; its plots and map come with the map extra
+    "site": (SITE_EXTRA, ("zensical", "nh3", "mdit_py_plugins", "linkify_it", "mathjax", "yaml")),
 }
 
 

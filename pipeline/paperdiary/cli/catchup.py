@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from contextlib import nullcontext
 from datetime import date
+from pathlib import Path
 
 import click
 
@@ -41,10 +42,14 @@ def catchup() -> None:
               help="Send drafting requests through the OpenAI Batch API (half price; answers within 24 h).")
 @click.option("--date", "date_read", type=DATE, help="Date read for papers listed without one (default: today).")
 @click.option("--model", help="LLM model (default: the diary's setting or PAPERDIARY_MODEL; none: offline drafter).")
+@click.option("--from-issue-body", "issue_body", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+              help="Also draft the papers named anywhere in FILE's text (a GitHub issue's body): its arXiv links, "
+                   "arXiv: references and IDs.")
 @click.option("--status", "old_status", is_flag=True, hidden=True)  # the old form of `catchup status`
 @click.pass_obj
 def run_backlog(invocation: Invocation, inputs: tuple[str, ...], dry_run: bool, jobs: int, max_cost: float | None,
-                retry_failed: bool, batch_api: bool, date_read: date | None, model: str | None, old_status: bool) -> int:
+                retry_failed: bool, batch_api: bool, date_read: date | None, model: str | None, issue_body: Path | None,
+                 old_status: bool) -> int:
     """Draft every paper of BACKLOG... (the default command).
 
     BACKLOG is a text file with one paper per line (IDENTIFIER [YYYY-MM-DD] [# comment]) or a BibTeX
@@ -53,18 +58,20 @@ def run_backlog(invocation: Invocation, inputs: tuple[str, ...], dry_run: bool, 
     """
     from paperdiary.cli.catchup_ui import StageProgress, print_plan, print_report
     from paperdiary.runs.catchup import CatchupOptions, Plan, run_catchup
+    from paperdiary.runs.workflow import drafter_name
 
     if old_status:
         deprecated("catchup --status", "catchup status")
         return _status(invocation, model)
     settings = invocation.settings(model=model)
     options = CatchupOptions(inputs=list(inputs), date_read=date_read, jobs=jobs, max_cost=max_cost,
-                             retry_failed=retry_failed, batch_api=batch_api, dry_run=dry_run)
+                             retry_failed=retry_failed, batch_api=batch_api, dry_run=dry_run,
+                              issue_body=issue_body)
     progress = None if invocation.json else StageProgress(stderr_console())
     with nullcontext() if dry_run else invocation.writing(settings, "catchup"):  # a dry run changes nothing
         outcome = run_catchup(settings, options, progress=progress)
     if invocation.json:
-        invocation.emit(outcome.as_json())
+        invocation.emit(outcome.as_json() | {"drafter": drafter_name(settings)})
     elif isinstance(outcome, Plan):
         print_plan(stdout_console(), outcome, settings)
     else:

@@ -14,6 +14,7 @@ import click
 
 from paperdiary import __version__
 from paperdiary.cli.catchup import catchup
+from paperdiary.cli.ci import ci
 from paperdiary.cli.context import Group, Invocation, setup_logging
 from paperdiary.cli.doctor import doctor
 from paperdiary.cli.draft import draft
@@ -24,6 +25,7 @@ from paperdiary.cli.map import map_
 from paperdiary.cli.reorganize import reorganize
 from paperdiary.cli.reports import costs, show
 from paperdiary.cli.search import search
+from paperdiary.cli.site import site
 from paperdiary.cli.stats import stats
 from paperdiary.cli.review import review
 from paperdiary.errors import PaperDiaryError, write_error
@@ -40,7 +42,7 @@ def cli() -> None:
     """
 
 
-for _command in (init, draft, show, costs, doctor, review, entries, index, stats, search, reorganize, map_, catchup):
+for _command in (init, draft, show, costs, doctor, review, entries, index, stats, search, reorganize, map_, catchup, site, ci):
     cli.add_command(_command)
 
 

@@ -165,6 +165,55 @@ def parse_backlog(text: str, *, source: str, base_dir: Path | None = None, bibte
     return _parse_bibtex(text, source) if bibtex else _parse_lines(text, source, base_dir, numbered, within)
 
 
+# -- free text: an issue's body, a workflow's input ------------------------------------------------
+
+# What may name a paper inside prose: a link (markdown or bare), an ``arXiv:`` reference, a bare new-style ID.
+_PROSE_CANDIDATE = re.compile(
+    r"https?://[^\s<>()\[\]\"']+"
+    r"|(?<![\w/.])(?:www\.|export\.)?arxiv\.org/(?:abs|pdf)/[^\s<>()\[\]\"']+"
+    r"|\barxiv:\s*[\w.\-/]*\d(?:v\d+)?"
+    r"|(?<![\w/.])\d{4}\.\d{4,5}(?:v\d+)?(?![\w.]*\d)",
+    re.IGNORECASE,
+)
+
+
+def parse_issue_body(text: str, *, source: str) -> Backlog:
+    """The papers named anywhere in free text (a GitHub issue's body, a workflow's input), in order.
+
+    Unlike a backlog, lines need no shape: every arXiv link (``abs``, ``pdf``, Hugging Face, alphaXiv),
+    ``arXiv:`` reference and bare ID counts, links to anything else are words. Nothing is read from the
+    disk (a path in an issue is not a paper), no date is taken (the run's date applies), and a text naming
+    no paper is one problem, so the run says so.
+    """
+    from paperdiary.diary.queue import fenced_lines
+
+    backlog = Backlog()
+    fenced = fenced_lines(text.splitlines())
+    for number, line in enumerate(text.splitlines(), start=1):
+        if number - 1 in fenced:
+            continue
+        for match in _PROSE_CANDIDATE.finditer(line):
+            candidate = match.group(0).rstrip(".,;:!?*_`")
+            try:
+                ref = identify(candidate)
+            except IdentifierError:
+                continue  # a link to something else
+            if ref.local_pdf is None:
+                backlog.add(BacklogItem(ref, None, f"{source}:{number}"))
+    if not backlog.items:
+        backlog.problems.append(BacklogProblem(source, text.strip()[:80], "no arXiv link or ID in it."))
+    return backlog
+
+
+def read_issue_body(path: Path) -> Backlog:
+    """:func:`parse_issue_body` of the file at ``path``; UsageError when it cannot be read."""
+    try:
+        text = path.expanduser().read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read the issue body {path}: {exc}.", hint="Check the path.") from None
+    return parse_issue_body(text, source=path.name)
+
+
 # -- text backlogs ----------------------------------------------------------------------------
 
 

@@ -120,6 +120,7 @@ class CatchupOptions:
     retry_failed: bool = False
     batch_api: bool = False
     dry_run: bool = False
+    issue_body: Path | None = None  # free text whose arXiv links and IDs are papers too (a GitHub issue's body)
 
 
 @dataclass
@@ -284,10 +285,15 @@ class SilentProgress:
 def read_inputs(settings: Settings, store: Store, options: CatchupOptions, stdin: TextIO | None) -> Backlog:
     """The backlog to work on: the inputs given; else the diary's reading list and the journal's unfinished
     papers (and failed ones with --retry-failed)."""
-    from paperdiary.runs.backlog import Backlog, BacklogItem, read_backlog
+    from paperdiary.runs.backlog import Backlog, BacklogItem, read_backlog, read_issue_body
     from paperdiary.stages.identify import identify
     from paperdiary.state.journal import paper_key
 
+    if options.issue_body is not None:
+        backlog = read_issue_body(options.issue_body)
+        if options.inputs:
+            backlog.extend(read_backlog(options.inputs, stdin=stdin))
+        return backlog
     if options.inputs:
         return read_backlog(options.inputs, stdin=stdin, diary=settings.diary)
     reading_list = settings.diary / settings.reading_list
