@@ -33,11 +33,11 @@ def ci() -> None:
 @click.pass_obj
 def init(invocation: Invocation, branch: str | None, force: bool) -> None:
     """Write .github/workflows/paperdiary.yml, then print what it does and the repository settings to change."""
-    from paperdiary.diary.git_dates import run_git
+    from paperdiary.git import git_output
     from paperdiary.workflows import WORKFLOWS_DIR, render_workflow, write_workflow
 
     settings = invocation.settings()
-    branch = branch or (run_git(settings.diary, "symbolic-ref", "--short", "HEAD") or "").strip() or "main"
+    branch = branch or (git_output(settings.diary, "symbolic-ref", "--short", "HEAD") or "").strip() or "main"
     text = render_workflow(WORKFLOW, branch=branch, reading_list=settings.reading_list, label=LABEL,
                            package="paperdiary")
     with invocation.writing(settings, "ci"):

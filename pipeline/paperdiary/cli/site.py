@@ -141,10 +141,10 @@ def _serve(folder: Path, port: int) -> None:
 
 
 def _write_workflow(invocation: Invocation, settings: Settings, force: bool) -> None:
-    from paperdiary.diary.git_dates import run_git
+    from paperdiary.git import git_output
     from paperdiary.workflows import WORKFLOWS_DIR, render_workflow, write_workflow
 
-    branch = (run_git(settings.diary, "symbolic-ref", "--short", "HEAD") or "").strip() or "main"
+    branch = (git_output(settings.diary, "symbolic-ref", "--short", "HEAD") or "").strip() or "main"
     text = render_workflow("pages", branch=branch, package="paperdiary[site]", out="_site")
     with invocation.writing(settings, "site"):
         written = write_workflow(settings.diary, "pages", text, force=force)

@@ -559,9 +559,9 @@ class _Docs:
 
 def github_repository(diary: Path) -> tuple[str, str] | None:
     """(owner, name) of the diary's ``origin`` remote when it is on github.com."""
-    from paperdiary.diary.git_dates import run_git
+    from paperdiary.git import git_output
 
-    remote = (run_git(diary, "remote", "get-url", "origin") or "").strip()
+    remote = (git_output(diary, "remote", "get-url", "origin") or "").strip()
     m = re.match(r"^(?:https://(?:[^@/]+@)?github\.com/|git@github\.com:|ssh://git@github\.com/)"
                  r"(?P<owner>[\w.-]+)/(?P<repo>[\w.-]+?)(?:\.git)?/?$", remote)
     return (m["owner"], m["repo"]) if m else None
