@@ -305,12 +305,14 @@ def _plausible_short_name(proposed: str, meta: PaperMeta) -> str:
 
 
 def _format_notes(notes: PartNotes) -> str:
+    """The notes as the reduce step reads them; a point said again (a small model looping) is said once."""
     lines = [notes.summary]
     for heading, points in (("Key points", notes.key_points), ("Methods", notes.methods),
                             ("Results", notes.results), ("Limitations", notes.limitations)):
-        if points:
+        said = list(dict.fromkeys(f"- {p.text} (quote: \"{p.quote}\")" for p in points))
+        if said:
             lines.append(f"{heading}:")
-            lines.extend(f"- {p.text} (quote: \"{p.quote}\")" for p in points)
+            lines.extend(said)
     return "\n".join(lines)
 
 
