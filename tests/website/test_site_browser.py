@@ -55,6 +55,7 @@ def site_pages(out: Path) -> list[str]:
     return [quote(p.removesuffix("index.html"), safe="/") for p in paths if p != "404.html"]
 
 
+@pytest.mark.slow
 def test_every_page_loads_with_no_error_and_nothing_from_elsewhere(browser: Any, built_site: BuiltSite) -> None:
     watched = Watched(browser, built_site)
     pages = site_pages(built_site.out)
