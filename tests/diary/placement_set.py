@@ -132,6 +132,23 @@ def leave_one_out(readme: Readme) -> Iterable[tuple[Readme, MergeItem, str]]:
         yield rest, MergeItem(plain_text(lesson.text, link_labels=False), source), theme.name
 
 
+YOUNG_SIZES = (0, 1, 2)  # in a young diary, a theme keeps this many of its lessons
+
+
+def young_readme(readme: Readme, *, rotation: int = 0, keep_last: bool = False) -> tuple[Readme, list[tuple[int, int]]]:
+    """A young diary: the README with its n-th theme cut to YOUNG_SIZES[(n + rotation) % 3] lessons (its first,
+    or its last), and the (theme number, lesson index) of each lesson cut."""
+    themes = list(readme.all_themes())
+    keep = {theme.key: YOUNG_SIZES[(n + rotation) % len(YOUNG_SIZES)] for n, theme in enumerate(themes)}
+    number = {theme.key: n for n, theme in enumerate(themes)}
+    cut = [(theme, index) for theme, index, _ in iter_lessons(readme)
+           if (len(theme.lessons) - 1 - index if keep_last else index) >= keep[theme.key]]
+    young = readme
+    for theme, index in sorted(cut, key=lambda c: (c[0].key, c[1]), reverse=True):  # last first
+        young = young.remove_lesson(theme.key, index)
+    return young, [(number[theme.key], index) for theme, index in cut]
+
+
 @dataclass(frozen=True)
 class Scored:
     """One held-out lesson's proposal, judged."""
