@@ -44,7 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from paperdiary.diary.map.embed import WordLlamaEmbedder  # noqa: E402
 from paperdiary.diary.merge import MergeIndex, MergeItem, Proposal, index_for, propose  # noqa: E402
-from paperdiary.diary.readme import Readme, plain_text  # noqa: E402
+from paperdiary.diary.readme import Readme  # noqa: E402
 from paperdiary.fsutil import relative_link  # noqa: E402
 from paperdiary.state.store import Store  # noqa: E402
 from paperdiary.themes import match_theme  # noqa: E402
@@ -55,7 +55,7 @@ from tests.diary.placement_set import (  # noqa: E402
     load_placement_set,
     reliability,
     right_place,
-    young_readme,
+    young_diary,
 )
 
 REPO = Path(__file__).resolve().parent.parent
@@ -291,29 +291,16 @@ def bench_fixtures(embedder: WordLlamaEmbedder, paths: list[Path]) -> None:
     print("  all: " + ", ".join(f"{name} {totals[name]}/{count} = {totals[name] / count:.1%}" for name in totals))
 
 
-def young_diary(readme: Readme) -> tuple[Readme, list[tuple[MergeItem, str]]]:
-    """The young README (placement_set.young_readme) and the lessons cut, each with the theme it came from."""
-    young, cut = young_readme(readme)
-    themes = list(readme.all_themes())
-    items = []
-    for number, index in cut:
-        theme = themes[number]
-        lesson = theme.lessons[index]
-        items.append((MergeItem(plain_text(lesson.text, link_labels=False),
-                                lesson.cites[0] if lesson.cites else f"held-out/{theme.key}-{index}.md"), theme.name))
-    return young, items
-
-
 def bench_young_diary(embedder: WordLlamaEmbedder) -> None:
     placement = load_placement_set()
-    young, cut = young_diary(placement.readme())
+    young, cut = young_diary(placement)
     names = [theme.name for theme in young.all_themes()]
     # The training split's lessons no theme fits are among those the young models were fitted on: counted apart.
     new_lessons = sorted((x for x in placement.lessons if x.theme is None), key=lambda x: x.split != "test")
     fitted_new = {n for n, x in enumerate(new_lessons) if x.split == "train"}
     new = [(lesson.item(), None) for lesson in new_lessons]
-    examples = [(replace(item, suggested_theme=match_theme(
-        item.text, names, context=placement.summary(item.source_entry) or "")), theme) for item, theme in cut + new]
+    examples = cut + [(replace(item, suggested_theme=match_theme(
+        item.text, names, context=placement.summary(item.source_entry) or "")), theme) for item, theme in new]
     sizes = Counter(len(theme.lessons) for theme in young.all_themes())
     print(f"\nYoung diary: {len(names)} themes ({', '.join(f'{sizes[k]} with {k}' for k in sorted(sizes))} "
           f"lessons); {len(cut)} cut lessons with a theme, {len(new)} that no theme fits")

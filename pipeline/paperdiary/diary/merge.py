@@ -513,8 +513,8 @@ class MergeIndex:
         words = self._word_neighbours(query)
         closest_words = [0.0] * len(self.themes)
         for number, similarity in words.items():
-            theme = self._lesson_theme[number]
-            closest_words[theme] = max(closest_words[theme], similarity)
+            of = self._lesson_theme[number]
+            closest_words[of] = max(closest_words[of], similarity)
         lexical = []
         for i, (theme, share) in enumerate(zip(self.themes, self._word_scores(query), strict=True)):
             thin = 1.0 / (1 + len(theme.lessons))
