@@ -30,8 +30,10 @@ likelihood on the training split of a labelled set (tests/fixtures/placement;
 at 0.8, about eight in ten land where the diarist would put them
 (``scripts/bench_merge.py`` prints the reliability table). There is one fitted
 model per situation (:data:`MODELS`): by meaning or by words alone (without an
-embedder, and the reason says so), the source entry known or not. Nothing is
-learnt at run time.
+embedder, and the reason says so), the source entry known or not; and a second
+set (:data:`YOUNG_MODELS`) for a young diary, whose themes have few lessons, fitted
+on young versions of the training split, weighing the themes' names and thinness
+and the drafter's suggestion. Nothing is learnt at run time.
 
 The drafter's suggested theme is a prior (a fixed bonus to its odds), which a
 clearly better-matching theme overcomes. The index over a README is built once
