@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import json
 import re
 import subprocess
@@ -13,6 +15,7 @@ from tests.fakes.llm_server import FakeLLM
 from tests.fakes.topic_diary import write_topic_diary
 
 
+@pytest.mark.slow
 def test_map_prints_the_clusters_and_writes_the_page(diary: Path) -> None:
     write_topic_diary(diary, 5)
     result = run_cli("map", "--readme", cwd=diary)
@@ -63,6 +66,7 @@ def test_without_the_map_extra_it_says_what_to_install(diary: Path) -> None:
     assert not (diary / "assets").exists()
 
 
+@pytest.mark.slow
 def test_map_llm_names_the_clusters_with_the_model(diary: Path) -> None:
     write_topic_diary(diary, 4)
     with FakeLLM() as fake:
@@ -87,6 +91,7 @@ def test_map_llm_without_a_model_is_a_usage_error(diary: Path) -> None:
 
 
 
+@pytest.mark.slow
 def test_a_suggested_theme_is_reviewed_from_the_command_line(diary: Path) -> None:
     write_topic_diary(diary, 5)
     assert run_cli("map", cwd=diary).returncode == 0
@@ -104,6 +109,7 @@ def test_a_suggested_theme_is_reviewed_from_the_command_line(diary: Path) -> Non
     assert edit.returncode == 2 and "suggests a new theme, not a lesson" in edit.stderr
 
 
+@pytest.mark.slow
 def test_map_and_stats_write_into_the_assets_folder_of_the_settings(diary: Path) -> None:
     from urllib.parse import unquote
 

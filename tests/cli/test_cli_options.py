@@ -103,6 +103,7 @@ def test_errors_under_json_are_one_json_document(diary: Path, args: tuple[str, .
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.slow
 def test_reports_under_json_are_one_json_document(diary: Path) -> None:
     write_topic_diary(diary, 2)
     for args, key in [(("entries",), "entries"), (("stats",), "per_month"), (("search", "diffusion"), "results"),

@@ -50,6 +50,7 @@ def snapshot(diary: Path) -> dict[str, bytes]:
             if p.is_file() and ".paperdiary" not in p.parts}
 
 
+@pytest.mark.slow
 def test_read_only_state_folder_reports_work_and_writers_say_what_to_do(diary: Path, fake_arxiv, paper_pdf) -> None:
     fake_arxiv.add_paper(ARXIV_ID, title="Sparse Routing", pdf_bytes=paper_pdf)
     fake_arxiv.add_paper(OTHER_ID, title="Another", pdf_bytes=paper_pdf)

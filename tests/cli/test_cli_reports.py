@@ -79,7 +79,7 @@ def test_doctor_json(diary: Path, fake_arxiv, llm) -> None:
     report = one_json(result)
     assert report["ok"] is True
     assert [(c["name"], c["ok"]) for c in report["checks"]] == [
-        ("diary", True), ("layout", True), ("arXiv API", True), ("LLM endpoint", True), ("model", True), ("structured output", True),
+        ("diary", True), ("layout", True), ("arXiv API", True), ("LLM endpoint", True), ("model", True), ("structured output", True), ("context window", True),
         ("cache", True)]
 
     bad = run_cli("--json", "doctor", "--model", "missing-model", env=env_for(fake_arxiv, llm), cwd=diary)

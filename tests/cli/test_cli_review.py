@@ -26,6 +26,7 @@ def statuses(diary: Path) -> dict[str, str]:
     return {item["id"]: item["status"] for item in json.loads(review(diary, "list", "--json").stdout)}
 
 
+@pytest.mark.slow
 def test_subcommands_from_list_to_apply_with_json(diary: Path) -> None:
     settings = make_diary(diary)
     known = ids(settings)

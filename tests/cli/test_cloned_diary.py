@@ -251,6 +251,7 @@ def test_a_huge_entry_is_a_catalog_problem_not_read(diary) -> None:
     assert catalog.stats.read == catalog.stats.files - 1  # every file but the huge one was read
 
 
+@pytest.mark.slow
 def test_a_runaway_model_answer_is_refused_not_written(diary, served) -> None:
     with FakeLLM() as llm:
         for _ in range(12):  # every try, every rung of the structured-output ladder

@@ -463,7 +463,9 @@ def test_k_leans_towards_the_diarys_topic_folders(tmp_path: Path) -> None:
     for folder in ("vision", "speech", "robots", "July 2025"):
         for n in range(3):
             (diary / folder).mkdir(parents=True, exist_ok=True)
-            (diary / folder / f"e{n}.md").write_text("# x\n", encoding="utf-8")
+            (diary / folder / f"e{n}.md").write_text(  # a note, not a stub: the catalog leaves stubs out
+                f"# A paper on {folder} number {n}\n\nDate read: {n + 1} July 2025\n\n"
+                f"- It learns {folder} from data and reports what it found.\n", encoding="utf-8")
     from paperdiary.diary.map.build import structure_prior
 
     entries = map_entries(settings_of(diary), None)

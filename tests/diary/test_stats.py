@@ -86,6 +86,7 @@ def rendered_dom(page: Path) -> str:
     return done.stdout
 
 
+@pytest.mark.slow
 def test_stats_writes_a_png_and_an_offline_page_and_the_readme_block_once(tmp_path: Path) -> None:
     README_START, README_END = STATS_BLOCK.start, STATS_BLOCK.end
     make_diary(tmp_path)

@@ -192,6 +192,7 @@ def _journal_stages(db: Path) -> dict[str, str]:
         return {}
 
 
+@pytest.mark.slow
 def test_killed_run_resumes_to_the_same_diary(tmp_path, fake_arxiv, llm, pdf_set) -> None:
     from paperdiary.diary.home import init_diary
 
@@ -240,6 +241,7 @@ def test_killed_run_resumes_to_the_same_diary(tmp_path, fake_arxiv, llm, pdf_set
     assert set(_journal_stages(db).values()) == {"done"}
 
 
+@pytest.mark.slow
 def test_ctrl_c_finishes_papers_in_flight_and_fails_none(diary, fake_arxiv, llm, pdf_set, tmp_path) -> None:
     ids = serve(fake_arxiv, pdf_set, 10)
     llm.simulated_latency = 0.3

@@ -110,6 +110,7 @@ def entries(diary: Path) -> list[Path]:
 
 
 @pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs /proc to see the extraction worker")
+@pytest.mark.slow
 def test_one_note_per_press_and_bars_that_show_what_was_done(diary, tmp_path, fake_arxiv, held, papers) -> None:
     child, transcript = start(diary, tmp_path, fake_arxiv, held, ["short", "short", "long"], papers)
     wait_for_requests(held, 2)  # both short papers are being drafted; the long one is being extracted

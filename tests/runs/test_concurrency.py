@@ -99,6 +99,7 @@ def heavy_pdfs(tmp_path_factory) -> list[bytes]:
     return [data + f"% copy {n}\n".encode() for n in range(16)]
 
 
+@pytest.mark.slow
 def test_kill_9_mid_extraction_leaves_no_process_and_an_immediate_resume_finishes(diary, fake_arxiv, heavy_pdfs,
                                                                                    tmp_path) -> None:
     ids = [f"2507.{40000 + n:05d}" for n in range(16)]
@@ -225,6 +226,7 @@ def _race_apply_and_index(root: Path) -> str:
     return (root / "README.md").read_text(encoding="utf-8")
 
 
+@pytest.mark.slow
 def test_review_apply_and_index_write_racing_lose_nothing(tmp_path: Path) -> None:
     for n in range(50):
         readme = _race_apply_and_index(tmp_path / f"diary-{n}")

@@ -146,6 +146,11 @@ class FixtureDiary:
     titles: dict[str, str]  # diary path -> title, for the hand-written entries
     generated: int  # the topic entries written besides them
 
+    @property
+    def entries(self) -> int:
+        """How many notes the site has a page for (the index pages and the symlink out are none)."""
+        return len(self.titles) + self.generated
+
 
 def git(root: Path, *args: str, day: date | None = None) -> None:
     env = {**os.environ, "GIT_AUTHOR_NAME": "Ada", "GIT_AUTHOR_EMAIL": "ada@example.org",
