@@ -595,8 +595,12 @@ class MergeIndex:
             # Near-identical words are evidence of their own that the claim is there.
             return make("duplicate", theme, index, None, "", reason, max(probability, words))
 
-        # 2. No theme fits: a new theme.
-        if not ranked or ranked[0][0] < placement.model.new_theme_below:
+        # 2. No theme fits: a new theme. The young models were calibrated with suggestions of existing themes
+        # only; a drafter naming a theme the README lacks is held to the mature model's threshold.
+        below = placement.model.new_theme_below
+        if self.young and suggested_is_new:
+            below = max(below, MODELS[(by_meaning, bool(query.entry_text))].new_theme_below)
+        if not ranked or ranked[0][0] < below:
             name = suggested if suggested_is_new else self.topic_name(item, query)
             origin = ("the drafter's suggestion" if suggested_is_new
                       else "named after the topic its lesson and entry share")
