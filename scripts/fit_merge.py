@@ -14,7 +14,11 @@ cross-validated log-loss on the training examples): its softmax is then the cali
 probability the merger reports. The new-theme threshold (a new theme when no theme's
 probability reaches it) is the one of least cost on the training examples, a wrongly opened
 theme counting double.
-The test split is never read. Usage: python scripts/fit_merge.py
+A second set of models, for young diaries, is fitted the same way on the training split's lessons
+placed in young versions of the README (each theme cut to 0, 1 or 2 lessons, six cuts), with the
+offline drafter's suggestion as a fixed prior, and its evidence of thin themes; its threshold is
+chosen on those young examples. The README's own lessons are never placed there (bench_merge's
+young split places them). The test split is never read. Usage: python scripts/fit_merge.py
 """
 
 from __future__ import annotations
