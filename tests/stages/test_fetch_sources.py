@@ -203,8 +203,10 @@ def test_urls_come_from_the_settings(fake, make_fetcher) -> None:
 
 def test_every_request_is_paced_and_names_the_tool(fake, make_fetcher) -> None:
     fake.add_paper(ID, eprint_bytes=fake_sources.broken_tarball(), html=fake_sources.STUB_HTML)
-    make_fetcher(arxiv_delay=0.2).fetch(ref())
+    make_fetcher(arxiv_delay=0.3).fetch(ref())
     requests = fake.requests
     assert [r.route for r in requests] == ["api", "eprint", "html", "pdf"]
-    assert all(later.time - earlier.time >= 0.19 for earlier, later in itertools.pairwise(requests))
+    # Seen by the server, a gap shrinks by however late a loaded machine handled the request before it;
+    # unpaced requests come milliseconds apart, so two thirds of the delay still tells pacing apart.
+    assert all(later.time - earlier.time >= 0.2 for earlier, later in itertools.pairwise(requests))
     assert all(r.user_agent.startswith("paperdiary/") for r in requests)
