@@ -58,13 +58,6 @@ MESSAGES = [{"role": "system", "content": "You take notes."}, {"role": "user", "
 
 
 @pytest.fixture
-def fake() -> Iterator[FakeLLM]:
-    with FakeLLM() as server:
-        server.script(answer_from_prompt)
-        yield server
-
-
-@pytest.fixture
 def make_client(tmp_path: Path, fake: FakeLLM) -> Iterator[Callable[..., LLMClient]]:
     """LLMClient factory on one diary: several clients share its store, like successive processes."""
     stores: list[Store] = []

@@ -19,16 +19,9 @@ from paperdiary.stages.drafting.llm import LLMDrafter
 from paperdiary.state.store import Store
 from tests.fakes.llm_answers import DraftingModel
 from tests.fakes.llm_server import FakeLLM, prompt_tokens
-from tests.llm.test_llm import MESSAGES, Note, answer_from_prompt
+from tests.llm.test_llm import MESSAGES, Note
 
 WINDOW_ROUTES = {"/props", "/api/show", "/api/ps", "/api/v0/models"}
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeLLM]:
-    with FakeLLM() as server:
-        server.script(answer_from_prompt)
-        yield server
 
 
 @pytest.fixture

@@ -16,16 +16,9 @@ from paperdiary.retry import RetryPolicy
 from paperdiary.settings import load_settings
 from paperdiary.state.store import Store
 from tests.fakes.llm_server import FakeLLM, Reply
-from tests.llm.test_llm import MESSAGES, Note, answer_from_prompt
+from tests.llm.test_llm import MESSAGES, Note
 
 LLM_TIMEOUT = 0.5
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeLLM]:
-    with FakeLLM() as server:
-        server.script(answer_from_prompt)
-        yield server
 
 
 @pytest.fixture

@@ -83,6 +83,7 @@ from paperdiary.llm.costs import estimate_cost
 from paperdiary.llm.json_repair import (
     close_truncated_json,
     extract_json,
+    Parsed,
     json_objects,
     parse_answer,
     repair_json,
@@ -463,6 +464,13 @@ class LLMClient:
         body = self._request(mode, messages_for(mode, messages, spec), spec, max_tokens)
         return DeferredRequest(key, body, [dict(m) for m in messages], spec.name, mode, paper, purpose)
 
+    def _read_answer(self, tally: _Tally, sent: list[dict[str, str]], completion: ChatCompletion,
+                     schema: type[M]) -> tuple[str, bool, Parsed[M]]:
+        """A further try's answer, counted: (content, cut off at the token limit, what parsing made of it)."""
+        tally.add(sent, completion)
+        content, truncated = self._content(completion)
+        return content, truncated, parse_answer(content, schema, truncated=truncated)
+
     def _generate(
         self,
         messages: list[dict[str, str]],
@@ -498,9 +506,7 @@ class LLMClient:
             except LLMContextLengthError:
                 repaired = None  # the repair conversation is longer than the first request: go on without it
             if repaired is not None:
-                tally.add(repair, repaired)
-                content, truncated = self._content(repaired)
-                parsed = parse_answer(content, schema, truncated=truncated)
+                content, truncated, parsed = self._read_answer(tally, repair, repaired, schema)
                 if parsed.value is not None:
                     return parsed.value, parsed.data, content, mode
                 problem, was_truncated = parsed.problem, was_truncated or truncated
@@ -514,9 +520,7 @@ class LLMClient:
         except LLMRejectedError as exc:  # a model that takes no temperature (OpenAI's reasoning models)
             log.info("%s", self._redact(f"{self.model}: no retry at a lower temperature ({exc.detail})"))
         else:
-            tally.add(sent, completion)
-            content, truncated = self._content(completion)
-            parsed = parse_answer(content, schema, truncated=truncated)
+            content, truncated, parsed = self._read_answer(tally, sent, completion, schema)
             if parsed.value is not None:
                 return parsed.value, parsed.data, content, mode
             problem, was_truncated = parsed.problem, was_truncated or truncated
