@@ -16,9 +16,10 @@
 3. A young diary (themes of 0-2 lessons): the placement set's README with each theme cut to its first
    0, 1 or 2 lessons in turn; the lessons cut, and the held-out lessons no theme fits, proposed
    against it, each with the drafter's suggestion (its keyword match against the theme names).
-   Compared: the merger, BM25 with a forced choice, and the drafter's suggestion alone; and how
-   many new themes are proposed where the labelled set has a theme (should be none) and where
-   it has none.
+   Compared: the merger (its young models, fitted on the training split's held-out lessons in
+   young versions of this README, never on the lessons cut here), BM25 with a forced choice, and
+   the drafter's suggestion alone; and how many new themes are proposed where the labelled set
+   has a theme (should be none) and where it has none (test split; the training split's apart).
 4. The same accuracy on the older fixture READMEs (tests/fixtures/readmes, plus any README given
    on the command line): every lesson held out in turn, no entries known, no suggestion.
 
@@ -43,7 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from paperdiary.diary.map.embed import WordLlamaEmbedder  # noqa: E402
 from paperdiary.diary.merge import MergeIndex, MergeItem, Proposal, index_for, propose  # noqa: E402
-from paperdiary.diary.readme import Readme, iter_lessons, plain_text  # noqa: E402
+from paperdiary.diary.readme import Readme  # noqa: E402
 from paperdiary.fsutil import relative_link  # noqa: E402
 from paperdiary.state.store import Store  # noqa: E402
 from paperdiary.themes import match_theme  # noqa: E402
@@ -54,6 +55,7 @@ from tests.diary.placement_set import (  # noqa: E402
     load_placement_set,
     reliability,
     right_place,
+    young_diary,
 )
 
 REPO = Path(__file__).resolve().parent.parent
@@ -289,29 +291,16 @@ def bench_fixtures(embedder: WordLlamaEmbedder, paths: list[Path]) -> None:
     print("  all: " + ", ".join(f"{name} {totals[name]}/{count} = {totals[name] / count:.1%}" for name in totals))
 
 
-YOUNG_SIZES = (0, 1, 2)  # a theme keeps this many of its lessons, in turn
-
-
-def young_diary(readme: Readme) -> tuple[Readme, list[tuple[MergeItem, str]]]:
-    """The README with its n-th theme cut to its first YOUNG_SIZES[n % 3] lessons, and the lessons cut
-    (each with the theme it came from)."""
-    keep = {theme.key: YOUNG_SIZES[n % len(YOUNG_SIZES)] for n, theme in enumerate(readme.all_themes())}
-    cut = [(theme, index, lesson) for theme, index, lesson in iter_lessons(readme) if index >= keep[theme.key]]
-    young = readme
-    for theme, index, _ in sorted(cut, key=lambda c: (c[0].key, c[1]), reverse=True):  # last first
-        young = young.remove_lesson(theme.key, index)
-    return young, [(MergeItem(plain_text(lesson.text, link_labels=False),
-                              lesson.cites[0] if lesson.cites else f"held-out/{theme.key}-{index}.md"), theme.name)
-                   for theme, index, lesson in cut]
-
-
 def bench_young_diary(embedder: WordLlamaEmbedder) -> None:
     placement = load_placement_set()
-    young, cut = young_diary(placement.readme())
+    young, cut = young_diary(placement)
     names = [theme.name for theme in young.all_themes()]
-    new = [(lesson.item(), None) for lesson in placement.lessons if lesson.theme is None]
-    examples = [(replace(item, suggested_theme=match_theme(
-        item.text, names, context=placement.summary(item.source_entry) or "")), theme) for item, theme in cut + new]
+    # The training split's lessons no theme fits are among those the young models were fitted on: counted apart.
+    new_lessons = sorted((x for x in placement.lessons if x.theme is None), key=lambda x: x.split != "test")
+    fitted_new = {n for n, x in enumerate(new_lessons) if x.split == "train"}
+    new = [(lesson.item(), None) for lesson in new_lessons]
+    examples = cut + [(replace(item, suggested_theme=match_theme(
+        item.text, names, context=placement.summary(item.source_entry) or "")), theme) for item, theme in new]
     sizes = Counter(len(theme.lessons) for theme in young.all_themes())
     print(f"\nYoung diary: {len(names)} themes ({', '.join(f'{sizes[k]} with {k}' for k in sorted(sizes))} "
           f"lessons); {len(cut)} cut lessons with a theme, {len(new)} that no theme fits")
@@ -322,15 +311,18 @@ def bench_young_diary(embedder: WordLlamaEmbedder) -> None:
     for label, by_meaning in (("merger, words only", False), ("merger, with embeddings", True)):
         index = MergeIndex(young, placement.summary, embedder if by_meaning else None)
         answers[label] = [None if (p := index.propose(item)).kind == "new_theme" else p.theme for item, _ in examples]
-    print(f"  {'':26} {'all':>12} {'has a theme':>12} {'new theme':>10} {'wrongly new':>12}")
+    print(f"  {'':26} {'all':>12} {'has a theme':>12} {'new: test':>10} {'new: train':>10} {'wrongly new':>12}")
     themed = [i for i, (_, theme) in enumerate(examples) if theme is not None]
+    untested = {len(cut) + n for n in fitted_new}
     for name, answered in answers.items():
         right = [answered[i] == theme for i, (_, theme) in enumerate(examples)]
-        found = sum(answered[i] is None for i, (_, theme) in enumerate(examples) if theme is None)
+        found = [i for i, (_, theme) in enumerate(examples) if theme is None and answered[i] is None]
         wrongly = sum(answered[i] is None for i in themed)
+        test_new = len(new) - len(fitted_new)
         print(f"  {name:26} {f'{sum(right)}/{len(right)}':>7} {sum(right) / len(right):4.0%} "
-              f"{f'{sum(right[i] for i in themed)}/{len(themed)}':>12} {f'{found}/{len(new)}':>10} "
-              f"{f'{wrongly}/{len(themed)}':>12}")
+              f"{f'{sum(right[i] for i in themed)}/{len(themed)}':>12} "
+              f"{f'{sum(i not in untested for i in found)}/{test_new}':>10} "
+              f"{f'{sum(i in untested for i in found)}/{len(fitted_new)}':>10} {f'{wrongly}/{len(themed)}':>12}")
 
 
 def main() -> None:

@@ -14,7 +14,11 @@ cross-validated log-loss on the training examples): its softmax is then the cali
 probability the merger reports. The new-theme threshold (a new theme when no theme's
 probability reaches it) is the one of least cost on the training examples, a wrongly opened
 theme counting double.
-The test split is never read. Usage: python scripts/fit_merge.py
+A second set of models, for young diaries, is fitted the same way on the training split's lessons
+placed in young versions of the README (each theme cut to 0, 1 or 2 lessons, six cuts), with the
+offline drafter's suggestion as a fixed prior, and its evidence of thin themes; its threshold is
+chosen on those young examples. The README's own lessons are never placed there (bench_merge's
+young split places them). The test split is never read. Usage: python scripts/fit_merge.py
 """
 
 from __future__ import annotations
@@ -29,15 +33,50 @@ from scipy.optimize import minimize
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from paperdiary.diary.map.embed import WordLlamaEmbedder  # noqa: E402
-from paperdiary.diary.merge import EVIDENCE, MergeIndex  # noqa: E402
-from tests.diary.placement_set import leave_one_out, load_placement_set  # noqa: E402
+from paperdiary.diary.merge import EVIDENCE, PRIOR_LOGIT, MergeIndex, MergeItem  # noqa: E402
+from paperdiary.themes import match_theme  # noqa: E402
+from tests.diary.placement_set import leave_one_out, load_placement_set, young_readme  # noqa: E402
 
 L2_GRID = (0.1, 0.01, 0.001, 0.0001, 0.0)
 FOLDS = 5
 WRONG_NEW_THEME_COST = 2
 LEXICAL = ("words", "keywords", "closest_words")
+YOUNG = ("thin", "thin_keywords", "thin_name")  # evidence for young themes, in the young models only
+YOUNG_CUTS = [(rotation, keep_last) for rotation in range(3) for keep_last in (False, True)]
 
-Example = tuple[np.ndarray, int]  # (themes x evidence matrix, label: theme number, or the number of themes for none)
+# (themes x evidence matrix, label: theme number, or the number of themes for none, and the fixed prior logits of
+# each theme and of none: the drafter's suggestion)
+Example = tuple[np.ndarray, int, np.ndarray]
+
+
+def _example(index: MergeIndex, item: MergeItem, theme: str | None) -> Example:
+    names = [t.name for t in index.themes]
+    evidence, _ = index.evidence(item)
+    offsets = np.zeros(len(names) + 1)
+    if item.suggested_theme is not None:
+        offsets[names.index(item.suggested_theme)] = PRIOR_LOGIT
+    label = names.index(theme) if theme is not None else len(names)
+    return np.array([[getattr(e, f) for f in EVIDENCE] for e in evidence]), label, offsets
+
+
+def young_examples(embedder: WordLlamaEmbedder | None, entries_known: bool) -> list[Example]:
+    """The training split's held-out lessons in young versions of the README (themes cut to 0-2 lessons, in
+    several cuts), each with the offline drafter's suggestion (its keyword match against the theme names).
+
+    Only the training split's own lessons are placed: the README's lessons cut (which the bench places) never are.
+    """
+    placement = load_placement_set()
+    summary = placement.summary if entries_known else (lambda path: None)
+    out: list[Example] = []
+    for rotation, keep_last in YOUNG_CUTS:
+        young, _ = young_readme(placement.readme(), rotation=rotation, keep_last=keep_last)
+        index = MergeIndex(young, summary, embedder)
+        names = [t.name for t in index.themes]
+        for lesson in placement.split("train"):
+            item = lesson.item()
+            suggestion = match_theme(item.text, names, context=summary(item.source_entry) or "")
+            out.append(_example(index, MergeItem(item.text, item.source_entry, suggestion), lesson.theme))
+    return out
 
 
 def examples(embedder: WordLlamaEmbedder | None, entries_known: bool) -> list[Example]:
@@ -46,16 +85,10 @@ def examples(embedder: WordLlamaEmbedder | None, entries_known: bool) -> list[Ex
     summary = placement.summary if entries_known else (lambda path: None)
     out: list[Example] = []
     index = MergeIndex(readme, summary, embedder)
-    names = [theme.name for theme in index.themes]
     for lesson in placement.split("train"):
-        evidence, _ = index.evidence(lesson.item())
-        label = names.index(lesson.theme) if lesson.theme is not None else len(names)
-        out.append((np.array([[getattr(e, f) for f in EVIDENCE] for e in evidence]), label))
+        out.append(_example(index, lesson.item(), lesson.theme))
     for rest, item, theme in leave_one_out(readme):
-        held = MergeIndex(rest, summary, embedder)
-        evidence, _ = held.evidence(item)
-        label = [t.name for t in held.themes].index(theme)
-        out.append((np.array([[getattr(e, f) for f in EVIDENCE] for e in evidence]), label))
+        out.append(_example(MergeIndex(rest, summary, embedder), item, theme))
     return out
 
 
@@ -65,8 +98,8 @@ def fit(data: list[Example], features: tuple[str, ...], l2: float) -> tuple[np.n
     def loss(params: np.ndarray) -> float:
         w, b = params[:-1], params[-1]
         total = 0.0
-        for matrix, label in data:
-            scores = np.append(matrix[:, columns] @ w, b)
+        for matrix, label, offsets in data:
+            scores = np.append(matrix[:, columns] @ w, b) + offsets
             top = scores.max()
             total -= scores[label] - top - np.log(np.exp(scores - top).sum())
         return total / len(data) + l2 * float(w @ w)
@@ -92,25 +125,29 @@ def chosen_l2(data: list[Example], features: tuple[str, ...]) -> float:
     return min(L2_GRID, key=cross_validated)
 
 
-def probabilities(matrix: np.ndarray, columns: list[int], w: np.ndarray, b: float) -> np.ndarray:
-    scores = np.append(matrix[:, columns] @ w, b)
+def probabilities(example: Example, columns: list[int], w: np.ndarray, b: float) -> np.ndarray:
+    matrix, _, offsets = example
+    scores = np.append(matrix[:, columns] @ w, b) + offsets
     exps = np.exp(scores - scores.max())
     return exps / exps.sum()
 
 
-def threshold(data: list[Example], features: tuple[str, ...], w: np.ndarray, b: float) -> tuple[float, float]:
-    """The new-theme threshold of least cost on the examples (the median of ties), and its accuracy.
+def threshold(data: list[Example], features: tuple[str, ...], w: np.ndarray, b: float,
+              given: float | None = None) -> tuple[float, float]:
+    """The new-theme threshold of least cost on the examples (the median of ties), and its accuracy (or
+    the accuracy at the ``given`` threshold).
 
     A new theme opened wrongly costs WRONG_NEW_THEME_COST, any other misplacement 1: a wrong theme
     heading is more work to undo than a lesson under the wrong theme.
     """
     columns = [EVIDENCE.index(f) for f in features]
-    grid = np.round(np.arange(0.0, 0.61, 0.01), 2)
+    grid = np.round(np.arange(0.0, 0.61, 0.01), 2) if given is None else np.array([given])
     costs, accuracy = [], []
     for tau in grid:
         cost = right = 0
-        for matrix, label in data:
-            p = probabilities(matrix, columns, w, b)[:-1]
+        for example in data:
+            label = example[1]
+            p = probabilities(example, columns, w, b)[:-1]
             choice = len(p) if p.max() < tau else int(p.argmax())
             right += choice == label
             cost += 0 if choice == label else WRONG_NEW_THEME_COST if choice == len(p) else 1
@@ -123,26 +160,37 @@ def threshold(data: list[Example], features: tuple[str, ...], w: np.ndarray, b: 
 
 def nll(data: list[Example], features: tuple[str, ...], w: np.ndarray, b: float) -> float:
     columns = [EVIDENCE.index(f) for f in features]
-    return float(-np.mean([np.log(probabilities(m, columns, w, b)[label]) for m, label in data]))
+    return float(-np.mean([np.log(probabilities(x, columns, w, b)[x[1]]) for x in data]))
+
+
+def fitted(data: list[Example], features: tuple[str, ...], calibration: list[Example], label: str) -> str:
+    """Fit one model on ``data``, its threshold chosen on ``calibration``; its line for merge.py."""
+    l2 = chosen_l2(data, features)
+    w, b = fit(data, features, l2)
+    tau, accuracy = threshold(calibration, features, w, b)
+    pairs = ", ".join(f'"{f}": {v:.3f}' for f, v in zip(features, w, strict=True))
+    print(f"# {label}: {len(data)} training examples, L2 {l2}; mean log-loss {nll(data, features, w, b):.3f}; "
+          f"training accuracy {accuracy:.1%}")
+    return f"        {{{pairs}}}, {b:.3f}, {tau}),"
 
 
 def main() -> None:
-    lines = []
+    models: dict[str, list[str]] = {"MODELS": [], "YOUNG_MODELS": []}
     with tempfile.TemporaryDirectory() as cache:
         embedder = WordLlamaEmbedder(Path(cache))
         for by_meaning in (True, False):
             for entries_known in (True, False):
-                features = EVIDENCE if by_meaning else LEXICAL
-                data = examples(embedder if by_meaning else None, entries_known)
-                l2 = chosen_l2(data, features)
-                w, b = fit(data, features, l2)
-                tau, accuracy = threshold(data, features, w, b)
-                pairs = ", ".join(f'"{f}": {v:.3f}' for f, v in zip(features, w, strict=True))
-                print(f"# by meaning {by_meaning}, entries known {entries_known}: {len(data)} training examples, "
-                      f"L2 {l2}; mean log-loss {nll(data, features, w, b):.3f}; training accuracy {accuracy:.1%}")
-                lines.append(f"    ({by_meaning}, {entries_known}): PlacementModel(\n"
-                             f"        {{{pairs}}}, {b:.3f}, {tau}),")
-    print("MODELS: dict[tuple[bool, bool], PlacementModel] = {\n" + "\n".join(lines) + "\n}")
+                features = tuple(f for f in EVIDENCE if f not in YOUNG) if by_meaning else LEXICAL
+                young_features = features + (YOUNG if by_meaning else YOUNG[:2])
+                used = embedder if by_meaning else None
+                situation = f"by meaning {by_meaning}, entries known {entries_known}"
+                mature = examples(used, entries_known)
+                young = young_examples(used, entries_known)
+                key = f"    ({by_meaning}, {entries_known}): PlacementModel(\n"
+                models["MODELS"].append(key + fitted(mature, features, mature, situation))
+                models["YOUNG_MODELS"].append(key + fitted(young, young_features, young, f"young, {situation}"))
+    for name, lines in models.items():
+        print(f"{name}: dict[tuple[bool, bool], PlacementModel] = {{\n" + "\n".join(lines) + "\n}")
 
 
 if __name__ == "__main__":

@@ -27,6 +27,7 @@ from paperdiary.diary.catalog import read_entry
 from paperdiary.diary.merge import MergeItem, Proposal, entry_summary
 from paperdiary.diary.readme import Readme, iter_lessons, plain_text
 from paperdiary.terms import terms
+from paperdiary.themes import match_theme
 
 PLACEMENT = Path(__file__).resolve().parents[1] / "fixtures" / "placement"
 
@@ -130,6 +131,41 @@ def leave_one_out(readme: Readme) -> Iterable[tuple[Readme, MergeItem, str]]:
         rest = readme.remove_lesson(theme.key, index)
         source = lesson.cites[0] if lesson.cites else f"held-out/{theme.key}-{index}.md"
         yield rest, MergeItem(plain_text(lesson.text, link_labels=False), source), theme.name
+
+
+YOUNG_SIZES = (0, 1, 2)  # in a young diary, a theme keeps this many of its lessons
+
+
+def young_readme(readme: Readme, *, rotation: int = 0, keep_last: bool = False) -> tuple[Readme, list[tuple[int, int]]]:
+    """A young diary: the README with its n-th theme cut to YOUNG_SIZES[(n + rotation) % 3] lessons (its first,
+    or its last), and the (theme number, lesson index) of each lesson cut."""
+    themes = list(readme.all_themes())
+    keep = {theme.key: YOUNG_SIZES[(n + rotation) % len(YOUNG_SIZES)] for n, theme in enumerate(themes)}
+    number = {theme.key: n for n, theme in enumerate(themes)}
+    cut = [(theme, index) for theme, index, _ in iter_lessons(readme)
+           if (len(theme.lessons) - 1 - index if keep_last else index) >= keep[theme.key]]
+    young = readme
+    for theme, index in sorted(cut, key=lambda c: (c[0].key, c[1]), reverse=True):  # last first
+        young = young.remove_lesson(theme.key, index)
+    return young, [(number[theme.key], index) for theme, index in cut]
+
+
+def young_diary(placement: PlacementSet) -> tuple[Readme, list[tuple[MergeItem, str]]]:
+    """The set's young README (:func:`young_readme`) and the lessons cut from it, each with its theme and the
+    offline drafter's suggestion (its keyword match against the young README's theme names)."""
+    readme = placement.readme()
+    young, cut = young_readme(readme)
+    themes = list(readme.all_themes())
+    names = [theme.name for theme in young.all_themes()]
+    items = []
+    for number, index in cut:
+        theme = themes[number]
+        lesson = theme.lessons[index]
+        text = plain_text(lesson.text, link_labels=False)
+        source = lesson.cites[0] if lesson.cites else f"held-out/{theme.key}-{index}.md"
+        suggestion = match_theme(text, names, context=placement.summary(source) or "")
+        items.append((MergeItem(text, source, suggestion), theme.name))
+    return young, items
 
 
 @dataclass(frozen=True)

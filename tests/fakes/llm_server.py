@@ -54,7 +54,8 @@ adds the request's headers to the message, as careless servers do, Authorization
 ``rate_limit`` (429, ``retry_after`` seconds), ``insufficient_quota`` (429),
 ``hang`` (sleep ``seconds``, default 30, then answer), ``reset`` (drop the
 connection), ``context_length`` (400, ``max_tokens``), ``truncate`` (200,
-finish_reason "length", the answer cut to ``keep`` characters, default half),
+finish_reason "length", the answer cut to ``keep`` characters, default half; the usage counts the
+request's ``max_tokens`` as spent, if it gave one),
 ``malformed`` (200 with ``content``, default broken JSON); for streamed answers
 ``stall`` (after ``after`` pieces, send nothing for ``seconds``, default 30, then
 go on) and ``drop`` (after ``after`` pieces, drop the connection).
@@ -513,6 +514,9 @@ class FakeLLM:
         }
         if reply.usage == AUTO:
             completion = estimate_tokens(reply.content or reply.refusal or "")
+            limit = request.get("max_tokens") or request.get("max_completion_tokens")
+            if reply.finish_reason == "length" and limit:
+                completion = int(limit)  # cut at max_tokens, as a real server counts it
             body["usage"] = {"prompt_tokens": tokens, "completion_tokens": completion,
                              "total_tokens": tokens + completion}
         elif reply.usage is not None:

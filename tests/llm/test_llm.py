@@ -178,11 +178,68 @@ def test_truncated_json_is_closed_locally(fake: FakeLLM, make_client) -> None:
 
 def test_truncation_that_cannot_be_closed_is_asked_again(fake: FakeLLM, make_client) -> None:
     fake.inject("truncate", keep=8)  # '{"title"': nothing valid to close
-    result = make_client().structured(MESSAGES, Note)
+    result = make_client().structured(MESSAGES, Note, max_tokens=50)
 
     assert result.value.title == "About paper A"
     _, repair = fake.completion_requests
     assert "cut off" in repair.json["messages"][-1]["content"]
+
+
+class Notes(BaseModel):
+    title: str
+    points: list[str]
+    caveats: list[str]
+
+
+def test_an_answer_cut_off_in_a_loop_is_salvaged_without_asking_again(fake: FakeLLM, make_client) -> None:
+    # A small model repeats one point until max_tokens: it never reaches "caveats", and the last item is cut.
+    fake.queue_reply('{"title": "Loop", "points": ["same", "same", "same", "sa', finish_reason="length")  # 64 used
+    result = make_client().structured(MESSAGES, Notes, max_tokens=64)
+
+    assert result.value.title == "Loop" and result.value.caveats == []
+    assert result.value.points[:3] == ["same", "same", "same"]
+    assert len(fake.completion_requests) == 1  # no repair, no colder retry
+
+
+def test_a_cut_off_answer_missing_a_string_is_not_salvaged(fake: FakeLLM, make_client) -> None:
+    fake.queue_reply('{"points": ["a", "b', finish_reason="length")  # no title: nothing may stand in for it
+    fake.queue_reply({"title": "Repaired", "points": ["a"], "caveats": []})
+    result = make_client().structured(MESSAGES, Notes, max_tokens=64)
+
+    assert result.value.title == "Repaired"
+    assert len(fake.completion_requests) == 2
+
+
+def test_an_answer_cut_off_at_the_windows_end_is_a_context_error_that_teaches_the_window(
+        fake: FakeLLM, make_client) -> None:
+    # No max_tokens sent and cut off all the same: the window ran out (llama-cpp-python's way), and it says
+    # neither its window nor, in a stream, the usage.
+    fake.queue_reply('{"title": "Cut", "points": ["a", "b', finish_reason="length", usage=None)
+    client = make_client()
+    with pytest.raises(LLMContextLengthError, match="cut off at the end of the context window") as info:
+        client.structured(MESSAGES, Notes)
+
+    assert len(fake.completion_requests) == 1  # neither a repair (longer still) nor a retry
+    window = client.context_window()
+    assert window.tokens == info.value.max_tokens and 0 < window.tokens < 100
+    assert window.assumed and "cut-off answer" in window.source
+    assert make_client(context_tokens=4096).context_window().tokens == 4096  # a setting overrides the guess
+
+
+def test_an_answer_cut_off_at_max_tokens_is_no_context_error(fake: FakeLLM, make_client) -> None:
+    # The server reports usage: 64 completion tokens of the 64 asked is max_tokens, not the window.
+    fake.queue_reply('{"title": "Cut", "points": ["a", "b', finish_reason="length")  # usage: 64 completion tokens
+    result = make_client().structured(MESSAGES, Notes, max_tokens=64)
+    assert result.value.points == ["a", "b"] and result.value.caveats == []
+    assert result.usage.completion_tokens == 64 and len(fake.completion_requests) == 1
+
+    # Fewer tokens than max_tokens, and cut off: the window ended first.
+    fake.queue_reply('{"title": "Cut", "points": ["a", "b', finish_reason="length",
+                     usage={"prompt_tokens": 8000, "completion_tokens": 192, "total_tokens": 8192})
+    client = make_client()
+    with pytest.raises(LLMContextLengthError) as info:
+        client.structured(MESSAGES[:1] + [{"role": "user", "content": "paper B"}], Notes, max_tokens=1024)
+    assert info.value.max_tokens == 8192 == client.context_window().tokens
 
 
 @pytest.mark.parametrize("wrap", [lambda text: text, lambda text: f"```json\n{text}\n```",

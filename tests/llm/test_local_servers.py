@@ -190,7 +190,8 @@ def test_a_draft_fits_every_request_in_a_small_window(fake: FakeLLM, make_client
     assert draft.key_points and draft.notes["path"].startswith("map-reduce over")  # no context-length fallback
     assert "4096 tokens" in draft.notes["window"]
     for request in fake.completion_requests:
-        assert 1024 <= request.json["max_tokens"] <= 4096 // 4
+        notes = request.json["messages"][-1]["content"].startswith("This is part")
+        assert request.json["max_tokens"] == 512 if notes else 1024 <= request.json["max_tokens"] <= 4096 // 4
         assert prompt_tokens(request.json) + request.json["max_tokens"] <= 4096
 
 

@@ -18,7 +18,7 @@ from paperdiary.runs.workflow import draft_paper
 from tests.conftest import clean_env, run_cli
 from tests.fakes import pdfs
 from tests.fakes.llm_answers import DraftingModel
-from tests.fakes.llm_server import FakeLLM
+from tests.fakes.llm_server import FakeLLM, Reply
 
 ARXIV_ID = "2506.01939"
 KEY = "sk-test-SECRET123"
@@ -252,6 +252,69 @@ def test_every_part_is_asked_even_when_one_fails(diary, fake_arxiv, llm, long_pd
         chunks = len(chunk_paper(extract_pdf(store.path.parent / "cache" / "pdf" / f"{ARXIV_ID}v1.pdf",
                                              cache_dir=settings.cache_path), 4000))
     assert chunks > 2 and len(llm.completion_requests) == chunks  # every map asked; no reduce
+
+
+def _step(request: dict) -> str:
+    """Which step a request is: "map" (notes on a part), else "entry" (single call or reduce)."""
+    return "map" if request["messages"][-1]["content"].startswith("This is part") else "entry"
+
+
+def test_map_notes_get_a_smaller_max_tokens_than_the_entry(diary, fake_arxiv, llm, long_pdf) -> None:
+    fake_arxiv.add_paper(ARXIV_ID, pdf_bytes=long_pdf)
+    llm.window_report = "llama.cpp"  # 8,192 tokens
+    outcome = draft_paper(settings_for(diary, fake_arxiv, llm, chunk_tokens=2000), ARXIV_ID)
+    by_step: dict[str, set[int]] = {}
+    for request in llm.completion_requests:
+        by_step.setdefault(_step(request.json), set()).add(request.json["max_tokens"])
+    # Notes: a tenth of the window; the entry: a quarter. A looping small model stops at 819, not 2,048.
+    assert by_step == {"map": {819}, "entry": {2048}}
+    assert outcome.drafter == "llm:fake-model"
+
+
+def test_notes_a_small_model_loops_on_are_salvaged_not_asked_twice_more(diary, fake_arxiv, llm, long_pdf) -> None:
+    fake_arxiv.add_paper(ARXIV_ID, pdf_bytes=long_pdf)
+    llm.window_report = "llama.cpp"
+    model = DraftingModel()
+
+    def looping(request: dict) -> Reply | dict:
+        answer = model(request)
+        if _step(request) == "entry":
+            return answer
+        # One point over and over, cut off by max_tokens before "methods", "results" and "limitations".
+        point = answer["key_points"][0]
+        text = json.dumps({"summary": answer["summary"], "key_points": [point] * 40})
+        return Reply(text[: len(text) * 2 // 3], "length")
+
+    llm.script(looping)
+    outcome = draft_paper(settings_for(diary, fake_arxiv, llm, chunk_tokens=2000), ARXIV_ID)
+    chunks = outcome.stages["chunk"]["chunks"]
+    assert chunks > 1 and len(llm.completion_requests) == chunks + 1  # no repair, no colder retry
+    assert outcome.drafter == "llm:fake-model"
+    reduce = llm.completion_requests[-1].json["messages"][-1]["content"]
+    assert "Key points:" in reduce and "Methods:" not in reduce  # the notes kept what was written
+    # Each part's looped point said once (and its cut-off last copy, whose quote differs), not 26 times.
+    assert chunks <= reduce.count("**Point 0**") <= 2 * chunks
+
+
+def test_an_answer_cut_at_the_windows_end_takes_map_reduce(diary, fake_arxiv, llm, long_pdf) -> None:
+    # llama-cpp-python says neither its window nor, in a stream, the usage; a prompt that fills its window
+    # gets an answer cut off with no max_tokens sent.
+    fake_arxiv.add_paper(ARXIV_ID, pdf_bytes=long_pdf)
+    model = DraftingModel()
+
+    def window_ends(request: dict) -> Reply | dict:
+        if "max_tokens" not in request:
+            return Reply(json.dumps(model(request))[:300], "length", usage=None)
+        return model(request)
+
+    llm.script(window_ends)
+    outcome = draft_paper(settings_for(diary, fake_arxiv, llm, chunk_tokens=20000), ARXIV_ID)
+    first, *rest = llm.completion_requests
+    assert "max_tokens" not in first.json and _step(first.json) == "entry"
+    assert len(rest) > 2 and all("max_tokens" in r.json for r in rest)  # sized to the window learnt
+    assert [_step(r.json) for r in rest][-1] == "entry" and {_step(r.json) for r in rest[:-1]} == {"map"}
+    comment = hidden_comment(entry_text(diary, outcome))
+    assert "context-length fallback" in comment["path"] and outcome.drafter == "llm:fake-model"
 
 
 def test_closing_line_counts_the_unverified_claims(diary, fake_arxiv, short_pdf) -> None:

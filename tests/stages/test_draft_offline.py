@@ -392,6 +392,14 @@ def test_conform_draft_enforces_the_contract():
     assert conform_draft(d) == d
 
 
+def test_conform_draft_keeps_a_looped_point_once():
+    looped = [Claim("It is different."), Claim("It is  different. "), Claim("Another."), Claim("it is different.")]
+    d = conform_draft(Draft(short_name="X", description="x", key_points=looped, key_methods=[], results=[],
+                            limitations=[], lessons=[Lesson("**A** b."), Lesson("**A** b.")], drafter="llm:test"))
+    assert [c.text for c in d.key_points] == ["It is different.", "Another."]
+    assert [x.text for x in d.lessons] == ["**A** b."]
+
+
 def test_paper_name_in_lessons():
     from paperdiary.stages.drafting.offline import paper_name
 

@@ -475,6 +475,10 @@ class LLMClient:
         completion, mode, sent = self._ask(messages, spec, max_tokens, tally)
         content, truncated = self._content(completion)
         parsed = parse_answer(content, schema, truncated=truncated)
+        if truncated and parsed.rung in ("", "salvaged") and self._cut_at_window(completion, max_tokens):
+            # The prompt left the answer too little room: a split prompt does better than a repair (longer
+            # still) or the stub a salvage keeps.
+            raise self._window_ran_out(completion, sent, content)
         if parsed.value is not None:
             if parsed.rung != "as sent":
                 log.info("%s: the answer was %s locally", self.model, parsed.rung)
@@ -586,6 +590,37 @@ class LLMClient:
         if len(content) > ANSWER_MAX_CHARS:
             raise self._too_long()
         return content, choice.finish_reason == "length"
+
+    @staticmethod
+    def _cut_at_window(completion: ChatCompletion, max_tokens: int | None) -> bool:
+        """Whether an answer cut off ("length") stopped at the end of the context window, not at max_tokens."""
+        if max_tokens is None:
+            return True
+        usage = completion.usage
+        return usage is not None and usage.completion_tokens is not None and usage.completion_tokens < max_tokens
+
+    def _window_ran_out(self, completion: ChatCompletion, sent: Sequence[dict[str, Any]],
+                        content: str) -> LLMContextLengthError:
+        """The context error an answer cut off at the window's end stands for; an unknown window is learnt from
+        it (the server's own count when it reports usage, else ours), as assumed: a model's own output cap
+        looks the same, and a ``context_tokens`` setting overrides it."""
+        usage = completion.usage
+        if usage is not None and usage.prompt_tokens and usage.completion_tokens is not None:
+            window = ContextWindow(usage.prompt_tokens + usage.completion_tokens, "the end of a cut-off answer",
+                                   assumed=True)
+        else:
+            window = ContextWindow(count_message_tokens(sent) + count_tokens(content),
+                                   "the end of a cut-off answer (our token count)", assumed=True)
+        known = self.context_window().tokens
+        if known is None:
+            self._remember_window(window)
+        return self._error(
+            LLMContextLengthError,
+            "model {model!r} at {endpoint}: the answer was cut off at the end of the context window "
+            f"(about {known or window.tokens:,} tokens): the prompt left it too little room.",
+            max_tokens=known or window.tokens,
+            hint="Split the prompt, or serve the model with a larger window (llama.cpp -c, Ollama num_ctx) and set "
+                 "context_tokens.")
 
     def _too_long(self) -> LLMOutputError:
         return self._error(LLMOutputError, f"model {{model!r}} at {{endpoint}} answered more than "

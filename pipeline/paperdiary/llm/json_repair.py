@@ -11,7 +11,10 @@ the schema accepts:
 4. fitted to the schema (``fit_to_schema``): keys matched whatever their case or spelling
    (``keyPoints``, ``Key Points``), one item where a list was wanted wrapped in a list, a number
    where a string was wanted written out, a bare string where a quoted point was wanted taken as its
-   text. Nothing is invented: a field the answer lacks stays missing, and the answer invalid.
+   text. Nothing is invented: a field the answer lacks stays missing, and the answer invalid;
+5. salvaged, for an answer cut off at the token limit only (``salvage_cut_off``): the closed answer
+   keeps what it wrote, and the lists it never reached are empty (a small model that loops on one
+   list until ``max_tokens`` has still written the fields before it). A missing string stays missing.
 
 What none of them mends is for the model to repair (``repair_prompt``); the client asks it.
 """
@@ -327,6 +330,18 @@ def _fit_object(data: Any, schema: dict[str, Any], defs: dict[str, Any]) -> Any:
     return out
 
 
+def salvage_cut_off(data: Any, schema: dict[str, Any]) -> Any:
+    """A closed, fitted answer cut off at the token limit, with every list field it never reached empty.
+
+    Only lists: an empty list says "nothing written", which is true of a cut-off answer, where an empty
+    string would pass for a description or a name.
+    """
+    if not isinstance(data, dict):
+        return data
+    properties: dict[str, Any] = schema.get("properties", {})
+    return data | {name: [] for name, sub in properties.items() if name not in data and sub.get("type") == "array"}
+
+
 # -- the ladder ------------------------------------------------------------------------------------------
 
 
@@ -335,7 +350,7 @@ class Parsed(Generic[M]):
     value: M | None
     data: Any = None
     problem: str = ""  # why no rung gave a valid answer
-    rung: str = ""  # which rung gave it: "as sent", "closed", "mended", "fitted"
+    rung: str = ""  # which rung gave it: "as sent", "closed", "mended", "fitted", "salvaged"
 
 
 def parse_answer(content: str, model: type[M], *, truncated: bool) -> Parsed[M]:
@@ -366,10 +381,14 @@ def parse_answer(content: str, model: type[M], *, truncated: bool) -> Parsed[M]:
                 continue
         if (parsed := attempt(rung, candidate)) is not None:
             return parsed
-    for _, data in list(tried):
-        if (parsed := attempt("fitted", fit_to_schema(data, spec.schema))) is not None:
+    fitted = [fit_to_schema(data, spec.schema) for _, data in tried]
+    for data in fitted:
+        if (parsed := attempt("fitted", data)) is not None:
             return parsed
     if truncated:
+        for data in fitted:
+            if (parsed := attempt("salvaged", salvage_cut_off(data, spec.schema))) is not None:
+                return parsed
         return Parsed(None, problem="the answer was cut off at the token limit (finish_reason 'length')")
     if mismatch is not None:
         return Parsed(None, mismatch[0], problem=f"JSON does not match the schema: {validation_summary(mismatch[1])}")

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from paperdiary.models import Chunk, ExtractedPaper, LLMUsage, PaperMeta
 from paperdiary.text import ONE_LINE_MAX_CHARS, TITLE_SMALL_WORDS, clean_text, one_line, to_ascii
@@ -143,16 +143,30 @@ def _fit_words(words: list[str], limit: int) -> str:
 # --------------------------------------------------------------------------- conforming
 
 
+_Said = TypeVar("_Said", "Claim", "Lesson")
+
+
 def conform_draft(draft: Draft, limits: Mapping[str, tuple[int, int]] = LIST_LIMITS) -> Draft:
     """``draft`` held to the contract: clean one-line texts, list limits, a valid short name.
 
     Every drafter runs its output through this; it trims but never fills, so lists
-    may stay below their minimum when a paper does not support more.
+    may stay below their minimum when a paper does not support more. A text said
+    twice in one list (a small model looping) is kept once.
     """
+    def once(items: list[_Said]) -> list[_Said]:
+        seen: set[str] = set()
+        kept = []
+        for item in items:
+            key = " ".join(item.text.lower().split())
+            if item.text and key not in seen:
+                seen.add(key)
+                kept.append(item)
+        return kept
+
     def claims(field: str) -> list[Claim]:
         items = [replace(c, text=one_line(c.text, CLAIM_MAX_CHARS), quote=_clean_optional(c.quote))
                  for c in getattr(draft, field)]
-        return [c for c in items if c.text][: limits[field][1]]
+        return once(items)[: limits[field][1]]
 
     lessons = [
         replace(x, text=one_line(x.text, CLAIM_MAX_CHARS), why=_clean_optional(x.why, CLAIM_MAX_CHARS),
@@ -168,7 +182,7 @@ def conform_draft(draft: Draft, limits: Mapping[str, tuple[int, int]] = LIST_LIM
         key_methods=claims("key_methods"),
         results=claims("results"),
         limitations=claims("limitations"),
-        lessons=[x for x in lessons if x.text][: limits["lessons"][1]],
+        lessons=once(lessons)[: limits["lessons"][1]],
         notes={str(k): clean_text(str(v)) for k, v in draft.notes.items()},
     )
 

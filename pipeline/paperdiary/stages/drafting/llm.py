@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 from concurrent.futures import ThreadPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Sequence, TypeVar
 
 from pydantic import BaseModel, Field
@@ -51,6 +51,9 @@ _PROMPT_RESERVE = 2500  # tokens for instructions, metadata and the answer
 # takes 1,500 to 3,000 tokens), and a chunk at least _MIN_WINDOW_CHUNK tokens of the paper.
 _ANSWER_TOKENS = (1024, 4096)
 _MIN_WINDOW_CHUNK = 512
+# A map step's notes are notes, not an entry: a tenth of the window, within these bounds. A small model that
+# loops stops at the bound, and its cut-off notes are salvaged (json_repair), not asked for twice more.
+_NOTE_TOKENS = (512, 1024)
 
 
 # --- what the model answers (JSON schemas are generated from these) -------------------------
@@ -97,8 +100,9 @@ class _Note:
 @dataclass(frozen=True)
 class _Sizes:
     chunk: int  # tokens of paper text per request
-    answer: int | None  # max_tokens of each answer; None: the server's own limit
+    answer: int | None  # max_tokens of an entry's answer; None: the server's own limit
     window: int | None  # the context window they were sized to; None: unknown
+    notes: int | None = None  # max_tokens of a map step's notes; None: the server's own limit
 
 
 class LLMDrafter:
@@ -150,7 +154,7 @@ class LLMDrafter:
         nonce = data_marker(chunk.text)
         user = render("draft_user.j2", self.prompts, nonce=nonce, paper_text=chunk.text, coverage="",
                       **self._meta_context(meta))
-        return self._call(nonce, user, EntryAnswer, label, "draft", usage, sizes)
+        return self._call(nonce, user, EntryAnswer, label, "draft", usage, sizes.answer)
 
     def _map_reduce(self, meta: PaperMeta, chunks: list[Chunk], label: str, usage: LLMUsage,
                     sizes: _Sizes) -> EntryAnswer:
@@ -159,7 +163,7 @@ class LLMDrafter:
         nonce = data_marker("\n".join(n.text for n in notes))
         user = render("reduce_user.j2", self.prompts, nonce=nonce, notes=notes, coverage=coverage,
                       **self._meta_context(meta))
-        return self._call(nonce, user, EntryAnswer, label, "reduce", usage, sizes)
+        return self._call(nonce, user, EntryAnswer, label, "reduce", usage, sizes.answer)
 
     def _map(self, meta: PaperMeta, chunks: list[Chunk], label: str, usage: LLMUsage, sizes: _Sizes,
              depth: int = 0) -> list[_Note]:
@@ -168,7 +172,7 @@ class LLMDrafter:
             user = render("map_user.j2", self.prompts, nonce=nonce, paper_text=chunk.text, part=chunk.index + 1,
                           parts=len(chunks), title=meta.title, sections=", ".join(chunk.section_titles))
             try:
-                notes = self._call(nonce, user, PartNotes, label, "map", usage, sizes)
+                notes = self._call(nonce, user, PartNotes, label, "map", usage, sizes.notes)
             except LLMContextLengthError:
                 if depth >= 3 or chunk.tokens // 2 < min(_MIN_BUDGET, sizes.chunk):
                     raise
@@ -215,15 +219,16 @@ class LLMDrafter:
                 endpoint=self.client.endpoint, model=self.settings.model, max_tokens=window.tokens,
                 hint="Serve the model with a larger window (llama.cpp -c, Ollama num_ctx) and set context_tokens, "
                      "or use a model with a longer context.")
-        return _Sizes(min(self.settings.chunk_tokens, room), answer, window.tokens)
+        notes = min(answer, max(_NOTE_TOKENS[0], min(_NOTE_TOKENS[1], window.tokens // 10)))
+        return _Sizes(min(self.settings.chunk_tokens, room), answer, window.tokens, notes)
 
     def _after_context_error(self, meta: PaperMeta, exc: LLMContextLengthError, tried: int) -> _Sizes:
         """Sizes for the map-reduce path once a prompt of ``tried`` tokens did not fit."""
         if exc.max_tokens:
             sizes = self._sizes(meta, ContextWindow(exc.max_tokens, "the server's context-length error"))
-            return _Sizes(max(_MIN_WINDOW_CHUNK, min(sizes.chunk, tried // 2)), sizes.answer, sizes.window)
+            return replace(sizes, chunk=max(_MIN_WINDOW_CHUNK, min(sizes.chunk, tried // 2)))
         known = self._sizes(meta, self.client.context_window())
-        return _Sizes(self._budget(min(known.chunk, tried) // 2), known.answer, known.window)
+        return replace(known, chunk=self._budget(min(known.chunk, tried) // 2))
 
     def _prompt_tokens(self, meta: PaperMeta) -> int:
         """Tokens of the longest prompt without its paper text: system prompt, instructions, metadata, and the
@@ -240,11 +245,11 @@ class LLMDrafter:
 
     # helpers ---------------------------------------------------------------------------------------
     def _call(self, nonce: str, user: str, schema: type[M], label: str, purpose: str, usage: LLMUsage,
-              sizes: _Sizes) -> M:
+              max_tokens: int | None) -> M:
         system = render("draft_system.j2", self.prompts, themes=self.themes, nonce=nonce)
         messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
         result: LLMResult[M] = self.client.structured(messages, schema, paper=label, purpose=purpose,
-                                                      max_tokens=sizes.answer)
+                                                      max_tokens=max_tokens)
         usage.add(result.usage.prompt_tokens, result.usage.completion_tokens, result.cost_usd,
                   cached=result.cached, estimated=result.usage.estimated)
         return result.value
@@ -300,12 +305,14 @@ def _plausible_short_name(proposed: str, meta: PaperMeta) -> str:
 
 
 def _format_notes(notes: PartNotes) -> str:
+    """The notes as the reduce step reads them; a point said again (a small model looping) is said once."""
     lines = [notes.summary]
     for heading, points in (("Key points", notes.key_points), ("Methods", notes.methods),
                             ("Results", notes.results), ("Limitations", notes.limitations)):
-        if points:
+        said = list(dict.fromkeys(f"- {p.text} (quote: \"{p.quote}\")" for p in points))
+        if said:
             lines.append(f"{heading}:")
-            lines.extend(f"- {p.text} (quote: \"{p.quote}\")" for p in points)
+            lines.extend(said)
     return "\n".join(lines)
 
 
