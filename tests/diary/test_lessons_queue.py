@@ -63,3 +63,69 @@ def test_concurrent_appends_lose_nothing(tmp_path: Path) -> None:
     for t in threads:
         t.join()
     assert len(queued_ids(settings.queue_path.read_text(encoding="utf-8"))) == 20
+
+
+_THREE = [Lesson("**Warm-up** hides a bad learning rate.", theme="Optimisation"),
+          Lesson("**Patches** are tokens.", theme="Vision"),
+          Lesson("**Retrieval** beats a bigger model on rare facts.", theme="NLP")]
+_USER_QUEUE = "# Lessons queue\n\nMy notes:\n\n```python\nprint('half a snippet')\n"  # a fence never closed
+_SOURCE = "entries/adam.md"
+
+
+def _items_text(tmp_path: Path) -> str:
+    """The three items as PaperDiary writes them into a queue file (after its header)."""
+    clean = load_settings(tmp_path / "clean", env={})
+    (tmp_path / "clean").mkdir()
+    queue_lessons(clean, _THREE, _SOURCE, None)
+    text = clean.queue_path.read_text(encoding="utf-8")
+    return text[text.index("\n- [ ]"):]
+
+
+def test_an_unclosed_fence_in_the_queue_hides_no_lesson_appended_after_it(tmp_path: Path) -> None:
+    from paperdiary.diary.queue import QueueFile, read_queue
+
+    items = _items_text(tmp_path)
+    # The attack, first: items appended after the open fence are code to the parser (and to GitHub), so the
+    # three a draft reports queued are invisible, and a second draft, seeing none, would append them again.
+    assert QueueFile.parse(_USER_QUEUE + "\n" + items).items == ()
+    assert len(QueueFile.parse("# Lessons queue\n" + items).items) == 3
+
+    settings = load_settings(tmp_path, env={})
+    settings.queue_path.write_text(_USER_QUEUE, encoding="utf-8")
+    added = queue_lessons(settings, _THREE, _SOURCE, None)
+    text = settings.queue_path.read_text(encoding="utf-8")
+    assert text.startswith(_USER_QUEUE + "```\n")  # the user's lines kept, the fence closed after them
+    assert [item.id for item in read_queue(settings).items] == [item.id for item in added]  # 3 said, 3 seen
+    assert len(added) == 3
+    # draft --force queues the same lessons again: nothing is appended twice.
+    assert queue_lessons(settings, _THREE, _SOURCE, None) == []
+    assert settings.queue_path.read_text(encoding="utf-8") == text
+    assert all(text.count(item.id) == 1 for item in added)
+
+
+def test_a_queue_whose_unclosed_fence_already_hides_items_is_refused_with_its_line(tmp_path: Path) -> None:
+    import pytest
+
+    from paperdiary.diary.queue import read_queue
+    from paperdiary.errors import QueueFileError
+
+    settings = load_settings(tmp_path, env={})
+    hidden = _USER_QUEUE + "\n" + _items_text(tmp_path).replace("- [ ]", "- [x]")  # accepted, yet code
+    settings.queue_path.write_text(hidden, encoding="utf-8")
+    for attempt in (lambda: queue_lessons(settings, _THREE, _SOURCE, None), lambda: read_queue(settings)):
+        with pytest.raises(QueueFileError, match=r"line 5 that is never closed, so the 3 items after it"):
+            attempt()  # draft (again or --force) and review: no duplicate, no "0 still in LESSONS-QUEUE.md"
+    assert settings.queue_path.read_text(encoding="utf-8") == hidden
+
+
+def test_review_apply_refuses_a_queue_whose_fence_hides_accepted_items(diary: Path, tmp_path: Path) -> None:
+    from tests.conftest import run_cli
+
+    hidden = _USER_QUEUE + "\n" + _items_text(tmp_path).replace("- [ ]", "- [x]")
+    (diary / "LESSONS-QUEUE.md").write_text(hidden, encoding="utf-8")
+    readme = (diary / "README.md").read_bytes()
+    result = run_cli("review", "apply", cwd=diary)
+    assert result.returncode != 0 and "line 5" in result.stderr and "Traceback" not in result.stderr
+    assert "still in" not in result.stdout
+    assert (diary / "LESSONS-QUEUE.md").read_text(encoding="utf-8") == hidden
+    assert (diary / "README.md").read_bytes() == readme

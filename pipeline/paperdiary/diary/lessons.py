@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TypeVar
 
 from paperdiary.diary.queue import (
-    QUEUE_HEADER, QueuedLesson, QueuedTheme, append_items, lesson_id, queue_lock, queued_ids, read_queue_text,
+    QUEUE_HEADER, QueuedLesson, QueuedTheme, append_items, check_fences, lesson_id, queue_lock, queued_ids, read_queue_text,
 )
 from paperdiary.fsutil import replace_diary_file
 from paperdiary.settings import Settings
@@ -61,6 +61,7 @@ def _append_new(settings: Settings, items: list[_Item], *, settled: bool, own: b
         text = read_queue_text(settings)
         if text is None:
             text = QUEUE_HEADER
+        check_fences(text, settings.queue_path)  # items an unclosed fence hides would be queued again, unseen
         present = queued_ids(text) | (_settled_ids(settings) if settled else set())
         added: list[_Item] = []
         for item in items:

@@ -151,9 +151,15 @@ def format_theme_item(item: QueuedTheme) -> str:
 
 
 def append_items(text: str, items: Iterable[QueuedLesson | QueuedTheme], *, own: bool = False) -> str:
-    """The queue file's ``text`` with ``items`` added at its end (``own``: see :func:`format_item`)."""
+    """The queue file's ``text`` with ``items`` added at its end (``own``: see :func:`format_item`).
+
+    A code fence left open at the end is closed first, or it would swallow the items (see :func:`check_fences`).
+    """
     if not text.endswith("\n"):
         text += "\n"
+    _, opened = _fences([line_body(line) for line in split_lines(text)])
+    if opened is not None:
+        text += opened[1] + _newline(split_lines(text))
     return text + "".join(
         "\n" + (format_theme_item(item) if isinstance(item, QueuedTheme) else format_item(item, own=own))
         for item in items)
@@ -191,19 +197,42 @@ def fenced_lines(bodies: Sequence[str]) -> set[int]:
 
     A fence closes at a line of the same character at least as long; an unclosed one runs to the end.
     """
+    return _fences(bodies)[0]
+
+
+def _fences(bodies: Sequence[str]) -> tuple[set[int], tuple[int, str] | None]:
+    """:func:`fenced_lines`, and the line and fence of one left open at the end (None when all are closed)."""
     inside: set[int] = set()
-    opened: str | None = None
+    opened: tuple[int, str] | None = None
     for n, body in enumerate(bodies):
         m = _FENCE.match(body)
         if opened is None and m:
-            opened = m[1]
+            opened = (n, m[1])
         elif opened is not None:
-            if m and m[1][0] == opened[0] and len(m[1]) >= len(opened) and not body[m.end():].strip():
+            if m and m[1][0] == opened[1][0] and len(m[1]) >= len(opened[1]) and not body[m.end():].strip():
                 opened = None
         else:
             continue
         inside.add(n)
-    return inside
+    return inside, opened
+
+
+def check_fences(text: str, path: Path) -> None:
+    """Refuse a queue file whose unclosed code fence hides items: nothing after it would be reviewed or counted.
+
+    An unclosed fence that hides no item is no harm: :func:`append_items` closes it before appending.
+    """
+    bodies = [line_body(line) for line in split_lines(text)]
+    _, opened = _fences(bodies)
+    if opened is None:
+        return
+    hidden = sum(1 for body in bodies[opened[0] + 1:] if _ITEM_START.match(body))
+    if hidden:
+        raise QueueFileError(
+            "the lessons queue {path} opens a code fence at {detail} that is never closed, so the "
+            f"{hidden} item{'s' if hidden != 1 else ''} after it read as code.", path=path,
+            detail=f"line {opened[0] + 1}",
+            hint=f"Close it with a {opened[1]} line where its code ends, then run the command again.")
 
 
 @dataclass(frozen=True)
@@ -433,8 +462,13 @@ def _local_links(value: str) -> list[Link]:
 
 
 def read_queue(settings: Settings) -> QueueFile:
-    """The diary's queue file as it is on disk; an empty one when there is none."""
-    return QueueFile.parse(read_queue_text(settings) or "")
+    """The diary's queue file as it is on disk; an empty one when there is none.
+
+    Raises ``QueueFileError`` when an unclosed code fence hides items (:func:`check_fences`).
+    """
+    text = read_queue_text(settings) or ""
+    check_fences(text, settings.queue_path)
+    return QueueFile.parse(text)
 
 
 def read_queue_text(settings: Settings) -> str | None:
