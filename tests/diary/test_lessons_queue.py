@@ -129,3 +129,15 @@ def test_review_apply_refuses_a_queue_whose_fence_hides_accepted_items(diary: Pa
     assert "still in" not in result.stdout
     assert (diary / "LESSONS-QUEUE.md").read_text(encoding="utf-8") == hidden
     assert (diary / "README.md").read_bytes() == readme
+
+
+def test_a_fence_left_open_inside_a_note_ends_with_it_as_on_github(tmp_path: Path) -> None:
+    from paperdiary.diary.queue import QueueFile, read_queue
+
+    # A fence opened inside a list item ends where the item ends (CommonMark): the items after it are items.
+    note = "# Lessons queue\n\n- my note:\n\n  ```python\n  print('half a snippet')\n\n"
+    items = _items_text(tmp_path)
+    assert len(QueueFile.parse(note + items).items) == 3
+    settings = load_settings(tmp_path, env={})
+    settings.queue_path.write_text(note + items, encoding="utf-8")
+    assert len(read_queue(settings).items) == 3  # not refused: nothing is hidden

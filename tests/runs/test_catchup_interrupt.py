@@ -124,7 +124,8 @@ def test_one_note_per_press_and_bars_that_show_what_was_done(diary, tmp_path, fa
     deadline = time.monotonic() + 60
     while not worker_processes(child.pid) and time.monotonic() < deadline:
         time.sleep(0.01)
-    assert worker_processes(child.pid), "the long paper's extraction worker never showed up"
+    assert worker_processes(child.pid), ("the long paper's extraction worker never showed up: "
+                                         f"{final_bars(transcript.getvalue())}")
 
     child.sendintr()  # Ctrl-C, to the whole foreground process group: the worker gets it too
     child.expect_exact(NOTE)

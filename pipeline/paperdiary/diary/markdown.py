@@ -478,6 +478,11 @@ class Document:
         return frozenset(n for block in self.blocks if block.kind in ("fence", "code", "html")
                          for n in range(block.start, block.end))
 
+    @property
+    def fence_lines(self) -> frozenset[int]:
+        """Lines inside code fences, their fence lines included (an unclosed fence runs to its container's end)."""
+        return frozenset(n for block in self.blocks if block.kind == "fence" for n in range(block.start, block.end))
+
     def open_fence(self) -> Block | None:
         """A code fence no closing fence ends that runs to the end of the document (so it swallows whatever is
         appended), if any."""

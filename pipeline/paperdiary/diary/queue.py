@@ -157,9 +157,9 @@ def append_items(text: str, items: Iterable[QueuedLesson | QueuedTheme], *, own:
     """
     if not text.endswith("\n"):
         text += "\n"
-    _, opened = _fences([line_body(line) for line in split_lines(text)])
+    opened = parse(text).open_fence()
     if opened is not None:
-        text += opened[1] + _newline(split_lines(text))
+        text += opened.markup + _newline(split_lines(text))
     return text + "".join(
         "\n" + (format_theme_item(item) if isinstance(item, QueuedTheme) else format_item(item, own=own))
         for item in items)
@@ -189,50 +189,22 @@ _ITEM_START = re.compile(r" {0,3}[-*+][ \t]+\[([ xX])\](?=[ \t]|$)[ \t]*(.*)")
 _FIELD = re.compile(r"[ \t]+[-*+][ \t]+([A-Za-z][A-Za-z ]{0,20}?)[ \t]*:[ \t]*(.*)")
 _BLOCK_START = re.compile(r"(?:#{1,6}(?:[ \t]|$)|[-*+][ \t]|\d{1,9}[.)][ \t]|>|```|~~~)")
 _ARXIV = re.compile(r"\(arXiv ([^)\s]+)\)")
-_FENCE = re.compile(r"[ \t]*(`{3,}|~{3,})")
-
-
-def fenced_lines(bodies: Sequence[str]) -> set[int]:
-    """The lines inside code fences (the fences included): their ``- [x]`` is code, not an item or a tick.
-
-    A fence closes at a line of the same character at least as long; an unclosed one runs to the end.
-    """
-    return _fences(bodies)[0]
-
-
-def _fences(bodies: Sequence[str]) -> tuple[set[int], tuple[int, str] | None]:
-    """:func:`fenced_lines`, and the line and fence of one left open at the end (None when all are closed)."""
-    inside: set[int] = set()
-    opened: tuple[int, str] | None = None
-    for n, body in enumerate(bodies):
-        m = _FENCE.match(body)
-        if opened is None and m:
-            opened = (n, m[1])
-        elif opened is not None:
-            if m and m[1][0] == opened[1][0] and len(m[1]) >= len(opened[1]) and not body[m.end():].strip():
-                opened = None
-        else:
-            continue
-        inside.add(n)
-    return inside, opened
-
-
 def check_fences(text: str, path: Path) -> None:
     """Refuse a queue file whose unclosed code fence hides items: nothing after it would be reviewed or counted.
 
     An unclosed fence that hides no item is no harm: :func:`append_items` closes it before appending.
     """
-    bodies = [line_body(line) for line in split_lines(text)]
-    _, opened = _fences(bodies)
+    doc = parse(text)
+    opened = doc.open_fence()
     if opened is None:
         return
-    hidden = sum(1 for body in bodies[opened[0] + 1:] if _ITEM_START.match(body))
+    hidden = sum(1 for line in doc.lines[opened.start + 1:] if _ITEM_START.match(line_body(line)))
     if hidden:
         raise QueueFileError(
             "the lessons queue {path} opens a code fence at {detail} that is never closed, so the "
             f"{hidden} item{'s' if hidden != 1 else ''} after it read as code.", path=path,
-            detail=f"line {opened[0] + 1}",
-            hint=f"Close it with a {opened[1]} line where its code ends, then run the command again.")
+            detail=f"line {opened.start + 1}",
+            hint=f"Close it with a {opened.markup} line where its code ends, then run the command again.")
 
 
 @dataclass(frozen=True)
@@ -276,7 +248,7 @@ class QueueFile:
         bodies = [line_body(line) for line in lines]
         items: list[QueueItem] = []
         seen: set[str] = set()
-        fenced = fenced_lines(bodies)
+        fenced = parse(text).fence_lines  # their `- [x]` is code, not an item or a tick
         starts = [n for n, body in enumerate(bodies) if n not in fenced and _ITEM_START.match(body)]
         for k, first in enumerate(starts):
             limit = starts[k + 1] if k + 1 < len(starts) else len(lines)

@@ -47,6 +47,7 @@ from paperdiary.errors import IdentifierError, UsageError
 from paperdiary.stages.identify import identify
 from paperdiary.models import PaperRef
 from paperdiary.state.journal import paper_key
+from paperdiary.text import line_body, split_lines
 
 # A comment starts at a "#" at the beginning of the line or after white space.
 _COMMENT = re.compile(r"(?:^|\s)#(?P<comment>.*)$")
@@ -185,14 +186,12 @@ def parse_issue_body(text: str, *, source: str) -> Backlog:
     disk (a path in an issue is not a paper), no date is taken (the run's date applies), and a text naming
     no paper is one problem, so the run says so.
     """
-    from paperdiary.diary.queue import fenced_lines
-
     backlog = Backlog()
-    fenced = fenced_lines(text.splitlines())
-    for number, line in enumerate(text.splitlines(), start=1):
+    fenced = parse(text).fence_lines
+    for number, line in enumerate(split_lines(text), start=1):
         if number - 1 in fenced:
             continue
-        for match in _PROSE_CANDIDATE.finditer(line):
+        for match in _PROSE_CANDIDATE.finditer(line_body(line)):
             candidate = match.group(0).rstrip(".,;:!?*_`")
             try:
                 ref = identify(candidate)
