@@ -6,9 +6,13 @@ in one call. :func:`run_isolated` forks a child for it (on Linux: milliseconds),
 for the answer at most ``timeout`` seconds, then kills it.
 
 The child dies with its parent: the kernel kills it (``PR_SET_PDEATHSIG``) when the
-thread that forked it ends, a ``kill -9`` of the parent included; it holds no
-descriptor of the parent's but its own pipe end (the diary lock's is closed at fork
-by ``state/lock.py``), so nothing of a killed run stays behind, and no lock.
+thread that forked it ends, a ``kill -9`` of the parent included. It closes every
+descriptor it inherited but its own pipe end at once (the diary lock's is closed at
+fork by ``state/lock.py``), so nothing of a killed run stays behind, and no lock; and
+a pipe another thread had open at the fork is not held open by it either. (Held, it
+would stall that thread: ``subprocess.run`` in another thread, a git call or the
+``uname`` the openai client runs for its headers, waits for its pipes' last writer to
+close, which was this child, for as long as the child worked.)
 """
 
 from __future__ import annotations
@@ -16,9 +20,12 @@ from __future__ import annotations
 import ctypes
 import multiprocessing
 import os
+import pickle
 import resource
+import selectors
 import signal
 import sys
+import time
 import traceback
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -26,6 +33,7 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 
 _PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+_PR_SET_NAME = 15
 
 
 class ChildTimeout(Exception):
@@ -48,13 +56,6 @@ class ChildCrashed(RuntimeError):
         self.details = details
 
 
-def _mp_context() -> multiprocessing.context.ForkContext | multiprocessing.context.SpawnContext:
-    # fork starts in milliseconds; macOS and Windows need spawn (fork is unsafe or missing there).
-    if sys.platform.startswith("linux"):
-        return multiprocessing.get_context("fork")
-    return multiprocessing.get_context("spawn")
-
-
 def run_isolated(target: Callable[..., T], *args: Any, timeout: float, name: str,
                  errors: type[BaseException] | tuple[type[BaseException], ...] = Exception,
                  memory_bytes: int | None = None) -> T:
@@ -65,12 +66,116 @@ def run_isolated(target: Callable[..., T], *args: Any, timeout: float, name: str
     address space than it started with the child may take (beyond it, a MemoryError there).
     Raises ChildTimeout after ``timeout`` seconds, ChildDied when the child ends without an answer.
     """
-    ctx = _mp_context()
+    if not sys.platform.startswith("linux"):  # fork is unsafe or missing there: multiprocessing's spawn
+        return _run_spawned(target, args, timeout, name, errors, memory_bytes)
+    parent = os.getpid()
+    receiver, sender = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: never returns
+        code = 1
+        try:
+            os.close(receiver)
+            _close_inherited(keep=sender)
+            _set_name(name)
+            with os.fdopen(sender, "wb") as conn:
+                _child_main(_PipeSender(conn), None, parent, memory_bytes, errors, target, args)
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(sender)  # only the child writes: EOF on the receiver then means the child ended
+    try:
+        answer = _read_answer(receiver, timeout)
+    finally:
+        os.close(receiver)
+        exit_code = _reap(pid)
+    if answer is None:
+        raise ChildDied(exit_code)
+    status, payload = answer
+    if status == "ok":
+        return payload
+    if status == "error":
+        raise payload
+    raise ChildCrashed(payload)
+
+
+class _PipeSender:
+    """The child's end of the answer pipe, with the ``send``/``close`` of a multiprocessing connection."""
+
+    def __init__(self, conn: Any):
+        self._conn = conn
+
+    def send(self, value: Any) -> None:
+        data = pickle.dumps(value)  # before writing: what does not pickle sends nothing, then its traceback
+        self._conn.write(data)
+        self._conn.flush()
+
+    def close(self) -> None:
+        self._conn.close()
+
+
+def _read_answer(fd: int, timeout: float) -> tuple[str, Any] | None:
+    """The child's pickled answer, read until the child closes the pipe; None when it sent nothing."""
+    deadline = time.monotonic() + timeout
+    chunks: list[bytes] = []
+    with selectors.DefaultSelector() as selector:
+        selector.register(fd, selectors.EVENT_READ)
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0 or not selector.select(left):
+                raise ChildTimeout()
+            chunk = os.read(fd, 1 << 20)
+            if not chunk:
+                break
+            chunks.append(chunk)
+    if not chunks:
+        return None
+    try:
+        answer: tuple[str, Any] = pickle.loads(b"".join(chunks))
+    except (pickle.UnpicklingError, EOFError):  # cut short: the child was killed while it wrote
+        return None
+    return answer
+
+
+def _reap(pid: int) -> int | None:
+    """Kill the child if it still runs, and wait for it (no zombie is left): its exit code."""
+    try:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done == 0:
+            os.kill(pid, signal.SIGKILL)
+            done, status = os.waitpid(pid, 0)
+    except ChildProcessError:
+        return None
+    return os.waitstatus_to_exitcode(status)
+
+
+def _close_inherited(keep: int) -> None:
+    """Close every descriptor but stdin, stdout, stderr and ``keep`` (see the module's docstring)."""
+    for name in os.listdir("/proc/self/fd"):  # the listing's own descriptor is closed already: EBADF
+        fd = int(name)
+        if fd > 2 and fd != keep:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+
+def _set_name(name: str) -> None:
+    """The child's name, as ``ps`` and ``/proc/PID/comm`` show it (at most 15 bytes there)."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_NAME, name.encode()[:15], 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
+
+def _run_spawned(target: Callable[..., T], args: tuple[Any, ...], timeout: float, name: str,
+                 errors: type[BaseException] | tuple[type[BaseException], ...], memory_bytes: int | None) -> T:
+    """:func:`run_isolated` where there is no safe fork: a spawned multiprocessing child (its pipes are its own)."""
+    ctx = multiprocessing.get_context("spawn")
     receiver, sender = ctx.Pipe(duplex=False)
     child = ctx.Process(target=_child_main, name=name, daemon=True,
                         args=(sender, receiver, os.getpid(), memory_bytes, errors, target, args))
     child.start()
-    sender.close()  # only the child writes: EOF on the receiver then means the child died
+    sender.close()
     try:
         if not receiver.poll(timeout):
             raise ChildTimeout()
@@ -120,9 +225,8 @@ def _child_main(conn: Any, parent_end: Any, parent: int, memory_bytes: int | Non
                 args: tuple[Any, ...]) -> None:
     """Child process: run, then send ("ok", value), ("error", exception) or ("crash", traceback)."""
     _die_with_parent(parent)
-    # The parent's end of the pipe, inherited by the fork: while we held it, a send to a parent that
-    # had died would block forever instead of failing.
-    parent_end.close()
+    if parent_end is not None:  # spawned: the parent's end of the pipe came along; held, a send to a
+        parent_end.close()  # parent that had died would block forever instead of failing
     if memory_bytes is not None:
         _cap_memory(memory_bytes)
     result: tuple[str, Any]
