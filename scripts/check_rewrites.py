@@ -34,13 +34,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import unquote
 
-from markdown_it import MarkdownIt
-
 from paperdiary.diary.links import repository_file
 from paperdiary.diary.markdown import parse
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from tests.diary.commonmark import link_destinations  # noqa: E402
+
 LAYOUTS = ("by-topic/{theme}/{short_name}.md", "{theme}/{short_name}.md")
-_MD = MarkdownIt("commonmark").enable("table")
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 failures = 0
 
@@ -73,19 +73,6 @@ def markdown_files(root: Path) -> dict[str, str]:
     return out
 
 
-def commonmark_targets(text: str) -> list[str]:
-    """Every link and image destination plain markdown-it-py finds, in order."""
-    found: list[str] = []
-
-    def walk(tokens: list) -> None:
-        for token in tokens:
-            if token.type in ("link_open", "image"):
-                found.append(token.attrGet("href" if token.type == "link_open" else "src") or "")
-            walk(token.children or [])
-    walk(_MD.parse(text))
-    return found
-
-
 def resolved(root: Path, relpath: str, href: str) -> str | None:
     """The diary file a destination leads to, when it exists."""
     if (own := repository_file(href)) is not None:  # this repository's file as a GitHub page
@@ -101,7 +88,7 @@ def resolved(root: Path, relpath: str, href: str) -> str | None:
 
 
 def resolving_links(root: Path, files: dict[str, str]) -> dict[str, Counter[str]]:
-    return {rel: Counter(t for href in commonmark_targets(text) if (t := resolved(root, rel, href)))
+    return {rel: Counter(t for href in link_destinations(text) if (t := resolved(root, rel, href)))
             for rel, text in files.items()}
 
 
@@ -137,8 +124,8 @@ def check_index(root: Path, home: Path) -> None:
            + f", added {len(added_headings)} headings ({len(odd)} not months)")
     start, end = info.get("section_lines") or [0, 0]
     section_before = "".join(old[start:end]) if found else ""
-    linked_before = {t for href in commonmark_targets(section_before) if (t := resolved(root, name, href))}
-    added_targets = [t for href in commonmark_targets("".join(added)) if (t := resolved(root, name, href))]
+    linked_before = {t for href in link_destinations(section_before) if (t := resolved(root, name, href))}
+    added_targets = [t for href in link_destinations("".join(added)) if (t := resolved(root, name, href))]
     again = [t for t, n in Counter(added_targets).items() if n > 1 or t in linked_before]
     report("I4", not again, "no entry linked twice",
            f"{len(added_targets)} entries added" + (f", {len(again)} twice: {again[:3]}" if again else ""))

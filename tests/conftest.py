@@ -68,6 +68,15 @@ def clean_env(**extra: str) -> dict[str, str]:
     return env
 
 
+def arxiv_env(arxiv, llm=None, *, retry_max_time: str = "5", **extra: str) -> dict[str, str]:
+    """``clean_env`` for a CLI run against the arXiv look-alike (and, given ``llm``, the LLM server)."""
+    values = {"PAPERDIARY_ARXIV_API": arxiv.api_url, "PAPERDIARY_ARXIV_DELAY": "0", "PAPERDIARY_HTTP_TIMEOUT": "2",
+              "PAPERDIARY_RETRY_MAX_TIME": retry_max_time}
+    if llm is not None:
+        values |= {"OPENAI_BASE_URL": llm.base_url, "PAPERDIARY_MODEL": "fake-model"}
+    return clean_env(**(values | extra))
+
+
 def run_cli(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None,
             timeout: float = 120) -> subprocess.CompletedProcess[str]:
     return subprocess.run(

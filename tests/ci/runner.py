@@ -17,6 +17,7 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -74,27 +75,22 @@ class Expression:
         return token
 
     def _or(self) -> Any:
-        left = self._and()
-        while self._peek() == "||":
-            self._take()
-            right = self._and()
-            left = left if _truthy(left) else right
-        return left
+        return self._operators(("||",), self._and, lambda left, _, right: left if _truthy(left) else right)
 
     def _and(self) -> Any:
-        left = self._compare()
-        while self._peek() == "&&":
-            self._take()
-            right = self._compare()
-            left = right if _truthy(left) else left
-        return left
+        return self._operators(("&&",), self._compare, lambda left, _, right: right if _truthy(left) else left)
 
     def _compare(self) -> Any:
-        left = self._unary()
-        while self._peek() in ("==", "!="):
+        return self._operators(("==", "!="), self._unary,
+                               lambda left, op, right: _equal(left, right) == (op == "=="))
+
+    def _operators(self, ops: tuple[str, ...], operand: Callable[[], Any],
+                   combine: Callable[[Any, str, Any], Any]) -> Any:
+        """One precedence level: ``operand (op operand)*``, left to right."""
+        left = operand()
+        while self._peek() in ops:
             op = self._take()[1]
-            right = self._unary()
-            left = _equal(left, right) if op == "==" else not _equal(left, right)
+            left = combine(left, op, operand())
         return left
 
     def _unary(self) -> Any:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from paperdiary.diary.queue import QueueFile
-from tests.conftest import clean_env, run_cli
+from tests.conftest import arxiv_env, clean_env, run_cli
 from tests.diary.test_review import README, TACTILE, ids, make_diary, readme_text
 from tests.fakes import pdfs
 
@@ -34,8 +34,7 @@ def served(fake_arxiv, paper_pdf):
 
 
 def env_for(fake, **extra: str) -> dict[str, str]:
-    return clean_env(PAPERDIARY_ARXIV_API=fake.api_url, PAPERDIARY_ARXIV_DELAY="0", PAPERDIARY_HTTP_TIMEOUT="2",
-                     PAPERDIARY_RETRY_MAX_TIME="10", **extra)
+    return arxiv_env(fake, retry_max_time="10", **extra)
 
 
 def one_error_line(result, code: int) -> str:

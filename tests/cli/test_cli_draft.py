@@ -10,7 +10,7 @@ from urllib.parse import unquote
 
 import pytest
 
-from tests.conftest import SHARED_PAPERS, clean_env, run_cli
+from tests.conftest import SHARED_PAPERS, arxiv_env, run_cli
 from tests.fakes import pdfs
 from tests.fakes.topic_diary import write_topic_diary
 
@@ -32,9 +32,7 @@ def served(fake_arxiv, paper_pdf):
 
 
 def env_for(fake, **extra: str) -> dict[str, str]:
-    settings = {"PAPERDIARY_ARXIV_API": fake.api_url, "PAPERDIARY_ARXIV_DELAY": "0",
-                "PAPERDIARY_HTTP_TIMEOUT": "2", "PAPERDIARY_RETRY_MAX_TIME": "15"}
-    return clean_env(**(settings | extra))
+    return arxiv_env(fake, retry_max_time="15", **extra)
 
 
 def entries_in(diary: Path) -> list[Path]:

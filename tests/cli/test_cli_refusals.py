@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import clean_env, run_cli
+from tests.conftest import arxiv_env, run_cli
 from tests.fakes import pdfs
 from tests.fakes.llm_answers import DraftingModel
 from tests.fakes.llm_server import FakeLLM
@@ -26,14 +26,6 @@ OTHER_ID = "2506.02002"
 @pytest.fixture(scope="session")
 def paper_pdf(tmp_path_factory) -> bytes:
     return pdfs.make_paper_pdf(tmp_path_factory.mktemp("pdf") / "p.pdf", **pdfs.generate_paper(3, seed=7)).read_bytes()
-
-
-def env_for(arxiv, llm=None, **extra: str) -> dict[str, str]:
-    values = {"PAPERDIARY_ARXIV_API": arxiv.api_url, "PAPERDIARY_ARXIV_DELAY": "0", "PAPERDIARY_HTTP_TIMEOUT": "2",
-              "PAPERDIARY_RETRY_MAX_TIME": "5"}
-    if llm is not None:
-        values |= {"OPENAI_BASE_URL": llm.base_url, "PAPERDIARY_MODEL": "fake-model"}
-    return clean_env(**(values | extra))
 
 
 def one_line(result) -> str:
@@ -56,7 +48,7 @@ def test_read_only_state_folder_reports_work_and_writers_say_what_to_do(diary: P
     fake_arxiv.add_paper(OTHER_ID, title="Another", pdf_bytes=paper_pdf)
     with FakeLLM() as llm:
         llm.script(DraftingModel())
-        env = env_for(fake_arxiv, llm)
+        env = arxiv_env(fake_arxiv, llm)
         drafted = run_cli("--diary", str(diary), "draft", ARXIV_ID, env=env)
         assert drafted.returncode == 0, drafted.stderr
         state = diary / ".paperdiary"
@@ -80,7 +72,7 @@ def test_a_full_disk_is_one_line_and_nothing_half_written(tmp_path: Path, fake_a
 
     fake_arxiv.add_paper(ARXIV_ID, title="Sparse Routing", pdf_bytes=paper_pdf)
     fake_arxiv.add_paper(OTHER_ID, title="Another", pdf_bytes=paper_pdf)
-    env = env_for(fake_arxiv)
+    env = arxiv_env(fake_arxiv)
     with small_disk(tmp_path / "disk", 2048) as disk:
         diary = disk / "diary"
         init_diary(diary)
@@ -121,7 +113,7 @@ def test_a_queue_file_turned_non_utf8_during_a_draft_keeps_the_entry_and_its_les
             return model(request)
 
         llm.script(answer)
-        env = env_for(fake_arxiv, llm)
+        env = arxiv_env(fake_arxiv, llm)
         failed = run_cli("--diary", str(diary), "draft", ARXIV_ID, env=env)
         line = one_line(failed)
         assert failed.returncode == 1 and str(queue) in line and "UTF-8" in line

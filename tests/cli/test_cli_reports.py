@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import clean_env, run_cli
+from tests.conftest import arxiv_env, clean_env, run_cli
 from tests.fakes import pdfs
 from tests.fakes.llm_answers import DraftingModel
 from tests.fakes.llm_server import FakeLLM
@@ -30,14 +30,6 @@ def llm():
         yield fake
 
 
-def env_for(arxiv, llm=None, **extra: str) -> dict[str, str]:
-    values = {"PAPERDIARY_ARXIV_API": arxiv.api_url, "PAPERDIARY_ARXIV_DELAY": "0", "PAPERDIARY_HTTP_TIMEOUT": "2",
-              "PAPERDIARY_RETRY_MAX_TIME": "5"}
-    if llm is not None:
-        values |= {"OPENAI_BASE_URL": llm.base_url, "PAPERDIARY_MODEL": "fake-model"}
-    return clean_env(**(values | extra))
-
-
 def one_json(result) -> object:
     """stdout as exactly one JSON document."""
     assert result.stdout.strip(), result.stderr
@@ -46,7 +38,7 @@ def one_json(result) -> object:
 
 def test_show_and_costs_json(diary: Path, fake_arxiv, llm, paper_pdf: bytes) -> None:
     fake_arxiv.add_paper(ARXIV_ID, title="Sparse Routing", pdf_bytes=paper_pdf)
-    env = env_for(fake_arxiv, llm)
+    env = arxiv_env(fake_arxiv, llm)
     drafted = run_cli("--diary", str(diary), "draft", ARXIV_ID, "--json", env=env)
     assert drafted.returncode == 0, drafted.stderr
     entry_path = one_json(drafted)["entry_path"]
@@ -74,7 +66,7 @@ def test_show_and_costs_json(diary: Path, fake_arxiv, llm, paper_pdf: bytes) -> 
 
 def test_doctor_json(diary: Path, fake_arxiv, llm) -> None:
     fake_arxiv.add_paper("1706.03762")
-    result = run_cli("doctor", "--json", env=env_for(fake_arxiv, llm), cwd=diary)
+    result = run_cli("doctor", "--json", env=arxiv_env(fake_arxiv, llm), cwd=diary)
     assert result.returncode == 0, result.stdout + result.stderr
     report = one_json(result)
     assert report["ok"] is True
@@ -82,13 +74,13 @@ def test_doctor_json(diary: Path, fake_arxiv, llm) -> None:
         ("diary", True), ("layout", True), ("arXiv API", True), ("LLM endpoint", True), ("model", True), ("structured output", True), ("context window", True),
         ("cache", True)]
 
-    bad = run_cli("--json", "doctor", "--model", "missing-model", env=env_for(fake_arxiv, llm), cwd=diary)
+    bad = run_cli("--json", "doctor", "--model", "missing-model", env=arxiv_env(fake_arxiv, llm), cwd=diary)
     assert bad.returncode == 1
     report = one_json(bad)
     model = next(c for c in report["checks"] if c["name"] == "model")
     assert report["ok"] is False and model["ok"] is False and "PAPERDIARY_MODEL" in model["detail"]
 
-    offline = one_json(run_cli("doctor", "--json", env=env_for(fake_arxiv), cwd=diary))
+    offline = one_json(run_cli("doctor", "--json", env=arxiv_env(fake_arxiv), cwd=diary))
     assert next(c for c in offline["checks"] if c["name"] == "LLM")["ok"] is None
 
 
@@ -118,7 +110,7 @@ def test_catchup_status_json_and_its_old_form(diary: Path, fake_arxiv, paper_pdf
     fake_arxiv.add_paper(ARXIV_ID, title="Sparse Routing", pdf_bytes=paper_pdf)
     backlog = tmp_path / "backlog.txt"
     backlog.write_text(f"{ARXIV_ID} 2025-06-11\n{UNKNOWN_ID}\n", encoding="utf-8")
-    env = env_for(fake_arxiv)
+    env = arxiv_env(fake_arxiv)
     ran = run_cli("catchup", str(backlog), "--diary", str(diary), env=env)
     assert ran.returncode == 1, ran.stderr  # the unknown paper failed
 

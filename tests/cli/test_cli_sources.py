@@ -6,16 +6,11 @@ import json
 import re
 from pathlib import Path
 
-from tests.conftest import clean_env, run_cli
+from tests.conftest import arxiv_env, run_cli
 from tests.fakes import pdfs
 from tests.fakes import sources as fake_sources
 
 ARXIV_ID = "2506.01939"
-
-
-def env_for(fake) -> dict[str, str]:
-    return clean_env(PAPERDIARY_ARXIV_API=fake.api_url, PAPERDIARY_ARXIV_DELAY="0", PAPERDIARY_HTTP_TIMEOUT="2",
-                     PAPERDIARY_RETRY_MAX_TIME="5")
 
 
 def hidden_comment(diary: Path) -> dict:
@@ -28,7 +23,7 @@ def hidden_comment(diary: Path) -> dict:
 def test_an_entry_drafted_from_the_latex_source_says_so(diary, fake_arxiv, tmp_path) -> None:
     pdf = pdfs.make_paper_pdf(tmp_path / "p.pdf", **pdfs.generate_paper(2, seed=1)).read_bytes()
     fake_arxiv.add_paper(ARXIV_ID, title=fake_sources.TITLE, pdf_bytes=pdf, eprint_bytes=fake_sources.paper_tarball())
-    result = run_cli("draft", ARXIV_ID, "--verbose", "--json", env=env_for(fake_arxiv), cwd=diary)
+    result = run_cli("draft", ARXIV_ID, "--verbose", "--json", env=arxiv_env(fake_arxiv), cwd=diary)
     assert result.returncode == 0, result.stderr
     assert hidden_comment(diary)["source"] == "tex"
     assert fake_arxiv.pdf_requests == [] and len(fake_arxiv.eprint_requests) == 1
@@ -42,7 +37,7 @@ def test_a_broken_tarball_falls_back_to_html_then_pdf_and_verbose_says_why(diary
     pdf = pdfs.make_paper_pdf(tmp_path / "p.pdf", **pdfs.generate_paper(2, seed=1)).read_bytes()
     fake_arxiv.add_paper(ARXIV_ID, pdf_bytes=pdf, eprint_bytes=fake_sources.broken_tarball(),
                          html=fake_sources.STUB_HTML)
-    result = run_cli("draft", ARXIV_ID, "--verbose", env=env_for(fake_arxiv), cwd=diary)
+    result = run_cli("draft", ARXIV_ID, "--verbose", env=arxiv_env(fake_arxiv), cwd=diary)
     assert result.returncode == 0, result.stderr
     stderr = " ".join(result.stderr.split())  # the console wraps long lines
     fetch_line = stderr[stderr.index("Fetching") : stderr.index("Extracting")]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 from hypothesis import HealthCheck, assume, given, settings, strategies as st
-from markdown_it import MarkdownIt
 
 from paperdiary.diary.markdown import DestinationStyle, Edit, LinkKind, destination_style, format_destination, parse
+from tests.diary.commonmark import link_destinations
 
 
 def spans(text: str) -> list[tuple[str, str, str]]:
@@ -137,21 +137,6 @@ def _document(draw: st.DrawFn) -> str:
     return eol.join(lines) + draw(st.sampled_from(["", eol]))
 
 
-def _hrefs(text: str) -> list[str]:
-    """What plain markdown-it-py finds: the hrefs of every link and image, in order."""
-    md = MarkdownIt("commonmark").enable("table")
-    found: list[str] = []
-
-    def walk(tokens: list) -> None:
-        for token in tokens:
-            if token.type in ("link_open", "image"):
-                found.append(token.attrGet("href" if token.type == "link_open" else "src") or "")
-            if token.children:
-                walk(token.children)
-    walk(md.parse(text))
-    return found
-
-
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_document(), st.sampled_from(["NEW.md", "<N E W.md>", "n%20w.md"]))
 def test_every_link_is_found_and_a_rewrite_changes_exactly_its_destination(text: str, new: str) -> None:
@@ -159,7 +144,7 @@ def test_every_link_is_found_and_a_rewrite_changes_exactly_its_destination(text:
     assume(not doc.front_matter)  # plain markdown-it reads front matter as markdown; GitHub and we do not
     assert doc.edit([]) == text  # written back without an edit: byte for byte
     used = [link for link in doc.links if link.kind is not LinkKind.DEFINITION]
-    assert sorted(link.href for link in used) == sorted(_hrefs(text))  # every link markdown-it sees, no other
+    assert sorted(link.href for link in used) == sorted(link_destinations(text))  # every link markdown-it sees, no other
     for link in doc.links:
         if link.dest is None:
             continue

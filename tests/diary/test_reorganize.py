@@ -16,6 +16,7 @@ from paperdiary.diary.reorganize import KILL_AFTER_ENV, short_name
 from paperdiary.settings import load_settings
 from paperdiary.state.store import EntryRecord, Store
 from tests.conftest import clean_env, run_cli
+from tests.diary.commonmark import link_destinations
 from tests.diary.real_diary import git
 
 THEMES = "{theme}/{short_name}.md"
@@ -58,28 +59,13 @@ def snapshot(root: Path) -> dict[str, bytes]:
             if p.is_file() and not {".git", ".paperdiary"} & set(p.relative_to(root).parts)}
 
 
-def commonmark_links(text: str) -> list[str]:
-    """The destinations of every link and image, as plain markdown-it-py (CommonMark + tables) reads them."""
-    from markdown_it import MarkdownIt
-
-    found: list[str] = []
-
-    def walk(tokens: list) -> None:
-        for token in tokens:
-            if token.type in ("link_open", "image"):
-                found.append(token.attrGet("href" if token.type == "link_open" else "src") or "")
-            walk(token.children or [])
-    walk(MarkdownIt("commonmark").enable("table").parse(text))
-    return found
-
-
 def broken_links(root: Path) -> list[str]:
     """Every relative link of every markdown file that leads nowhere, read as GitHub reads them (CommonMark)."""
     broken = []
     for path in root.rglob("*.md"):
         if {".git", ".paperdiary"} & set(path.relative_to(root).parts):
             continue
-        for href in commonmark_links(path.read_text(encoding="utf-8")):
+        for href in link_destinations(path.read_text(encoding="utf-8")):
             target = unquote(re.split(r"[?#]", href, maxsplit=1)[0])
             if not target or re.match(r"[a-z][a-z0-9+.-]*:", target, re.I) or target.startswith("//"):
                 continue

@@ -19,7 +19,8 @@ from paperdiary.settings import load_settings
 from paperdiary.state.store import Store
 from tests.diary.real_diary import git
 from tests.conftest import run_cli
-from tests.diary.test_reorganize import MONTHS, THEMES, broken_links, commonmark_links, snapshot
+from tests.diary.commonmark import link_destinations
+from tests.diary.test_reorganize import MONTHS, THEMES, broken_links, snapshot
 
 README = """\
 # Notes
@@ -57,7 +58,7 @@ def make(root: Path) -> None:
 
 
 def links_of(root: Path) -> dict[str, Counter[str]]:
-    return {p.relative_to(root).as_posix(): Counter(commonmark_links(p.read_text(encoding="utf-8")))
+    return {p.relative_to(root).as_posix(): Counter(link_destinations(p.read_text(encoding="utf-8")))
             for p in root.rglob("*.md") if ".git" not in p.parts}
 
 
@@ -100,7 +101,7 @@ def test_only_notes_move_and_only_links_to_moved_files_change(tmp_path: Path) ->
            "[index](../papers_in_other_topics.md) [gone](nowhere.md) [me](#beyond)" in tokens
     # Every link PaperDiary wrote is a CommonMark link: as many links in each file as before.
     now_links = {p: sum(c.values()) for p, c in links_of(tmp_path).items()}
-    assert now_links["README.md"] == len(commonmark_links(README)) == 10
+    assert now_links["README.md"] == len(link_destinations(README)) == 10
     assert not any(" " in href and not href.startswith("<") for c in links_of(tmp_path).values() for href in c)
     status = git(tmp_path, "status", "--porcelain", "--untracked-files=all").splitlines()
     assert status and all(line[:2] in ("R ", "RM", " M") for line in status), status

@@ -590,6 +590,15 @@ def _symbol_font_program() -> bytes:
     return buffer.getvalue()
 
 
+# The symbol font's ToUnicode covers another code only, as TeX's: pypdf reads its glyphs as control characters.
+SYMBOL_TO_UNICODE = (b"/CIDInit /ProcSet findresource begin 12 dict begin begincmap\n"
+                     b"/CIDSystemInfo << /Registry (TeX) /Ordering (pdsymbols) /Supplement 0 >> def\n"
+                     b"/CMapName /TeX-pdsymbols-0 def /CMapType 2 def\n"
+                     b"1 begincodespacerange <00> <FF> endcodespacerange\n"
+                     b"1 beginbfchar <C7> <1D40> endbfchar\n"
+                     b"endcmap CMapName currentdict /CMap defineresource pop end end")
+
+
 def make_builtin_encoding_pdf(path: Path, lines: Sequence[str]) -> Path:
     """A one-page PDF of ``lines`` in Helvetica whose ×, ±, ≤, →, √, ↑ and ↓ are set in a font pypdf cannot decode.
 
@@ -613,12 +622,7 @@ def make_builtin_encoding_pdf(path: Path, lines: Sequence[str]) -> Path:
         content += show(line) + b"T* "
     content += b"ET"
     program = _symbol_font_program()
-    to_unicode = (b"/CIDInit /ProcSet findresource begin 12 dict begin begincmap\n"
-                  b"/CIDSystemInfo << /Registry (TeX) /Ordering (pdsymbols) /Supplement 0 >> def\n"
-                  b"/CMapName /TeX-pdsymbols-0 def /CMapType 2 def\n"
-                  b"1 begincodespacerange <00> <FF> endcodespacerange\n"
-                  b"1 beginbfchar <C7> <1D40> endbfchar\n"
-                  b"endcmap CMapName currentdict /CMap defineresource pop end end")
+    to_unicode = SYMBOL_TO_UNICODE
     last = max(SYMBOL_CODES.values())
     widths = b" ".join([b"600"] * (last + 1))
     objects = [
@@ -655,9 +659,9 @@ def _pdf_string(raw: bytes) -> bytes:
     return raw.replace(b"\\", b"\\\\").replace(b"(", b"\\(").replace(b")", b"\\)")
 
 
-def _pdf_file(objects: Sequence[bytes]) -> bytes:
+def _pdf_file(objects: Sequence[bytes], *, version: bytes = b"1.4") -> bytes:
     """A PDF file of ``objects`` (numbered from 1, the first the catalog), with its cross-reference table."""
-    out = bytearray(b"%PDF-1.4\n")
+    out = bytearray(b"%PDF-" + version + b"\n")
     offsets = []
     for number, body in enumerate(objects, 1):
         offsets.append(len(out))
@@ -733,16 +737,7 @@ def make_bomb_pdf(path: Path, *, expanded_mb: int = 100) -> Path:
         b"/Resources << /Font << /F1 << /Type /Font /Subtype /Type1 /BaseFont /Helvetica >> >> >> >>",
         b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(stream) + stream + b"\nendstream",
     ]
-    out = bytearray(b"%PDF-1.7\n")
-    offsets = []
-    for number, body in enumerate(objects, 1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    path.write_bytes(bytes(out))
+    path.write_bytes(_pdf_file(objects, version=b"1.7"))
     return path
 
 

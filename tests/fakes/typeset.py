@@ -29,7 +29,7 @@ from pathlib import Path
 
 from reportlab.pdfbase.pdfmetrics import stringWidth
 
-from tests.fakes.pdfs import SYMBOL_CODES, _pdf_file, _pdf_string, _symbol_font_program
+from tests.fakes.pdfs import SYMBOL_CODES, SYMBOL_TO_UNICODE, _pdf_file, _pdf_string, _symbol_font_program
 
 PAGE_W, PAGE_H = 612.0, 792.0
 LEFT, RIGHT, TOP, BOTTOM = 72.0, 540.0, 720.0, 100.0
@@ -319,13 +319,7 @@ def write_pdf(path: Path, streams: Sequence[bytes]) -> None:
     """A PDF of one page per content stream, with the fonts R, I, B, SC and SY as resources."""
     program = _symbol_font_program()
     last = max(SYMBOL_CODES.values())
-    # The symbol font's ToUnicode covers another code only, as TeX's: pypdf reads its glyphs as control characters.
-    to_unicode = (b"/CIDInit /ProcSet findresource begin 12 dict begin begincmap\n"
-                  b"/CIDSystemInfo << /Registry (TeX) /Ordering (pdsymbols) /Supplement 0 >> def\n"
-                  b"/CMapName /TeX-pdsymbols-0 def /CMapType 2 def\n"
-                  b"1 begincodespacerange <00> <FF> endcodespacerange\n"
-                  b"1 beginbfchar <C7> <1D40> endbfchar\n"
-                  b"endcmap CMapName currentdict /CMap defineresource pop end end")
+    to_unicode = SYMBOL_TO_UNICODE
     small_caps = b" ".join(b"/%c.sc" % c for c in range(ord("a"), ord("z") + 1))
     sc_widths = b" ".join(b"%d" % round(stringWidth(chr(c).upper(), "Times-Roman", 1000) *
                                          (0.8 if chr(c).islower() else 1.0)) for c in range(32, 127))

@@ -6,7 +6,6 @@ import dataclasses
 import json
 import logging
 import socket
-from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -55,23 +54,6 @@ def answer_from_prompt(request: dict) -> dict:
 
 
 MESSAGES = [{"role": "system", "content": "You take notes."}, {"role": "user", "content": "paper A"}]
-
-
-@pytest.fixture
-def make_client(tmp_path: Path, fake: FakeLLM) -> Iterator[Callable[..., LLMClient]]:
-    """LLMClient factory on one diary: several clients share its store, like successive processes."""
-    stores: list[Store] = []
-
-    def make(settings: Settings | None = None, **overrides: object) -> LLMClient:
-        settings = settings or settings_for(tmp_path, fake, **overrides)
-        store = Store(settings.db_path)
-        stores.append(store)
-        # Short back-off, so that the random waits never overrun retry_max_time (none is slept: conftest).
-        return LLMClient(settings, store, retry=RetryPolicy.for_settings(settings, backoff=0.05))
-
-    yield make
-    for store in stores:
-        store.close()
 
 
 def settings_for(tmp_path: Path, fake: FakeLLM, **overrides: object) -> Settings:

@@ -4,7 +4,8 @@ place of streams, small models that cannot keep to the structure."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import functools
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -12,11 +13,9 @@ import pytest
 from paperdiary.errors import LLMContextLengthError, LLMOutputError, LLMRejectedError, LLMUnavailableError
 from paperdiary.llm.client import LLMClient
 from paperdiary.models import ExtractedPaper, PaperMeta, Section
-from paperdiary.retry import RetryPolicy
 from paperdiary.settings import load_settings
 from paperdiary.stages.chunk import chunk_paper
 from paperdiary.stages.drafting.llm import LLMDrafter
-from paperdiary.state.store import Store
 from tests.fakes.llm_answers import DraftingModel
 from tests.fakes.llm_server import FakeLLM, prompt_tokens
 from tests.llm.test_llm import MESSAGES, Note
@@ -25,19 +24,9 @@ WINDOW_ROUTES = {"/props", "/api/show", "/api/ps", "/api/v0/models"}
 
 
 @pytest.fixture
-def make_client(tmp_path: Path, fake: FakeLLM) -> Iterator:
-    stores: list[Store] = []
-
-    def make(**overrides: object) -> LLMClient:
-        settings = load_settings(tmp_path, overrides={"model": "fake-model", "base_url": fake.base_url,
-                                                      "llm_timeout": 2, "retry_max_time": 10, **overrides}, env={})
-        store = Store(settings.db_path)
-        stores.append(store)
-        return LLMClient(settings, store, retry=RetryPolicy.for_settings(settings, backoff=0.05))
-
-    yield make
-    for store in stores:
-        store.close()
+def make_client(make_client: Callable[..., LLMClient]) -> Callable[..., LLMClient]:
+    """The shared factory with local servers' settings: no API key, a longer timeout for their slow streams."""
+    return functools.partial(make_client, api_key="", llm_timeout=2)
 
 
 def long_messages(words: int) -> list[dict[str, str]]:

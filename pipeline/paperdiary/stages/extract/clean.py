@@ -12,7 +12,7 @@ import re
 import unicodedata
 from collections import Counter
 
-from paperdiary.stages.extract.layout import ENDS_SENTENCE, Line, Page
+from paperdiary.stages.extract.layout import ENDS_SENTENCE, Line, Page, same_size
 
 
 def normalize_line(text: str) -> str:
@@ -164,7 +164,7 @@ def move_footnotes(lines: list[Line], body_size: float) -> list[Line]:
 
 def _continues(before: Line, after: Line, body_size: float) -> bool:
     """Whether ``after`` carries on the sentence of ``before`` (both body text)."""
-    body = abs(before.size - body_size) < 0.5 and abs(after.size - body_size) < 0.5
+    body = same_size(before.size, body_size) and same_size(after.size, body_size)
     return body and not ENDS_SENTENCE.search(before.text) and after.text[:1].islower()
 
 

@@ -22,7 +22,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from paperdiary.stages.extract.layout import Line
+from paperdiary.stages.extract.layout import Line, same_size
 
 _SCRIPT = 0.85  # a script is set at most this fraction of the size of what it follows
 _SUPERSCRIPT_RISE = 0.2  # raised by at least this fraction of the base size
@@ -52,16 +52,21 @@ def compose(line: Line) -> str:
     # pypdf reports empty pieces at meaningless places, and a piece of spaces is only a gap.
     pieces = [_Piece(text, size, *(origin if origin and text.strip() else (None, None)))
               for (text, size), origin in zip(spans, origins, strict=True) if text]
-    if all(p.y is None or abs(p.size - line.size) < 0.5 for p in pieces):
+    if _one_size(pieces, line.size):
         return plain  # one size throughout: nothing is set as a script
     if _opening_mark(pieces):
         pieces = pieces[1:]  # a footnote's own number: "⁴To illustrate..."
-        if all(p.y is None or abs(p.size - line.size) < 0.5 for p in pieces):
+        if _one_size(pieces, line.size):
             return "".join(p.text for p in pieces).lstrip()
-    base_y = next((p.y for p in pieces if p.y is not None and abs(p.size - line.size) < 0.5 and p.text.strip()), None)
+    base_y = next((p.y for p in pieces if p.y is not None and same_size(p.size, line.size) and p.text.strip()), None)
     if base_y is None:
         return plain
     return _Reader(line.size, base_y).read(pieces)
+
+
+def _one_size(pieces: list[_Piece], size: float) -> bool:
+    """Whether every placed piece is set in ``size``: nothing on the line is a script."""
+    return all(p.y is None or same_size(p.size, size) for p in pieces)
 
 
 def _opening_mark(pieces: list[_Piece]) -> bool:

@@ -38,6 +38,11 @@ class Page:
     hidden_chars: int = 0
 
 
+def same_size(a: float, b: float) -> bool:
+    """Whether two type sizes are one: within half a point, as sizes read back from a PDF wobble."""
+    return abs(a - b) < 0.5
+
+
 def letters(text: str) -> int:
     """How many letters ``text`` has."""
     return sum(c.isalpha() for c in text)
@@ -67,14 +72,14 @@ class Layout:
         steps = [
             a.y - b.y
             for a, b in pairwise(lines)
-            if a.page == b.page and a.y is not None and b.y is not None and abs(a.size - body_size) < 0.5
-            and abs(b.size - body_size) < 0.5 and 0.8 * body_size < a.y - b.y < 2.5 * body_size
+            if a.page == b.page and a.y is not None and b.y is not None and same_size(a.size, body_size)
+            and same_size(b.size, body_size) and 0.8 * body_size < a.y - b.y < 2.5 * body_size
         ]
         leading = sorted(steps)[len(steps) // 2] if steps else 1.2 * body_size
         by_page: dict[int, list[int]] = {}
         x_counts: dict[int, Counter[int]] = {}
         for line in lines:
-            if abs(line.size - body_size) < 0.5:
+            if same_size(line.size, body_size):
                 by_page.setdefault(line.page, []).append(len(line.text))
                 if line.x is not None:
                     x_counts.setdefault(line.page, Counter())[round(line.x)] += 1
