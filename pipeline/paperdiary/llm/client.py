@@ -27,7 +27,8 @@ names are re-exported here:
   and remembered as non-streaming.
 - **Context window** (``llm/window.py``). Asked of the server once per endpoint
   and model and remembered (``context_window``); ``context_tokens`` stands in
-  when the server does not say. Callers size their prompts and ``max_tokens``
+  when the server does not say; else a local server gets one probe of filler
+  with ``max_tokens=1``, whose context-length error names the window. Callers size their prompts and ``max_tokens``
   to it; ``fits`` tells whether a request does.
 - **Retries in one layer** (``paperdiary/retry.py``, shared with the arXiv
   fetcher). The openai client runs with ``max_retries=0``; the policy retries
