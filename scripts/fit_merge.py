@@ -17,8 +17,9 @@ theme counting double.
 A second set of models, for young diaries, is fitted the same way on the training split's lessons
 placed in young versions of the README (each theme cut to 0, 1 or 2 lessons, six cuts), with the
 offline drafter's suggestion as a fixed prior, and its evidence of thin themes; its threshold is
-chosen on those young examples. The README's own lessons are never placed there (bench_merge's
-young split places them). The test split is never read. Usage: python scripts/fit_merge.py
+chosen on those young examples (in a young diary the merger also opens a new theme whenever that
+costs less than the likeliest theme by these calibrated probabilities, with the same costs: nothing
+to fit). The README's own lessons are never placed there (bench_merge's young split places them). The test split is never read. Usage: python scripts/fit_merge.py
 """
 
 from __future__ import annotations
@@ -33,13 +34,12 @@ from scipy.optimize import minimize
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from paperdiary.diary.map.embed import WordLlamaEmbedder  # noqa: E402
-from paperdiary.diary.merge import EVIDENCE, PRIOR_LOGIT, MergeIndex, MergeItem  # noqa: E402
+from paperdiary.diary.merge import EVIDENCE, PRIOR_LOGIT, WRONG_NEW_THEME_COST, MergeIndex, MergeItem  # noqa: E402
 from paperdiary.themes import match_theme  # noqa: E402
 from tests.diary.placement_set import leave_one_out, load_placement_set, young_readme  # noqa: E402
 
 L2_GRID = (0.1, 0.01, 0.001, 0.0001, 0.0)
 FOLDS = 5
-WRONG_NEW_THEME_COST = 2
 LEXICAL = ("words", "keywords", "closest_words")
 YOUNG = ("thin", "thin_keywords", "thin_name")  # evidence for young themes, in the young models only
 YOUNG_CUTS = [(rotation, keep_last) for rotation in range(3) for keep_last in (False, True)]

@@ -18,6 +18,7 @@ from paperdiary.diary.map.embed import WordLlamaEmbedder
 from paperdiary.diary.map.name import topic_name
 from paperdiary.diary.catalog import read_entry
 from paperdiary.diary.merge import MergeIndex, MergeItem, Proposal, entry_summary, is_young
+from paperdiary.diary.readme import Readme
 from paperdiary.diary.review import Review
 from paperdiary.errors import DiaryError
 from paperdiary.settings import load_settings
@@ -34,6 +35,7 @@ from tests.diary.placement_set import (
 )
 
 SET = load_placement_set()
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 LESSONS = {lesson.id: lesson for lesson in SET.lessons}
 
 
@@ -292,3 +294,30 @@ def test_a_young_diary_gets_no_theme_it_already_has(embedder: WordLlamaEmbedder)
         # A theme with no lesson yet is still found, by its name and the drafter's suggestion.
         empty = {theme.name for theme in young.all_themes() if not theme.lessons}
         assert any(p.theme == theme for p, theme in proposals if theme in empty)
+
+
+def test_a_young_diary_opens_a_new_theme_for_a_lesson_on_a_topic_it_lacks(embedder: WordLlamaEmbedder) -> None:
+    """In a young diary (tests/fixtures/young: four themes of 0-2 lessons) every theme is thin, so no theme's
+    probability is tiny; a lesson far from all of them still opens a new theme, because "no theme fits" is then
+    so much likelier that a new theme costs less than the likeliest theme, while an on-topic lesson is added."""
+    readme = Readme.parse((FIXTURES / "young" / "README.md").read_text(encoding="utf-8"))
+    index = MergeIndex(readme, lambda path: None, embedder)
+    assert index.young
+    off_topic = [
+        MergeItem("**Legumes feed the soil**: rotating legumes with wheat restores soil nitrogen and raises "
+                  "harvests over a decade of field trials.", "July 2025/1stJulySoil.md"),
+        MergeItem("**Folding from sequence**: predicting a protein's three-dimensional structure from its "
+                  "amino-acid sequence reaches laboratory accuracy.", "July 2025/2ndJulyFold.md"),
+    ]
+    for item in off_topic:
+        proposal = index.propose(item)
+        assert proposal.kind == "new_theme", proposal
+        assert proposal.new_theme_name and proposal.new_theme_name not in {t.name for t in readme.all_themes()}
+        # The reason says why: no theme is close, and how close the closest is.
+        closest, probability = proposal.alternatives[0]
+        assert f"No theme is close: the closest, {closest!r}, has probability {probability:.2f}" in proposal.reason
+        assert proposal.confidence > 2 * probability
+    on_topic = index.propose(MergeItem(
+        "**Clip the policy ratio**: clipping the importance ratio keeps policy-gradient updates stable in RL "
+        "fine-tuning.", "July 2025/4thJulyPPO.md"))
+    assert (on_topic.kind, on_topic.theme) == ("add", "Reinforcement Learning")

@@ -8,7 +8,9 @@ For each lesson the merger proposes ONE change, with a reason and a confidence:
 * ``extend`` - a lesson of the theme it belongs to states the same idea: cite
   the new paper beside it.
 * ``add`` - a new numbered item under the best-fitting theme.
-* ``new_theme`` - no theme fits: a new theme, named after the drafter's
+* ``new_theme`` - no theme fits (no theme is likely enough; in a young diary
+  by meaning, also when "no theme fits" is so much likelier that a new theme
+  costs less than the likeliest theme): a new theme, named after the drafter's
   suggestion when that is no existing theme, else after the lesson's topic (the
   most distinctive words its lesson and its entry share, against the themes).
 
@@ -106,6 +108,7 @@ DUPLICATE_SIMILARITY = 0.85  # near-identical words (a re-drafted paper): the sa
 EXTEND_WORDS = 0.4  # a lesson of the chosen theme this close (and EXTEND_MEANING) states the same idea
 EXTEND_MEANING = 0.3
 NEIGHBOURS = 3
+WRONG_NEW_THEME_COST = 2.0  # a wrongly opened theme is twice the work to undo of a misplaced lesson
 ALTERNATIVES = 5
 
 _BOLD = re.compile(r"\*\*(.+?)\*\*|__(.+?)__")
@@ -596,17 +599,18 @@ class MergeIndex:
             return make("duplicate", theme, index, None, "", reason, max(probability, words))
 
         # 2. No theme fits: a new theme. The young models were calibrated with suggestions of existing themes
-        # only; a drafter naming a theme the README lacks is held to the mature model's threshold.
+        # only; a drafter naming a theme the README lacks is held to the mature model's threshold. In a young
+        # diary by meaning, also when "no theme fits" is so much likelier that a new theme costs less.
         below = placement.model.new_theme_below
         if self.young and suggested_is_new:
             below = max(below, MODELS[(by_meaning, bool(query.entry_text))].new_theme_below)
-        if not ranked or ranked[0][0] < below:
+        if not ranked or ranked[0][0] < below or (self.young and by_meaning and _none_is_cheaper(placement)):
             name = suggested if suggested_is_new else self.topic_name(item, query)
             origin = ("the drafter's suggestion" if suggested_is_new
                       else "named after the topic its lesson and entry share")
-            closest = (f"; the closest, {self.themes[ranked[0][1]].name!r}, has probability {ranked[0][0]:.2f}"
-                       if ranked else "")
-            reason = f"No theme fits{closest}; new theme {name!r}, {origin}."
+            closest = (f": the closest, {self.themes[ranked[0][1]].name!r}, has probability {ranked[0][0]:.2f} "
+                       f"against {placement.no_theme:.2f} for none" if ranked else "")
+            reason = f"No theme is close{closest}; new theme {name!r}, {origin}."
             return make("new_theme", None, None, name, new_text, reason, placement.no_theme)
 
         # 3. The best theme: extend a lesson of it stating the same idea, else a new item.
@@ -680,6 +684,19 @@ class MergeIndex:
                       for number in range(len(self.themes))]
         name = topic_name(texts, background) or (topic_name([query.text], background) if query.entry_text else None)
         return name or "New Theme"
+
+
+def _none_is_cheaper(placement: Placement) -> bool:
+    """Whether a new theme costs less than the likeliest theme, by the calibrated probabilities: a wrong new
+    theme costs WRONG_NEW_THEME_COST, a misplaced lesson 1 (the costs the thresholds were fitted with).
+
+    In a young diary the fitted threshold never fires (every theme is thin, so no theme's probability is
+    tiny), yet "no theme fits" can be much likelier than any theme: a lesson on a topic the diary lacks.
+    Asked only when placing by meaning: by words alone, a lesson sharing no word with any theme may be
+    off-topic or merely put differently ("ablate one thing at a time" under "Experiments").
+    """
+    best = max(placement.probabilities, default=0.0)
+    return WRONG_NEW_THEME_COST * (1.0 - placement.no_theme) < 1.0 - best
 
 
 def _claim(words: float, meaning: float | None) -> float:
