@@ -103,7 +103,8 @@ def test_costs_name_the_doctor_probe(diary: Path, fake_arxiv, llm) -> None:
     env = env_for(fake_arxiv, OPENAI_BASE_URL=llm.base_url, PAPERDIARY_MODEL="fake-model")
     assert run_cli("doctor", cwd=diary, env=env).returncode == 0
     costs = run_cli("costs", "--by", "paper", "--json", cwd=diary, env=env)
-    assert [row["key"] for row in json.loads(costs.stdout)["rows"]] == ["(doctor probe)"]
+    # doctor's structured-output probe, and the window probe this server (no window route) was sent
+    assert [row["key"] for row in json.loads(costs.stdout)["rows"]] == ["(doctor probe)", "(window probe)"]
     assert "(doctor probe)" in run_cli("costs", "--by", "paper", cwd=diary, env=env).stdout
 
 

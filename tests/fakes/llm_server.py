@@ -34,6 +34,13 @@ Schema quoted in the prompt). Usage is reported unless a Reply says
 - ``max_context_tokens``: longer prompts get the context-length error (OpenAI's 400). With
   ``context_error_in_stream`` a streamed one gets what llama-cpp-python sends instead: HTTP 200, then
   the connection closed before the first piece; the same request without ``stream`` gets the 400.
+- ``context_overflow``: what a prompt over ``max_context_tokens`` gets: ``"openai"`` (default, the 400
+  above), ``"llama-cpp-python"`` (its 400, word for word: "This model's maximum context length is N tokens.
+  However, you requested …", and a streamed one 200 then closed, as with ``context_error_in_stream``) or
+  ``"truncate"`` (Ollama's way: no error, the prompt cut to the window, usage counting what was kept).
+- **The window probe** (one request with ``max_tokens`` 1 and no ``response_format``, as PaperDiary's client
+  sends to learn a window) is answered by that context behaviour alone: it takes no queued fault or reply,
+  and is listed in ``window_probes``, not ``completion_requests``.
 - ``window_report``: how the server tells its window (``max_context_tokens``, else 8192), one of the four
   ways real servers do: ``"vllm"`` (``max_model_len`` in ``GET /v1/models``), ``"llama.cpp"`` (``GET /props``
   ``default_generation_settings.n_ctx``), ``"ollama"`` (``POST /api/show``: ``num_ctx`` in ``parameters``,
@@ -191,6 +198,13 @@ def default_handler(request: dict[str, Any]) -> dict[str, Any]:
     return example_for_schema(schema) if schema else {"answer": "example"}
 
 
+def is_window_probe(request: Any) -> bool:
+    """PaperDiary's window probe: a one-token answer asked for, with no response_format."""
+    if not isinstance(request, dict) or "response_format" in request:
+        return False
+    return 1 in (request.get("max_tokens"), request.get("max_completion_tokens"))
+
+
 def estimate_tokens(text: str) -> int:
     return max(1, len(text) // 4) if text else 0
 
@@ -228,6 +242,7 @@ class FakeLLM:
         self.stream_piece_chars = 16  # characters per piece
         self.max_context_tokens: int | None = None
         self.context_error_in_stream = False
+        self.context_overflow: Literal["openai", "llama-cpp-python", "truncate"] = "openai"
         self.window_report: Literal["vllm", "llama.cpp", "ollama", "lm-studio"] | None = None
         self.ollama_num_ctx = True
         self.trained_context_tokens = 131072  # what the model was trained for (Ollama's model_info)
@@ -316,7 +331,11 @@ class FakeLLM:
 
     @property
     def completion_requests(self) -> list[RecordedRequest]:
-        return [r for r in self.requests if r.path == "/v1/chat/completions"]
+        return [r for r in self.requests if r.path == "/v1/chat/completions" and not is_window_probe(r.json)]
+
+    @property
+    def window_probes(self) -> list[RecordedRequest]:
+        return [r for r in self.requests if r.path == "/v1/chat/completions" and is_window_probe(r.json)]
 
     @property
     def embedding_requests(self) -> list[RecordedRequest]:
@@ -361,6 +380,8 @@ class FakeLLM:
     def _chat(self, request: dict[str, Any], fault: _Fault | None = None) -> _Answer:
         """Answer one chat completion body (an HTTP request, or a line of a batch)."""
         model = request.get("model")
+        if is_window_probe(request) and model in self.models:
+            return self._probe_answer(request)
         options = fault.options if fault else {}
         if fault is not None:
             answer = self._fault_answer(fault, request)
@@ -371,7 +392,9 @@ class FakeLLM:
                                        "invalid_request_error", "model_not_found"))
         tokens = prompt_tokens(request)
         if self.max_context_tokens is not None and tokens > self.max_context_tokens:
-            return self._context_error(self.max_context_tokens, tokens)
+            if self.context_overflow != "truncate":
+                return self._context_error(self.max_context_tokens, tokens, request)
+            tokens = self.max_context_tokens
         rejection = self._format_rejection(request)
         if rejection is not None:
             return rejection
@@ -476,8 +499,25 @@ class FakeLLM:
             vector[digest[0] % self.embedding_dim] += 1.0 if digest[1] % 2 else -1.0
         return vector
 
-    @staticmethod
-    def _context_error(limit: int, tokens: int) -> _Answer:
+    def _probe_answer(self, request: dict[str, Any]) -> _Answer:
+        """The window probe: over the window, the context behaviour; else one token, as a server answers."""
+        tokens = prompt_tokens(request)
+        limit = self.max_context_tokens
+        if limit is not None and tokens > limit:
+            if self.context_overflow != "truncate":
+                return self._context_error(limit, tokens, request)
+            tokens = limit
+        body = self._completion(request, Reply("a", "length", usage=None), tokens)
+        body["usage"] = {"prompt_tokens": tokens, "completion_tokens": 1, "total_tokens": tokens + 1}
+        return _Answer(200, body)
+
+    def _context_error(self, limit: int, tokens: int, request: dict[str, Any] | None = None) -> _Answer:
+        if self.context_overflow == "llama-cpp-python":  # llama_cpp/server/errors.py, for a chat completion
+            completion = (request or {}).get("max_tokens")
+            message = (f"This model's maximum context length is {limit} tokens. However, you requested "
+                       f"{(completion or 0) + tokens} tokens ({tokens} in the messages, {completion} in the "
+                       "completion). Please reduce the length of the messages or completion.")
+            return _Answer(400, _error(message, "invalid_request_error", "context_length_exceeded", "messages"))
         message = (f"This model's maximum context length is {limit} tokens. However, your messages resulted in "
                    f"{tokens} tokens. Please reduce the length of the messages.")
         return _Answer(400, _error(message, "invalid_request_error", "context_length_exceeded", "messages"))
@@ -696,7 +736,7 @@ def _make_handler(fake: FakeLLM) -> type[BaseHTTPRequestHandler]:
             if (denied := fake._authorised(self.headers)) is not None:
                 return self._answer(denied)
             if path == "/v1/chat/completions":
-                fault = fake._next_fault()
+                fault = None if is_window_probe(data) else fake._next_fault()
                 if fault is not None and fault.options.get("echo_headers"):
                     echoed = "; ".join(f"{name}: {value}" for name, value in self.headers.items())
                     fault.options["message"] = f"{fault.options.get('message', 'Bad request')} (headers: {echoed})"
@@ -706,7 +746,8 @@ def _make_handler(fake: FakeLLM) -> type[BaseHTTPRequestHandler]:
                 request = data or {}
                 streamed = bool(request.get("stream")) and not fake.ignores_stream
                 answer = fake._chat(request, fault)
-                if streamed and fake.context_error_in_stream and answer.status == 400 and \
+                closes = fake.context_error_in_stream or fake.context_overflow == "llama-cpp-python"
+                if streamed and closes and answer.status == 400 and \
                         "maximum context length" in json.dumps(answer.body):
                     return self._stream_closed_before_answering()
                 if streamed and answer.status == 200:

@@ -147,6 +147,75 @@ def test_doctor_shows_the_window_and_where_it_came_from(fake: FakeLLM, tmp_path:
     assert checks["context window"].detail == "8,192 tokens (llama.cpp /props n_ctx)"
 
 
+# -- the window probe, for a server that has none of the four ways ------------------------------------------
+
+
+def test_llama_cpp_python_tells_its_window_to_one_cheap_probe(fake: FakeLLM, make_client) -> None:
+    fake.max_context_tokens = 8192
+    fake.context_overflow = "llama-cpp-python"
+    window = make_client().context_window()
+    assert (window.tokens, window.source) == (8192, "the context-length error of a probe")
+
+    [probe] = fake.window_probes
+    assert probe.json["max_tokens"] == 1 and "stream" not in probe.json and "response_format" not in probe.json
+    [message] = probe.json["messages"]
+    assert set(message["content"].split()) == {"a"}  # filler only: nothing of a paper, a prompt or a schema
+    assert prompt_tokens(probe.json) > 8192 and fake.completion_requests == []
+
+
+def test_the_probe_carries_no_paper_text(fake: FakeLLM, make_client) -> None:
+    fake.max_context_tokens = 4096
+    fake.context_overflow = "llama-cpp-python"
+    fake.script(DraftingModel())
+    client = make_client()
+    meta, paper = paper_of(3000)
+    LLMDrafter(client.settings, client).draft(meta, paper, chunk_paper(paper, client.settings.chunk_tokens))
+
+    [probe] = fake.window_probes
+    assert "routing" not in probe.json["messages"][0]["content"].lower()
+    assert probe.time < min(r.time for r in fake.completion_requests)  # before the first real request
+    [row] = [call for call in client.store.llm_calls() if call["purpose"] == "window probe"]
+    assert row["completion_tokens"] == 0  # refused, nothing generated
+
+
+def test_a_server_that_truncates_silently_is_not_taken_for_its_window(fake: FakeLLM, make_client) -> None:
+    fake.max_context_tokens = 4096
+    fake.context_overflow = "truncate"  # Ollama's way, without its /api/show here
+    window = make_client().context_window()
+    assert window.tokens is None and "truncates long prompts silently" in window.source
+    assert len(fake.window_probes) == 1
+
+    fake.clear_requests()
+    assert make_client().context_window().tokens is None and fake.requests == []  # remembered, not asked again
+
+
+def test_a_window_learnt_by_the_probe_is_remembered_per_endpoint_and_model(fake: FakeLLM, make_client) -> None:
+    fake.max_context_tokens = 6000
+    fake.context_overflow = "llama-cpp-python"
+    assert make_client().context_window().tokens == 6000
+
+    fake.clear_requests()
+    assert make_client().context_window().tokens == 6000  # a later process: from the store
+    assert fake.requests == []
+
+
+def test_context_tokens_skips_the_probe(fake: FakeLLM, make_client) -> None:
+    fake.max_context_tokens = 8192
+    fake.context_overflow = "llama-cpp-python"
+    assert make_client(context_tokens=4000).context_window().tokens == 4000
+    assert fake.window_probes == []
+    assert make_client().context_window().tokens == 8192  # without the setting, the server is probed after all
+
+
+def test_a_hosted_api_is_never_probed(make_client, monkeypatch: pytest.MonkeyPatch) -> None:
+    def probe(self: LLMClient) -> None:
+        raise AssertionError("a hosted API was sent the window probe")
+
+    monkeypatch.setattr(LLMClient, "_probe_window", probe)
+    hosted = make_client(base_url="http://api.paperdiary-hosted.invalid/v1")  # no such host: the ways fail fast
+    assert not hosted.local and hosted.context_window().tokens is None
+
+
 # -- drafting sized to the window -----------------------------------------------------------------------
 
 
@@ -178,19 +247,19 @@ def test_a_draft_fits_every_request_in_a_small_window(fake: FakeLLM, make_client
 
 
 def test_llama_cpp_python_drafts_a_paper_too_long_for_its_window_by_map_reduce(fake: FakeLLM, make_client) -> None:
-    # It says nothing of its window (no /props here), answers 200 and drops the stream: the first request is
-    # sized by today's default, the context error comes out of the unstreamed try, and map-reduce takes over.
+    # It says nothing of its window (no /props here) and drops a stream too long for it: the probe's error
+    # names the window before any draft request, so no single call is sent to fail.
     fake.max_context_tokens = 4096
-    fake.context_error_in_stream = True
+    fake.context_overflow = "llama-cpp-python"
     fake.script(DraftingModel())
     client = make_client()
     meta, paper = paper_of(6000)
     draft = LLMDrafter(client.settings, client).draft(meta, paper, chunk_paper(paper, client.settings.chunk_tokens))
 
-    assert "context-length fallback" in draft.notes["path"] and draft.key_points
-    assert client.context_window().tokens == 4096  # learnt from the error, for the next paper
-    later = [r for r in fake.completion_requests[2:]]
-    assert later and all(prompt_tokens(r.json) + r.json["max_tokens"] <= 4096 for r in later)
+    assert draft.notes["path"].startswith("map-reduce over") and draft.key_points  # no context-length fallback
+    assert len(fake.window_probes) == 1 and "4096 tokens" in draft.notes["window"]
+    assert fake.completion_requests and all(prompt_tokens(r.json) + r.json["max_tokens"] <= 4096
+                                            for r in fake.completion_requests)
 
 
 def test_a_long_map_reduce_condenses_its_notes_to_fit_the_reduce(fake: FakeLLM, make_client) -> None:

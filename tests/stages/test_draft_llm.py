@@ -18,7 +18,7 @@ from paperdiary.runs.workflow import draft_paper
 from tests.conftest import clean_env, run_cli
 from tests.fakes import pdfs
 from tests.fakes.llm_answers import DraftingModel
-from tests.fakes.llm_server import FakeLLM, Reply
+from tests.fakes.llm_server import FakeLLM, Reply, prompt_tokens
 
 ARXIV_ID = "2506.01939"
 KEY = "sk-test-SECRET123"
@@ -106,7 +106,7 @@ def test_long_paper_takes_map_reduce(diary, fake_arxiv, llm, long_pdf) -> None:
 
 def test_context_length_error_falls_back_to_map_reduce(diary, fake_arxiv, llm, short_pdf) -> None:
     fake_arxiv.add_paper(ARXIV_ID, pdf_bytes=short_pdf)
-    llm.max_context_tokens = 3500
+    llm.inject("context_length", max_tokens=3500)  # a window the server did not tell (nor its probe showed)
     outcome = draft_paper(settings_for(diary, fake_arxiv, llm), ARXIV_ID)
     first = llm.completion_requests[0]
     assert len(llm.completion_requests) > 2
@@ -297,21 +297,25 @@ def test_notes_a_small_model_loops_on_are_salvaged_not_asked_twice_more(diary, f
 
 
 def test_an_answer_cut_at_the_windows_end_takes_map_reduce(diary, fake_arxiv, llm, long_pdf) -> None:
-    # llama-cpp-python says neither its window nor, in a stream, the usage; a prompt that fills its window
-    # gets an answer cut off with no max_tokens sent.
+    # A server that tells its window nowhere, not even to the probe (it took it): a prompt that fills the
+    # window gets an answer cut off long before the entry's max_tokens.
     fake_arxiv.add_paper(ARXIV_ID, pdf_bytes=long_pdf)
     model = DraftingModel()
 
     def window_ends(request: dict) -> Reply | dict:
-        if "max_tokens" not in request:
-            return Reply(json.dumps(model(request))[:300], "length", usage=None)
+        if request["messages"][-1]["content"].startswith("Draft the diary entry for this paper."):  # single call
+            tokens = prompt_tokens(request)
+            return Reply(json.dumps(model(request))[:300], "length",
+                         usage={"prompt_tokens": tokens, "completion_tokens": 75, "total_tokens": tokens + 75})
         return model(request)
 
     llm.script(window_ends)
     outcome = draft_paper(settings_for(diary, fake_arxiv, llm, chunk_tokens=20000), ARXIV_ID)
     first, *rest = llm.completion_requests
-    assert "max_tokens" not in first.json and _step(first.json) == "entry"
-    assert len(rest) > 2 and all("max_tokens" in r.json for r in rest)  # sized to the window learnt
+    assert first.json["max_tokens"] == 4096 and _step(first.json) == "entry"  # bounded by an entry's size
+    assert len(llm.window_probes) == 1
+    learnt = prompt_tokens(first.json) + 75
+    assert len(rest) > 2 and all(prompt_tokens(r.json) + r.json["max_tokens"] <= learnt for r in rest)
     assert [_step(r.json) for r in rest][-1] == "entry" and {_step(r.json) for r in rest[:-1]} == {"map"}
     comment = hidden_comment(entry_text(diary, outcome))
     assert "context-length fallback" in comment["path"] and outcome.drafter == "llm:fake-model"

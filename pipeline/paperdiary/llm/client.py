@@ -27,7 +27,8 @@ names are re-exported here:
   and remembered as non-streaming.
 - **Context window** (``llm/window.py``). Asked of the server once per endpoint
   and model and remembered (``context_window``); ``context_tokens`` stands in
-  when the server does not say. Callers size their prompts and ``max_tokens``
+  when the server does not say; else a local server gets one probe of filler
+  with ``max_tokens=1``, whose context-length error names the window. Callers size their prompts and ``max_tokens``
   to it; ``fits`` tells whether a request does.
 - **Retries in one layer** (``paperdiary/retry.py``, shared with the arXiv
   fetcher). The openai client runs with ``max_retries=0``; the policy retries
@@ -79,7 +80,7 @@ from paperdiary.errors import (
     LLMRejectedError,
 )
 from paperdiary.llm import failures
-from paperdiary.llm.costs import estimate_cost
+from paperdiary.llm.costs import estimate_cost, is_local_endpoint
 from paperdiary.llm.json_repair import (
     close_truncated_json,
     extract_json,
@@ -101,7 +102,7 @@ from paperdiary.llm.schema import (
 )
 from paperdiary.llm.streaming import AnswerTooLongError, StreamClosedError, is_event_stream, read_stream
 from paperdiary.llm.tokens import count_message_tokens, count_tokens
-from paperdiary.llm.window import UNKNOWN, ContextWindow, ask_server
+from paperdiary.llm.window import PROBE_TOKENS, UNKNOWN, ContextWindow, ask_server, probe_messages
 from paperdiary.redact import redact, url_secrets
 from paperdiary.retry import RetryNote, RetryPolicy, gate_for
 from paperdiary.settings import OPENAI_BASE_URL, Settings, require_llm_endpoint, require_trusted_endpoints
@@ -127,6 +128,9 @@ RETRY_TEMPERATURE = 0.0  # the last try for a valid answer: the model's likelies
 # Our token counts are o200k_base's; a local model's tokenizer may need up to this much more for the same
 # text (SmolLM2's needs about 1.1 times as many on a paper), so a request "fits" only with that headroom.
 TOKENIZER_HEADROOM = 1.25
+# The window probe is refused as soon as it is tokenised (a second or two on a slow machine); a server still
+# busy with it after this long has taken it in, and is not waited for.
+PROBE_TIMEOUT = 60.0
 M = TypeVar("M", bound=BaseModel)
 T = TypeVar("T")
 E = TypeVar("E", bound=LLMError)
@@ -288,6 +292,7 @@ class LLMClient:
         host = urlsplit(self.endpoint).hostname or ""
         self._max_tokens_param = "max_completion_tokens" if host == "api.openai.com" else "max_tokens"
         self._gate = gate_for(self.endpoint)
+        self.local = is_local_endpoint(self.endpoint)  # on this machine or network: free, and may be probed
         self._facts_lock = threading.Lock()
         self._mode: Mode | None = None
         self._mode_loaded = False
@@ -774,9 +779,49 @@ class LLMClient:
         asked = ask_server(self._get_json, self._post_json, str(self._client.base_url), self.model,
                            on_error=lambda way, exc: log.debug("no context window from the %s way: %s", way,
                                                                self._redact(shorten(str(exc), 200))))
+        # A user's context_tokens needs no probe; a hosted API is never sent one (its tokens cost money).
+        if asked is None and not self.settings.context_tokens and self.local:
+            asked = self._probe_window()
+        if asked is None and (self.settings.context_tokens or self.local):
+            with self._facts_lock:  # not stored: without the setting, or once the server answers, ask again
+                self._window = UNKNOWN
+            return UNKNOWN
         window = asked or UNKNOWN
         self._remember_window(window)
         return window
+
+    def _probe_window(self) -> ContextWindow | None:
+        """The window a local server names in its context-length error for a probe longer than any window
+        (``llm/window.py``); None when the probe got no answer that says anything (the server is down)."""
+        messages = probe_messages()
+        request = {"model": self.model, "messages": messages, self._max_tokens_param: 1, "temperature": 0}
+        tally = _Tally()
+        started = time.monotonic()
+        try:
+            completion = cast("ChatCompletion", cast(Any, self._client.with_options(
+                timeout=min(self.settings.llm_timeout, PROBE_TIMEOUT)).chat.completions.create)(**request))
+        except openai.APIStatusError as exc:
+            self._record(None, "window probe", "ok", tally, time.monotonic() - started, None)
+            is_context, tokens = failures.context_limit(exc)
+            if tokens:
+                return ContextWindow(tokens, "the context-length error of a probe")
+            if is_context:
+                return ContextWindow(None, "a probe's context-length error named no window; chunks of chunk_tokens")
+            log.info("%s", self._redact(f"{self.endpoint} ({self.model}): the window probe got HTTP "
+                                        f"{exc.status_code}: {shorten(failures.status_detail(exc), 200)}"))
+            return None
+        except openai.APIError as exc:  # no answer: refused, timed out
+            log.info("%s", self._redact(f"{self.endpoint} ({self.model}): no answer to the window probe: {exc}"))
+            return None
+        tally.add(messages, completion)
+        self._record(None, "window probe", "ok", tally, time.monotonic() - started, None)
+        taken = completion.usage.prompt_tokens if completion.usage else None
+        if taken is not None and taken < PROBE_TOKENS // 4:  # a tokenizer of its own counts differently, not 4x
+            # Ollama's way: the prompt cut to the window without a word. The count is not the window for sure
+            # (what was kept depends on the server), so it stays unknown; doctor shows why.
+            return ContextWindow(None, f"the server cut a probe of {PROBE_TOKENS:,} tokens to {taken:,} without "
+                                       "an error: it truncates long prompts silently; set context_tokens")
+        return ContextWindow(None, f"the server took a probe of {PROBE_TOKENS:,} tokens; chunks of chunk_tokens")
 
     def _remember_window(self, window: ContextWindow) -> None:
         with self._facts_lock:

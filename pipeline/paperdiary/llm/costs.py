@@ -129,7 +129,7 @@ class CostRow:
 
 
 # Calls about no paper, by purpose: named for what made them, in brackets so no paper is taken for them.
-_NOT_A_PAPER = {"probe": "(doctor probe)", "rerank": "(review --llm)"}
+_NOT_A_PAPER = {"probe": "(doctor probe)", "window probe": "(window probe)", "rerank": "(review --llm)"}
 
 
 def _outside_a_paper(call: dict[str, Any]) -> str:

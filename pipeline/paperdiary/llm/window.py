@@ -13,8 +13,13 @@ Four ways, tried in this order, each one request that a server without it answer
   ``max_context_length``.
 
 ``/props`` and ``/api/...`` live at the server's root, ``base_url`` without its ``/v1``. When no server
-says, the ``context_tokens`` setting does, else the window stays unknown and today's budgets apply
-(``chunk_tokens``, no answer limit). The client remembers the answer per endpoint and model.
+says, the ``context_tokens`` setting does. Without one, a local server that has none of these routes
+(llama-cpp-python's) is asked once with a probe: a prompt of filler (never paper text) longer than any
+window a local machine serves, with ``max_tokens=1``, whose context-length error names the window
+(``This model's maximum context length is 8192 tokens``). A rejection is tokenised and refused at once;
+a server that cuts the prompt silently instead (Ollama, text-generation-webui) gives no number and the
+window stays unknown. Else today's budgets apply (``chunk_tokens``, answers bounded by an entry's size
+on a local server). The client remembers the answer per endpoint and model.
 """
 
 from __future__ import annotations
@@ -25,6 +30,9 @@ from dataclasses import dataclass
 from typing import Any
 
 OLLAMA_DEFAULT_WINDOW = 4096
+# The probe's length in filler tokens: above any window a local machine serves (128k is the usual most), yet
+# small enough that a server which takes it in costs one long prompt, not an hour.
+PROBE_TOKENS = 262_144
 
 Get = Callable[[str], Any]  # a URL -> its JSON (raises when the server has no such route)
 Post = Callable[[str, dict[str, Any]], Any]
@@ -123,6 +131,11 @@ def from_lm_studio(get: Get, base_url: str, model: str) -> ContextWindow | None:
         return ContextWindow(loaded, "LM Studio /api/v0/models loaded_context_length")
     tokens = _positive(entry.get("max_context_length"))
     return ContextWindow(tokens, "LM Studio /api/v0/models max_context_length") if tokens else None
+
+
+def probe_messages(tokens: int = PROBE_TOKENS) -> list[dict[str, str]]:
+    """The probe's one message: ``tokens`` tokens of filler (" a" is one token in every common vocabulary)."""
+    return [{"role": "user", "content": "a" + " a" * (tokens - 1)}]
 
 
 def ask_server(get: Get, post: Post, base_url: str, model: str,

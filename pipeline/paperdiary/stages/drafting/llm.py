@@ -10,7 +10,8 @@ asks the server, or ``context_tokens`` says): each request holds the prompt, a
 chunk of the paper and room for the answer (``max_tokens``), with headroom for
 the model's own tokenizer. Notes too long for one reduce are condensed first,
 group by group. Without a known window, chunks are ``chunk_tokens`` long and
-answers unbounded, as any large hosted model takes them.
+answers unbounded on a hosted API (a reasoning model's thinking counts against any bound), while a local
+server's answers get an entry's largest size, so a small model that loops cannot run to the window's end.
 
 Every claim arrives with a verbatim quote; grounding marks the ones whose quote
 or numbers are not in the paper.
@@ -208,6 +209,8 @@ class LLMDrafter:
     def _sizes(self, meta: PaperMeta, window: ContextWindow) -> _Sizes:
         """Chunk and answer sizes for ``window``; today's budget (``chunk_tokens``) when it is unknown."""
         if window.tokens is None:
+            if self.client.local:  # a small local model may not stop: an entry's size bounds its answer
+                return _Sizes(self.settings.chunk_tokens, _ANSWER_TOKENS[1], None, _NOTE_TOKENS[1])
             return _Sizes(self.settings.chunk_tokens, None, None)
         low, high = _ANSWER_TOKENS
         answer = max(low, min(high, window.tokens // 4))
