@@ -26,11 +26,12 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from functools import lru_cache
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple
 from urllib.parse import quote, unquote
 
 from markdown_it import MarkdownIt
 from markdown_it.common.utils import normalizeReference
+from markdown_it.rules_block.html_block import HTML_SEQUENCES
 from markdown_it.rules_block import StateBlock
 from markdown_it.rules_core import StateCore
 from markdown_it.rules_inline import StateInline
@@ -116,8 +117,11 @@ class Block:
     parent: int  # index of the container block in Document.blocks; -1 at the document's level
     markup: str = ""  # list item: "-", "*", "+", "." or ")"; fence: its fence; heading: "#" or "=" / "-"
     info: str = ""  # fence: its info string; ordered list item: its number as written
-    closed: bool = True  # fence: False when no closing fence ends it (it runs to its container's end)
+    closed: bool = True  # fence: False when no closing fence ends it (it runs to its container's end); html: False
+    # when no end marker ended it (CommonMark's types 6 and 7 run to a blank line: a line right after joins them)
     level: int = 0  # heading level
+    marker: Span | None = None  # list item: its marker as written ("-", "12.", "3)")
+    content_column: int = 0  # list item: the column its content starts at (tabs to 4), counted from its container's
 
 
 @dataclass(frozen=True)
@@ -306,6 +310,33 @@ def _hook_reference(rule: Callable[[StateBlock, int, int, bool], bool]) -> Calla
     return hooked
 
 
+def _hook_list(rule: Callable[[StateBlock, int, int, bool], bool]) -> Callable[[StateBlock, int, int, bool], bool]:
+    """The list rule, noting in each list item's ``meta`` where its marker starts and its content's column."""
+    def hooked(state: StateBlock, start_line: int, end_line: int, silent: bool) -> bool:
+        if silent or "push" in vars(state):  # validating, or a nested list: the outer list records
+            return rule(state, start_line, end_line, silent)
+        push = state.push
+        opened: list[Token] = []  # the item just opened: the next token pushed sits at its content's indent
+
+        def recording_push(ttype: str, tag: str, nesting: Literal[-1, 0, 1]) -> Token:
+            if opened and ttype != "list_item_close":
+                opened[-1].meta["content_column"] = state.blkIndent
+            opened.clear()
+            token = push(ttype, tag, nesting)
+            if ttype == "list_item_open":
+                line = state.line
+                token.meta["marker"] = (state.bMarks[line] + state.tShift[line], state.sCount[line])
+                opened.append(token)
+            return token
+
+        state.push = recording_push  # type: ignore[method-assign]
+        try:
+            return rule(state, start_line, end_line, silent)
+        finally:
+            del state.push
+    return hooked
+
+
 @lru_cache(maxsize=1)
 def _parser() -> MarkdownIt:
     md = MarkdownIt("commonmark").enable("table")
@@ -315,6 +346,8 @@ def _parser() -> MarkdownIt:
         md.inline.ruler.at(name, _hook_inline(rule.fn, name), {"alt": list(rule.alt)})
     reference = next(r for r in md.block.ruler.__rules__ if r.name == "reference")
     md.block.ruler.at("reference", _hook_reference(reference.fn), {"alt": list(reference.alt)})
+    lists = next(r for r in md.block.ruler.__rules__ if r.name == "list")
+    md.block.ruler.at("list", _hook_list(lists.fn), {"alt": list(lists.alt)})
     return md
 
 
@@ -419,14 +452,21 @@ class Document:
                     "blockquote_open": "blockquote", "hr": "hr"}.get(token.type)
             if kind is None:
                 continue
-            markup, info, closed, level = token.markup, "", True, 0
+            markup, info, closed, level, marker, column = token.markup, "", True, 0, None, 0
             if kind == "fence":
                 info, closed = token.info, self._fence_closed(token)
+            elif kind == "html":
+                closed = _html_closed(token.content)
             elif kind == "list_item":
                 info = token.info
+                at, marker_column = token.meta.get("marker", (None, 0))
+                width = len(info) + 1
+                begin = self._source(at)
+                marker = Span(begin, begin + width) if begin is not None else None
+                column = token.meta.get("content_column", marker_column + width + 1)  # an empty item's: one after
             elif kind == "heading":
                 level = int(token.tag[1])
-            yield Block(kind, start, end, len(stack), parent, markup, info, closed, level)
+            yield Block(kind, start, end, len(stack), parent, markup, info, closed, level, marker, column)
             if kind in ("bullet_list", "ordered_list", "list_item", "blockquote"):
                 stack.append(count)
             count += 1
@@ -592,6 +632,15 @@ class Document:
         """The text with lines ``start`` to ``end - 1`` replaced by ``new`` (lines with their endings)."""
         text = new if isinstance(new, str) else "".join(new)
         return self.edit([Edit(self.offset(start), self.offset(end), text)])
+
+
+def _html_closed(content: str) -> bool:
+    """Whether an HTML block ended by its end marker (CommonMark's types 1-5), not at a blank line or the end."""
+    lines = content.rstrip("\n").split("\n")
+    for opening, closing, _ in HTML_SEQUENCES:
+        if opening.search(lines[0].lstrip(" \t")):
+            return closing.pattern != "^$" and bool(closing.search(lines[-1]))
+    return False
 
 
 def _front_matter(bodies: Sequence[str]) -> int:
