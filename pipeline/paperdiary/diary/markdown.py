@@ -41,7 +41,7 @@ from paperdiary.text import line_body, split_lines
 
 __all__ = [
     "Block", "DestinationStyle", "Document", "Edit", "Heading", "Link", "LinkKind", "Span", "destination_style",
-    "format_destination", "is_local", "parse", "plain_text",
+    "format_destination", "is_local", "parse", "parse_inline", "plain_text",
 ]
 
 
@@ -337,9 +337,13 @@ def _hook_list(rule: Callable[[StateBlock, int, int, bool], bool]) -> Callable[[
     return hooked
 
 
-@lru_cache(maxsize=1)
-def _parser() -> MarkdownIt:
+@lru_cache(maxsize=2)
+def _parser(permissive: bool = False) -> MarkdownIt:
+    """markdown-it with our hooks. ``permissive``: a ``javascript:`` destination still makes a link (GitHub shows its
+    text, without the target), where markdown-it's safety check would leave the brackets as text."""
     md = MarkdownIt("commonmark").enable("table")
+    if permissive:
+        md.validateLink = lambda url: True  # type: ignore[method-assign]
     md.core.ruler.at("inline", _inline_with_spans)
     for name in ("link", "image", "autolink"):
         rule = next(r for r in md.inline.ruler.__rules__ if r.name == name)
@@ -369,7 +373,7 @@ def _plain(tokens: Sequence[Token] | None) -> str:
 class Document:
     """A markdown text, parsed: its blocks, headings and links with their spans. Immutable; edits return text."""
 
-    def __init__(self, text: str):
+    def __init__(self, text: str, *, inline: bool = False):
         self.text = text
         self.lines: tuple[str, ...] = tuple(split_lines(text))
         self._starts = [0]
@@ -389,7 +393,8 @@ class Document:
         self._bom = bom
         self._norm_starts = norm_starts
         record = _Record(norm_starts)
-        tokens = _parser().parse(norm, {_ENV: record})
+        parser = _parser(permissive=inline)
+        tokens = (parser.parseInline if inline else parser.parse)(norm, {_ENV: record})
         self.blocks: tuple[Block, ...] = tuple(self._blocks(tokens, record))
         self.headings: tuple[Heading, ...] = tuple(self._headings(tokens))
         self.links: tuple[Link, ...] = tuple(sorted(self._links(record), key=lambda link: link.span))
@@ -557,6 +562,7 @@ class Document:
                 text = self.text[a:b] if a is not None and b is not None else content[text_start:text_end]
             image = kind == "image"
             href = token.attrGet("src" if image else "href") or ""
+            href = href if isinstance(href, str) and _parser().validateLink(href) else ""
             title = token.attrGet("title") or ""
             if kind == "autolink":
                 link_kind = LinkKind.AUTOLINK
@@ -644,19 +650,33 @@ def _html_closed(content: str) -> bool:
 
 
 def _front_matter(bodies: Sequence[str]) -> int:
-    """How many lines a leading YAML front matter (``---`` ... ``---`` or ``...``) takes; 0 without one."""
+    """How many lines a leading YAML front matter (``---`` ... ``---`` or ``...``) takes; 0 without one.
+
+    It must hold a top-level ``key:``: GitHub renders front matter as a table of its keys, and a README opening
+    with a rule, a heading and another rule ("---", "## Lessons", "---": all comments to YAML) is markdown."""
     if not bodies or bodies[0].rstrip() != "---":
         return 0
     for n in range(1, len(bodies)):
         if bodies[n].rstrip() in ("---", "..."):
-            return n + 1
+            return n + 1 if any(_YAML_KEY.match(line) for line in bodies[1:n]) else 0
     return 0
+
+
+_YAML_KEY = re.compile(r"""(?:[^\s#:"'-][^:]*|"[^"]*"|'[^']*'):(?:[ \t]|$)""")
 
 
 @lru_cache(maxsize=64)
 def parse(text: str) -> Document:
     """The text parsed as CommonMark with GFM tables (cached: parsing the same text twice is free)."""
     return Document(text)
+
+
+@lru_cache(maxsize=256)
+def parse_inline(text: str) -> Document:
+    """The text read as the inline content of one paragraph (a title, a description, a lesson's words): its links
+    and their spans, and no blocks, so a leading ``<b>`` or ``1.`` is text, not an HTML block or a list. A
+    ``javascript:`` link is a link here, as GitHub shows it, with an empty ``href``."""
+    return Document(text, inline=True)
 
 
 def _definition_label_end(text: str) -> int:

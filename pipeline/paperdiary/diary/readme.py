@@ -44,6 +44,7 @@ from pathlib import Path
 
 from paperdiary.diary.markdown import Block, Document, Edit, Heading, Link, LinkKind
 from paperdiary.diary.markdown import parse as parse_markdown
+from paperdiary.diary.markdown import parse_inline
 from paperdiary.diary.markdown import plain_text as markdown_plain_text
 from paperdiary.errors import OutsideDiaryError, ReadmeError
 from paperdiary.fsutil import diary_relpath, read_diary_bytes
@@ -140,7 +141,7 @@ def cited_path(relpath: str) -> str:
 
 def plain_text(markdown: str, *, link_labels: bool = True) -> str:
     """Markdown -> the words a reader sees: link text kept (or dropped), images, URLs and tags dropped."""
-    doc = parse_markdown(markdown)
+    doc = parse_inline(markdown)
     edits: list[Edit] = []
     for link in doc.links:
         if link.kind is LinkKind.DEFINITION or (edits and link.span.start < edits[-1].end):
