@@ -394,7 +394,10 @@ class Document:
         self._norm_starts = norm_starts
         record = _Record(norm_starts)
         parser = _parser(permissive=inline)
-        tokens = (parser.parseInline if inline else parser.parse)(norm, {_ENV: record})
+        env: dict[str, Any] = {_ENV: record}
+        if inline:
+            env["references"] = _AnyReference()
+        tokens = (parser.parseInline if inline else parser.parse)(norm, env)
         self.blocks: tuple[Block, ...] = tuple(self._blocks(tokens, record))
         self.headings: tuple[Heading, ...] = tuple(self._headings(tokens))
         self.links: tuple[Link, ...] = tuple(sorted(self._links(record), key=lambda link: link.span))
@@ -671,11 +674,19 @@ def parse(text: str) -> Document:
     return Document(text)
 
 
+class _AnyReference(dict[str, dict[str, str]]):
+    """Reference definitions for a snippet cut from a document: every label has one (its target unknown: "")."""
+
+    def get(self, key: str, default: Any = None) -> dict[str, str]:
+        return super().get(key) or {"href": "", "title": ""}
+
+
 @lru_cache(maxsize=256)
 def parse_inline(text: str) -> Document:
     """The text read as the inline content of one paragraph (a title, a description, a lesson's words): its links
-    and their spans, and no blocks, so a leading ``<b>`` or ``1.`` is text, not an HTML block or a list. A
-    ``javascript:`` link is a link here, as GitHub shows it, with an empty ``href``."""
+    and their spans, and no blocks, so a leading ``<b>`` or ``1.`` is text, not an HTML block or a list. The
+    snippet comes from a document whose reference definitions it lacks, so ``[text][label]`` and ``[label]`` are
+    reference links here (``href`` ""), and a ``javascript:`` link is a link, as GitHub shows it (``href`` "")."""
     return Document(text, inline=True)
 
 

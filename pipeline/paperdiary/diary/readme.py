@@ -17,11 +17,11 @@ Shape (``##`` section, ``###`` themes, ``####`` sub-themes, numbered lessons)::
        1. numbered sub-item                         <- same lesson
     2) next lesson ...
 
-Block structure follows CommonMark closely enough for this shape: fenced code and
-HTML blocks are opaque (a ``#`` inside a fence is not a heading), a list item
-stays open for lazy continuation lines, and a marker indented at least as far as
-the open item's content is a nested item, not a new lesson. Setext headings are
-recognised when their text is a single line.
+The README is read as GitHub reads it, through :mod:`paperdiary.diary.markdown`
+(CommonMark): headings are those at the document's level (not in a list item,
+block quote, code fence or HTML block), lessons the top-level list items under a
+theme, with their lazy continuation lines and nested content, and citations the
+links CommonMark sees in them.
 
 Edits (:meth:`Readme.add_lesson`, :meth:`Readme.extend_lesson`,
 :meth:`Readme.add_theme`, :meth:`Readme.remove_lesson`) return a new model and
@@ -402,7 +402,7 @@ class Readme:
             loose = False
             prefix = self._first_marker()
         doc = parse_markdown("".join(lines))
-        holding = [b for b in doc.blocks if b.start < at <= b.end and b.start <= at - 1 < b.end]
+        holding = [b for b in doc.blocks if b.start < at <= b.end]  # the blocks the line before ``at`` is in
         open_item = next((b.content_column for b in holding if b.kind == "list_item" and b.depth == 1), None)
         if open_item is not None and _indent(prefix)[0] >= open_item:
             prefix = prefix.lstrip(" \t")  # indented as the last lesson, it would nest in the open item
