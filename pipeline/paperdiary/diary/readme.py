@@ -411,6 +411,10 @@ class Readme:
         # A list item right after an HTML block (<details>...</details>) would be part of the block
         # until a blank line ends it.
         loose = loose or any(b.kind == "html" and not b.closed and b.end == at for b in holding)
+        # Nor can an item numbered from other than 1 interrupt a paragraph (CommonMark): it would continue it.
+        number = prefix.strip(" \t")[:-1]
+        loose = loose or (number.isdigit() and int(number) != 1
+                          and any(b.kind == "paragraph" and b.depth == 0 for b in holding))
         lead = [eol] if loose else []
         gap = []
         if at < len(lines) and not _is_blank(lines[at]):
