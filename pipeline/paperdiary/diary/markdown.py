@@ -26,11 +26,12 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from functools import lru_cache
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple
 from urllib.parse import quote, unquote
 
 from markdown_it import MarkdownIt
 from markdown_it.common.utils import normalizeReference
+from markdown_it.rules_block.html_block import HTML_SEQUENCES
 from markdown_it.rules_block import StateBlock
 from markdown_it.rules_core import StateCore
 from markdown_it.rules_inline import StateInline
@@ -40,7 +41,7 @@ from paperdiary.text import line_body, split_lines
 
 __all__ = [
     "Block", "DestinationStyle", "Document", "Edit", "Heading", "Link", "LinkKind", "Span", "destination_style",
-    "format_destination", "is_local", "parse", "plain_text",
+    "format_destination", "is_local", "parse", "parse_inline", "plain_text",
 ]
 
 
@@ -116,8 +117,11 @@ class Block:
     parent: int  # index of the container block in Document.blocks; -1 at the document's level
     markup: str = ""  # list item: "-", "*", "+", "." or ")"; fence: its fence; heading: "#" or "=" / "-"
     info: str = ""  # fence: its info string; ordered list item: its number as written
-    closed: bool = True  # fence: False when no closing fence ends it (it runs to its container's end)
+    closed: bool = True  # fence: False when no closing fence ends it (it runs to its container's end); html: False
+    # when no end marker ended it (CommonMark's types 6 and 7 run to a blank line: a line right after joins them)
     level: int = 0  # heading level
+    marker: Span | None = None  # list item: its marker as written ("-", "12.", "3)")
+    content_column: int = 0  # list item: the column its content starts at (tabs to 4), counted from its container's
 
 
 @dataclass(frozen=True)
@@ -306,15 +310,48 @@ def _hook_reference(rule: Callable[[StateBlock, int, int, bool], bool]) -> Calla
     return hooked
 
 
-@lru_cache(maxsize=1)
-def _parser() -> MarkdownIt:
+def _hook_list(rule: Callable[[StateBlock, int, int, bool], bool]) -> Callable[[StateBlock, int, int, bool], bool]:
+    """The list rule, noting in each list item's ``meta`` where its marker starts and its content's column."""
+    def hooked(state: StateBlock, start_line: int, end_line: int, silent: bool) -> bool:
+        if silent or "push" in vars(state):  # validating, or a nested list: the outer list records
+            return rule(state, start_line, end_line, silent)
+        push = state.push
+        opened: list[Token] = []  # the item just opened: the next token pushed sits at its content's indent
+
+        def recording_push(ttype: str, tag: str, nesting: Literal[-1, 0, 1]) -> Token:
+            if opened and ttype != "list_item_close":
+                opened[-1].meta["content_column"] = state.blkIndent
+            opened.clear()
+            token = push(ttype, tag, nesting)
+            if ttype == "list_item_open":
+                line = state.line
+                token.meta["marker"] = (state.bMarks[line] + state.tShift[line], state.sCount[line])
+                opened.append(token)
+            return token
+
+        state.push = recording_push  # type: ignore[method-assign]
+        try:
+            return rule(state, start_line, end_line, silent)
+        finally:
+            del state.push
+    return hooked
+
+
+@lru_cache(maxsize=2)
+def _parser(permissive: bool = False) -> MarkdownIt:
+    """markdown-it with our hooks. ``permissive``: a ``javascript:`` destination still makes a link (GitHub shows its
+    text, without the target), where markdown-it's safety check would leave the brackets as text."""
     md = MarkdownIt("commonmark").enable("table")
+    if permissive:
+        md.validateLink = lambda url: True  # type: ignore[method-assign]
     md.core.ruler.at("inline", _inline_with_spans)
     for name in ("link", "image", "autolink"):
         rule = next(r for r in md.inline.ruler.__rules__ if r.name == name)
         md.inline.ruler.at(name, _hook_inline(rule.fn, name), {"alt": list(rule.alt)})
     reference = next(r for r in md.block.ruler.__rules__ if r.name == "reference")
     md.block.ruler.at("reference", _hook_reference(reference.fn), {"alt": list(reference.alt)})
+    lists = next(r for r in md.block.ruler.__rules__ if r.name == "list")
+    md.block.ruler.at("list", _hook_list(lists.fn), {"alt": list(lists.alt)})
     return md
 
 
@@ -336,7 +373,7 @@ def _plain(tokens: Sequence[Token] | None) -> str:
 class Document:
     """A markdown text, parsed: its blocks, headings and links with their spans. Immutable; edits return text."""
 
-    def __init__(self, text: str):
+    def __init__(self, text: str, *, inline: bool = False):
         self.text = text
         self.lines: tuple[str, ...] = tuple(split_lines(text))
         self._starts = [0]
@@ -356,7 +393,11 @@ class Document:
         self._bom = bom
         self._norm_starts = norm_starts
         record = _Record(norm_starts)
-        tokens = _parser().parse(norm, {_ENV: record})
+        parser = _parser(permissive=inline)
+        env: dict[str, Any] = {_ENV: record}
+        if inline:
+            env["references"] = _AnyReference()
+        tokens = (parser.parseInline if inline else parser.parse)(norm, env)
         self.blocks: tuple[Block, ...] = tuple(self._blocks(tokens, record))
         self.headings: tuple[Heading, ...] = tuple(self._headings(tokens))
         self.links: tuple[Link, ...] = tuple(sorted(self._links(record), key=lambda link: link.span))
@@ -419,14 +460,21 @@ class Document:
                     "blockquote_open": "blockquote", "hr": "hr"}.get(token.type)
             if kind is None:
                 continue
-            markup, info, closed, level = token.markup, "", True, 0
+            markup, info, closed, level, marker, column = token.markup, "", True, 0, None, 0
             if kind == "fence":
                 info, closed = token.info, self._fence_closed(token)
+            elif kind == "html":
+                closed = _html_closed(token.content)
             elif kind == "list_item":
                 info = token.info
+                at, marker_column = token.meta.get("marker", (None, 0))
+                width = len(info) + 1
+                begin = self._source(at)
+                marker = Span(begin, begin + width) if begin is not None else None
+                column = token.meta.get("content_column", marker_column + width + 1)  # an empty item's: one after
             elif kind == "heading":
                 level = int(token.tag[1])
-            yield Block(kind, start, end, len(stack), parent, markup, info, closed, level)
+            yield Block(kind, start, end, len(stack), parent, markup, info, closed, level, marker, column)
             if kind in ("bullet_list", "ordered_list", "list_item", "blockquote"):
                 stack.append(count)
             count += 1
@@ -517,6 +565,7 @@ class Document:
                 text = self.text[a:b] if a is not None and b is not None else content[text_start:text_end]
             image = kind == "image"
             href = token.attrGet("src" if image else "href") or ""
+            href = href if isinstance(href, str) and _parser().validateLink(href) else ""
             title = token.attrGet("title") or ""
             if kind == "autolink":
                 link_kind = LinkKind.AUTOLINK
@@ -594,20 +643,51 @@ class Document:
         return self.edit([Edit(self.offset(start), self.offset(end), text)])
 
 
+def _html_closed(content: str) -> bool:
+    """Whether an HTML block ended by its end marker (CommonMark's types 1-5), not at a blank line or the end."""
+    lines = content.rstrip("\n").split("\n")
+    for opening, closing, _ in HTML_SEQUENCES:
+        if opening.search(lines[0].lstrip(" \t")):
+            return closing.pattern != "^$" and bool(closing.search(lines[-1]))
+    return False
+
+
 def _front_matter(bodies: Sequence[str]) -> int:
-    """How many lines a leading YAML front matter (``---`` ... ``---`` or ``...``) takes; 0 without one."""
+    """How many lines a leading YAML front matter (``---`` ... ``---`` or ``...``) takes; 0 without one.
+
+    It must hold a top-level ``key:``: GitHub renders front matter as a table of its keys, and a README opening
+    with a rule, a heading and another rule ("---", "## Lessons", "---": all comments to YAML) is markdown."""
     if not bodies or bodies[0].rstrip() != "---":
         return 0
     for n in range(1, len(bodies)):
         if bodies[n].rstrip() in ("---", "..."):
-            return n + 1
+            return n + 1 if any(_YAML_KEY.match(line) for line in bodies[1:n]) else 0
     return 0
+
+
+_YAML_KEY = re.compile(r"""(?:[^\s#:"'-][^:]*|"[^"]*"|'[^']*'):(?:[ \t]|$)""")
 
 
 @lru_cache(maxsize=64)
 def parse(text: str) -> Document:
     """The text parsed as CommonMark with GFM tables (cached: parsing the same text twice is free)."""
     return Document(text)
+
+
+class _AnyReference(dict[str, dict[str, str]]):
+    """Reference definitions for a snippet cut from a document: every label has one (its target unknown: "")."""
+
+    def get(self, key: str, default: Any = None) -> dict[str, str]:
+        return super().get(key) or {"href": "", "title": ""}
+
+
+@lru_cache(maxsize=256)
+def parse_inline(text: str) -> Document:
+    """The text read as the inline content of one paragraph (a title, a description, a lesson's words): its links
+    and their spans, and no blocks, so a leading ``<b>`` or ``1.`` is text, not an HTML block or a list. The
+    snippet comes from a document whose reference definitions it lacks, so ``[text][label]`` and ``[label]`` are
+    reference links here (``href`` ""), and a ``javascript:`` link is a link, as GitHub shows it (``href`` "")."""
+    return Document(text, inline=True)
 
 
 def _definition_label_end(text: str) -> int:

@@ -17,11 +17,11 @@ Shape (``##`` section, ``###`` themes, ``####`` sub-themes, numbered lessons)::
        1. numbered sub-item                         <- same lesson
     2) next lesson ...
 
-Block structure follows CommonMark closely enough for this shape: fenced code and
-HTML blocks are opaque (a ``#`` inside a fence is not a heading), a list item
-stays open for lazy continuation lines, and a marker indented at least as far as
-the open item's content is a nested item, not a new lesson. Setext headings are
-recognised when their text is a single line.
+The README is read as GitHub reads it, through :mod:`paperdiary.diary.markdown`
+(CommonMark): headings are those at the document's level (not in a list item,
+block quote, code fence or HTML block), lessons the top-level list items under a
+theme, with their lazy continuation lines and nested content, and citations the
+links CommonMark sees in them.
 
 Edits (:meth:`Readme.add_lesson`, :meth:`Readme.extend_lesson`,
 :meth:`Readme.add_theme`, :meth:`Readme.remove_lesson`) return a new model and
@@ -41,14 +41,14 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from urllib.parse import unquote
 
-from paperdiary.diary.markdown import LinkKind
+from paperdiary.diary.markdown import Block, Document, Edit, Heading, Link, LinkKind
 from paperdiary.diary.markdown import parse as parse_markdown
+from paperdiary.diary.markdown import parse_inline
 from paperdiary.diary.markdown import plain_text as markdown_plain_text
 from paperdiary.errors import OutsideDiaryError, ReadmeError
 from paperdiary.fsutil import diary_relpath, read_diary_bytes
-from paperdiary.text import line_body, line_ending, split_lines
+from paperdiary.text import line_body, line_ending
 
 README_NAME = "README.md"  # the diary's README, at its root: the lessons and the Full Diary index live there
 # A new diary's one example theme: a generic name to rename, not someone else's themes.
@@ -85,239 +85,11 @@ def _dominant_ending(lines: Sequence[str]) -> str:
     return max(counts, key=lambda e: (counts[e], -first_seen[e]))
 
 
-# --------------------------------------------------------------------------- block scanner
-
-_ATX = re.compile(r"(#{1,6})(?=[ \t]|$)")
-_ATX_CLOSE = re.compile(r"(?:^|[ \t]+)#+[ \t]*$")
-_SETEXT = re.compile(r"(?:=+|-+)[ \t]*")
-_HR = re.compile(r"([-*_])(?:[ \t]*\1){2,}[ \t]*")
-_FENCE = re.compile(r"(`{3,}|~{3,})(.*)")
-_ITEM = re.compile(r"(?:([-+*])|(\d{1,9})([.)]))(?=[ \t]|$)")
-# HTML blocks (CommonMark types 1-5) that run until an end marker, blank lines included.
-_HTML_WITH_END = (
-    (
-        re.compile(r"<(?:script|pre|style|textarea)(?:[ \t>]|$)", re.IGNORECASE),
-        re.compile(r"</(?:script|pre|style|textarea)>", re.IGNORECASE),
-    ),
-    (re.compile(r"<!--"), re.compile(r"-->")),
-    (re.compile(r"<\?"), re.compile(r"\?>")),
-    (re.compile(r"<![A-Za-z]"), re.compile(r">")),
-    (re.compile(r"<!\[CDATA\["), re.compile(r"\]\]>")),
-)
-_BLOCK_TAGS = (
-    "address|article|aside|base|basefont|blockquote|body|caption|center|col|colgroup|dd|details|dialog|dir|div|"
-    "dl|dt|fieldset|figcaption|figure|footer|form|frame|frameset|h[1-6]|head|header|hr|html|iframe|legend|li|link|"
-    "main|menu|menuitem|nav|noframes|ol|optgroup|option|p|param|search|section|summary|table|tbody|td|tfoot|th|"
-    "thead|title|tr|track|ul"
-)
-# Types 6 and 7 run until a blank line; type 7 (any lone tag) cannot interrupt a paragraph.
-_HTML_BLOCK_TAG = re.compile(rf"</?(?:{_BLOCK_TAGS})(?:[ \t]|/?>|$)", re.IGNORECASE)
-_HTML_LONE_TAG = re.compile(
-    r"""(?:<[A-Za-z][A-Za-z0-9-]*(?:[ \t]+[A-Za-z_:][\w.:-]*(?:[ \t]*=[ \t]*(?:[^\s"'=<>`]+|'[^']*'|"[^"]*"))?)*"""
-    r"""[ \t]*/?>|</[A-Za-z][A-Za-z0-9-]*[ \t]*>)[ \t]*"""
-)
-
-
-@dataclass(frozen=True, slots=True)
-class _Line:
-    """What one line is, for grouping. ``text`` covers everything that is not structure."""
-
-    kind: str  # "blank" | "text" | "cont" | "code" | "heading" | "underline" | "item"
-    level: int = 0  # heading level
-    title: str = ""  # heading title
-    bullet: bool = False  # item: "-"/"*"/"+" rather than "N." / "N)"
-
-
-_BLANK = _Line("blank")
-_TEXT = _Line("text")
-_CONT = _Line("cont")  # continues the previous line's paragraph
-_CODE = _Line("code")  # inside a fence or an HTML block: opaque
-_UNDERLINE = _Line("underline")
-_ITEM_NUMBERED = _Line("item")
-_ITEM_BULLET = _Line("item", bullet=True)
-
-
-@dataclass(slots=True)
-class _Block:
-    """An open opaque block: a fence (char, length) or an HTML block (end marker, or None = blank line)."""
-
-    container: int  # content column of the list item holding it; 0 at document level
-    fence: tuple[str, int] | None = None
-    end: re.Pattern[str] | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class _Start:
-    """The block a line opens.
-
-    ``kind``: "" (none: paragraph text), "heading", "setext", "hr", "fence", "quote", "html" or "item".
-    """
-
-    kind: str
-    level: int = 0  # heading, setext
-    title: str = ""  # heading
-    fence: tuple[str, int] | None = None  # fence: (character, length)
-    html_end: re.Pattern[str] | None = None  # html: end marker (None = ends at a blank line)
-    html_from: int = 0  # html: where to look for the end marker on the opening line
-    item: re.Match[str] | None = None  # item: the marker
-
-
-_NO_START = _Start("")
-
-
-def _block_start(rest: str, rel: int, para: bool) -> _Start:
-    """The block a line (``rest`` = text after its indentation) opens, if any.
-
-    ``rel`` is its indentation relative to its container; ``para`` says whether
-    the previous line was paragraph text (which some blocks cannot interrupt).
-    """
-    if rel > 3 or not rest:
-        return _NO_START
-    c = rest[0]
-    if c == "#" and (m := _ATX.match(rest)):
-        return _Start("heading", level=len(m[1]), title=_ATX_CLOSE.sub("", rest[m.end():]).strip(" \t"))
-    if c in "=-" and para and _SETEXT.fullmatch(rest):
-        return _Start("setext", level=1 if c == "=" else 2)
-    if c in "-*_" and _HR.fullmatch(rest):
-        return _Start("hr")
-    if c in "`~" and (m := _FENCE.match(rest)) and not (c == "`" and "`" in m[2]):
-        return _Start("fence", fence=(c, len(m[1])))
-    if c == ">":
-        return _Start("quote")
-    if c == "<":
-        for start, end in _HTML_WITH_END:
-            if m := start.match(rest):
-                return _Start("html", html_end=end, html_from=m.end())
-        if _HTML_BLOCK_TAG.match(rest) or (not para and _HTML_LONE_TAG.fullmatch(rest)):
-            return _Start("html")
-    if m := _ITEM.match(rest):
-        return _Start("item", item=m)
-    return _NO_START
-
-
-def _item_content_col(col: int, rest: str, m: re.Match[str]) -> int:
-    marker_end = col + m.end()
-    width, tail = _indent(rest[m.end():], marker_end)
-    # An empty item, or one whose text is indented code (5+ columns), has content one column after its marker.
-    return marker_end + 1 if not tail or width > 4 else marker_end + width
-
-
-def _scan(lines: Sequence[str]) -> tuple[list[_Line], _Block | None, int | None]:
-    """Classify every line, tracking fences, HTML blocks and the open top-level list item.
-
-    Also returns what is still open after the last line: an opaque block, and
-    the content column of a top-level list item.
-    """
-    out: list[_Line] = []
-    item: int | None = None  # content column of the open top-level list item
-    block: _Block | None = None
-    para = False  # the previous line is paragraph text that the next may continue
-    para_start = -1  # index of a single-line document-level paragraph (setext heading text)
-    for i, raw in enumerate(lines):
-        body = line_body(raw)
-        if i == 0 and body.startswith("\ufeff"):
-            body = body[1:]
-        col, rest = _indent(body)
-        blank = not rest
-        if block is not None:
-            if not blank and block.container and col < block.container:
-                block = item = None  # a less indented line closes the list item, and the block inside it
-            elif block.fence is not None:
-                char, length = block.fence
-                closing = rest.rstrip(" \t")
-                if col - block.container <= 3 and len(closing) >= length and closing == char * len(closing):
-                    block = None
-                out.append(_CODE)
-                continue
-            elif block.end is not None:
-                if block.end.search(body):
-                    block = None
-                out.append(_CODE)
-                continue
-            elif not blank:
-                out.append(_CODE)
-                continue
-            else:
-                block = None  # a blank line ends an HTML block of types 6 and 7
-        if blank:
-            out.append(_BLANK)
-            para, para_start = False, -1
-            continue
-
-        inside = item is not None and col >= item
-        rel = col - item if inside and item is not None else col
-        start = _block_start(rest, rel, para)
-        if start.kind == "setext" and (inside or para_start != i - 1):
-            start = _Start("hr") if rest[0] == "-" else _NO_START
-        kind = start.kind
-        if item is not None and not inside:
-            if not kind and para:
-                out.append(_CONT)  # lazy continuation: "1. text\nmore text" without indent
-                continue
-            item = None
-        if inside:
-            # Within the item: its headings and nested lists are its own content.
-            if kind in ("fence", "html"):
-                block = _open_block(start, body, item or 0)
-            out.append(_CONT if not kind and para else _CODE if block else _TEXT)
-            para = (not kind and (para or rel < 4)) or kind in ("item", "quote")
-            para_start = -1
-            continue
-
-        para_start = -1
-        if kind == "heading":
-            out.append(_Line("heading", level=start.level, title=start.title))
-            para = False
-        elif kind == "setext":
-            title = _indent(line_body(lines[i - 1]).lstrip("\ufeff"))[1].strip()
-            out[i - 1] = _Line("heading", level=start.level, title=title)
-            out.append(_UNDERLINE)
-            para = False
-        elif kind == "item" and start.item is not None:
-            m = start.item
-            item = _item_content_col(col, rest, m)
-            out.append(_ITEM_BULLET if m[1] else _ITEM_NUMBERED)
-            para = bool(rest[m.end():].strip(" \t"))
-        elif kind in ("fence", "html"):
-            block = _open_block(start, body, 0)
-            out.append(_CODE)
-            para = False
-        elif kind == "hr":
-            out.append(_TEXT)
-            para = False
-        elif kind == "quote":
-            out.append(_TEXT)
-            para = True
-        elif para:
-            out.append(_CONT)
-        elif rel >= 4:
-            out.append(_TEXT)  # indented code: no paragraph to continue
-        else:
-            out.append(_TEXT)
-            para, para_start = True, i
-    return out, block, item
-
-
-def _open_block(start: _Start, body: str, container: int) -> _Block | None:
-    if start.fence is not None:
-        return _Block(container, fence=start.fence)
-    if start.html_end is not None and start.html_end.search(body, body.find("<") + start.html_from):
-        return None  # opened and closed on one line: <!-- comment -->
-    return _Block(container, end=start.html_end)
-
-
 # --------------------------------------------------------------------------- links
 
-_LABEL = r"(?:[^\[\]\\\n]|\\.|\[(?:[^\[\]\\\n]|\\.)*\])*"
-_DEST = r"(?:<[^<>\n]*>|(?:[^\s()\\]|\\.|\((?:[^\s()\\]|\\.)*\))*)"
-_TITLE = r"""(?:[ \t]+(?:"[^"\n]*"|'[^'\n]*'|\([^()\n]*\)))?"""
-_INLINE_LINK = re.compile(rf"(!?)\[({_LABEL})\]\([ \t]*({_DEST}){_TITLE}[ \t]*\)")
-_REF_LINK = re.compile(rf"(!?)\[({_LABEL})\](?:\[((?:[^\[\]\\\n]|\\.)*)\])?(?![(:\[])")
-_REF_DEF = re.compile(r" {0,3}\[((?:[^\[\]\\\n]|\\.)+)\]:[ \t]*(<[^<>\n]*>|\S+)")
-_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
-# A parenthesised group of inline links: "([A](a))", "([A](a), [B](b) and [C](c))".
-_LINK_NC = rf"!?\[{_LABEL}\]\([ \t]*{_DEST}{_TITLE}[ \t]*\)"
-_LINK_GROUP = re.compile(rf"\([ \t]*{_LINK_NC}(?:[ \t]*(?:,|;|&|\band\b)?[ \t]*{_LINK_NC})*[ \t]*\)")
+# What may stand between the links of a parenthesised group: "([A](a))", "([A](a), [B](b) and [C](c))".
+_GROUP_GAP = re.compile(r"[ \t]*(?:,|;|&|\band\b)?[ \t]*")
+_AND_GAP = re.compile(r"[ \t]+and[ \t]+")
 
 
 def _label_key(label: str) -> str:
@@ -333,16 +105,10 @@ class Citation:
     path: str  # decoded, normalised, relative to the diary root: "June 2025/4thJuneProlongedRL.md"
 
 
-def _entry_path(target: str, readme_dir: str) -> str | None:
+def _entry_path(link: Link, readme_dir: str) -> str | None:
     """The diary-relative path an entry link points at, or None when it is not a link to an entry."""
-    target = target.strip()
-    if target.startswith("<") and target.endswith(">"):
-        target = target[1:-1]
-    target = re.split(r"[?#]", target, maxsplit=1)[0]
-    if not target or target.startswith("//") or _SCHEME.match(target):
-        return None
-    path = unquote(target.replace("\\", ""))  # backslash escapes in a destination
-    if not path.lower().endswith(".md"):
+    path = link.path
+    if not link.local or not path.lower().endswith(".md"):
         return None
     # A leading "/" is the repository root on GitHub, which is the diary root.
     path = path.lstrip("/") if path.startswith("/") else posixpath.join(readme_dir, path)
@@ -352,20 +118,18 @@ def _entry_path(target: str, readme_dir: str) -> str | None:
     return unicodedata.normalize("NFC", path)
 
 
-def _citations(markdown: str, refs: dict[str, str], readme_dir: str) -> tuple[Citation, ...]:
-    """The entry links of a lesson's markdown, read as CommonMark (code spans, escapes, ``<…>``); a reference
-    link by the README's definitions (``refs``, label -> destination as written)."""
-    definitions = "".join(f"\n[{label}]: {target}" for label, target in refs.items())
-    doc = parse_markdown(markdown + ("\n" + definitions if refs else ""))
+def _citations(doc: Document, start: int, end: int, readme_dir: str) -> tuple[Citation, ...]:
+    """The entry links on lines ``start`` to ``end - 1``, read as CommonMark (code spans, escapes, ``<…>``); a
+    reference link by its definition."""
     found: list[Citation] = []
-    for link in doc.links:
-        if link.image or link.span.start >= len(markdown) or link.kind not in (LinkKind.INLINE, LinkKind.REFERENCE):
+    for link in doc.links_in(start, end):
+        if link.image or link.kind not in (LinkKind.INLINE, LinkKind.REFERENCE):
             continue
         written = link.written
         if link.kind is LinkKind.REFERENCE:
             definition = doc.definition(link.label)
             written = definition.written if definition is not None else ""
-        if written and (path := _entry_path(written, readme_dir)):
+        if written and (path := _entry_path(link, readme_dir)):
             found.append(Citation(link.text, written, path))
     return tuple(found)
 
@@ -377,15 +141,21 @@ def cited_path(relpath: str) -> str:
 
 def plain_text(markdown: str, *, link_labels: bool = True) -> str:
     """Markdown -> the words a reader sees: link text kept (or dropped), images, URLs and tags dropped."""
-    text = _INLINE_LINK.sub(lambda m: "" if m[1] or not link_labels else f" {m[2]} ", markdown)
-    text = _REF_LINK.sub(lambda m: "" if m[1] or not link_labels else f" {m[2]} ", text)
-    text = re.sub(r"<[^<>\n]*>|https?://\S+", " ", text)
+    doc = parse_inline(markdown)
+    edits: list[Edit] = []
+    for link in doc.links:
+        if link.kind is LinkKind.DEFINITION or (edits and link.span.start < edits[-1].end):
+            continue  # a definition is no text; an image inside a link goes with it
+        if link.kind is LinkKind.AUTOLINK:
+            shown = " "  # a URL is no words
+        else:
+            shown = f" {link.text} " if link_labels and not link.image else ""
+        edits.append(Edit(link.span.start, link.span.end, shown))
+    text = re.sub(r"<[^<>\n]*>|https?://\S+", " ", doc.edit(edits))
     return " ".join(text.split())
 
 
 # --------------------------------------------------------------------------- model
-
-_MARKER = re.compile(r"([ \t]*)(?:([-+*])|(\d{1,9})([.)]))([ \t]*)")
 
 
 def _fold(name: str) -> str:
@@ -421,23 +191,28 @@ class ReadmeLesson:
     delimiter: str  # "." or ")" after a number; the bullet character for a bullet
     paragraph: int = field(repr=False)  # how many of ``lines`` form its first paragraph
     citations: tuple[Citation, ...] = field(repr=False)
+    marker: tuple[int, int] = field(repr=False)  # where its list marker ("12.", "-") stands in its first line
 
     @property
-    def _marker_match(self) -> re.Match[str]:
-        m = _MARKER.match(line_body(self.lines[0]))
-        assert m is not None  # a lesson starts at a list marker by construction
-        return m
+    def _content(self) -> int:
+        """Where its text starts in its first line: after the marker and the spaces or tabs after it."""
+        first = line_body(self.lines[0])
+        return len(first) - len(first[self.marker[1]:].lstrip(" \t"))
+
+    @property
+    def _spacing(self) -> str:
+        return line_body(self.lines[0])[self.marker[1]:self._content]
 
     @property
     def body(self) -> str:
         """The lesson's markdown without its list marker or line endings."""
-        first = line_body(self.lines[0])[self._marker_match.end():]
+        first = line_body(self.lines[0])[self._content:]
         return "\n".join([first, *map(line_body, self.lines[1:])])
 
     @property
     def text(self) -> str:
         """Its first paragraph (first line and continuation lines) on one line: what ranking reads first."""
-        first = line_body(self.lines[0])[self._marker_match.end():]
+        first = line_body(self.lines[0])[self._content:]
         return " ".join(" ".join([first, *map(line_body, self.lines[1 : self.paragraph])]).split())
 
     @property
@@ -514,17 +289,16 @@ class Readme:
         or with ``create=True`` appends an empty one (then ``render()`` differs
         from ``text`` by exactly that section).
         """
-        lines = split_lines(text)
-        infos, _, _ = _scan(lines)
-        found = _find_section(infos, heading)
+        doc = parse_markdown(text)
+        found = _find_section(doc, heading)
         if found is None:
             if not create:
                 raise ReadmeError(
                     f"the README has no lessons section ({_describe_heading(heading)}).",
                     hint="Add one (e.g. '## Interesting Methods and Lesson Learned'), or set lessons_heading.",
                 )
-            return cls.parse(_with_section(text, lines, heading), heading, readme_dir=readme_dir)
-        return _build(lines, infos, found, heading, readme_dir)
+            return cls.parse(_with_section(text, doc.lines, heading), heading, readme_dir=readme_dir)
+        return _build(doc, found, heading, readme_dir)
 
     @classmethod
     def read(cls, path: Path, heading: str = "", *, diary_root: Path | None = None, create: bool = False) -> Readme:
@@ -627,19 +401,25 @@ class Readme:
             at = self._content_end(lines, target.start + len(target.heading), target.own_end)
             loose = False
             prefix = self._first_marker()
-        _, open_block, open_item = _scan(lines[:at])
+        doc = parse_markdown("".join(lines))
+        holding = [b for b in doc.blocks if b.start < at <= b.end]  # the blocks the line before ``at`` is in
+        open_item = next((b.content_column for b in holding if b.kind == "list_item" and b.depth == 1), None)
         if open_item is not None and _indent(prefix)[0] >= open_item:
             prefix = prefix.lstrip(" \t")  # indented as the last lesson, it would nest in the open item
         eol = _eol_near(lines, at)
         item = _item_lines(prefix, text, eol)
         # A list item right after an HTML block (<details>...</details>) would be part of the block
         # until a blank line ends it.
-        loose = loose or (open_block is not None and open_block.fence is None and open_block.end is None)
+        loose = loose or any(b.kind == "html" and not b.closed and b.end == at for b in holding)
+        # Nor can an item numbered from other than 1 interrupt a paragraph (CommonMark): it would continue it.
+        number = prefix.strip(" \t")[:-1]
+        loose = loose or (number.isdigit() and int(number) != 1
+                          and any(b.kind == "paragraph" and b.depth == 0 for b in holding))
         lead = [eol] if loose else []
         gap = []
         if at < len(lines) and not _is_blank(lines[at]):
-            col, rest = _indent(line_body(lines[at]))
-            if _block_start(rest, col, False).kind not in ("heading", "item"):
+            starts_item = any(b.kind == "list_item" and b.depth == 1 and b.start == at for b in doc.blocks)
+            if not starts_item and not any(h.line == at and not h.setext for h in doc.headings):
                 # Text right after the item (a setext heading's title, say) would become its lazy continuation.
                 gap = [eol]
         inserted = _insert(lines, at, lead + item + gap)
@@ -664,16 +444,18 @@ class Readme:
         citation = " ".join(citation.split())
         if not citation:
             raise ReadmeError("an empty citation cannot extend a lesson.")
-        new_paths = {c.path for c in _citations(citation, {}, self.readme_dir)}
+        cited = parse_markdown(citation)
+        new_paths = {c.path for c in _citations(cited, 0, len(cited.lines), self.readme_dir)}
         if new_paths and new_paths <= set(lesson.cites):
             return self
         lines = list(self._iter_lines())
+        doc = parse_markdown("".join(lines))
         para = range(lesson.start, lesson.start + lesson.paragraph)
         for n in para:
             body = line_body(lines[n])
-            after_marker = lesson._marker_match.end() if n == lesson.start else 0
-            if m := _LINK_GROUP.search(body, after_marker):
-                lines[n] = body[: m.start()] + _extend_group(m[0], citation) + body[m.end():] + line_ending(lines[n])
+            if group := _citation_group(doc, n, lesson.marker[1] if n == lesson.start else 0):
+                start, end, links, gaps = group
+                lines[n] = body[:start] + _extend_group(body[start:end], links, gaps, citation) + body[end:] + line_ending(lines[n])
                 break
         else:
             n = para[-1]
@@ -729,10 +511,11 @@ class Readme:
         counted = [int(x.number) for x in lessons if x.number is not None]
         if len(counted) == len(lessons) > 1 and counted == list(range(counted[0], counted[0] + len(counted))):
             for later in lessons[lesson_index + 1:]:
-                m = later._marker_match
                 body = line_body(lines[later.start])
-                renumbered = str(int(m[3]) - 1).zfill(len(m[3]))
-                lines[later.start] = body[: m.start(3)] + renumbered + body[m.end(3):] + line_ending(lines[later.start])
+                number_start, number_end = later.marker[0], later.marker[1] - 1  # the marker: number and delimiter
+                number = body[number_start:number_end]
+                renumbered = str(int(number) - 1).zfill(len(number))
+                lines[later.start] = body[:number_start] + renumbered + body[number_end:] + line_ending(lines[later.start])
         unterminated = end == len(lines) and not line_ending(lines[-1])
         del lines[start:end]
         if unterminated and lines:
@@ -752,16 +535,16 @@ class Readme:
 
     def _next_marker(self, theme: Theme) -> str:
         last = theme.lessons[-1]
-        m = last._marker_match
-        spacing = m[5] or " "
+        indent = line_body(last.lines[0])[: last.marker[0]]
+        spacing = last._spacing or " "
         if last.number is None:
-            return f"{m[1]}{last.delimiter}{spacing}"
+            return f"{indent}{last.delimiter}{spacing}"
         numbers = [x.number for x in theme.lessons]
         if len(numbers) > 1 and len(set(numbers)) == 1:
             number = last.number  # "1." on every item: the renderer counts, and so does the user
         else:
             number = str(int(last.number) + 1).zfill(len(last.number))
-        return f"{m[1]}{number}{last.delimiter}{spacing}"
+        return f"{indent}{number}{last.delimiter}{spacing}"
 
     def _first_marker(self) -> str:
         """First item of a new list, in the README's usual style ("1." unless the user prefers "1)" or bullets)."""
@@ -851,28 +634,54 @@ def _item_lines(prefix: str, text: str, eol: str) -> list[str]:
     if not parts or not parts[0].strip(" \t"):
         raise ReadmeError("a lesson needs some text.")
     content = len(prefix.expandtabs(4))  # the item's content column
-    out = [prefix + parts[0].strip(" \t") + eol]
-    para = True
+    out = [prefix + parts[0].strip(" \t")]
     for part in parts[1:]:
-        col, rest = _indent(part)
-        if not rest:
-            out.append(eol)
-            para = False
-            continue
-        kind = _block_start(rest, col, para).kind
-        if col < content and (kind or not para):
+        if part.strip(" \t") and _indent(part)[0] < content and not _continues(out, part):
             part = " " * content + part
-        out.append(part + eol)
-        para = kind in ("", "item", "quote")
-    return out
+        out.append(part if part.strip(" \t") else "")
+    return [line + eol for line in out]
 
 
-def _extend_group(group: str, citation: str) -> str:
+def _continues(item: list[str], line: str) -> bool:
+    """Whether ``line``, as written, stays in the list item of ``item``'s lines (a lazy continuation)."""
+    doc = parse_markdown("\n".join([*item, line]) + "\n")
+    return any(b.kind == "list_item" and b.depth == 1 and b.start == 0 and b.end > len(item) for b in doc.blocks)
+
+
+def _citation_group(doc: Document, line: int, after: int) -> tuple[int, int, list[str], list[str]] | None:
+    """The first parenthesised group of inline links on a line, from column ``after``: "([A](a), [B](b))".
+
+    (start, end) columns of the group, its links and what stands between them, as written."""
+    at = doc.offset(line)
+    body = line_body(doc.lines[line])
+    spans = [(link.span.start - at, link.span.end - at) for link in doc.links
+             if link.kind is LinkKind.INLINE and link.line == line and link.span.end - at <= len(body)]
+    for i, (start, _) in enumerate(spans):
+        opening = re.search(r"\([ \t]*\Z", body[after:start])
+        if opening is None:
+            continue
+        best = None
+        for j in range(i, len(spans)):
+            if j > i and not _GROUP_GAP.fullmatch(body[spans[j - 1][1]:spans[j][0]]):
+                break
+            if closing := re.match(r"[ \t]*\)", body[spans[j][1]:]):
+                best = (j, spans[j][1] + closing.end())
+        if best is not None:
+            last, end = best
+            links = [body[a:b] for a, b in spans[i:last + 1]]
+            gaps = [body[spans[k][1]:spans[k + 1][0]] for k in range(i, last)]
+            return after + opening.start(), end, links, gaps
+    return None
+
+
+def _extend_group(group: str, links: list[str], gaps: list[str], citation: str) -> str:
     """Add a citation to "(links)": after a comma, or as the new last item of an "A, B and C" list."""
+    lead = group[1:group.index(links[0])]
+    if any(_AND_GAP.fullmatch(gap) for gap in gaps):
+        gaps = [", " if _AND_GAP.fullmatch(gap) else gap for gap in gaps]
+        joined = "".join(link + gap for link, gap in zip(links, [*gaps, ""], strict=True))
+        return f"({lead}{joined} and {citation})"
     inner = group[1:-1].rstrip(" \t")
-    if re.search(r"\)[ \t]+and[ \t]+!?\[", inner):
-        inner = re.sub(r"\)[ \t]+and[ \t]+(?=!?\[)", "), ", inner)
-        return f"({inner} and {citation})"
     return f"({inner}, {citation})"
 
 
@@ -880,67 +689,66 @@ def _describe_heading(heading: str) -> str:
     return f"no heading {heading!r}" if heading else "no '## ...' heading containing 'Lesson'"
 
 
+def _setting_heading(heading: str) -> Heading | None:
+    """The heading a ``lessons_heading`` setting writes ("### Lessons"), None for a bare title ("Lessons")."""
+    found = parse_markdown(heading.strip()).headings
+    return found[0] if found and not found[0].setext and found[0].text else None
+
+
 def _wanted(heading: str) -> tuple[int, str]:
     """(level or 0 for #/##, folded title) from a heading setting."""
-    m = re.fullmatch(r"(#{1,6})[ \t]+(.*)", heading.strip())
-    if m:
-        return len(m[1]), _label_key(_ATX_CLOSE.sub("", m[2]))
-    return 0, _label_key(heading)
+    written = _setting_heading(heading)
+    return (written.level, _label_key(written.text)) if written else (0, _label_key(heading))
 
 
-def _find_section(infos: Sequence[_Line], heading: str) -> tuple[int, int, int] | None:
-    """(heading line, first body line, end line) of the lessons section."""
+def _title(heading: Heading) -> str:
+    """A heading's title as written, on one line (a setext heading's text may take several)."""
+    return " ".join(line.strip(" \t") for line in heading.text.split("\n"))
+
+
+def _top_headings(doc: Document) -> list[Heading]:
+    """The headings at the document's level: one in a list item or block quote is that block's content."""
+    return [h for h in doc.headings if h.depth == 0]
+
+
+def _find_section(doc: Document, heading: str) -> tuple[Heading, int] | None:
+    """The lessons section's heading and its end line."""
     level, title = _wanted(heading)
-    for i, info in enumerate(infos):
-        if info.kind != "heading":
-            continue
+    headings = _top_headings(doc)
+    for n, info in enumerate(headings):
         if title:
-            found = (info.level == level if level else info.level <= 2) and _label_key(info.title) == title
+            found = (info.level == level if level else info.level <= 2) and _label_key(_title(info)) == title
         else:
-            found = info.level == 2 and "lesson" in info.title.casefold()
+            found = info.level == 2 and "lesson" in _title(info).casefold()
         if found:
-            body = i + 2 if i + 1 < len(infos) and infos[i + 1].kind == "underline" else i + 1
-            end = next(
-                (j for j in range(body, len(infos)) if infos[j].kind == "heading" and infos[j].level <= info.level),
-                len(infos),
-            )
-            return i, body, end
+            end = next((h.line for h in headings[n + 1:] if h.level <= info.level), len(doc.lines))
+            return info, end
     return None
 
 
 def _with_section(text: str, lines: Sequence[str], heading: str) -> str:
-    level, _ = _wanted(heading)
-    title = _ATX_CLOSE.sub("", heading.strip().lstrip("#")).strip() or DEFAULT_SECTION_TITLE
+    written = _setting_heading(heading)
+    title = (written.text if written else heading.strip().lstrip("#").strip()) or DEFAULT_SECTION_TITLE
     eol = _dominant_ending(lines)
     ends_blank = len(lines) > 1 and not line_body(lines[-1]).strip()
     # One blank line before the new heading: the README's own last blank line, else one added.
     lead = (eol if lines and not line_ending(lines[-1]) else "") + (eol if text.strip() and not ends_blank else "")
-    return f"{text}{lead}{'#' * (level or 2)} {title}{eol}"
+    return f"{text}{lead}{'#' * (written.level if written else 2)} {title}{eol}"
 
 
-def _reference_definitions(lines: Sequence[str], infos: Sequence[_Line]) -> dict[str, str]:
-    refs: dict[str, str] = {}
-    for line, info in zip(lines, infos, strict=True):
-        if info.kind in ("text", "cont") and (m := _REF_DEF.match(line_body(line))):
-            refs.setdefault(_label_key(m[1]), m[2])  # the first definition wins, as in CommonMark
-    return refs
-
-
-def _build(lines: list[str], infos: list[_Line], found: tuple[int, int, int], heading: str, readme_dir: str) -> Readme:
-    head, body, end = found
-    refs = _reference_definitions(lines, infos)
-    headings = [j for j in range(body, end) if infos[j].kind == "heading"]
+def _build(doc: Document, found: tuple[Heading, int], heading: str, readme_dir: str) -> Readme:
+    section, end = found
+    lines = doc.lines
+    headings = [h for h in _top_headings(doc) if section.end <= h.line < end]
 
     def make_theme(index: int, key: tuple[int, ...], children: list[Theme]) -> Theme:
-        at = headings[index]
-        info = infos[at]
-        n_heading = 2 if at + 1 < end and infos[at + 1].kind == "underline" else 1
-        own_end = headings[index + 1] if index + 1 < len(headings) else end
-        lessons = _lessons(lines, infos, at + n_heading, own_end, refs, readme_dir)
+        info = headings[index]
+        own_end = headings[index + 1].line if index + 1 < len(headings) else end
+        lessons = _lessons(doc, info.end, own_end, readme_dir)
         intro_end = lessons[0].start if lessons else own_end
         return Theme(
-            key=key, name=info.title, level=info.level, start=at,
-            heading=tuple(lines[at : at + n_heading]), intro=tuple(lines[at + n_heading : intro_end]),
+            key=key, name=_title(info), level=info.level, start=info.line,
+            heading=lines[info.line : info.end], intro=lines[info.end : intro_end],
             lessons=tuple(lessons), subthemes=tuple(children),
         )
 
@@ -949,56 +757,57 @@ def _build(lines: list[str], infos: list[_Line], found: tuple[int, int, int], he
         themes: list[Theme] = []
         index = first
         while index < stop:
-            level = infos[headings[index]].level
-            child_stop = next((j for j in range(index + 1, stop) if infos[headings[j]].level <= level), stop)
+            level = headings[index].level
+            child_stop = next((j for j in range(index + 1, stop) if headings[j].level <= level), stop)
             own_key = (*key, len(themes))
             themes.append(make_theme(index, own_key, nest(index + 1, child_stop, own_key)))
             index = child_stop
         return themes
 
-    first_theme = headings[0] if headings else end
+    first_theme = headings[0].line if headings else end
     return Readme(
-        preamble=tuple(lines[:head]),
-        section_heading=tuple(lines[head:body]),
-        section_title=infos[head].title,
-        section_level=infos[head].level,
-        intro=tuple(lines[body:first_theme]),
+        preamble=lines[: section.line],
+        section_heading=lines[section.line : section.end],
+        section_title=_title(section),
+        section_level=section.level,
+        intro=lines[section.end : first_theme],
         themes=tuple(nest(0, len(headings), ())),
-        after=tuple(lines[end:]),
+        after=lines[end:],
         heading=heading,
         readme_dir=readme_dir,
     )
 
 
-def _lessons(
-    lines: Sequence[str], infos: Sequence[_Line], start: int, end: int, refs: dict[str, str], readme_dir: str
-) -> list[ReadmeLesson]:
-    """The lessons of one theme: its first top-level list item decides numbered or bulleted."""
-    bullet: bool | None = None
-    starts: list[int] = []
-    for j in range(start, end):
-        if infos[j].kind == "item":
-            if bullet is None:
-                bullet = infos[j].bullet
-            if infos[j].bullet == bullet:
-                starts.append(j)
+def _is_bullet(item: Block) -> bool:
+    return item.markup in "-+*"
+
+
+def _lessons(doc: Document, start: int, end: int, readme_dir: str) -> list[ReadmeLesson]:
+    """The lessons of one theme: its top-level list items of the kind (numbered or bulleted) its first one is."""
+    lines = doc.lines
+    items = [(n, b) for n, b in enumerate(doc.blocks) if b.kind == "list_item" and b.depth == 1 and start <= b.start < end]
+    bullet = _is_bullet(items[0][1]) if items else False
+    items = [(n, b) for n, b in items if _is_bullet(b) == bullet]
     lessons = []
-    for n, first in enumerate(starts):
-        stop = starts[n + 1] if n + 1 < len(starts) else end
+    for k, (n, item) in enumerate(items):
+        first = item.start
+        stop = items[k + 1][1].start if k + 1 < len(items) else end
         content_end = stop
-        while content_end > first + 1 and infos[content_end - 1].kind == "blank":
+        while content_end > first + 1 and _is_blank(lines[content_end - 1]):
             content_end -= 1
+        opening = doc.blocks[n + 1] if n + 1 < len(doc.blocks) else None
         paragraph = 1
-        while first + paragraph < content_end and infos[first + paragraph].kind == "cont":
-            paragraph += 1
-        m = _MARKER.match(line_body(lines[first]))
-        assert m is not None  # the scanner only marks list-marker lines as items
+        if opening is not None and opening.parent == n and opening.kind == "paragraph" and opening.start == first:
+            paragraph = min(opening.end, content_end) - first
+        assert item.marker is not None  # the parser marks every list item's marker
+        at = doc.offset(first)
         own = lines[first:content_end]
         lessons.append(
             ReadmeLesson(
-                start=first, lines=tuple(own), trailing=tuple(lines[content_end:stop]),
-                number=m[3], delimiter=m[2] or m[4], paragraph=paragraph,
-                citations=_citations("\n".join(map(line_body, own)), refs, readme_dir),
+                start=first, lines=own, trailing=lines[content_end:stop],
+                number=item.info if not bullet else None, delimiter=item.markup, paragraph=paragraph,
+                citations=_citations(doc, first, content_end, readme_dir),
+                marker=(item.marker.start - at, item.marker.end - at),
             )
         )
     return lessons
