@@ -90,12 +90,7 @@ def run_isolated(target: Callable[..., T], *args: Any, timeout: float, name: str
         exit_code = _reap(pid)
     if answer is None:
         raise ChildDied(exit_code)
-    status, payload = answer
-    if status == "ok":
-        return payload
-    if status == "error":
-        raise payload
-    raise ChildCrashed(payload)
+    return _unpack(*answer)
 
 
 class _PipeSender:
@@ -188,6 +183,11 @@ def _run_spawned(target: Callable[..., T], args: tuple[Any, ...], timeout: float
         if child.is_alive():
             child.kill()
         child.join(5)
+    return _unpack(status, payload)
+
+
+def _unpack(status: str, payload: Any) -> Any:
+    """The child's answer as the caller gets it: the value, or the exception raised here."""
     if status == "ok":
         return payload
     if status == "error":
