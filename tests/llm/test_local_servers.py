@@ -163,13 +163,19 @@ def test_llama_cpp_python_tells_its_window_to_one_cheap_probe(fake: FakeLLM, mak
     assert prompt_tokens(probe.json) > 8192 and fake.completion_requests == []
 
 
-def test_the_probe_carries_no_paper_text(fake: FakeLLM, make_client) -> None:
+
+def draft_on_llama_cpp_python(fake: FakeLLM, make_client, words: int):
+    """A paper of ``words`` drafted against a llama-cpp-python look-alike with a 4,096-token window."""
     fake.max_context_tokens = 4096
     fake.context_overflow = "llama-cpp-python"
     fake.script(DraftingModel())
     client = make_client()
-    meta, paper = paper_of(3000)
-    LLMDrafter(client.settings, client).draft(meta, paper, chunk_paper(paper, client.settings.chunk_tokens))
+    meta, paper = paper_of(words)
+    return client, LLMDrafter(client.settings, client).draft(meta, paper, chunk_paper(paper, client.settings.chunk_tokens))
+
+
+def test_the_probe_carries_no_paper_text(fake: FakeLLM, make_client) -> None:
+    client, _ = draft_on_llama_cpp_python(fake, make_client, 3000)
 
     [probe] = fake.window_probes
     assert "routing" not in probe.json["messages"][0]["content"].lower()
@@ -249,12 +255,7 @@ def test_a_draft_fits_every_request_in_a_small_window(fake: FakeLLM, make_client
 def test_llama_cpp_python_drafts_a_paper_too_long_for_its_window_by_map_reduce(fake: FakeLLM, make_client) -> None:
     # It says nothing of its window (no /props here) and drops a stream too long for it: the probe's error
     # names the window before any draft request, so no single call is sent to fail.
-    fake.max_context_tokens = 4096
-    fake.context_overflow = "llama-cpp-python"
-    fake.script(DraftingModel())
-    client = make_client()
-    meta, paper = paper_of(6000)
-    draft = LLMDrafter(client.settings, client).draft(meta, paper, chunk_paper(paper, client.settings.chunk_tokens))
+    client, draft = draft_on_llama_cpp_python(fake, make_client, 6000)
 
     assert draft.notes["path"].startswith("map-reduce over") and draft.key_points  # no context-length fallback
     assert len(fake.window_probes) == 1 and "4096 tokens" in draft.notes["window"]
